@@ -1,0 +1,50 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both install into .venv.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint i18n migrations bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(PY) -m scripts.i18n compile
+
+# Real PostgreSQL (from the image) and Redis (Debian's package) for tests and benchmarks.
+services:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server (apt)"; \
+	  apt-get update -qq >/dev/null && apt-get install -y -qq redis-server >/dev/null; }
+
+demo: install
+	$(VENV)/bin/indigo demo $(if $(HEADLESS),--headless,)
+
+test: install services
+	$(PY) -m scripts.i18n check
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+i18n: install
+	$(PY) -m scripts.i18n extract
+	$(PY) -m scripts.i18n check || true
+	$(PY) -m scripts.i18n compile
+
+# Pre-release: the schema is one initial migration, regenerated from the models.
+migrations: install
+	rm -f core/migrations/0*.py
+	DATABASE_URL=sqlite://var/makemigrations.sqlite3 $(VENV)/bin/tortoise makemigrations
+	rm -f var/makemigrations.sqlite3
+
+bench: install services
+	$(PY) -m bench $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,25 @@
+"""The current time. Services call `now()`; tests may shift it with `travel()`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    return datetime.now(UTC) + _offset
+
+
+@contextlib.contextmanager
+def travel(delta: timedelta) -> Iterator[None]:
+    """Move the service clock forward by `delta` inside the block (tests and demos)."""
+    global _offset
+    previous = _offset
+    _offset = previous + delta
+    try:
+        yield
+    finally:
+        _offset = previous

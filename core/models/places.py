@@ -1,0 +1,58 @@
+"""Cities, kindergartens and their groups."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from core.models.enums import GroupKind, Language, Ownership
+
+
+class City(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name_ru = fields.CharField(max_length=128)
+    name_kk = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "city"
+
+
+class Kindergarten(Model):
+    id = fields.IntField(primary_key=True)
+    city = fields.ForeignKeyField("models.City", related_name="kindergartens")
+    name_ru = fields.CharField(max_length=255)
+    name_kk = fields.CharField(max_length=255)
+    ownership = fields.CharEnumField(Ownership, max_length=16)
+    kind = fields.CharField(max_length=32, default="kindergarten")  # kindergarten, mini_centre
+    languages = fields.CharField(max_length=16, default="kk,ru")  # comma-separated Language values
+    address_ru = fields.CharField(max_length=255)
+    address_kk = fields.CharField(max_length=255)
+    latitude = fields.FloatField()
+    longitude = fields.FloatField()
+    hours = fields.CharField(max_length=64, default="08:00-18:00")
+    monthly_cost = fields.IntField(default=0)  # tenge; 0 for state kindergartens
+    phone = fields.CharField(max_length=32, default="")
+    email = fields.CharField(max_length=128, default="")
+
+    class Meta:
+        table = "kindergarten"
+        indexes = (("city_id", "name_ru"),)
+
+    @property
+    def language_list(self) -> list[Language]:
+        return [Language(code) for code in self.languages.split(",") if code]
+
+
+class Group(Model):
+    id = fields.IntField(primary_key=True)
+    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="groups")
+    name = fields.CharField(max_length=64)
+    birth_year = fields.IntField()  # the age cohort this group takes
+    age_from = fields.IntField()
+    age_to = fields.IntField()
+    language = fields.CharEnumField(Language, max_length=2)
+    kind = fields.CharEnumField(GroupKind, max_length=16, default=GroupKind.general)
+    capacity = fields.IntField()
+
+    class Meta:
+        table = "kgroup"
+        indexes = (("kindergarten_id", "birth_year", "language"),)

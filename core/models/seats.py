@@ -1,0 +1,68 @@
+"""Freed seats, the offers made to priority addressees, and referrals."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from core.models.enums import OfferStatus, ReferralStatus, SeatStatus
+
+
+class SeatRelease(Model):
+    id = fields.IntField(primary_key=True)
+    group = fields.ForeignKeyField("models.Group", related_name="releases")
+    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="releases")
+    seats = fields.IntField()
+    priority_end_at = fields.DatetimeField()
+    released_by = fields.CharField(max_length=64)  # audit actor
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "seat_release"
+
+
+class Seat(Model):
+    """One freed place. Taken by a conditional update, so it is never given twice."""
+
+    id = fields.IntField(primary_key=True)
+    release = fields.ForeignKeyField("models.SeatRelease", related_name="seat_rows")
+    group = fields.ForeignKeyField("models.Group", related_name="seats")
+    status = fields.CharEnumField(SeatStatus, max_length=16, default=SeatStatus.free)
+    # Until this moment only the release's addressees may take it; after it, general access.
+    priority_end_at = fields.DatetimeField()
+    taken_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "seat"
+        indexes = (("group_id", "status"),)
+
+
+class Offer(Model):
+    """A release's priority addressee: this application may take one of its seats."""
+
+    id = fields.IntField(primary_key=True)
+    release = fields.ForeignKeyField("models.SeatRelease", related_name="offers")
+    application = fields.ForeignKeyField("models.Application", related_name="offers")
+    status = fields.CharEnumField(OfferStatus, max_length=16, default=OfferStatus.open)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "offer"
+        unique_together = (("release_id", "application_id"),)
+
+
+class Referral(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=32, unique=True)
+    application = fields.ForeignKeyField("models.Application", related_name="referrals")
+    seat = fields.OneToOneField("models.Seat", related_name="referral")
+    group = fields.ForeignKeyField("models.Group", related_name="referrals")
+    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="referrals")
+    status = fields.CharEnumField(ReferralStatus, max_length=32)
+    issued_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    extended = fields.BooleanField(default=False)
+    closed_at = fields.DatetimeField(null=True)
+    close_reason = fields.CharField(max_length=255, default="")
+
+    class Meta:
+        table = "referral"
+        indexes = (("application_id", "status"), ("status", "expires_at"))

@@ -1,0 +1,164 @@
+"""All configuration in one object, read from the environment and `.env` (pydantic-settings).
+
+Domain rules that differ by region (DOMAIN.md) are settings with the documented defaults, so that
+services never carry magic numbers.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class WindowUnit(StrEnum):
+    calendar = "calendar"
+    working = "working"
+
+
+class OfferTimeout(StrEnum):
+    keep = "keep"
+    stop_list = "stop_list"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # Storage. SQLite is the embedded default; production sets a postgres:// URL.
+    database_url: str = "sqlite://var/indigo.sqlite3"
+    # Unset: an in-process Redis-compatible server (fakeredis), single process only.
+    redis_url: str | None = None
+
+    # Telegram.
+    bot_token: str | None = None
+    telegram_api_url: str | None = None  # a local Bot API server (the sandbox); None = Telegram
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    telegram_max_connections: int = 40
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    max_body_bytes: int = 64 * 1024
+
+    # State systems and SMS gateway.
+    gov_base_url: str | None = None
+    gov_api_key: str = ""
+    gov_callback_secret: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sms_base_url: str | None = None
+    sms_api_key: str = ""
+    sms_callback_secret: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    callback_window_seconds: int = 300
+    dedup_ttl_seconds: int = 7 * 24 * 3600
+
+    # People and places.
+    staff_bootstrap_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_city: str = "astana"
+    timezone: str = "Asia/Almaty"
+
+    # Queue rules (DOMAIN.md).
+    first_priority_ratio: int = Field(default=3, ge=0)
+    max_kindergartens: int = Field(default=4, ge=1, le=4)
+    max_child_age_years: int = 6
+    referral_min_age_years: int = 2
+    min_verified_phones: int = Field(default=2, ge=1)
+    priority_window: int = Field(default=1, ge=0)
+    priority_window_unit: WindowUnit = WindowUnit.calendar
+    on_offer_timeout: OfferTimeout = OfferTimeout.keep
+    benefit_confirm_working_days: int = 5
+    benefit_certificate_valid_days: int = 30
+    referral_valid_working_days: int = 5
+    referral_extension_days: int = 30
+    stop_list_days: int = 10
+    extension_opens: str = "09-01"
+    extension_deadline: str = "10-01"
+    general_access_notify_multiple: int = Field(default=3, ge=1)
+    position_notify_step: int = Field(default=10, ge=1)
+
+    # One-time codes.
+    otp_length: int = 6
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_lockout_seconds: int = 900
+    otp_resend_cooldown_seconds: int = 60
+    otp_secret: str = "change-me-in-production"
+
+    # Sending.
+    send_rate_per_second: float = Field(default=30, gt=0, le=1000)
+    send_per_chat_interval: float = 1.0
+
+    @field_validator(
+        "telegram_webhook_secret", "gov_callback_secret", "sms_callback_secret", mode="before"
+    )
+    @classmethod
+    def _secrets(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("staff_bootstrap_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "asyncpg://", "psql://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("extension_opens", "extension_deadline")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month, _, day = value.partition("-")
+        date(2024, int(month), int(day))  # raises ValueError on a bad month or day
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_postgres(self) -> bool:
+        return not self.database_url.startswith("sqlite://")
+
+    def month_day(self, value: str, year: int) -> date:
+        month, _, day = value.partition("-")
+        return date(year, int(month), int(day))
+
+
+UTC = UTC
+ONE_DAY = timedelta(days=1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a bad value ends the process with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+        sys.exit(f"indigo: invalid configuration: {name}: {first['msg']}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

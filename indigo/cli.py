@@ -1,0 +1,119 @@
+"""The `indigo` command: one entry point per process of the service.
+
+    indigo migrate            apply the committed migrations (a deploy step)
+    indigo seed               build the deterministic demo city
+    indigo run                the bot with long polling (development)
+    indigo serve              webhooks app: Telegram webhook, gov and SMS callbacks, health, metrics
+    indigo worker             notification sender and scheduled jobs
+    indigo demo [--headless]  everything offline against the sandbox, with a terminal chat
+    indigo staff add ...      grant a staff role
+
+Subcommand bodies live beside what they run; this module only parses arguments and logs
+configuration errors as one line (see core.settings.load_settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from core.settings import Settings, get_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="indigo", description="Indigo kindergarten queue bot")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="build the demo city (idempotent: skips a seeded database)")
+    seed.add_argument("--kindergartens", type=int, default=344)
+    seed.add_argument("--applications", type=int, default=108_000)
+    seed.add_argument("--seed", type=int, default=2026, help="random seed")
+    sub.add_parser("run", help="run the bot with long polling")
+    sub.add_parser("serve", help="run the webhooks app (Telegram webhook, callbacks, metrics)")
+    sub.add_parser("worker", help="deliver notifications and run scheduled jobs")
+    demo = sub.add_parser("demo", help="run everything offline against the sandbox")
+    demo.add_argument("--headless", action="store_true", help="no terminal chat")
+    demo.add_argument("--applications", type=int, default=None)
+    staff = sub.add_parser("staff", help="manage staff members")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="grant a role")
+    add.add_argument("telegram_user_id", type=int)
+    add.add_argument(
+        "--role", required=True, choices=["operator", "kindergarten_admin", "superadmin"]
+    )
+    add.add_argument("--city", help="city code (operators)")
+    add.add_argument("--kindergarten", type=int, help="kindergarten id (kindergarten admins)")
+    add.add_argument("--name", default="")
+    return parser
+
+
+async def _with_db(settings: Settings, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    from core.db import close_db, init_db
+
+    await init_db(settings)
+    try:
+        await body()
+    finally:
+        await close_db()
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
+    if args.command == "migrate":
+        from core.db import migrate
+
+        return migrate(settings)
+    if args.command == "seed":
+        from core.seed import SeedSize, seed
+
+        size = SeedSize(
+            kindergartens=args.kindergartens, applications=args.applications, random_seed=args.seed
+        )
+        return _with_db(settings, lambda: seed(settings, size))
+    if args.command == "run":
+        from bot.composition import run_polling
+
+        return run_polling(settings)
+    if args.command == "serve":
+        from webhooks.app import serve
+
+        return serve(settings)
+    if args.command == "worker":
+        from worker.main import run_worker
+
+        return run_worker(settings)
+    if args.command == "demo":
+        from sandbox.demo import run_demo
+
+        return run_demo(settings, headless=args.headless, applications=args.applications)
+    if args.command == "staff":
+        from core.staff import add_staff_cli
+
+        return _with_db(settings, lambda: add_staff_cli(args))
+    raise SystemExit(f"indigo: unknown command {args.command}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = get_settings()
+    from scripts.i18n import compile_all
+
+    compile_all()  # aiogram refuses a .po without its .mo; a fresh clone has none
+    try:
+        asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        pass
+    except ModuleNotFoundError as exc:
+        sys.exit(f"indigo: {args.command} is not available in this build ({exc.name})")
+
+
+if __name__ == "__main__":
+    main()
