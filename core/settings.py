@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # Sending.
     send_rate_per_second: float = Field(default=30, gt=0, le=1000)
     send_per_chat_interval: float = 1.0
+    send_timeout_seconds: float = Field(default=10, gt=0)  # a Bot API call; then unknown
+    send_max_attempts: int = Field(default=8, ge=1)
+    job_interval_seconds: float = Field(default=30, gt=0)
 
     @field_validator(
         "telegram_webhook_secret", "gov_callback_secret", "sms_callback_secret", mode="before"

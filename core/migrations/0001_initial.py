@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'inbox_event', 'app': 'models', 'unique_together': (('source', 'event_id'),), 'indexes': [Index(fields=['status', 'received_at'])], 'pk_attr': 'id', 'table_description': 'A provider callback stored before it is acknowledged; processed once, retried on failure.'},
+            options={'table': 'inbox_event', 'app': 'models', 'unique_together': (('source', 'event_id'),), 'indexes': [Index(fields=['status', 'received_at'])], 'pk_attr': 'id', 'table_description': 'A provider callback stored before it is acknowledged: processed once, retried on failure.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                 ('started_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'job_run', 'app': 'models', 'unique_together': (('name', 'period'),), 'pk_attr': 'id', 'table_description': "A scheduled job's run for one period; the unique key keeps several workers from repeating it."},
+            options={'table': 'job_run', 'app': 'models', 'unique_together': (('name', 'period'),), 'pk_attr': 'id', 'table_description': "A scheduled job's run for one period: the unique key keeps several workers from repeating it."},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -87,7 +87,7 @@ class GovRequest(Model):
 
 
 class InboxEvent(Model):
-    """A provider callback stored before it is acknowledged; processed once, retried on failure."""
+    """A provider callback stored before it is acknowledged: processed once, retried on failure."""
 
     id = fields.BigIntField(primary_key=True)
     source = fields.CharField(max_length=16)  # gov, sms
@@ -107,7 +107,7 @@ class InboxEvent(Model):
 
 
 class JobRun(Model):
-    """A scheduled job's run for one period; unique, so two workers never repeat it."""
+    """A scheduled job's run for one period (unique, so two workers never repeat it)."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64)

@@ -1,0 +1,141 @@
+"""Queue-position look-ups at city and country scale (10k, 100k, 1M applications in one city).
+
+Figures: p50_ms / p99_ms of `core.queue.city_position` and of `kindergarten_positions` (one
+chosen kindergarten) for random applications. Baseline in the same run: ranking the cohort with
+a window function (row_number over the stream, then the interleave arithmetic).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from tortoise.connection import get_connection
+
+from bench.common import BenchContext, Result, main_for, percentiles, timed
+from bench.load import copy_rows
+from core.models import (
+    Applicant,
+    Application,
+    ApplicationChoice,
+    Child,
+    City,
+    Kindergarten,
+    Person,
+)
+from core.queue import StreamCounts, city_position, kindergarten_positions, position_from
+
+SIZES = (10_000, 100_000, 1_000_000)
+LOOKUPS = 2000
+BIRTH_YEARS = range(2020, 2026)
+KINDERGARTENS = 344
+
+
+async def _populate(applications: int, rng: random.Random) -> None:
+    await City.create(id=1, code="bench", name_ru="Бенч", name_kk="Бенч")
+    await copy_rows(Kindergarten, [
+        {"id": k, "city_id": 1, "name_ru": f"Сад {k}", "name_kk": f"Бақша {k}",
+         "ownership": "state", "address_ru": "-", "address_kk": "-",
+         "latitude": 51.1, "longitude": 71.4}
+        for k in range(1, KINDERGARTENS + 1)
+    ])
+    await copy_rows(Person, [{"id": 1, "iin": None, "last_name": "Б", "first_name": "Б",
+                              "birth_date": date(2022, 1, 1)}])
+    await Applicant.create(id=1)
+    await Child.create(id=1, person_id=1)
+    start = datetime(2021, 1, 1, tzinfo=UTC)
+    batch = 100_000
+    for offset in range(0, applications, batch):
+        apps, choices = [], []
+        for i in range(offset + 1, min(applications, offset + batch) + 1):
+            roll = rng.random()
+            stream = 0 if roll < 0.01 else 1 if roll < 0.09 else 2
+            submitted = start + timedelta(seconds=rng.randrange(0, 5 * 365 * 86400),
+                                          microseconds=rng.randrange(1_000_000))
+            year = rng.choice(BIRTH_YEARS)
+            status = "active" if rng.random() < 0.97 else "stop_listed"
+            apps.append({"id": i, "number": 1_000_000 + i, "applicant_id": 1, "child_id": 1,
+                         "city_id": 1, "queue_type": "general", "birth_year": year,
+                         "stream": stream, "submitted_at": submitted, "status": status,
+                         "valid_until": date(2027, 9, 1)})
+            choices.append({"application_id": i, "kindergarten_id": rng.randrange(1, 345),
+                            "rank": 1, "language": rng.choice(("kk", "ru")),
+                            "queue_type": "general", "birth_year": year, "stream": stream,
+                            "submitted_at": submitted, "number": 1_000_000 + i,
+                            "active": status == "active"})
+        await copy_rows(Application, apps)
+        await copy_rows(ApplicationChoice, choices)
+    await get_connection("default").execute_script("ANALYZE")
+
+
+async def _window_baseline(app: Application, ratio: int) -> int:
+    """What a straightforward implementation does: rank the whole cohort in SQL."""
+    conn = get_connection("default")
+    rows = await conn.execute_query_dict(
+        """
+        SELECT stream, rn, cnt FROM (
+          SELECT id, stream,
+                 row_number() OVER (PARTITION BY stream ORDER BY submitted_at, number) AS rn,
+                 count(*) OVER (PARTITION BY stream) AS cnt
+          FROM application
+          WHERE city_id = $1 AND queue_type = $2 AND birth_year = $3 AND status = 'active'
+        ) ranked WHERE id = $4
+        """,
+        [app.city_id, app.queue_type.value, app.birth_year, app.id],
+    )
+    totals = await conn.execute_query_dict(
+        "SELECT stream, count(*) AS n FROM application WHERE city_id = $1 AND queue_type = $2 "
+        "AND birth_year = $3 AND status = 'active' GROUP BY stream",
+        [app.city_id, app.queue_type.value, app.birth_year],
+    )
+    counts = [0, 0, 0]
+    for row in totals:
+        counts[row["stream"]] = row["n"]
+    row = rows[0]
+    from core.models import Stream
+
+    return position_from(Stream(row["stream"]), row["rn"], StreamCounts(*counts), ratio).place
+
+
+async def run(ctx: BenchContext, quick: bool) -> list[Result]:
+    results = []
+    for size in SIZES:
+        settings = await ctx.fresh_database(f"bench_position_{size}")
+        rng = random.Random(size)
+        started = time.perf_counter()
+        await _populate(size, rng)
+        load_s = time.perf_counter() - started
+        ids = rng.sample(range(1, size + 1), min(LOOKUPS if not quick else 500, size))
+        apps = await Application.filter(id__in=ids, status="active")
+        city_ms, kg_ms, base_ms = [], [], []
+        mismatches = 0
+        for app in apps:
+            city_ms.append(await timed(lambda a=app: city_position(a, settings)))
+            kg_ms.append(await timed(lambda a=app: kindergarten_positions(a, settings)))
+        for app in apps[:200]:
+            base_ms.append(await timed(lambda a=app: _window_baseline(a, settings.first_priority_ratio)))
+            ours = (await city_position(app, settings)).place
+            if ours != await _window_baseline(app, settings.first_priority_ratio):
+                mismatches += 1
+        city = percentiles(city_ms)
+        kg = percentiles(kg_ms)
+        results.append(Result(
+            name="position",
+            params={"applications": size},
+            figures={"p50_ms": city["p50_ms"], "p99_ms": city["p99_ms"],
+                     "kindergarten_p50_ms": kg["p50_ms"], "kindergarten_p99_ms": kg["p99_ms"],
+                     "lookups": len(apps), "mismatches_vs_baseline": mismatches,
+                     "load_s": round(load_s, 1)},
+            baseline={"window_p50_ms": percentiles(base_ms)["p50_ms"],
+                      "window_p99_ms": percentiles(base_ms)["p99_ms"]},
+            target="p99 < 2 ms at 1M, growth no worse than logarithmic",
+        ))
+        from core.db import close_db
+
+        await close_db()
+    return results
+
+
+if __name__ == "__main__":
+    main_for(run)

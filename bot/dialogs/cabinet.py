@@ -1,0 +1,471 @@
+"""Личный кабинет: my applications, my referrals, the event feed and the way to everything else.
+
+Opened from the main menu ("Личный кабинет"); one verified phone is required, so a parent
+without one is sent through the phone verification first and comes back here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs import cabinet_common as common
+from bot.dialogs.extension import ExtensionSG
+from bot.dialogs.recovery import RecoverySG
+from bot.dialogs.referral import ReferralSG
+from bot.dialogs.settings import SettingsSG
+from bot.dialogs.verification import VerifySG
+from bot.dialogs.widgets import Tr
+from core import applications, cabinet, extension, referrals
+from core.errors import DomainError
+
+
+class CabinetSG(StatesGroup):
+    main = State()
+    applications = State()
+    application = State()
+    withdraw_confirm = State()
+    referrals = State()
+    referral = State()
+    decline_confirm = State()
+    feed = State()
+
+
+# --- entry: one verified phone is required ------------------------------------------------
+
+
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+        await manager.start(VerifySG.phone, data={"need": 1})
+
+
+async def on_verified(start_data: Any, result: Any, manager: DialogManager) -> None:
+    """Back from the phone verification: continue, or leave if the parent gave up."""
+    if manager.current_context().state != CabinetSG.main:
+        return
+    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+        await manager.done()
+
+
+async def main_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    applicant = common.applicant_id(dialog_manager)
+    feed = await cabinet.feed(applicant, 0)
+    return {"feed_total": feed.total}
+
+
+# --- my applications ----------------------------------------------------------------------
+
+
+async def applications_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    cards = await cabinet.applications_of(
+        common.applicant_id(dialog_manager), common.settings_of(dialog_manager)
+    )
+    items = [
+        (
+            str(card.id),
+            f"№{card.number} · {card.child_name} · "
+            f"{common.application_status(card.status, card.archive_reason)}",
+        )
+        for card in cards
+    ]
+    return {"items": items, "has_items": bool(items), "no_items": not items}
+
+
+async def on_application_chosen(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["application_id"] = int(item_id)
+    await manager.switch_to(CabinetSG.application)
+
+
+async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    card = await cabinet.application_of(
+        common.applicant_id(dialog_manager),
+        dialog_manager.dialog_data["application_id"],
+        common.settings_of(dialog_manager),
+    )
+    lines = [
+        _("Application №{number}").format(number=card.number),
+        _("Child: {name}").format(name=card.child_name),
+        _("Status: {status}").format(
+            status=common.application_status(card.status, card.archive_reason)
+        ),
+        _("Submitted: {when}").format(when=common.fmt_datetime(card.submitted_at, dialog_manager)),
+    ]
+    if card.position is not None:
+        lines.append(
+            _("Position in the city queue ({year}): {position}").format(
+                year=card.birth_year, position=card.position
+            )
+        )
+    for kg in card.kindergartens:
+        name = common.localized(dialog_manager, kg.name_ru, kg.name_kk)
+        if kg.position is not None:
+            lines.append(
+                _("{rank}. {name} ({language}): position {position}").format(
+                    rank=kg.rank,
+                    name=name,
+                    language=common.language_name(kg.language),
+                    position=kg.position,
+                )
+            )
+        else:
+            lines.append(f"{kg.rank}. {name} ({common.language_name(kg.language)})")
+    lines.append(
+        _("Valid until: {date}").format(date=common.fmt_date(card.valid_until, dialog_manager))
+    )
+    if card.can_restore:
+        lines.append(
+            _("The application is in the stop-list; restore it to return at its original time.")
+        )
+    return {
+        "card_text": "\n".join(lines),
+        "number": card.number,
+        "can_withdraw": card.can_withdraw,
+        "can_restore": card.can_restore,
+        "can_get_referral": card.can_get_referral,
+    }
+
+
+async def on_get_referral(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    await manager.start(
+        ReferralSG.__states__[0],
+        data={"application_id": manager.dialog_data["application_id"]},
+    )
+
+
+async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    try:
+        await applications.withdraw(
+            manager.dialog_data["application_id"],
+            common.applicant_id(manager),
+            actor=f"applicant:{common.applicant_id(manager)}",
+        )
+    except DomainError as error:
+        await callback.message.answer(common.refusal(error))
+        await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
+        return
+    await callback.message.answer(_("The application has been withdrawn."))
+    await manager.switch_to(CabinetSG.applications, show_mode=ShowMode.SEND)
+
+
+async def on_restore(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    try:
+        await _restore(manager)
+    except DomainError as error:
+        await callback.message.answer(common.refusal(error))
+    else:
+        await callback.message.answer(
+            _("The application is back in the queue at its original time.")
+        )
+    await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
+
+
+async def _restore(manager: DialogManager) -> None:
+    """Back from the stop-list: after the annual cleaning (indefinite) through the extension
+    service, after an expired referral's term through the applications service."""
+    applicant = common.applicant_id(manager)
+    settings = common.settings_of(manager)
+    application_id = manager.dialog_data["application_id"]
+    card = await cabinet.application_of(applicant, application_id, settings)
+    actor = f"applicant:{applicant}"
+    if card.stop_listed_until is None:
+        await extension.restore(application_id, applicant, actor=actor, settings=settings)
+    else:
+        await applications.restore_from_stop_list(
+            application_id, applicant, actor=actor, settings=settings
+        )
+
+
+# --- my referrals -------------------------------------------------------------------------
+
+
+async def referrals_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    cards = await cabinet.referrals_of(common.applicant_id(dialog_manager))
+    items = [
+        (
+            str(card.id),
+            f"№{card.number} · {card.child_name} · {common.referral_status(card.status)}",
+        )
+        for card in cards
+    ]
+    return {"items": items, "no_items": not items}
+
+
+async def on_referral_chosen(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["referral_id"] = int(item_id)
+    await manager.switch_to(CabinetSG.referral)
+
+
+async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    card = await cabinet.referral_of(
+        common.applicant_id(dialog_manager), dialog_manager.dialog_data["referral_id"]
+    )
+    m = dialog_manager
+    lines = [
+        _("Referral №{number}").format(number=card.number),
+        _("Child: {name}").format(name=card.child_name),
+        _("Kindergarten: {name}").format(
+            name=common.localized(m, card.kindergarten_ru, card.kindergarten_kk)
+        ),
+        _("Address: {address}").format(
+            address=common.localized(m, card.address_ru, card.address_kk)
+        ),
+        _("Group: {group} ({language})").format(
+            group=card.group_name, language=common.language_name(card.group_language)
+        ),
+        _("Status: {status}").format(status=common.referral_status(card.status)),
+    ]
+    if card.live:
+        lines.append(_("Valid until: {when}").format(when=common.fmt_datetime(card.expires_at, m)))
+        left = common.countdown(card.expires_at, m)
+        if left:
+            lines.append(_("Time left: {left}").format(left=left))
+        lines.append("")
+        lines.append(_("Documents to bring:"))
+        lines.append(common.numbered(common.documents_to_bring()))
+    if card.extended:
+        lines.append(_("The referral has already been extended once."))
+    return {
+        "card_text": "\n".join(lines),
+        "number": card.number,
+        "can_extend": card.can_extend,
+        "can_decline": card.can_decline,
+        "days": common.settings_of(m).referral_extension_days,
+    }
+
+
+async def on_extend_referral(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    try:
+        await referrals.extend_referral(
+            manager.dialog_data["referral_id"],
+            common.applicant_id(manager),
+            actor=f"applicant:{common.applicant_id(manager)}",
+            settings=common.settings_of(manager),
+        )
+    except DomainError as error:
+        await callback.message.answer(common.refusal(error))
+    else:
+        await callback.message.answer(_("The referral has been extended."))
+    await manager.switch_to(CabinetSG.referral, show_mode=ShowMode.SEND)
+
+
+async def on_decline_referral(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    try:
+        await referrals.decline_referral(
+            manager.dialog_data["referral_id"],
+            common.applicant_id(manager),
+            actor=f"applicant:{common.applicant_id(manager)}",
+            settings=common.settings_of(manager),
+        )
+    except DomainError as error:
+        await callback.message.answer(common.refusal(error))
+    else:
+        await callback.message.answer(_("You declined the referral; the seat goes to others."))
+    await manager.switch_to(CabinetSG.referral, show_mode=ShowMode.SEND)
+
+
+# --- event feed ---------------------------------------------------------------------------
+
+
+async def feed_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    m = dialog_manager
+    page = await cabinet.feed(common.applicant_id(m), m.dialog_data.get("page", 0))
+    m.dialog_data["page"] = page.page
+    blocks = [_feed_text(item, m) for item in page.items]
+    return {
+        "feed_text": "\n\n".join(blocks) if blocks else _("No events yet."),
+        "page": page.page + 1,
+        "pages": page.pages,
+        "has_prev": page.page > 0,
+        "has_next": page.page + 1 < page.pages,
+    }
+
+
+def _feed_text(item: cabinet.FeedItem, manager: DialogManager) -> str:
+    when = common.fmt_datetime(item.created_at, manager)
+    try:
+        from worker.templates import render
+
+        body = render(
+            item.kind, item.params, common.language(manager), tz=common.settings_of(manager).tz
+        )
+    except Exception:  # no template for this kind (or no worker): the kind and time will do
+        body = _feed_kind(item.kind)
+    return f"<b>{when}</b>\n{body}"
+
+
+def _feed_kind(kind: str) -> str:
+    return {
+        "application_registered": _("Application registered"),
+        "position_changed": _("Position changed"),
+        "seat_offered": _("A seat is offered"),
+        "referral_issued": _("Referral issued"),
+        "referral_expiring": _("Referral expiring"),
+        "referral_expired": _("Referral expired"),
+        "extension_due": _("Extension due"),
+        "stop_listed": _("Moved to the stop-list"),
+        "restored": _("Restored to the queue"),
+        "benefit_confirmed": _("Benefit confirmed"),
+        "benefit_rejected": _("Benefit rejected"),
+        "broadcast": _("Announcement"),
+        "family_ready": _("Family data received"),
+    }.get(kind, kind)
+
+
+async def on_feed_prev(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data["page"] = max(manager.dialog_data.get("page", 0) - 1, 0)
+
+
+async def on_feed_next(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data["page"] = manager.dialog_data.get("page", 0) + 1
+
+
+async def on_open_feed(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data["page"] = 0
+    await manager.switch_to(CabinetSG.feed)
+
+
+cabinet_dialog = Dialog(
+    Window(
+        Tr("Personal cabinet"),
+        Tr("Choose a section."),
+        Column(
+            SwitchTo(Tr("My applications"), id="apps", state=CabinetSG.applications),
+            SwitchTo(Tr("My referrals"), id="refs", state=CabinetSG.referrals),
+            Button(Tr("Event feed ({feed_total})"), id="feed", on_click=on_open_feed),
+            Start(Tr("Questionnaire (extension)"), id="anketa", state=ExtensionSG.intro),
+            Start(Tr("Get a referral"), id="getref", state=ReferralSG.application),
+            Start(Tr("Settings"), id="settings", state=SettingsSG.main),
+            Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
+            Cancel(Tr("Exit")),
+        ),
+        getter=main_getter,
+        state=CabinetSG.main,
+    ),
+    Window(
+        Tr("My applications"),
+        Tr("You have no applications.", when="no_items"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="app",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_application_chosen,
+            ),
+        ),
+        SwitchTo(Tr("Back"), id="back_main1", state=CabinetSG.main),
+        getter=applications_getter,
+        state=CabinetSG.applications,
+    ),
+    Window(
+        Format("{card_text}"),
+        Column(
+            Button(
+                Tr("Get a referral"),
+                id="app_ref",
+                on_click=on_get_referral,
+                when="can_get_referral",
+            ),
+            Button(
+                Tr("Restore from the stop-list"),
+                id="restore",
+                on_click=on_restore,
+                when="can_restore",
+            ),
+            SwitchTo(
+                Tr("Withdraw the application"),
+                id="withdraw",
+                state=CabinetSG.withdraw_confirm,
+                when="can_withdraw",
+            ),
+            SwitchTo(Tr("Back"), id="back_apps", state=CabinetSG.applications),
+        ),
+        getter=application_getter,
+        state=CabinetSG.application,
+    ),
+    Window(
+        Tr(
+            "Withdraw application №{number}? It will leave the queue for good; "
+            "a new application would stand at the end."
+        ),
+        Row(
+            Button(Tr("Yes, withdraw"), id="withdraw_yes", on_click=on_withdraw),
+            Back(Tr("No")),
+        ),
+        getter=application_getter,
+        state=CabinetSG.withdraw_confirm,
+    ),
+    Window(
+        Tr("My referrals"),
+        Tr("You have no referrals.", when="no_items"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="ref",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_referral_chosen,
+            ),
+        ),
+        SwitchTo(Tr("Back"), id="back_main2", state=CabinetSG.main),
+        getter=referrals_getter,
+        state=CabinetSG.referrals,
+    ),
+    Window(
+        Format("{card_text}"),
+        Column(
+            Button(
+                Tr("Extend by {days} days"),
+                id="extend",
+                on_click=on_extend_referral,
+                when="can_extend",
+            ),
+            SwitchTo(
+                Tr("Decline the referral"),
+                id="decline",
+                state=CabinetSG.decline_confirm,
+                when="can_decline",
+            ),
+            SwitchTo(Tr("Back"), id="back_refs", state=CabinetSG.referrals),
+        ),
+        getter=referral_getter,
+        state=CabinetSG.referral,
+    ),
+    Window(
+        Tr("Decline referral №{number}? The seat will be given to others and cannot be returned."),
+        Row(
+            Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_referral),
+            Back(Tr("No")),
+        ),
+        getter=referral_getter,
+        state=CabinetSG.decline_confirm,
+    ),
+    Window(
+        Tr("Event feed, page {page} of {pages}"),
+        Format("{feed_text}"),
+        Row(
+            Button(Tr("◀ Newer"), id="feed_prev", on_click=on_feed_prev, when="has_prev"),
+            Button(Tr("Older ▶"), id="feed_next", on_click=on_feed_next, when="has_next"),
+        ),
+        SwitchTo(Tr("Back"), id="back_main3", state=CabinetSG.main),
+        getter=feed_getter,
+        state=CabinetSG.feed,
+    ),
+    on_start=on_start,
+    on_process_result=on_verified,
+)
+
+
+async def open_cabinet(manager: DialogManager) -> None:
+    """Entry for the main menu button "Личный кабинет"."""
+    await manager.start(CabinetSG.main, mode=StartMode.RESET_STACK)

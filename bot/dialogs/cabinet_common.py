@@ -1,0 +1,176 @@
+"""Helpers shared by the cabinet conversations: locale, dates, money, countdowns, refusals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_decimal
+
+from core import clock
+from core.errors import DomainError
+from core.settings import Settings
+
+BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
+
+
+def language(manager: DialogManager) -> str:
+    """The reader's language code (kk or ru) for this update."""
+    try:
+        from aiogram.utils.i18n import get_i18n
+
+        current = get_i18n().current_locale
+    except LookupError:
+        current = None
+    if current in BABEL_LOCALES:
+        return current
+    locale = manager.middleware_data.get("locale")
+    if locale in BABEL_LOCALES:
+        return locale
+    applicant = manager.middleware_data.get("applicant")
+    return str(getattr(applicant, "language", "ru"))
+
+
+def babel_locale(manager: DialogManager) -> str:
+    return BABEL_LOCALES.get(language(manager), "ru_RU")
+
+
+def applicant_id(manager: DialogManager) -> int:
+    return manager.middleware_data["applicant"].id
+
+
+def settings_of(manager: DialogManager) -> Settings:
+    settings = manager.middleware_data.get("settings")
+    if settings is None:
+        settings = manager.middleware_data["app"].settings
+    return settings
+
+
+def fmt_datetime(value: datetime, manager: DialogManager) -> str:
+    """ "12 сентября 2025, 17:02" in the service time zone."""
+    tz = settings_of(manager).tz
+    return format_datetime(value, "d MMMM y, HH:mm", tzinfo=tz, locale=babel_locale(manager))
+
+
+def fmt_date(value: date, manager: DialogManager) -> str:
+    return format_date(value, "d MMMM y", locale=babel_locale(manager))
+
+
+def fmt_money(amount: int, manager: DialogManager) -> str:
+    return format_decimal(amount, locale=babel_locale(manager))
+
+
+def countdown(until: datetime, manager: DialogManager) -> str:
+    """Time left to the minute ("2 дня 3 часа 15 минут"); empty when it has passed."""
+    left = until - clock.now()
+    if left <= timedelta(0):
+        return ""
+    minutes = int(left.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    locale = babel_locale(manager)
+    parts = [
+        format_timedelta(timedelta(**{unit: value}), threshold=1, locale=locale)
+        for unit, value in (("days", days), ("hours", hours), ("minutes", minutes))
+        if value
+    ]
+    return " ".join(parts) or format_timedelta(timedelta(minutes=1), threshold=1, locale=locale)
+
+
+def localized(manager: DialogManager, ru: str, kk: str) -> str:
+    return kk if language(manager) == "kk" and kk else ru
+
+
+def refusal(error: DomainError) -> str:
+    """The reason code translated into the reader's language (bot.texts owns the texts)."""
+    from bot.texts import reason_text
+
+    own = _own_reasons().get(error.reason)
+    if own is not None:
+        try:
+            return own.format(**error.params)
+        except (KeyError, IndexError, ValueError):
+            return own
+    return reason_text(error.reason, **error.params)
+
+
+def _own_reasons() -> dict[str, str]:
+    """Refusals of the cabinet services that the shared catalogue (bot.texts) does not name."""
+    return {
+        "live_referral": _(
+            "Application №{number} has a live referral; decline the referral first."
+        ),
+        "application_archived": _("Application №{number} is already archived."),
+        "not_stop_listed": _("Application №{number} is not in the stop-list."),
+        "stop_list_not_over": _(
+            "Application №{number} returns to the queue by itself when its stop-list term ends."
+        ),
+        "referral_not_extendable": _("This referral cannot be extended."),
+        "referral_already_extended": _("The referral has already been extended once."),
+        "referral_not_live": _("This referral is no longer valid."),
+        "referral_not_found": _("No such referral was found."),
+        "offer_not_open": _("This offer is no longer open."),
+        "phone_not_verified": _("The new number is not confirmed yet."),
+        "group_not_found": _("This group was not found."),
+        "invalid_answer": _("Please answer this question of the questionnaire."),
+    }
+
+
+def application_status(status: str, archive_reason: str | None = None) -> str:
+    if status == "active":
+        return _("In the queue")
+    if status == "stop_listed":
+        return _("In the stop-list")
+    return {
+        "enrolled": _("Archived: enrolled"),
+        "withdrawn": _("Archived: withdrawn"),
+        "aged_out": _("Archived: aged out"),
+        "annulled": _("Archived: annulled"),
+    }.get(archive_reason or "", _("Archived"))
+
+
+def referral_status(status: str) -> str:
+    return {
+        "awaiting_benefit_confirmation": _("Awaiting benefit confirmation"),
+        "awaiting_enrollment": _("Awaiting enrollment in the kindergarten"),
+        "enrolled": _("Enrolled"),
+        "expired": _("Expired"),
+        "declined": _("Declined"),
+        "revoked": _("Revoked"),
+        "annulled": _("Annulled"),
+    }.get(status, status)
+
+
+def language_name(code: str) -> str:
+    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(code, code)
+
+
+def documents_to_bring(queue_type: str = "general") -> list[str]:
+    """DOMAIN.md: what the parent takes to the kindergarten with the referral."""
+    from core.referrals import documents_for
+
+    labels = {
+        "referral": _("the referral"),
+        "parent_identity": _("an identity document of a parent"),
+        "birth_certificate": _("the child's birth certificate"),
+        "vaccination_card_065": _("vaccination card form 065/у"),
+        "health_certificate_027": _("health certificate form 027/у"),
+        "pmpk_conclusion": _("PMPK conclusion (for children with special educational needs)"),
+        "photo_3x4": _("a 3×4 photo of the child"),
+        "digital_signature": _("the parent's digital signature (ЭЦП)"),
+        "bank_account": _("a bank account number"),
+        "email": _("an e-mail address"),
+    }
+    return [labels.get(code, code) for code in documents_for(queue_type)]
+
+
+def numbered(lines: list[str]) -> str:
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def start_data(manager: DialogManager) -> dict[str, Any]:
+    data = manager.start_data
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,454 @@
+"""Получить направление: choose the application, search free seats, the kindergarten, the group,
+confirm, and get the referral with its validity and the documents to bring.
+
+Opened from the main menu, from an application in the cabinet, or from the worker's "seat
+offered" push (callback or deep link `ref_<application_id>_<release_id>`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs import cabinet_common as common
+from bot.dialogs.verification import VerifySG
+from bot.dialogs.widgets import Tr
+from core import cabinet, referrals, seats
+from core.errors import DomainError
+
+
+class ReferralSG(StatesGroup):
+    application = State()
+    search = State()
+    kindergartens = State()
+    groups = State()
+    confirm = State()
+    issued = State()
+    decline_offer = State()
+
+
+PAYLOAD = re.compile(r"^ref_(\d+)_(\d+)$")
+
+
+# --- entry ----------------------------------------------------------------------------------
+
+
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    applicant = common.applicant_id(manager)
+    application_id = data.get("application_id")
+    if application_id and await cabinet.owns_application(applicant, int(application_id)):
+        manager.dialog_data["application_id"] = int(application_id)
+        release_id = data.get("release_id")
+        place = await cabinet.release_place(int(release_id)) if release_id else None
+        if place is not None:
+            manager.dialog_data["kindergarten_id"], manager.dialog_data["group_id"] = place
+            if await _option(manager) is not None:
+                await manager.switch_to(ReferralSG.confirm)
+            else:
+                await manager.switch_to(ReferralSG.kindergartens)
+        else:
+            await manager.switch_to(ReferralSG.search)
+    if await cabinet.verified_phone_count(applicant) < 1:
+        await manager.start(VerifySG.phone, data={"need": 1})
+
+
+async def on_process_result(start_data: Any, result: Any, manager: DialogManager) -> None:
+    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+        await manager.done()
+
+
+async def start_referral_for(
+    manager: DialogManager, application_id: int, release_id: int | None = None
+) -> None:
+    """Open the referral conversation for one application (and one seat release)."""
+    data: dict[str, Any] = {"application_id": int(application_id)}
+    if release_id is not None:
+        data["release_id"] = int(release_id)
+    await manager.start(ReferralSG.application, data=data, mode=StartMode.RESET_STACK)
+
+
+router = Router(name=__name__)
+
+
+@router.callback_query(F.data.regexp(PAYLOAD))
+async def offer_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
+    """The "Take the seat" button under the worker's seat_offered push."""
+    match = PAYLOAD.match(callback.data or "")
+    assert match is not None
+    await start_referral_for(dialog_manager, int(match[1]), int(match[2]))
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.regexp(PAYLOAD)))
+async def offer_link(
+    message: Message, command: CommandObject, dialog_manager: DialogManager
+) -> None:
+    match = PAYLOAD.match(command.args or "")
+    assert match is not None
+    await start_referral_for(dialog_manager, int(match[1]), int(match[2]))
+
+
+# --- choose the application -----------------------------------------------------------------
+
+
+async def applications_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    cards = await cabinet.applications_of(
+        common.applicant_id(dialog_manager), common.settings_of(dialog_manager)
+    )
+    items = [
+        (str(card.id), f"№{card.number} · {card.child_name}")
+        for card in cards
+        if card.can_get_referral
+    ]
+    return {"items": items, "no_items": not items}
+
+
+async def on_application(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["application_id"] = int(item_id)
+    await manager.switch_to(ReferralSG.search)
+
+
+# --- search: the application, its offers, "Поиск свободных мест" ----------------------------
+
+
+async def search_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    m = dialog_manager
+    applicant = common.applicant_id(m)
+    card = await cabinet.application_of(
+        applicant, m.dialog_data["application_id"], common.settings_of(m)
+    )
+    offers = await cabinet.open_offers(applicant, card.id)
+    lines = [
+        _("Application №{number}").format(number=card.number),
+        _("Child: {name}").format(name=card.child_name),
+    ]
+    if card.position is not None:
+        lines.append(
+            _("Position in the city queue ({year}): {position}").format(
+                year=card.birth_year, position=card.position
+            )
+        )
+    for offer in offers:
+        lines.append(
+            _("A seat is offered to you in {kindergarten}, group {group}, until {when}.").format(
+                kindergarten=common.localized(m, offer.kindergarten_ru, offer.kindergarten_kk),
+                group=offer.group_name,
+                when=common.fmt_datetime(offer.priority_end_at, m),
+            )
+        )
+    offer_items = [
+        (
+            str(o.release_id),
+            _("Decline: {kindergarten}, {group}").format(
+                kindergarten=common.localized(m, o.kindergarten_ru, o.kindergarten_kk),
+                group=o.group_name,
+            ),
+        )
+        for o in offers
+    ]
+    return {"card_text": "\n".join(lines), "offers": offer_items}
+
+
+async def on_search(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    await manager.switch_to(ReferralSG.kindergartens)
+
+
+async def on_decline_chosen(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["release_id"] = int(item_id)
+    await manager.switch_to(ReferralSG.decline_offer)
+
+
+async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    try:
+        await seats.decline_offer(
+            manager.dialog_data["application_id"],
+            manager.dialog_data["release_id"],
+            actor=f"applicant:{common.applicant_id(manager)}",
+        )
+    except DomainError as error:
+        await callback.message.answer(common.refusal(error))
+    else:
+        await callback.message.answer(
+            _("You declined the offer. Your application keeps its place in the queue.")
+        )
+    await manager.switch_to(ReferralSG.search, show_mode=ShowMode.SEND)
+
+
+# --- kindergartens and groups with free seats -----------------------------------------------
+
+
+async def _options(manager: DialogManager) -> list[seats.SeatOption]:
+    return await seats.available_for(
+        manager.dialog_data["application_id"], common.settings_of(manager)
+    )
+
+
+async def _option(manager: DialogManager) -> seats.SeatOption | None:
+    group_id = manager.dialog_data.get("group_id")
+    for option in await _options(manager):
+        if option.group_id == group_id:
+            return option
+    return None
+
+
+async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    m = dialog_manager
+    free: dict[int, list[Any]] = {}
+    for option in await _options(m):
+        entry = free.setdefault(
+            option.kindergarten_id,
+            [
+                common.localized(m, option.kindergarten_name_ru, option.kindergarten_name_kk),
+                0,
+                False,
+            ],
+        )
+        entry[1] += option.free
+        entry[2] = entry[2] or option.via == "offer"
+    items = [
+        (
+            str(kg_id),
+            _("{name} · free seats: {free}").format(name=name, free=count)
+            + (" ⭐" if offered else ""),
+        )
+        for kg_id, (name, count, offered) in free.items()
+    ]
+    return {"items": items, "no_items": not items}
+
+
+async def on_kindergarten(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["kindergarten_id"] = int(item_id)
+    await manager.switch_to(ReferralSG.groups)
+
+
+async def groups_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    m = dialog_manager
+    kg_id = m.dialog_data.get("kindergarten_id")
+    options = [o for o in await _options(m) if o.kindergarten_id == kg_id]
+    merged: dict[int, list[Any]] = {}
+    for o in options:
+        entry = merged.setdefault(o.group_id, [o, 0])
+        entry[1] += o.free
+    items = [
+        (
+            str(group_id),
+            _("{group} · {language} · free seats: {free}").format(
+                group=o.group_name, language=common.language_name(o.language), free=count
+            ),
+        )
+        for group_id, (o, count) in merged.items()
+    ]
+    name = (
+        common.localized(m, options[0].kindergarten_name_ru, options[0].kindergarten_name_kk)
+        if options
+        else ""
+    )
+    return {"items": items, "no_items": not items, "kindergarten": name}
+
+
+async def on_group(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["group_id"] = int(item_id)
+    await manager.switch_to(ReferralSG.confirm)
+
+
+async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    m = dialog_manager
+    card = await cabinet.application_of(
+        common.applicant_id(m), m.dialog_data["application_id"], common.settings_of(m)
+    )
+    option = await _option(m)
+    if option is None:
+        return {
+            "number": card.number,
+            "confirm_text": _("This seat is no longer available."),
+            "available": False,
+        }
+    text = "\n".join(
+        [
+            _("Child: {name}").format(name=card.child_name),
+            _("Kindergarten: {name}").format(
+                name=common.localized(m, option.kindergarten_name_ru, option.kindergarten_name_kk)
+            ),
+            _("Group: {group} ({language})").format(
+                group=option.group_name, language=common.language_name(option.language)
+            ),
+            _(
+                "After you get the referral, it is valid for {days} working days: conclude the "
+                "contract with the kindergarten within this time."
+            ).format(days=common.settings_of(m).referral_valid_working_days),
+        ]
+    )
+    return {"number": card.number, "confirm_text": text, "available": True}
+
+
+async def on_confirm(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    applicant = common.applicant_id(manager)
+    application_id = manager.dialog_data["application_id"]
+    try:
+        if not await cabinet.owns_application(applicant, application_id):
+            raise DomainError("application_not_found")
+        referral = await referrals.take_seat(
+            application_id,
+            manager.dialog_data["group_id"],
+            actor=f"applicant:{applicant}",
+            settings=common.settings_of(manager),
+        )
+    except DomainError as error:
+        if error.reason == "no_free_seat":
+            await callback.message.answer(
+                _(
+                    "Sorry, someone else has just taken the last seat in this group. "
+                    "Here is the fresh list of free seats."
+                )
+            )
+        else:
+            await callback.message.answer(common.refusal(error))
+        manager.dialog_data.pop("group_id", None)
+        await manager.switch_to(ReferralSG.kindergartens, show_mode=ShowMode.SEND)
+        return
+    manager.dialog_data["referral_id"] = referral.id
+    await manager.switch_to(ReferralSG.issued)
+
+
+async def issued_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    m = dialog_manager
+    card = await cabinet.referral_of(common.applicant_id(m), m.dialog_data["referral_id"])
+    lines = [
+        _("Referral №{number} is issued.").format(number=card.number),
+        _("Kindergarten: {name}").format(
+            name=common.localized(m, card.kindergarten_ru, card.kindergarten_kk)
+        ),
+        _("Address: {address}").format(
+            address=common.localized(m, card.address_ru, card.address_kk)
+        ),
+        _("Group: {group} ({language})").format(
+            group=card.group_name, language=common.language_name(card.group_language)
+        ),
+        _("Status: {status}").format(status=common.referral_status(card.status)),
+        _("Valid until: {when}").format(when=common.fmt_datetime(card.expires_at, m)),
+    ]
+    left = common.countdown(card.expires_at, m)
+    if left:
+        lines.append(_("Time left: {left}").format(left=left))
+    lines += ["", _("Documents to bring:"), common.numbered(common.documents_to_bring())]
+    return {"issued_text": "\n".join(lines)}
+
+
+referral_dialog = Dialog(
+    Window(
+        Tr("Get a referral"),
+        Tr("Choose the application."),
+        Tr("You have no applications that can get a referral now.", when="no_items"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="ref_app",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_application,
+            ),
+        ),
+        Cancel(Tr("Back")),
+        getter=applications_getter,
+        state=ReferralSG.application,
+    ),
+    Window(
+        Format("{card_text}"),
+        Button(Tr("Search for free seats"), id="search", on_click=on_search),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="offer",
+                item_id_getter=lambda item: item[0],
+                items="offers",
+                on_click=on_decline_chosen,
+            ),
+        ),
+        SwitchTo(Tr("Back"), id="back_app", state=ReferralSG.application),
+        getter=search_getter,
+        state=ReferralSG.search,
+    ),
+    Window(
+        Tr("Kindergartens with free seats for your child:"),
+        Tr(
+            "No free seats for your child right now. We will notify you when a seat appears.",
+            when="no_items",
+        ),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="kg",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_kindergarten,
+            ),
+        ),
+        Row(
+            SwitchTo(Tr("Back"), id="back_search", state=ReferralSG.search),
+            Button(Tr("Refresh"), id="refresh"),
+        ),
+        getter=kindergartens_getter,
+        state=ReferralSG.kindergartens,
+    ),
+    Window(
+        Format("{kindergarten}"),
+        Tr("Choose the group."),
+        Tr("No free seats in this kindergarten any more.", when="no_items"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="grp",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_group,
+            ),
+        ),
+        SwitchTo(Tr("Back"), id="back_kgs", state=ReferralSG.kindergartens),
+        getter=groups_getter,
+        state=ReferralSG.groups,
+    ),
+    Window(
+        Tr("Get a referral for application №{number}"),
+        Format("{confirm_text}"),
+        Button(Tr("Get the referral"), id="confirm", on_click=on_confirm, when="available"),
+        SwitchTo(Tr("Back"), id="back_groups", state=ReferralSG.kindergartens),
+        getter=confirm_getter,
+        state=ReferralSG.confirm,
+    ),
+    Window(
+        Format("{issued_text}"),
+        Cancel(Tr("Done")),
+        getter=issued_getter,
+        state=ReferralSG.issued,
+    ),
+    Window(
+        Tr(
+            "Decline this offer? Your application keeps its place in the queue, and the seats go "
+            "to others."
+        ),
+        Row(
+            Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_offer),
+            SwitchTo(Tr("No"), id="decline_no", state=ReferralSG.search),
+        ),
+        state=ReferralSG.decline_offer,
+    ),
+    on_start=on_start,
+    on_process_result=on_process_result,
+)

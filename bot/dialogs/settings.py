@@ -1,0 +1,220 @@
+"""Настройки: language, notification channel, and phone numbers (a new number needs a code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs import cabinet_common as common
+from bot.dialogs.widgets import Tr
+from core import cabinet, people
+from core.errors import DomainError
+
+
+class SettingsSG(StatesGroup):
+    main = State()
+    language = State()
+    channel = State()
+    phones = State()
+    new_phone = State()
+    code = State()
+
+
+def channel_name(code: str) -> str:
+    return {"telegram": _("Telegram"), "sms": _("SMS")}.get(code, code)
+
+
+async def main_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    applicant = dialog_manager.middleware_data["applicant"]
+    await applicant.refresh_from_db(fields=["language", "channel"])
+    phones = await cabinet.phones_of(applicant.id)
+    return {
+        "language": common.language_name(str(applicant.language)),
+        "channel": channel_name(str(applicant.channel)),
+        "phones": ", ".join(p.number for p in phones if p.verified) or "—",
+    }
+
+
+# --- language and channel -------------------------------------------------------------------
+
+
+async def languages_getter(**kwargs: Any) -> dict[str, Any]:
+    return {"items": [("kk", "Қазақ тілі"), ("ru", "Русский язык")]}
+
+
+async def on_language(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    applicant = manager.middleware_data["applicant"]
+    await cabinet.set_language(applicant.id, item_id)
+    applicant.language = item_id
+    get_i18n().current_locale = item_id  # this answer already speaks the new language
+    manager.middleware_data["locale"] = item_id
+    from bot.keyboards import main_menu
+
+    await callback.message.answer(_("The language is changed."), reply_markup=main_menu())
+    await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
+
+
+async def channels_getter(**kwargs: Any) -> dict[str, Any]:
+    return {"items": [("telegram", channel_name("telegram")), ("sms", channel_name("sms"))]}
+
+
+async def on_channel(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    await cabinet.set_channel(common.applicant_id(manager), item_id)
+    await manager.switch_to(SettingsSG.main)
+
+
+# --- phones: replace one with a new number proven by a code ---------------------------------
+
+
+async def phones_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    phones = await cabinet.phones_of(common.applicant_id(dialog_manager))
+    items = [
+        (str(p.id), p.number + ("" if p.verified else " " + _("(not verified)"))) for p in phones
+    ]
+    return {"items": items}
+
+
+async def on_phone(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["old_phone_id"] = int(item_id)
+    await manager.switch_to(SettingsSG.new_phone)
+
+
+async def on_add_phone(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data.pop("old_phone_id", None)
+    await manager.switch_to(SettingsSG.new_phone)
+
+
+async def on_new_phone(message: Message, widget: Any, manager: DialogManager) -> None:
+    number = people_normalize(message.contact.phone_number if message.contact else message.text)
+    if number is None:
+        await message.answer(common.refusal(DomainError("invalid_phone")))
+        return
+    otp = manager.middleware_data["otp"]
+    try:
+        sent = await otp.request(
+            common.applicant_id(manager),
+            number,
+            _("Indigo: your code is {code}. Do not tell it to anyone."),
+        )
+    except DomainError as error:
+        await message.answer(common.refusal(error))
+        return
+    manager.dialog_data["new_phone"] = sent.phone
+    await manager.switch_to(SettingsSG.code)
+
+
+def people_normalize(text: str | None) -> str | None:
+    try:
+        return people.normalize_phone(text or "")
+    except DomainError:
+        return None
+
+
+async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    return {"phone": dialog_manager.dialog_data.get("new_phone", "")}
+
+
+async def on_code(message: Message, widget: Any, manager: DialogManager) -> None:
+    applicant = common.applicant_id(manager)
+    number = manager.dialog_data["new_phone"]
+    try:
+        await manager.middleware_data["otp"].verify(applicant, number, (message.text or "").strip())
+        old = manager.dialog_data.get("old_phone_id")
+        if old is not None:
+            await cabinet.replace_phone(applicant, old, number)
+    except DomainError as error:
+        await message.answer(common.refusal(error))
+        return
+    await message.answer(_("The number {phone} is confirmed.").format(phone=number))
+    await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
+
+
+settings_dialog = Dialog(
+    Window(
+        Tr("Settings"),
+        Tr("Language: {language}"),
+        Tr("Notifications: {channel}"),
+        Tr("Phone numbers: {phones}"),
+        Column(
+            SwitchTo(Tr("Language"), id="lang", state=SettingsSG.language),
+            SwitchTo(Tr("Notification channel"), id="chan", state=SettingsSG.channel),
+            SwitchTo(Tr("Phone numbers"), id="phones", state=SettingsSG.phones),
+            Cancel(Tr("Back")),
+        ),
+        getter=main_getter,
+        state=SettingsSG.main,
+    ),
+    Window(
+        Tr("Choose the language."),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="lang_sel",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_language,
+            ),
+        ),
+        SwitchTo(Tr("Back"), id="back_l", state=SettingsSG.main),
+        getter=languages_getter,
+        state=SettingsSG.language,
+    ),
+    Window(
+        Tr("How should we send you notifications?"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="chan_sel",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_channel,
+            ),
+        ),
+        SwitchTo(Tr("Back"), id="back_c", state=SettingsSG.main),
+        getter=channels_getter,
+        state=SettingsSG.channel,
+    ),
+    Window(
+        Tr("Your phone numbers. Choose one to replace it with a new number."),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="phone_sel",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                on_click=on_phone,
+            ),
+        ),
+        Button(Tr("Add a number"), id="add_phone", on_click=on_add_phone),
+        SwitchTo(Tr("Back"), id="back_p", state=SettingsSG.main),
+        getter=phones_getter,
+        state=SettingsSG.phones,
+    ),
+    Window(
+        Tr("Type the new phone number, e.g. +7 701 123 45 67. We will send a code to it."),
+        MessageInput(on_new_phone),
+        SwitchTo(Tr("Back"), id="back_np", state=SettingsSG.phones),
+        state=SettingsSG.new_phone,
+    ),
+    Window(
+        Tr("We sent a code to {phone}. Type it here."),
+        MessageInput(on_code),
+        SwitchTo(Tr("Back"), id="back_code", state=SettingsSG.new_phone),
+        getter=code_getter,
+        state=SettingsSG.code,
+    ),
+)

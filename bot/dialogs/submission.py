@@ -1,0 +1,389 @@
+"""The queue submission wizard ("Встать в очередь"), window after window as the parent meets it.
+
+Start (queue type + two consents) → [phone verification subdialog if fewer than
+`min_verified_phones`] → Step 1: parent IIN → waiting for consent by SMS from 1414 (the gov
+callback moves the wizard on by itself, see `setup_submission`) → children found → Step 2:
+kindergartens (name search / nearest / list → card → queue language), referral mode → Step 3:
+benefit (+ document), PMPK conclusion for the correctional queue → Step 4: notifications →
+the statement for review → Submit → number and position.
+
+Handlers and getters: `submission_logic`; texts built at render time: `submission_text`;
+kindergarten look-ups: `submission_places`; the background continuation: `submission_background`.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
+from aiogram.enums import ContentType
+from aiogram.fsm.state import State, StatesGroup
+from aiogram_dialog import Dialog, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import (
+    Button,
+    Checkbox,
+    Column,
+    Radio,
+    RequestLocation,
+    Row,
+    ScrollingGroup,
+    Select,
+    SwitchTo,
+)
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs import submission_logic as h
+from bot.dialogs.submission_text import LocalCalendar
+from bot.dialogs.widgets import Tr
+
+if TYPE_CHECKING:
+    from bot.composition import App
+
+
+class SubmissionSG(StatesGroup):
+    start = State()  # first state: what the main menu "Встать в очередь" starts
+    parent_iin = State()
+    family_wait = State()
+    child = State()
+    kindergartens = State()
+    kg_search = State()
+    kg_location = State()
+    kg_results = State()
+    kg_card = State()
+    referral_mode = State()
+    referral_date = State()
+    benefit = State()
+    benefit_upload = State()
+    pmpk_upload = State()
+    contacts = State()
+    review = State()
+    done = State()
+
+
+STEP1 = Tr("<b>Step 1 of 4</b> · Parent and child")
+STEP2 = Tr("<b>Step 2 of 4</b> · Choice of kindergartens")
+STEP3 = Tr("<b>Step 3 of 4</b> · Benefits (can be skipped)")
+STEP4 = Tr("<b>Step 4 of 4</b> · Notifications and review")
+
+
+def back(to: State) -> SwitchTo:
+    return SwitchTo(Tr("⬅️ Back"), id=f"back_{to.state.split(':')[1]}", state=to)
+
+
+def cancel() -> Button:
+    return Button(Tr("✖️ Cancel"), id="cancel", on_click=h.on_cancel)
+
+
+def nav(to: State) -> Row:
+    return Row(back(to), cancel())
+
+
+def wrong_content() -> MessageInput:
+    """Anything a window does not expect (a sticker, a photo, text where buttons are)."""
+    return MessageInput(h.on_buttons_expected)
+
+
+S = SubmissionSG
+
+windows = [
+    # Start: the queue and both consents of the source form.
+    Window(
+        Tr("<b>Joining the queue</b>"),
+        Tr(
+            "An electronic application to the queue for a place in state and private "
+            "kindergartens.\n\nTick both boxes, then choose the queue."
+        ),
+        Tr(
+            "\n📱 Two confirmed phone numbers are needed to apply.",
+            when="phones_note",
+        ),
+        Checkbox(
+            Tr("☑️ I consent to the use of my contact details for notifications"),
+            Tr("⬜ I consent to the use of my contact details for notifications"),
+            id="consent_notify",
+        ),
+        Checkbox(
+            Tr("☑️ I have read and accept the offer agreement of the portal"),
+            Tr("⬜ I have read and accept the offer agreement of the portal"),
+            id="consent_offer",
+        ),
+        Button(Tr("Join the general queue"), id="q_general", on_click=h.on_queue_chosen),
+        Button(Tr("Join the correctional queue"), id="q_corr", on_click=h.on_queue_chosen),
+        cancel(),
+        wrong_content(),
+        state=S.start,
+        getter=h.start_getter,
+        on_process_result=h.on_phones_verified,
+    ),
+    # Step 1: the parent's IIN, then the family request.
+    Window(
+        STEP1,
+        Tr(
+            "\nSend the IIN of the parent (legal representative): 12 digits.\n\n"
+            "<i>Important: a request for access to your personal data will be sent. You "
+            "consent by answering the SMS from 1414 on your phone.</i>"
+        ),
+        TextInput(id="parent_iin", on_success=h.on_parent_iin),
+        MessageInput(h.on_text_expected),
+        nav(S.start),
+        state=S.parent_iin,
+    ),
+    Window(
+        STEP1,
+        Tr(
+            "\n⏳ Consent awaited: confirm the SMS from <b>1414</b> on your phone.\n"
+            "As soon as the state database answers, I will show the children found.",
+            when="pending",
+        ),
+        Tr(
+            "\n❌ Consent to share family data was not given, so the children cannot be "
+            "found. Send the IIN again to make a new request.",
+            when="refused",
+        ),
+        Button(Tr("🔄 Check"), id="check_family", on_click=h.on_check_family, when="pending"),
+        wrong_content(),
+        nav(S.parent_iin),
+        state=S.family_wait,
+        getter=h.family_wait_getter,
+    ),
+    Window(
+        STEP1,
+        Tr("\nLegal representative status: confirmed.\nChildren found: {count}"),
+        Tr("\nChoose the child to put in the queue.", when="has_children"),
+        Tr("\n⛔ — cannot be put in the queue (age or legal representation).", when="has_children"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="child_pick",
+                item_id_getter=operator.itemgetter(0),
+                items="children",
+                on_click=h.on_child_chosen,
+            ),
+        ),
+        wrong_content(),
+        nav(S.parent_iin),
+        state=S.child,
+        getter=h.children_getter,
+    ),
+    # Step 2: up to four kindergartens, each with its queue (birth year + language).
+    Window(
+        STEP2,
+        Tr(
+            "\nChild: {child_name}\n"
+            "You can choose up to {max} kindergartens, in order of preference.\n"
+        ),
+        Format("{chosen}"),
+        Row(
+            Button(Tr("🔎 By name"), id="kg_by_name", on_click=h.on_find_by_name),
+            Button(Tr("📍 Nearest"), id="kg_nearby", on_click=h.on_find_nearby),
+        ),
+        Button(Tr("☰ View as a list"), id="kg_list", on_click=h.on_list_all),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="kg_remove",
+                item_id_getter=operator.itemgetter(0),
+                items="removable",
+                on_click=h.on_remove_choice,
+            ),
+        ),
+        Button(Tr("Next ➡️"), id="kg_done", on_click=h.on_kindergartens_done),
+        wrong_content(),
+        nav(S.child),
+        state=S.kindergartens,
+        getter=h.kindergartens_getter,
+    ),
+    Window(
+        STEP2,
+        Tr("\nSend a part of the kindergarten's name, e.g. «Салтанат» or «15»."),
+        TextInput(id="kg_name", on_success=h.on_kg_name),
+        MessageInput(h.on_text_expected),
+        nav(S.kindergartens),
+        state=S.kg_search,
+    ),
+    Window(
+        STEP2,
+        Tr("\nShare your location with the button below: I will list the nearest kindergartens."),
+        RequestLocation(Tr("📍 Send my location")),
+        MessageInput(h.on_location, content_types=[ContentType.LOCATION]),
+        MessageInput(h.on_location_expected),
+        back(S.kindergartens),
+        cancel(),
+        markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+        state=S.kg_location,
+    ),
+    Window(
+        STEP2,
+        Format("\n{title}"),
+        Tr("Nothing found. Try another name or view the list.", when="nothing"),
+        ScrollingGroup(
+            Select(
+                Format("{item[1]}"),
+                id="kg_pick",
+                item_id_getter=operator.itemgetter(0),
+                items="items",
+                on_click=h.on_kg_opened,
+            ),
+            id="kg_scroll",
+            width=1,
+            height=6,
+            hide_on_single_page=True,
+        ),
+        wrong_content(),
+        nav(S.kindergartens),
+        state=S.kg_results,
+        getter=h.kg_results_getter,
+    ),
+    Window(
+        STEP2,
+        Format("\n{card}"),
+        Tr("\nChoose the queue to join in this kindergarten:", when="queues"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="kg_lang",
+                item_id_getter=operator.itemgetter(0),
+                items="queues",
+                on_click=h.on_queue_language,
+            ),
+        ),
+        wrong_content(),
+        nav(S.kg_results),
+        state=S.kg_card,
+        getter=h.kg_card_getter,
+    ),
+    Window(
+        STEP2,
+        Tr("\nWhen should the referral be issued?\nNow: {mode}"),
+        Button(Tr("Immediately, when a seat appears"), id="ref_now", on_click=h.on_referral_now),
+        SwitchTo(Tr("📅 From a date"), id="ref_date", state=S.referral_date),
+        wrong_content(),
+        nav(S.kindergartens),
+        state=S.referral_mode,
+        getter=h.referral_getter,
+    ),
+    Window(
+        STEP2,
+        Tr(
+            "\nChoose the date from which the child may get a referral. The application keeps "
+            "its place, but no seat is offered before that date."
+        ),
+        LocalCalendar(id="ref_calendar", on_click=h.on_referral_date, tz_of=h.tz_of),
+        wrong_content(),
+        nav(S.referral_mode),
+        state=S.referral_date,
+    ),
+    # Step 3: one benefit (optional); extraordinary ones need a document.
+    Window(
+        STEP3,
+        Tr(
+            "\nA benefit gives a priority position in the queue. You can choose only one "
+            "benefit; it can also be added later.\n"
+        ),
+        Format("{benefits}"),
+        Tr("\nChosen: <b>{selected}</b>"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="benefit_pick",
+                item_id_getter=operator.itemgetter(0),
+                items="selectable",
+                on_click=h.on_benefit_chosen,
+            ),
+        ),
+        Button(Tr("No benefit"), id="no_benefit", on_click=h.on_no_benefit),
+        Button(Tr("Next ➡️"), id="benefit_done", on_click=h.on_benefit_done),
+        wrong_content(),
+        nav(S.referral_mode),
+        state=S.benefit,
+        getter=h.benefit_getter,
+    ),
+    Window(
+        STEP3,
+        Tr("\nUpload the document confirming the benefit «{benefit_name}»: a photo or a PDF file."),
+        MessageInput(
+            h.on_benefit_document, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]
+        ),
+        MessageInput(h.on_document_expected),
+        nav(S.benefit),
+        state=S.benefit_upload,
+        getter=h.benefit_upload_getter,
+    ),
+    Window(
+        STEP3,
+        Tr(
+            "\nThe correctional queue needs the PMPK conclusion (referral of the "
+            "psychological, medical and pedagogical consultation). Upload a photo or a PDF."
+        ),
+        Tr("\n✅ The document is uploaded.", when="uploaded"),
+        MessageInput(h.on_pmpk_document, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
+        MessageInput(h.on_document_expected),
+        Button(Tr("Next ➡️"), id="pmpk_done", on_click=h.on_pmpk_done),
+        nav(S.benefit),
+        state=S.pmpk_upload,
+        getter=h.pmpk_getter,
+    ),
+    # Step 4: notifications, then the statement for review.
+    Window(
+        STEP4,
+        Tr("\nHow should we notify you about the application, and in which language?"),
+        Row(
+            Radio(
+                Format("🔘 {item[1]}"),
+                Format("⚪ {item[1]}"),
+                id="channel",
+                item_id_getter=operator.itemgetter(0),
+                items="channels",
+            ),
+        ),
+        Row(
+            Radio(
+                Format("🔘 {item[1]}"),
+                Format("⚪ {item[1]}"),
+                id="notify_lang",
+                item_id_getter=operator.itemgetter(0),
+                items="languages",
+            ),
+        ),
+        SwitchTo(Tr("Next ➡️"), id="contacts_done", state=S.review),
+        wrong_content(),
+        nav(S.benefit),
+        state=S.contacts,
+        getter=h.contacts_getter,
+    ),
+    Window(
+        Tr("<b>Thank you!</b> Your application is ready. Please check it:\n"),
+        Format("{statement}"),
+        Button(Tr("✅ Submit the application"), id="submit", on_click=h.on_submit),
+        wrong_content(),
+        nav(S.contacts),
+        state=S.review,
+        getter=h.review_getter,
+    ),
+    Window(
+        Tr(
+            "✅ <b>Your application has been sent to the unified queue!</b>\n\n"
+            "Application number: <b>#{number}</b>\nSubmitted: {submitted}\n"
+            "Position in the city queue ({birth_year} birth year): <b>{place}</b> of {total}\n\n"
+            "Follow the application in the personal cabinet."
+        ),
+        Button(Tr("🏠 Main menu"), id="finish", on_click=h.on_finish),
+        wrong_content(),
+        state=S.done,
+        getter=h.done_getter,
+    ),
+]
+
+
+def make_dialogs() -> list[Dialog]:
+    """A fresh Dialog for each Dispatcher (tests build several in one process)."""
+    return [Dialog(*windows)]
+
+
+def setup_submission(app: App) -> None:
+    """Let the gov family result continue waiting wizards (composition calls this once)."""
+    from bot.dialogs.submission_background import subscribe_family_results
+
+    subscribe_family_results(app)

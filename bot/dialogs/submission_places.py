@@ -1,0 +1,159 @@
+"""Kindergartens for the wizard's step 2, from `core.directory`, and their cards as text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_decimal
+
+from bot.dialogs.submission_text import esc, language_name, queue_label
+from bot.i18n import babel_locale
+from core import directory
+from core.errors import DomainError
+from core.settings import Settings
+
+RESULTS_LIMIT = 60  # name search
+NEAREST_LIMIT = 12
+LIST_LIMIT = 1000  # the whole city, paged on screen by ScrollingGroup
+
+
+@dataclass(frozen=True)
+class Card:
+    """What the wizard shows of one kindergarten (a view over `core.directory`'s records)."""
+
+    id: int
+    names: tuple[str, str]  # kk, ru
+    addresses: tuple[str, str]
+    distance_m: float | None = None
+    full: Any = None  # core.directory.KindergartenCard when loaded with `card()`
+
+    @property
+    def city_id(self) -> int:
+        return self.full.city_id
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.full.languages) if self.full else []
+
+    def name(self, locale: str) -> str:
+        return _pick(self.names, locale)
+
+    def address(self, locale: str) -> str:
+        return _pick(self.addresses, locale)
+
+    def render(self, locale: str, birth_year: int) -> str:
+        """The card: ownership, languages, address, hours, cost, free seats, queue size."""
+        full = self.full
+        ownership = (
+            _("State organisation") if full.ownership == "state" else _("Private organisation")
+        )
+        cost = (
+            _("free")
+            if not full.monthly_cost
+            else _("{amount} tenge a month").format(
+                amount=format_decimal(full.monthly_cost, locale=babel_locale(locale))
+            )
+        )
+        free = sum(seat.seats for seat in full.free_seats)
+        free_year = sum(seat.seats for seat in full.free_seats if seat.birth_year == birth_year)
+        queues = [q for q in full.queues if q.birth_year == birth_year]
+        lines = [
+            f"<b>{esc(self.name(locale))}</b>",
+            f"<i>{esc(ownership)}</i>",
+            esc(
+                _("Languages: {languages}").format(
+                    languages=", ".join(language_name(code).lower() for code in full.languages)
+                )
+            ),
+            esc(_("Address: {address}").format(address=self.address(locale))),
+            esc(_("Hours: {hours}").format(hours=full.hours)),
+            esc(_("Cost: {cost}").format(cost=cost)),
+            esc(_("Free seats: {seats}").format(seats=free))
+            + (
+                esc(_(" (for {year} birth year: {seats})").format(year=birth_year, seats=free_year))
+                if free
+                else ""
+            ),
+            esc(_("Queue: {count} people").format(count=full.queue_size)),
+        ]
+        for queue in queues:
+            lines.append(
+                "  • "
+                + esc(
+                    _("{queue}: {count} in the queue").format(
+                        queue=queue_label(queue.birth_year, queue.language),
+                        count=queue.applications,
+                    )
+                )
+            )
+        if full.phone:
+            lines.append(esc(_("Phone: {phones}").format(phones=full.phone)))
+        if self.distance_m is not None:
+            lines.append(
+                esc(
+                    _("Distance: {distance}").format(
+                        distance=distance_text(self.distance_m, locale)
+                    )
+                )
+            )
+        return "\n".join(lines)
+
+
+def distance_text(meters: float, locale: str) -> str:
+    if meters < 1000:
+        return _("{meters} m").format(meters=int(round(meters, -1)))
+    km = format_decimal(round(meters / 1000, 1), locale=babel_locale(locale))
+    return _("{km} km").format(km=km)
+
+
+async def search(query: str, settings: Settings) -> list[Card]:
+    city_id = await directory.default_city_id(settings)
+    if city_id is None:
+        return []
+    page = await directory.search(city_id, query, page=0, page_size=RESULTS_LIMIT)
+    return [_brief(row) for row in page.items]
+
+
+async def nearest(latitude: float, longitude: float, settings: Settings) -> list[Card]:
+    city_id = await directory.default_city_id(settings)
+    if city_id is None:
+        return []
+    rows = await directory.nearest(city_id, latitude, longitude, limit=NEAREST_LIMIT)
+    return [_brief(row) for row in rows]
+
+
+async def all_in_city(settings: Settings) -> list[Card]:
+    city_id = await directory.default_city_id(settings)
+    if city_id is None:
+        return []
+    page = await directory.search(city_id, "", page=0, page_size=LIST_LIMIT)
+    return [_brief(row) for row in page.items]
+
+
+async def card(kindergarten_id: int, settings: Settings) -> Card | None:
+    try:
+        full = await directory.card(int(kindergarten_id))
+    except DomainError:
+        return None
+    return Card(
+        id=full.id,
+        names=(full.name_kk, full.name_ru),
+        addresses=(full.address_kk, full.address_ru),
+        full=full,
+    )
+
+
+def _pick(pair: tuple[str, str], locale: str) -> str:
+    kk, ru = pair
+    return (kk or ru) if locale == "kk" else (ru or kk)
+
+
+def _brief(row: Any) -> Card:
+    return Card(
+        id=row.id,
+        names=(row.name_kk, row.name_ru),
+        addresses=(row.address_kk, row.address_ru),
+        distance_m=row.distance_m,
+    )

@@ -1,0 +1,184 @@
+"""Phone confirmation by a one-time SMS code (VerifySG).
+
+Started by other conversations with `data={"need": 2}` (how many verified numbers they need);
+finishes with the result `{"verified": count}` once the applicant has that many. The number
+comes from Telegram's contact button (only the parent's own contact) or is typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs.widgets import Tr
+from bot.texts import error_text, reason_text
+from core import people
+from core.errors import DomainError
+from core.otp import OtpService
+from core.ports import GatewayUnavailable
+
+
+class VerifySG(StatesGroup):
+    phone = State()
+    code = State()
+
+
+def _otp(manager: DialogManager) -> OtpService:
+    return manager.middleware_data["otp"]
+
+
+def _applicant_id(manager: DialogManager) -> int:
+    return manager.middleware_data["applicant"].id
+
+
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    need = 1
+    if isinstance(start_data, dict):
+        need = int(start_data.get("need", 1))
+    manager.dialog_data["need"] = need
+    have = await people.verified_phone_count(_applicant_id(manager))
+    manager.dialog_data["have"] = have
+
+
+async def phone_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
+    return {
+        "need": data.get("need", 1),
+        "have": data.get("have", 0),
+        "error": data.pop("error", ""),
+        "notice": data.pop("notice", ""),
+    }
+
+
+async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
+    phone = data.get("phone", "")
+    left = (
+        await _otp(dialog_manager).resend_in(_applicant_id(dialog_manager), phone) if phone else 0
+    )
+    return {
+        "phone": phone,
+        "seconds_left": left,
+        "can_resend": left == 0,
+        "wait_resend": left > 0,
+        "error": data.pop("error", ""),
+        "minutes": max(1, dialog_manager.middleware_data["settings"].otp_ttl_seconds // 60),
+    }
+
+
+async def _send_code(manager: DialogManager, phone: str) -> bool:
+    """Ask core for a code; on refusal keep the reason for the window. True when sent."""
+    try:
+        sent = await _otp(manager).request(
+            _applicant_id(manager), phone, sms_text=_("Confirmation code: {code}")
+        )
+    except DomainError as exc:
+        manager.dialog_data["error"] = error_text(exc)
+        return False
+    except GatewayUnavailable:
+        manager.dialog_data["error"] = reason_text("gateway_unavailable")
+        return False
+    manager.dialog_data["phone"] = sent.phone
+    return True
+
+
+async def on_contact(message: Message, _widget: Any, manager: DialogManager) -> None:
+    contact = message.contact
+    if contact is None or message.from_user is None or contact.user_id != message.from_user.id:
+        manager.dialog_data["error"] = reason_text("not_own_contact")
+        return
+    if await _send_code(manager, contact.phone_number):
+        await manager.switch_to(VerifySG.code)
+
+
+async def on_phone_text(message: Message, _widget: Any, manager: DialogManager) -> None:
+    if await _send_code(manager, message.text or ""):
+        await manager.switch_to(VerifySG.code)
+
+
+async def on_other_content(message: Message, _widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data["error"] = _(
+        "Please share the contact with the button below or type the number."
+    )
+
+
+async def on_code(message: Message, _widget: Any, manager: DialogManager) -> None:
+    code = (message.text or "").strip().replace(" ", "")
+    phone = manager.dialog_data.get("phone", "")
+    try:
+        count = await _otp(manager).verify(_applicant_id(manager), phone, code)
+    except DomainError as exc:
+        manager.dialog_data["error"] = error_text(exc)
+        if exc.reason == "otp_locked":
+            await manager.switch_to(VerifySG.phone)
+        return
+    manager.dialog_data["have"] = count
+    need = manager.dialog_data.get("need", 1)
+    if count >= need:
+        await message.answer(_("The number {phone} is confirmed.").format(phone=phone))
+        await manager.done({"verified": count})
+        return
+    manager.dialog_data["notice"] = _(
+        "The number {phone} is confirmed. Now confirm one more number."
+    ).format(phone=phone)
+    manager.dialog_data.pop("phone", None)
+    await manager.switch_to(VerifySG.phone)
+
+
+async def on_code_not_text(message: Message, _widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data["error"] = _("Please type the code from the SMS: 6 digits.")
+
+
+async def on_resend(_callback: Any, _button: Any, manager: DialogManager) -> None:
+    await _send_code(manager, manager.dialog_data.get("phone", ""))
+
+
+dialog = Dialog(
+    Window(
+        Format("{notice}\n", when="notice"),
+        Tr(
+            "<b>Phone confirmation</b> (confirmed {have} of {need})\n\n"
+            "Share your contact with the button below, or type your mobile number as "
+            "+7 7XX XXX XX XX. The number must be registered in the mobile citizens "
+            "database (БМГ)."
+        ),
+        Format("\n{error}", when="error"),
+        RequestContact(Tr("Share my contact")),
+        Cancel(Tr("Cancel")),
+        MessageInput(on_contact, content_types=ContentType.CONTACT),
+        MessageInput(on_phone_text, content_types=ContentType.TEXT),
+        MessageInput(on_other_content),
+        markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+        state=VerifySG.phone,
+        getter=phone_getter,
+    ),
+    Window(
+        Tr(
+            "We have sent an SMS with a 6-digit code to {phone}. Type the code here. "
+            "It is valid for {minutes} min."
+        ),
+        Format("\n{error}", when="error"),
+        Button(Tr("Send the code again"), id="resend", on_click=on_resend, when="can_resend"),
+        Button(
+            Tr("Send the code again (in {seconds_left} s)"),
+            id="resend_wait",
+            on_click=on_resend,
+            when="wait_resend",
+        ),
+        Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
+        MessageInput(on_code, content_types=ContentType.TEXT),
+        MessageInput(on_code_not_text),
+        state=VerifySG.code,
+        getter=code_getter,
+    ),
+    on_start=on_start,
+)

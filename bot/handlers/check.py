@@ -1,0 +1,143 @@
+""" "Check the queue" without login: by the child's or the parent's IIN (public data only)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_datetime
+
+from bot.i18n import babel_locale
+from bot.keyboards import main_menu
+from bot.texts import error_text, reason_text
+from core.applications import PublicApplication, public_lookup
+from core.errors import DomainError
+from core.iin import InvalidIin, parse_iin
+from core.public_status import lookup_number
+from core.queue import Position
+from core.settings import Settings
+
+router = Router(name=__name__)
+
+
+class CheckQueue(StatesGroup):
+    iin = State()
+
+
+async def ask_iin(message: Message, state: FSMContext) -> None:
+    await state.set_state(CheckQueue.iin)
+    await message.answer(
+        _("Send the IIN of the child or of the parent (12 digits)."), reply_markup=main_menu()
+    )
+
+
+@router.message(CheckQueue.iin, F.text)
+async def iin_received(message: Message, state: FSMContext, settings: Settings) -> None:
+    text = message.text or ""
+    try:
+        parse_iin(text)
+    except InvalidIin as exc:
+        await message.answer(reason_text(f"iin_{exc.reason}"))
+        return  # stay in the state: the parent corrects the IIN
+    try:
+        found = await public_lookup(text, settings)
+    except DomainError as exc:
+        await message.answer(error_text(exc))
+        return
+    await state.clear()
+    if not found:
+        await message.answer(
+            _("No applications were found for this IIN."), reply_markup=main_menu()
+        )
+        return
+    for application in found:
+        await message.answer(render_application(application, settings), reply_markup=main_menu())
+
+
+@router.message(CheckQueue.iin)
+async def iin_not_text(message: Message) -> None:
+    await message.answer(_("Please send the IIN as text: 12 digits."))
+
+
+async def show_application_number(message: Message, payload: str, settings: Settings) -> None:
+    """The public status of one application (a /start deep link carries its number)."""
+    found = await lookup_number(int(payload), settings) if payload.isdigit() else None
+    if found is None:
+        await message.answer(reason_text("application_not_found"), reply_markup=main_menu())
+        return
+    await message.answer(render_application(found, settings), reply_markup=main_menu())
+
+
+def render_application(application: PublicApplication, settings: Settings) -> str:
+    from aiogram.utils.i18n import get_i18n
+
+    locale = babel_locale(get_i18n().current_locale)
+    submitted = format_datetime(
+        application.submitted_at, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=locale
+    )
+    lines = [
+        _("<b>Application No. {number}</b>").format(number=application.number),
+        _("Child: {name}").format(name=application.child_name),
+    ]
+    if application.applicant_name:
+        lines.append(_("Applicant: {name}").format(name=application.applicant_name))
+    lines += [
+        _("Status: {status}").format(status=status_text(application.status)),
+        _("Submitted: {time}").format(time=submitted),
+        _("Queue: {queue}, birth year {year}").format(
+            queue=queue_type_text(application.queue_type), year=application.birth_year
+        ),
+        _("Benefit class: {benefit}").format(benefit=benefit_text(application.benefit_class)),
+    ]
+    if application.position is not None:
+        lines.append("")
+        lines.append(
+            _("<b>In the city queue</b>: {where}").format(where=position_text(application.position))
+        )
+    if application.kindergartens:
+        lines.append("")
+        lines.append(_("<b>In the chosen kindergartens:</b>"))
+        kk = get_i18n().current_locale == "kk"
+        for choice in application.kindergartens:
+            name = choice.name_kk if kk else choice.name_ru
+            where = position_text(choice.position) if choice.position else "—"
+            lines.append(f"• {name} ({language_text(choice.language)}): {where}")
+    return "\n".join(lines)
+
+
+def position_text(position: Position) -> str:
+    ahead = position.ahead
+    priority = ahead.extraordinary + ahead.first_priority
+    text = _("place {place} of {total}").format(place=position.place, total=position.total)
+    if priority:
+        text += "; " + _(
+            "ahead with priority: {priority} (extraordinary {extraordinary}, first priority "
+            "{first})"
+        ).format(priority=priority, extraordinary=ahead.extraordinary, first=ahead.first_priority)
+    return text
+
+
+def status_text(status: str) -> str:
+    return {
+        "active": _("in the queue"),
+        "stop_listed": _("in the stop-list"),
+        "archived": _("archived"),
+    }.get(status, status)
+
+
+def benefit_text(benefit_class: str) -> str:
+    return {
+        "none": _("general queue (no benefit)"),
+        "first_priority": _("first priority"),
+        "extraordinary": _("extraordinary"),
+    }.get(benefit_class, benefit_class)
+
+
+def queue_type_text(queue_type: str) -> str:
+    return {"general": _("general"), "correctional": _("correctional")}.get(queue_type, queue_type)
+
+
+def language_text(language: str) -> str:
+    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(language, language)

@@ -1,0 +1,259 @@
+""" "Kindergartens": search by name or shared location, paged list, and a card per kindergarten."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from babel.numbers import format_decimal
+
+from bot.i18n import babel_locale
+from bot.keyboards import MenuButton, main_menu
+from bot.texts import error_text
+from core import directory
+from core.errors import DomainError
+from core.settings import Settings
+
+router = Router(name=__name__)
+
+SHOW_ALL = __("Show all kindergartens")
+NEAREST = __("📍 Nearest to me")
+MAIN_MENU = __("Main menu")
+
+
+class DirectorySearch(StatesGroup):
+    query = State()
+
+
+class KgPage(CallbackData, prefix="kgp"):
+    page: int
+
+
+class KgCard(CallbackData, prefix="kgc"):
+    id: int
+
+
+class KgMap(CallbackData, prefix="kgm"):
+    id: int
+
+
+def search_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=str(NEAREST), request_location=True)],
+            [KeyboardButton(text=str(SHOW_ALL))],
+            [KeyboardButton(text=str(MAIN_MENU))],
+        ],
+        resize_keyboard=True,
+    )
+
+
+async def ask_search(message: Message, state: FSMContext) -> None:
+    await state.set_state(DirectorySearch.query)
+    await state.update_data(query="")
+    await message.answer(
+        _(
+            "Type a part of the kindergarten's name, share your location to see the nearest "
+            "ones, or show the whole list."
+        ),
+        reply_markup=search_keyboard(),
+    )
+
+
+@router.message(DirectorySearch.query, MenuButton(MAIN_MENU))
+async def back_to_menu(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Main menu"), reply_markup=main_menu())
+
+
+@router.message(DirectorySearch.query, MenuButton(SHOW_ALL))
+async def show_all(message: Message, state: FSMContext, settings: Settings) -> None:
+    await state.update_data(query="")
+    await _send_page(message, settings, "", 0)
+
+
+@router.message(DirectorySearch.query, F.location)
+async def by_location(message: Message, settings: Settings) -> None:
+    assert message.location is not None
+    city_id = await directory.default_city_id(settings)
+    found = (
+        await directory.nearest(city_id, message.location.latitude, message.location.longitude, 8)
+        if city_id
+        else []
+    )
+    if not found:
+        await message.answer(_("No kindergartens were found."))
+        return
+    language = get_i18n().current_locale
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"{kg.name(language)} · {distance_text(kg.distance_m or 0)}",
+                callback_data=KgCard(id=kg.id).pack(),
+            )
+        ]
+        for kg in found
+    ]
+    await message.answer(
+        _("Kindergartens nearest to you:"),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+    )
+
+
+@router.message(DirectorySearch.query, F.text)
+async def by_name(message: Message, state: FSMContext, settings: Settings) -> None:
+    query = (message.text or "").strip()[:64]
+    await state.update_data(query=query)
+    await _send_page(message, settings, query, 0)
+
+
+@router.callback_query(KgPage.filter())
+async def turn_page(
+    callback: CallbackQuery, callback_data: KgPage, state: FSMContext, settings: Settings
+) -> None:
+    query = (await state.get_data()).get("query", "")
+    if isinstance(callback.message, Message):
+        await _send_page(callback.message, settings, query, callback_data.page, edit=True)
+
+
+@router.callback_query(KgCard.filter())
+async def show_card(callback: CallbackQuery, callback_data: KgCard) -> None:
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        card = await directory.card(callback_data.id)
+    except DomainError as exc:
+        await callback.message.answer(error_text(exc))
+        return
+    map_button = InlineKeyboardButton(
+        text=_("Show on the map"), callback_data=KgMap(id=card.id).pack()
+    )
+    await callback.message.answer(
+        render_card(card), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[map_button]])
+    )
+
+
+@router.callback_query(KgMap.filter())
+async def show_on_map(callback: CallbackQuery, callback_data: KgMap) -> None:
+    try:
+        card = await directory.card(callback_data.id)
+    except DomainError:
+        return
+    if isinstance(callback.message, Message):
+        language = get_i18n().current_locale
+        await callback.message.answer_venue(
+            latitude=card.latitude,
+            longitude=card.longitude,
+            title=card.name(language),
+            address=card.address(language),
+        )
+
+
+async def _send_page(
+    message: Message, settings: Settings, query: str, page: int, *, edit: bool = False
+) -> None:
+    city_id = await directory.default_city_id(settings)
+    if city_id is None:
+        await message.answer(_("No kindergartens were found."))
+        return
+    found = await directory.search(city_id, query, page)
+    if not found.total:
+        await message.answer(
+            _("No kindergartens were found for “{query}”. Try another part of the name.").format(
+                query=query
+            )
+        )
+        return
+    language = get_i18n().current_locale
+    rows = [
+        [InlineKeyboardButton(text=kg.name(language), callback_data=KgCard(id=kg.id).pack())]
+        for kg in found.items
+    ]
+    nav = []
+    if found.page > 0:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=KgPage(page=found.page - 1).pack()))
+    if found.page + 1 < found.pages:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=KgPage(page=found.page + 1).pack()))
+    if nav:
+        rows.append(nav)
+    text = _("Kindergartens found: {total}. Page {page} of {pages}.").format(
+        total=found.total, page=found.page + 1, pages=found.pages
+    )
+    markup = InlineKeyboardMarkup(inline_keyboard=rows)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+def render_card(card: directory.KindergartenCard) -> str:
+    language = get_i18n().current_locale
+    locale = babel_locale(language)
+    ownership = {"state": _("state"), "private": _("private")}.get(card.ownership, card.ownership)
+    languages = ", ".join({"kk": _("Kazakh"), "ru": _("Russian")}.get(x, x) for x in card.languages)
+    cost = (
+        _("free of charge")
+        if card.monthly_cost == 0
+        else _("{amount} tenge a month").format(
+            amount=format_decimal(card.monthly_cost, locale=locale)
+        )
+    )
+    lines = [
+        f"<b>{card.name(language)}</b>",
+        _("Ownership: {ownership}").format(ownership=ownership),
+        _("Languages: {languages}").format(languages=languages),
+        _("Address: {address}").format(address=card.address(language)),
+        _("Hours: {hours}").format(hours=card.hours),
+        _("Cost: {cost}").format(cost=cost),
+        "",
+        _("<b>Free seats:</b>"),
+    ]
+    if card.free_seats:
+        for seats in card.free_seats:
+            lines.append(
+                _(
+                    "• {group}, born in {year} ({age_from}–{age_to} years), {language}: {seats}"
+                ).format(
+                    group=seats.group_name,
+                    year=seats.birth_year,
+                    age_from=seats.age_from,
+                    age_to=seats.age_to,
+                    language={"kk": _("Kazakh"), "ru": _("Russian")}.get(
+                        seats.language, seats.language
+                    ),
+                    seats=seats.seats,
+                )
+            )
+    else:
+        lines.append(_("no free seats now"))
+    lines.append("")
+    lines.append(
+        _("In the queue: {count} applications").format(
+            count=format_decimal(card.queue_size, locale=locale)
+        )
+    )
+    contacts = ", ".join(x for x in (card.phone, card.email) if x)
+    if contacts:
+        lines.append(_("Contacts: {contacts}").format(contacts=contacts))
+    return "\n".join(lines)
+
+
+def distance_text(metres: float) -> str:
+    locale = babel_locale(get_i18n().current_locale)
+    if metres < 1000:
+        return _("{distance} m").format(distance=int(round(metres, -1)))
+    return _("{distance} km").format(
+        distance=format_decimal(round(metres / 1000, 1), locale=locale)
+    )

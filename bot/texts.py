@@ -1,0 +1,139 @@
+"""Reason codes of domain refusals (core.errors.DomainError) as text in the reader's language.
+
+The one place where codes become words; an unknown code gets a polite generic text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def _texts() -> dict[str, Callable[[], str]]:
+    # Lambdas: gettext runs at call time, in the reader's language.
+    return {
+        # IIN rules (core.iin.InvalidIin.reason, prefixed with iin_).
+        "iin_length": lambda: _("An IIN has exactly 12 digits. Please check and send it again."),
+        "iin_not_digits": lambda: _("An IIN consists of digits only. Please send 12 digits."),
+        "iin_century": lambda: _(
+            "The 7th digit of an IIN (century and sex) must be from 1 to 6. Please check it."
+        ),
+        "iin_date": lambda: _(
+            "The first six digits of an IIN are the birth date (YYMMDD), and this date does "
+            "not exist. Please check them."
+        ),
+        "iin_future": lambda: _("The birth date in this IIN is in the future. Please check it."),
+        "iin_checksum": lambda: _(
+            "The last (check) digit of this IIN does not match the others: there is a typo "
+            "somewhere. Please check every digit."
+        ),
+        # Submission.
+        "child_too_old": lambda: _(
+            "The child is 6 or older: the kindergarten queue is for children under 6."
+        ),
+        "duplicate_application": lambda: _(
+            "This child already has an application in this queue: No. {number}."
+        ),
+        "not_legal_representative": lambda: _(
+            "According to the state registry you are not a legal representative of this child."
+        ),
+        "too_many_kindergartens": lambda: _("You can choose at most {max} kindergartens."),
+        "no_kindergartens": lambda: _("Choose at least one kindergarten."),
+        "pmpk_required": lambda: _(
+            "The correctional queue needs the conclusion of the psychological, medical and "
+            "pedagogical consultation (PMPK). Please upload it."
+        ),
+        "benefit_document_required": lambda: _(
+            "This benefit needs a supporting document. Please upload a photo or a PDF."
+        ),
+        "birth_certificate_required": lambda: _(
+            "A child without an IIN needs a birth certificate. Please upload a photo or a PDF."
+        ),
+        "language_not_taught": lambda: _("The chosen kindergarten has no groups in this language."),
+        "not_enough_verified_phones": lambda: _(
+            "Confirm {required} phone numbers first (confirmed now: {have})."
+        ),
+        "family_consent_refused": lambda: _(
+            "Consent to share family data was not given, so the children cannot be found."
+        ),
+        "parent_not_found": lambda: _("The state registry does not know this IIN."),
+        # Seats and referrals.
+        "no_free_seat": lambda: _(
+            "Sorry, this seat has just been taken. Here is the fresh list of free seats."
+        ),
+        "already_has_referral": lambda: _("This application already has a referral."),
+        "not_eligible": lambda: _("You cannot take this seat now: {why}"),
+        "extension_closed": lambda: _("The extension period is closed now."),
+        "referral_expired": lambda: _("The referral has expired."),
+        "already_extended": lambda: _("The referral has already been extended once."),
+        # Phones and one-time codes.
+        "invalid_phone": lambda: _(
+            "This does not look like a Kazakhstan mobile number. Send it as +7 7XX XXX XX XX."
+        ),
+        "phone_not_in_bmg": lambda: _(
+            "This number is not registered in the mobile citizens database (БМГ). Register it "
+            "at egov.kz or a public service centre, or use another number."
+        ),
+        "not_own_contact": lambda: _("Please share your own contact, not someone else's."),
+        "otp_wrong": lambda: _("Wrong code. Tries left: {attempts_left}."),
+        "otp_expired": lambda: _("The code has expired or was already used. Request a new one."),
+        "otp_locked": lambda: _("Too many wrong codes. Try again in {minutes} min."),
+        "resend_cooldown": lambda: _("A new code can be requested in {seconds_left} s."),
+        # Providers.
+        "gateway_unavailable": lambda: _(
+            "The state service does not answer right now. Please try again in a few minutes."
+        ),
+        "application_not_found": lambda: _("No application with this number was found."),
+        # Lookups and state checks raised by core services.
+        "application_archived": lambda: _("Application No. {number} is archived."),
+        "live_referral": lambda: _(
+            "Application No. {number} has a valid referral, so it cannot be changed now."
+        ),
+        "not_stop_listed": lambda: _("Application No. {number} is not in the stop-list."),
+        "offer_not_open": lambda: _("This offer is no longer open."),
+        "phone_not_verified": lambda: _("This phone number is not confirmed yet."),
+        "referral_date_required": lambda: _("Choose the date from which you need a referral."),
+        "duplicate_kindergarten": lambda: _("This kindergarten is already chosen."),
+        "child_not_found": lambda: _("The child was not found."),
+        "kindergarten_not_found": lambda: _("The kindergarten was not found."),
+        "group_not_found": lambda: _("The group was not found."),
+        "referral_not_found": lambda: _("The referral was not found."),
+        "document_not_found": lambda: _("The document was not found. Please upload it again."),
+        "applicant_not_found": lambda: _("Please press /start and try again."),
+    }
+
+
+def reason_text(reason: str, **params: Any) -> str:
+    """The refusal `reason` with its `params`, in the current language."""
+    if reason == "invalid_iin":  # core services wrap core.iin.InvalidIin this way
+        reason = f"iin_{params.pop('reason', '')}"
+    factory = _texts().get(reason)
+    if factory is None:
+        log.warning("no text for reason code %s", reason)
+        return _("Sorry, this cannot be done right now. Please try again later or press /start.")
+    if "seconds_left" in params:
+        params.setdefault("minutes", max(1, -(-int(params["seconds_left"]) // 60)))
+    if reason == "not_eligible" and "why" in params:
+        params["why"] = reason_text(str(params["why"])) if params["why"] in _texts() else ""
+    try:
+        return factory().format_map(_Defaults(params))
+    except (KeyError, ValueError, IndexError):
+        return factory()
+
+
+def error_text(error: DomainError) -> str:
+    return reason_text(error.reason, **error.params)
+
+
+class _Defaults(dict):
+    """Missing parameters render as "?" rather than failing the whole answer."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"

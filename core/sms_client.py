@@ -1,0 +1,60 @@
+"""The SMS gateway over HTTP (`core.ports.SmsGateway`); `client_id` makes a retry safe."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+
+from core.ports import GatewayUnavailable
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+
+
+class HttpSmsGateway:
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._base = (settings.sms_base_url or "").rstrip("/")
+        self._api_key = settings.sms_api_key
+        self._session = session
+        self._owns_session = session is None
+        self._timeout = timeout
+
+    async def send(self, phone: str, text: str, client_id: str) -> str:
+        if not self._base:
+            raise GatewayUnavailable("SMS gateway is not configured (SMS_BASE_URL)")
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        payload = {"to": phone, "text": text, "client_id": client_id}
+        try:
+            async with self._client().post(
+                self._base + "/messages", json=payload, headers=headers, timeout=self._timeout
+            ) as resp:
+                if resp.status >= 500:
+                    raise GatewayUnavailable(f"sms send: HTTP {resp.status}")
+                if resp.status not in (200, 201, 202):
+                    # 4xx: the request itself is wrong (bad number, auth); retrying won't help.
+                    raise ValueError(f"sms send rejected: HTTP {resp.status}")
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("sms gateway unreachable: %s", type(exc).__name__)
+            raise GatewayUnavailable(f"sms send: {type(exc).__name__}") from exc
+        return str(body["message_id"])
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
