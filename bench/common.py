@@ -40,9 +40,13 @@ class BenchContext:
     redis_url: str
     admin_url: str  # for CREATE DATABASE
 
-    def settings(self, database: str, **overrides: Any) -> Settings:
+    def database_url(self, database: str, pool: int | None = None) -> str:
+        url = self.pg_url.rsplit("/", 1)[0] + "/" + database
+        return f"{url}?maxsize={pool}" if pool else url
+
+    def settings(self, database: str, *, pool: int | None = None, **overrides: Any) -> Settings:
         return Settings(
-            database_url=self.pg_url.rsplit("/", 1)[0] + "/" + database,
+            database_url=self.database_url(database, pool),
             redis_url=self.redis_url,
             bot_token="123456:BENCH",
             otp_secret="bench",
@@ -50,7 +54,9 @@ class BenchContext:
             **overrides,
         )
 
-    async def fresh_database(self, name: str, **overrides: Any) -> Settings:
+    async def fresh_database(
+        self, name: str, *, pool: int | None = None, **overrides: Any
+    ) -> Settings:
         """A new migrated database, initialised for Tortoise in this process."""
         import asyncpg
 
@@ -60,7 +66,7 @@ class BenchContext:
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
-        settings = self.settings(name, **overrides)
+        settings = self.settings(name, pool=pool, **overrides)
         await migrate(settings)
         await init_db(settings)
         return settings

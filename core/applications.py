@@ -40,6 +40,7 @@ from core.models import (
 )
 from core.people import verified_phone_count
 from core.queue import Position, city_position, kindergarten_positions, sync_choices
+from core.seats import offer_on_submission
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -219,6 +220,8 @@ async def submit(data: SubmissionInput, *, settings: Settings, actor: str) -> Ap
             key=f"application_registered:{application.id}",
             conn=conn,
         )
+        # A seat already free in a chosen kindergarten is offered at once (DOMAIN.md).
+        await offer_on_submission(conn, application, settings=settings)
     return application
 
 
@@ -324,6 +327,18 @@ async def applications_of(applicant_id: int, *, include_archived: bool = True) -
     return await query.order_by("submitted_at", "number").prefetch_related(
         "child__person", "choices__kindergarten"
     )
+
+
+async def application_of(applicant_id: int, application_id: int) -> Application:
+    """One of the applicant's applications (child, choices and kindergartens loaded)."""
+    application = (
+        await Application.filter(id=application_id, applicant_id=applicant_id)
+        .prefetch_related("child__person", "choices__kindergarten")
+        .first()
+    )
+    if application is None:
+        raise DomainError("application_not_found")
+    return application
 
 
 # --- Public look-up ---------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from core.seats import (
     group_problem,
     local_today,
     release_in,
+    twin_applications,
 )
 from core.settings import OfferTimeout, Settings, get_settings
 
@@ -93,11 +94,26 @@ class ReferralCard:
 async def take_seat(
     application_id: int, group_id: int, *, actor: str, settings: Settings
 ) -> Referral:
-    """Issue a referral to a free seat of the group this application may take now."""
+    """Issue a referral to a free seat of the group this application may take now.
+
+    Twins (DOMAIN.md: "born within a month are a batch: referred only when enough seats exist
+    for all"): when the child has eligible twins (`twin_applications`), one seat of this group
+    is taken for each of them in the same transaction and every one gets its referral; when the
+    group has too few seats they may take, nobody gets one (`twins_need_seats`, with `count`
+    the seats needed and `free` those found).
+    """
     async with in_transaction() as conn:
-        app = await _lock_application(conn, application_id)
-        await Child.filter(id=app.child_id).select_for_update(no_key=True).using_db(conn).first()
-        problem = application_problem(app, local_today(settings), settings)
+        found = await Application.get_or_none(id=application_id).using_db(conn)
+        if found is None:
+            raise DomainError("application_not_found")
+        twin_ids = [twin.id for twin in await twin_applications(found, conn=conn)]
+        # Lock order: applications by id, then children by id (a twin's claim locks the same).
+        locked = {i: await _lock_application(conn, i) for i in sorted({application_id, *twin_ids})}
+        for child_id in sorted({a.child_id for a in locked.values()}):
+            await Child.filter(id=child_id).select_for_update(no_key=True).using_db(conn).first()
+        app = locked[application_id]
+        today = local_today(settings)
+        problem = application_problem(app, today, settings)
         if problem is not None:
             raise DomainError("not_eligible", why=problem)
         live = await _live_referral_of_child(conn, app.child_id)
@@ -112,90 +128,140 @@ async def take_seat(
         kindergarten = await Kindergarten.get(id=group.kindergarten_id).using_db(conn)
         now = clock.now()
 
-        candidates = await _candidate_seats(conn, app, group, kindergarten, now)
-        seat = None
-        for candidate in candidates:
-            taken = (
-                await Seat.filter(id=candidate.id, status=SeatStatus.free)
-                .using_db(conn)
-                .update(status=SeatStatus.taken, taken_at=now)
-            )
-            if taken:
-                seat = candidate
-                break
-        if seat is None:
-            raise DomainError("no_free_seat", group_id=group_id)
+        # Twins that may be referred now, to this group (a twin of another birth year or
+        # queue, stop-listed, waiting for its date or already holding a referral is not
+        # part of the batch).
+        batch = [app]
+        for twin_id in twin_ids:
+            twin = locked[twin_id]
+            if (
+                application_problem(twin, today, settings) is None
+                and group_problem(twin, group) is None
+                and await _live_referral_of_child(conn, twin.child_id) is None
+            ):
+                batch.append(twin)
 
-        awaiting_benefit = (
-            app.stream == Stream.extraordinary and app.benefit_status == BenefitStatus.pending
-        )
-        if awaiting_benefit:
-            status = ReferralStatus.awaiting_benefit_confirmation
-            expires_at = add_working_days(now, settings.benefit_confirm_working_days, settings.tz)
-        else:
-            status = ReferralStatus.awaiting_enrollment
-            expires_at = add_working_days(now, settings.referral_valid_working_days, settings.tz)
-        serial = await _next_value(conn, "referral")
-        number = f"{NUMBER_PREFIX}-{now.astimezone(settings.tz).year}-{serial:06d}"
-        referral = await Referral.create(
-            number=number,
-            application_id=app.id,
-            seat_id=seat.id,
-            group_id=group.id,
-            kindergarten_id=kindergarten.id,
-            status=status,
-            issued_at=now,
-            expires_at=expires_at,
-            using_db=conn,
-        )
-        await (
-            Offer.filter(application_id=app.id, release_id=seat.release_id, status=OfferStatus.open)
-            .using_db(conn)
-            .update(status=OfferStatus.taken)
-        )
-        # Other open offers of this child cannot be used while the referral lives.
-        await (
-            Offer.filter(application_id=app.id, status=OfferStatus.open)
-            .using_db(conn)
-            .update(status=OfferStatus.lapsed)
-        )
-        await audit.record(
-            "seat.taken",
-            "seat",
-            seat.id,
-            actor=actor,
-            before={"status": str(SeatStatus.free)},
-            after={"status": str(SeatStatus.taken), "application_id": app.id},
-            conn=conn,
-        )
-        await audit.record(
-            "referral.issued",
-            "referral",
-            referral.id,
-            actor=actor,
-            after=_snapshot(referral) | {"application_number": app.number},
-            conn=conn,
-        )
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        await outbox.notify(
-            applicant,
-            "referral_issued",
-            {
-                "referral_id": referral.id,
-                "number": number,
-                "application_number": app.number,
-                "kindergarten_ru": kindergarten.name_ru,
-                "kindergarten_kk": kindergarten.name_kk,
-                "group": group.name,
-                "language": str(group.language),
-                "status": str(status),
-                "expires_at": expires_at.isoformat(),
-                "documents": str(app.queue_type),
-            },
-            key=f"referral_issued:{referral.id}",
-            conn=conn,
-        )
-        return referral
+        taken: list[tuple[Application, Seat]] = []
+        for member in batch:
+            try:
+                candidates = await _candidate_seats(conn, member, group, kindergarten, now)
+            except DomainError:
+                if member is app:
+                    raise
+                candidates = []
+            used = {seat.id for _, seat in taken}
+            seat = None
+            for candidate in candidates:
+                if candidate.id in used:
+                    continue
+                won = (
+                    await Seat.filter(id=candidate.id, status=SeatStatus.free)
+                    .using_db(conn)
+                    .update(status=SeatStatus.taken, taken_at=now)
+                )
+                if won:
+                    seat = candidate
+                    break
+            if seat is None:
+                if len(batch) > 1:
+                    # Raising rolls back the seats already taken for the other twins.
+                    raise DomainError(
+                        "twins_need_seats", group_id=group_id, count=len(batch), free=len(taken)
+                    )
+                raise DomainError("no_free_seat", group_id=group_id)
+            taken.append((member, seat))
+
+        referrals = [
+            await _issue(
+                conn, member, seat, group, kindergarten, now, actor=actor, settings=settings
+            )
+            for member, seat in taken
+        ]
+        return referrals[0]
+
+
+async def _issue(
+    conn: BaseDBAsyncClient,
+    app: Application,
+    seat: Seat,
+    group: Group,
+    kindergarten: Kindergarten,
+    now: datetime,
+    *,
+    actor: str,
+    settings: Settings,
+) -> Referral:
+    """The referral for a seat just taken: offers closed, audit, the parent notified."""
+    awaiting_benefit = (
+        app.stream == Stream.extraordinary and app.benefit_status == BenefitStatus.pending
+    )
+    if awaiting_benefit:
+        status = ReferralStatus.awaiting_benefit_confirmation
+        expires_at = add_working_days(now, settings.benefit_confirm_working_days, settings.tz)
+    else:
+        status = ReferralStatus.awaiting_enrollment
+        expires_at = add_working_days(now, settings.referral_valid_working_days, settings.tz)
+    serial = await _next_value(conn, "referral")
+    number = f"{NUMBER_PREFIX}-{now.astimezone(settings.tz).year}-{serial:06d}"
+    referral = await Referral.create(
+        number=number,
+        application_id=app.id,
+        seat_id=seat.id,
+        group_id=group.id,
+        kindergarten_id=kindergarten.id,
+        status=status,
+        issued_at=now,
+        expires_at=expires_at,
+        using_db=conn,
+    )
+    await (
+        Offer.filter(application_id=app.id, release_id=seat.release_id, status=OfferStatus.open)
+        .using_db(conn)
+        .update(status=OfferStatus.taken)
+    )
+    # Other open offers of this child cannot be used while the referral lives.
+    await (
+        Offer.filter(application_id=app.id, status=OfferStatus.open)
+        .using_db(conn)
+        .update(status=OfferStatus.lapsed)
+    )
+    await audit.record(
+        "seat.taken",
+        "seat",
+        seat.id,
+        actor=actor,
+        before={"status": str(SeatStatus.free)},
+        after={"status": str(SeatStatus.taken), "application_id": app.id},
+        conn=conn,
+    )
+    await audit.record(
+        "referral.issued",
+        "referral",
+        referral.id,
+        actor=actor,
+        after=_snapshot(referral) | {"application_number": app.number},
+        conn=conn,
+    )
+    applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+    await outbox.notify(
+        applicant,
+        "referral_issued",
+        {
+            "referral_id": referral.id,
+            "number": number,
+            "application_number": app.number,
+            "kindergarten_ru": kindergarten.name_ru,
+            "kindergarten_kk": kindergarten.name_kk,
+            "group": group.name,
+            "language": str(group.language),
+            "status": str(status),
+            "expires_at": expires_at.isoformat(),
+            "documents": str(app.queue_type),
+        },
+        key=f"referral_issued:{referral.id}",
+        conn=conn,
+    )
+    return referral
 
 
 async def extend_referral(

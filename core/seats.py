@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, outbox, queue
@@ -25,6 +26,7 @@ from core.models import (
     Application,
     ApplicationChoice,
     ApplicationStatus,
+    Child,
     Group,
     GroupKind,
     Kindergarten,
@@ -38,6 +40,9 @@ from core.models import (
     SeatStatus,
 )
 from core.settings import Settings, WindowUnit
+
+# Twins: children of one parent born at most this many days apart (DOMAIN.md, "within a month").
+TWIN_DAYS = 31
 
 QUEUE_OF_KIND = {
     GroupKind.general: QueueType.general,
@@ -181,10 +186,15 @@ async def addressees_for(
     exclude: tuple[int, ...] = (),
 ) -> list[Application]:
     """The first `count` eligible applications of the group's kindergarten queue, in
-    distribution order (ineligible ones are skipped, keeping the others' order)."""
+    distribution order (ineligible ones are skipped, keeping the others' order).
+
+    Twins are a batch (DOMAIN.md): the first twin in the queue brings its eligible twins along
+    (they are offered together, using as many seats); a batch larger than the seats still
+    unassigned is passed over and keeps its place for a later release."""
     today = local_today(settings)
     excluded: set[int] = set(exclude)
     kindergarten = await Kindergarten.get(id=group.kindergarten_id).using_db(conn)
+    selected: list[Application] = []
     batch = count * 2 + 20
     while True:
         page = await queue.distribution_order(
@@ -199,14 +209,54 @@ async def addressees_for(
             conn=conn,
         )
         live = await children_with_live_referrals(conn, [app.child_id for app in page])
-        eligible = []
         for app in page:
+            if app.id in excluded:  # a twin already taken along with its sibling
+                continue
+            excluded.add(app.id)
             if app.child_id in live or application_problem(app, today, settings) is not None:
-                excluded.add(app.id)
-            else:
-                eligible.append(app)
-        if len(eligible) >= count or len(page) < batch:
-            return eligible[:count]
+                continue
+            members = [app]
+            for twin in await twin_applications(app, conn=conn):
+                if twin.id in excluded:
+                    continue
+                excluded.add(twin.id)
+                if (
+                    application_problem(twin, today, settings) is None
+                    and group_problem(twin, group) is None
+                    and not await children_with_live_referrals(conn, [twin.child_id])
+                ):
+                    members.append(twin)
+            if len(members) > count - len(selected):
+                continue  # twins need more seats than are left: they keep their place
+            selected.extend(members)
+            if len(selected) >= count:
+                return selected
+        if len(page) < batch:
+            return selected
+
+
+async def twin_applications(
+    app: Application, *, conn: BaseDBAsyncClient | None = None
+) -> list[Application]:
+    """Active applications of the same queue type for the child's twins: other children of the
+    same applicant (or legal representative) born within `TWIN_DAYS` of this child."""
+    query = Child.filter(id=app.child_id)
+    if conn is not None:
+        query = query.using_db(conn)
+    child = await query.prefetch_related("person").first()
+    if child is None:
+        return []
+    born = child.person.birth_date
+    siblings = Application.filter(
+        Q(applicant_id=app.applicant_id) | Q(child__representative_id=app.applicant_id),
+        queue_type=app.queue_type,
+        status=ApplicationStatus.active,
+        child__person__birth_date__gte=born - timedelta(days=TWIN_DAYS),
+        child__person__birth_date__lte=born + timedelta(days=TWIN_DAYS),
+    ).exclude(child_id=app.child_id)
+    if conn is not None:
+        siblings = siblings.using_db(conn)
+    return list(await siblings.order_by("id"))
 
 
 async def available_for(application_id: int, settings: Settings) -> list[SeatOption]:
@@ -347,6 +397,87 @@ async def open_unheld_seats(conn: BaseDBAsyncClient, release_id: int, *, actor: 
             conn=conn,
         )
     return len(surplus)
+
+
+# --- A seat already free when an application is submitted -------------------------------------
+
+
+async def offer_on_submission(
+    conn: BaseDBAsyncClient, app: Application, *, settings: Settings
+) -> Seat | None:
+    """DOMAIN.md: "If a seat is free in a chosen kindergarten at the moment an application is
+    submitted with mode 'immediately', the referral is offered at once".
+
+    Called inside the submission's transaction. Looks, in the parent's order of kindergartens,
+    for a free general-access seat in a group matching the application (birth year, group kind
+    for the queue type, the chosen teaching language); reserved seats that no open offer holds
+    any more are opened to general access first. Writes one `seat_offered` notification for the
+    first kindergarten with a seat (its button opens the referral step for that seat's release)
+    and returns the seat, or None. The seat is not reserved: general access is first come,
+    first served, and `core.referrals.take_seat` decides.
+    """
+    if app.referral_mode != ReferralMode.immediately:
+        return None
+    if application_problem(app, local_today(settings), settings) is not None:
+        return None
+    if await children_with_live_referrals(conn, [app.child_id]):
+        return None
+    kinds = [kind for kind, queue_type in QUEUE_OF_KIND.items() if queue_type == app.queue_type]
+    choices = await ApplicationChoice.filter(application_id=app.id).using_db(conn).order_by("rank")
+    now = clock.now()
+    for choice in choices:
+        groups = {
+            group.id: group
+            for group in await Group.filter(
+                kindergarten_id=choice.kindergarten_id,
+                birth_year=app.birth_year,
+                kind__in=kinds,
+                language=choice.language,
+            ).using_db(conn)
+        }
+        if not groups:
+            continue
+        held_releases = (
+            await Seat.filter(
+                group_id__in=list(groups), status=SeatStatus.free, priority_end_at__gt=now
+            )
+            .using_db(conn)
+            .values_list("release_id", flat=True)
+        )
+        for release_id in sorted(set(held_releases)):
+            await open_unheld_seats(conn, release_id, actor="system")
+        now = clock.now()
+        seat = (
+            await Seat.filter(
+                group_id__in=list(groups), status=SeatStatus.free, priority_end_at__lte=now
+            )
+            .using_db(conn)
+            .order_by("id")
+            .first()
+        )
+        if seat is None:
+            continue
+        group = groups[seat.group_id]
+        kindergarten = await Kindergarten.get(id=group.kindergarten_id).using_db(conn)
+        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        await outbox.notify(
+            applicant,
+            "seat_offered",
+            {
+                "release_id": seat.release_id,
+                "application_id": app.id,
+                "application_number": app.number,
+                "kindergarten_ru": kindergarten.name_ru,
+                "kindergarten_kk": kindergarten.name_kk,
+                "group": group.name,
+                "language": str(group.language),
+                "general_access": True,
+            },
+            key=f"seat_offered:submission:{app.id}",
+            conn=conn,
+        )
+        return seat
+    return None
 
 
 # --- Eligibility (shared with core.referrals) ------------------------------------------------

@@ -20,6 +20,9 @@ from core.models import (
     City,
     Group,
     Kindergarten,
+    Offer,
+    Referral,
+    SeatRelease,
     StaffMember,
     StaffRole,
 )
@@ -201,4 +204,39 @@ def _state(member: StaffMember) -> dict[str, object]:
         "city_id": member.city_id,
         "kindergarten_id": member.kindergarten_id,
         "active": member.active,
+    }
+
+
+async def application_in_scope(staff: StaffMember, application_id: int) -> Application:
+    application = await Application.get_or_none(id=application_id)
+    if application is None:
+        raise DomainError("application_not_found", application_id=application_id)
+    if staff.role == StaffRole.superadmin:
+        return application
+    if staff.role == StaffRole.operator and application.city_id == staff.city_id:
+        return application
+    if (
+        staff.role == StaffRole.kindergarten_admin
+        and await application.choices.filter(kindergarten_id=staff.kindergarten_id).exists()
+    ):
+        return application
+    raise DomainError("out_of_scope", application_id=application_id)
+
+
+async def referral_in_scope(staff: StaffMember, number: str) -> Referral:
+    """A referral by its public number ("#123" or "123"), if the staff member may act on it."""
+    referral = await Referral.get_or_none(number=number.strip().lstrip("#"))
+    if referral is None:
+        raise DomainError("referral_not_found", number=number)
+    check_scope(staff, await Kindergarten.get(id=referral.kindergarten_id))
+    return referral
+
+
+async def release_summary(release_id: int) -> dict[str, object]:
+    """What a release did: seats, addressees notified, priority end (for the staff reply)."""
+    release = await SeatRelease.get(id=release_id)
+    return {
+        "seats": release.seats,
+        "addressees": await Offer.filter(release_id=release_id).count(),
+        "priority_end_at": release.priority_end_at,
     }

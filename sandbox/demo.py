@@ -183,6 +183,7 @@ class TerminalChat:
         self.user_id = self.personas[0].user_id if self.personas else GUEST_ID
         self.cursor = 0
         self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._buttons_shown = ""
 
     @property
     def emulator(self) -> Any:
@@ -242,6 +243,7 @@ class TerminalChat:
         user = self.emulator.user(user_id, **self.profile())
         self.cursor = 0
         self.numbered = []
+        self._buttons_shown = ""
         persona = self.persona()
         who = f"{persona.first_name} {persona.last_name}" if persona else user.first_name
         print(f"── you are {who} (user {user_id}); /start to begin ──")
@@ -381,8 +383,8 @@ class TerminalChat:
         for alert in view["alerts"]:
             if alert.get("text"):
                 print(f"  ⟨{alert['text']}⟩")
-        shown = [m for m in view["messages"]]
-        for message in shown:
+        printed = False
+        for message in view["messages"]:
             if message["deleted"]:
                 continue
             mark = "bot (edited)" if message["edited"] else "bot"
@@ -394,6 +396,9 @@ class TerminalChat:
                 text += "\n[photo]"
             for paragraph in text.split("\n"):
                 print(textwrap.fill(paragraph, 96, initial_indent="  ", subsequent_indent="  "))
+            printed = True
+        if printed:
+            self._buttons_shown = ""  # show what can be pressed after the new text
         self._number_buttons(view)
 
     def _number_buttons(self, view: dict[str, Any]) -> None:
@@ -418,5 +423,7 @@ class TerminalChat:
                     self.numbered.append(("reply", button, 0))
                     cells.append(f"({len(self.numbered)}) {button['text']}")
                 lines.append("  " + " | ".join(cells))
-        if lines:
-            print("\n".join(lines))
+        shown = "\n".join(lines)
+        if shown and shown != self._buttons_shown:
+            print(shown)
+        self._buttons_shown = shown

@@ -1,9 +1,9 @@
 """One aiohttp application on one port: the Bot API emulator, the gov fake and the SMS fake.
 
-    /bot<token>/<method>, /file/bot<token>/<path>   Bot API (sandbox.telegram)
-    /sandbox/users/..., /sandbox/telegram/...       people's side and emulator controls
-    /gov/..., /sandbox/gov/...                      state systems (sandbox.gov)
-    /sms/..., /sandbox/sms/...                      SMS gateway (sandbox.sms)
+/bot<token>/<method>, /file/bot<token>/<path>   Bot API (sandbox.telegram)
+/sandbox/users/..., /sandbox/telegram/...       people's side and emulator controls
+/gov/..., /sandbox/gov/...                      state systems (sandbox.gov)
+/sms/..., /sandbox/sms/...                      SMS gateway (sandbox.sms)
 """
 
 from __future__ import annotations

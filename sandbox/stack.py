@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # End-to-end conversations press buttons faster than people do; a burst of 10 keeps Telegram's
-# per-chat rate (1/s) without failing a quick test. Benchmarks pass their own limits.
-STACK_TELEGRAM = {"per_chat_burst": 10}
+# per-chat rate (1/s) without failing a quick test; every reply is checked against the Bot API
+# specification. Benchmarks pass their own limits.
+STACK_TELEGRAM = {"per_chat_burst": 10, "validate": True}
 
 
 @dataclass
@@ -93,7 +94,7 @@ def stack_settings(base: Settings, sandbox_url: str, **overrides: Any) -> Settin
         "telegram_api_url": sandbox_url,
         "gov_base_url": f"{sandbox_url}/gov",
         "sms_base_url": f"{sandbox_url}/sms",
-        "telegram_webhook_url": None,
+        "telegram_webhook_url": None,  # long polling unless run_stack(webhook=True)
     }
     if not base.gov_callback_secret:
         changes["gov_callback_secret"] = ["sandbox-gov-secret"]
@@ -111,14 +112,16 @@ async def run_stack(
     telegram: dict[str, Any] | None = None,
     auto_consent: bool = False,
     worker: bool = True,
+    webhook: bool = False,
     init_database: bool | None = None,
     sandbox_port: int = 0,
     host: str = "127.0.0.1",
 ) -> AsyncIterator[Stack]:
     """Everything up and polling; torn down in reverse order on exit.
 
-    `telegram`: TelegramConfig fields (rate limits...). `init_database`: None initialises
-    Tortoise only when nothing did yet (the `db` fixture already has).
+    `telegram`: TelegramConfig fields (rate limits...). `webhook`: the emulator delivers updates
+    to the webhooks app's /telegram/webhook instead of long polling. `init_database`: None
+    initialises Tortoise only when nothing did yet (the `db` fixture already has).
     """
     from tortoise import Tortoise
 
@@ -129,7 +132,12 @@ async def run_stack(
     hooks_sock = bind_socket(host, 0)
     sandbox_url = "http://{}:{}".format(*sandbox_sock.getsockname()[:2])
     webhooks_url = "http://{}:{}".format(*hooks_sock.getsockname()[:2])
-    app_settings = stack_settings(base, sandbox_url, **(settings_overrides or {}))
+    overrides = dict(settings_overrides or {})
+    if webhook:
+        overrides.setdefault("telegram_webhook_url", f"{webhooks_url}/telegram/webhook")
+        if not base.telegram_webhook_secret:
+            overrides.setdefault("telegram_webhook_secret", ["sandbox-tg-secret"])
+    app_settings = stack_settings(base, sandbox_url, **overrides)
 
     from bot.composition import PLACEHOLDER_TOKEN
 
@@ -166,29 +174,37 @@ async def run_stack(
         try:
             from webhooks.app import make_web_app
         except ImportError:
+            if webhook:
+                raise
             log.warning("webhooks app not available: gov and SMS callbacks are not received")
             hooks_sock.close()
         else:
-            hooks_runner, _ = await serve_app(make_web_app(app, telegram=False), hooks_sock)
+            hooks_runner, _ = await serve_app(make_web_app(app, telegram=webhook), hooks_sock)
             cleanups.append(hooks_runner.cleanup)
             stack.webhooks_url = webhooks_url
             set_callbacks_url(sandbox_app, webhooks_url)
 
-        polling = asyncio.create_task(
-            app.dispatcher.start_polling(
-                app.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
-            ),
-            name="polling",
-        )
-        stack.tasks.append(polling)
-        cleanups.append(lambda: _stop_polling(app, polling))
+        if webhook:
+            from webhooks.app import register_webhook
+
+            await register_webhook(app)
+        else:
+            polling = asyncio.create_task(
+                app.dispatcher.start_polling(
+                    app.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+                ),
+                name="polling",
+            )
+            stack.tasks.append(polling)
+            cleanups.append(lambda: _stop_polling(app, polling))
         if worker:
             stop_worker = asyncio.Event()
             worker_task = _start_worker(app, stop_worker)
             if worker_task is not None:
                 stack.tasks.append(worker_task)
                 cleanups.append(lambda: _stop_worker(worker_task, stop_worker))
-        await _wait_polling(stack.telegram, polling)
+        if not webhook:
+            await _wait_polling(stack.telegram, polling)
         yield stack
     finally:
         for cleanup in reversed(cleanups):

@@ -12,7 +12,6 @@ text contains the given string, and fails with everything the person saw when no
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from dataclasses import dataclass, field
@@ -208,7 +207,7 @@ class E2EClient:
     async def alerts(self) -> list[dict[str, Any]]:
         return (await self.view())["alerts"]
 
-    async def expect(self, contains: str | None = None, timeout: float = 10) -> BotMessage:
+    async def expect(self, contains: str | None = None, timeout: float = 10) -> BotMessage:  # noqa: ASYNC109
         """The next new or edited bot message containing `contains` (any, when None)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -229,7 +228,11 @@ class E2EClient:
                 )
             await self.view(since=view["seq"], wait=remaining)
 
-    async def expect_alert(self, contains: str | None = None, timeout: float = 10) -> dict[str, Any]:
+    async def expect_alert(
+        self,
+        contains: str | None = None,
+        timeout: float = 10,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
         """The next answer to a button press (toast or alert) containing `contains`."""
         deadline = time.monotonic() + timeout
         while True:
@@ -246,7 +249,7 @@ class E2EClient:
                 )
             await self.view(since=view["seq"], wait=min(remaining, 1.0))
 
-    async def wait_quiet(self, quiet: float = 0.3, timeout: float = 10) -> None:
+    async def wait_quiet(self, quiet: float = 0.3, timeout: float = 10) -> None:  # noqa: ASYNC109
         """Wait until the bot stops changing the chat for `quiet` seconds."""
         deadline = time.monotonic() + timeout
         seq = (await self.view())["seq"]

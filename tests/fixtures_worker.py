@@ -127,3 +127,84 @@ async def make_staff(
     **scope: Any,
 ) -> StaffMember:
     return await StaffMember.create(telegram_user_id=telegram_user_id, role=role, **scope)
+
+
+class SandboxTelegram:
+    """The sandbox Bot API emulator (sandbox-telegram), read like BotApiStub: what each chat
+    received, 429s answered, 403s for users who blocked the bot."""
+
+    def __init__(self, url: str, emulator: Any) -> None:
+        self.url = url
+        self.emulator = emulator
+
+    def block(self, chat_ids: set[int]) -> None:
+        for chat_id in chat_ids:
+            user = self.emulator.user(chat_id)
+            user.contacted = True
+            user.blocked = True
+
+    def _bot_messages(self) -> dict[int, list[Any]]:
+        return {
+            user.id: [
+                m
+                for m in sorted(user.messages.values(), key=lambda m: m.seq)
+                if m.from_bot and not m.deleted
+            ]
+            for user in self.emulator.users.values()
+        }
+
+    @property
+    def received(self) -> Counter[int]:
+        return Counter({chat: len(ms) for chat, ms in self._bot_messages().items() if ms})
+
+    @property
+    def delivered(self) -> int:
+        return int(self.emulator.stats["sent_messages"])
+
+    @property
+    def texts(self) -> dict[int, list[str]]:
+        return {
+            chat: [m.source_text or "" for m in ms]
+            for chat, ms in self._bot_messages().items()
+            if ms
+        }
+
+    @property
+    def markups(self) -> dict[int, list[Any]]:
+        return {chat: [m.reply_markup for m in ms] for chat, ms in self._bot_messages().items()}
+
+    @property
+    def edits(self) -> list[dict[str, Any]]:
+        return [
+            {"chat_id": chat, "message_id": m.message_id, "text": m.source_text or ""}
+            for chat, ms in self._bot_messages().items()
+            for m in ms
+            if m.edited
+        ]
+
+    @property
+    def too_many(self) -> int:
+        return int(self.emulator.stats["too_many_requests"])
+
+    @property
+    def forbidden(self) -> int:
+        return int(self.emulator.stats["error.403"])
+
+
+@pytest.fixture
+async def telegram_sandbox(settings: Any) -> AsyncIterator[SandboxTelegram]:
+    """The sandbox server with Telegram's limits (300 messages per second over all chats) and
+    any chat id reachable (seeded parents never wrote to the bot in this process)."""
+    from sandbox.server import emulator_of, start_sandbox
+
+    runner, url = await start_sandbox(
+        telegram={
+            "token": settings.bot_token,
+            "global_per_second": 300,
+            "known_chats_only": False,
+        }
+    )
+    try:
+        yield SandboxTelegram(url, emulator_of(runner.app))
+    finally:
+        await runner.cleanup()

@@ -12,6 +12,7 @@ from core import clock
 from core.applications import (
     FIRST_APPLICATION_NUMBER,
     SubmissionInput,
+    application_of,
     applications_of,
     mask_name,
     public_lookup,
@@ -245,6 +246,9 @@ async def test_withdrawn_application_leaves_the_queue(family, settings) -> None:
         await withdraw(mine.id, family["parent"].id, actor="t")
     assert caught.value.reason == "application_archived"
     assert [a.number for a in await applications_of(family["parent"].id)] == [mine.number]
+    assert (await application_of(family["parent"].id, mine.id)).child.person.first_name
+    with pytest.raises(DomainError):
+        await application_of(other_parent.id, mine.id)
 
 
 async def test_restore_from_stop_list_returns_at_the_original_time(family, settings) -> None:

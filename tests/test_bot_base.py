@@ -147,3 +147,108 @@ async def test_commands_are_registered_per_language_at_start_up(bot_app: Any) ->
     assert calls["kk"]["lang"] == "Тілді ауыстыру"
     assert calls["ru"]["lang"] == "Сменить язык"
     assert calls[None]["cancel"] == "Отменить текущее действие"
+
+
+async def _two_applications_in_one_cohort() -> tuple[str, int]:
+    """A first-priority application ahead of a general one; returns the second child's IIN."""
+    from datetime import timedelta
+
+    from core.models import Language, Stream
+    from tests.fixtures_queue import (
+        T0,
+        make_application,
+        make_child,
+        make_city,
+        make_kindergarten,
+        make_parent,
+    )
+
+    city = await make_city()
+    kg = await make_kindergarten(city, 7)
+    first = await make_parent(last_name="Бекова")
+    await make_application(
+        applicant=first,
+        child=await make_child(first),
+        city=city,
+        stream=Stream.first_priority,
+        submitted_at=T0 + timedelta(days=3),
+        choices=[(kg, Language.kk)],
+    )
+    parent = await make_parent()
+    child = await make_child(parent)
+    mine = await make_application(
+        applicant=parent, child=child, city=city, choices=[(kg, Language.kk)], number=2024000123
+    )
+    await child.fetch_related("person")
+    return child.person.iin or "", mine.number
+
+
+async def test_check_queue_shows_number_status_time_and_places_with_masked_names(
+    bot_app: Any,
+) -> None:
+    iin, number = await _two_applications_in_one_cohort()
+    parent = chatter(bot_app, 120, "ru")
+    await parent.send("Проверить очередь")
+    card = texts(await parent.send(iin))[-1]
+    assert f"Заявление № {number}" in card
+    assert "Статус: в очереди" in card
+    assert "Дата подачи: 1 марта 2024\u202fг., 14:00" in card  # 09:00 UTC; Almaty is UTC+5
+    assert "Льгота: общая очередь (без льготы)" in card
+    assert "место 2 из 2" in card
+    assert "впереди по льготе: 1 (внеочередные 0, первоочередные 1)" in card
+    assert "Айгерим" not in card and "Ахметова" not in card  # names are masked
+
+
+async def test_check_queue_in_kazakh(bot_app: Any) -> None:
+    iin, number = await _two_applications_in_one_cohort()
+    parent = chatter(bot_app, 121, "kk")
+    await parent.send("Кезекті тексеру")
+    card = texts(await parent.send(iin))[-1]
+    assert f"№ {number} өтініш" in card
+    assert "Мәртебесі: кезекте" in card
+    assert "2 ішінен 2-орын" in card
+    assert "№7 бөбекжай-бақша" in card
+
+
+async def test_a_deep_link_with_an_application_number_shows_its_status(bot_app: Any) -> None:
+    _, number = await _two_applications_in_one_cohort()
+    sent = await chatter(bot_app, 122, "ru").send(f"/start {number}")
+    assert any(f"Заявление № {number}" in text for text in texts(sent))
+    sent = await chatter(bot_app, 123, "ru").send("/start 999")
+    assert "Заявление с таким номером не найдено." in texts(sent)
+
+
+async def test_a_sticker_where_the_iin_is_expected_asks_for_text(bot_app: Any) -> None:
+    parent = chatter(bot_app, 130, "kk")
+    await parent.send("Кезекті тексеру")
+    sent = await parent.send_sticker()
+    assert "ЖСН-ді мәтінмен жіберіңіз" in texts(sent)[-1]
+
+
+async def test_the_bot_talks_to_a_configured_local_bot_api_server(settings: Any) -> None:
+    from bot.composition import build_app, close_app
+
+    local = settings.model_copy(update={"telegram_api_url": "http://127.0.0.1:8081"})
+    app = await build_app(local, init_database=False)
+    try:
+        assert app.bot.session.api.base.startswith("http://127.0.0.1:8081/bot")
+    finally:
+        await close_app(app)
+
+
+async def test_the_embedded_redis_default_runs_the_fsm_with_isolation() -> None:
+    from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    from core.redis import make_redis
+    from core.settings import Settings
+
+    storage = RedisStorage(
+        make_redis(Settings(redis_url=None, _env_file=None)),
+        key_builder=DefaultKeyBuilder(with_destiny=True),
+    )
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    async with storage.create_isolation().lock(key):  # a Lua-backed lock
+        await storage.set_state(key, "CheckQueue:iin")
+    assert await storage.get_state(key) == "CheckQueue:iin"
+    await storage.close()

@@ -147,12 +147,23 @@ __all__ = ["bot_app"]
 async def _private_kg_with_seats() -> Kindergarten:
     city = await _city()
     kg = await _kg(
-        city, "Ясли-сад «Балапан»", CENTRE[0] + 0.001, CENTRE[1], name_kk="«Балапан» бөбекжайы",
-        ownership=Ownership.private, monthly_cost=85000, phone="+7 7172 55 55 55",
+        city,
+        "Ясли-сад «Балапан»",
+        CENTRE[0] + 0.001,
+        CENTRE[1],
+        name_kk="«Балапан» бөбекжайы",
+        ownership=Ownership.private,
+        monthly_cost=85000,
+        phone="+7 7172 55 55 55",
     )
     group = await Group.create(
-        kindergarten=kg, name="Ботақан", birth_year=2021, age_from=3, age_to=4,
-        language=Language.kk, capacity=20,
+        kindergarten=kg,
+        name="Ботақан",
+        birth_year=2021,
+        age_from=3,
+        age_to=4,
+        language=Language.kk,
+        capacity=20,
     )
     now = datetime.now(UTC)
     release = await SeatRelease.create(
@@ -173,11 +184,11 @@ async def test_a_parent_finds_a_kindergarten_by_name_and_reads_its_card_in_russi
     assert "часть названия" in texts(sent)[-1]
     sent = await parent.send("балапан")
     assert "Найдено детских садов: 1" in texts(sent)[-1]
-    (caption, data), = inline_buttons(sent)
+    ((caption, data),) = inline_buttons(sent)
     assert caption == "Ясли-сад «Балапан»"
     card = texts(await parent.press(data))[-1]
     assert "Форма собственности: частный" in card
-    assert "85\xa0000 тг в месяц" in card
+    assert "Стоимость: 85\xa0000 т" in card and "в месяц" in card
     assert "ботақан, 2021 г. р. (3–4 лет), казахский: 2" in card.lower()
     assert "+7 7172 55 55 55" in card
 

@@ -34,6 +34,7 @@ async def stack(settings: Settings, db: None, redis: object) -> AsyncIterator[St
             [["Встать в очередь", "Проверить очередь"], ["Получить направление", "Личный кабинет"]],
         ),
     ],
+    ids=["kk", "ru"],
 )
 async def test_a_parent_starts_chooses_a_language_and_sees_the_main_menu(
     stack: Stack, user_id: int, language: str, chosen: str, menu_rows: list[list[str]]
@@ -56,6 +57,19 @@ async def test_a_parent_starts_chooses_a_language_and_sees_the_main_menu(
     await parent.send("/start")
     again = await parent.expect()
     assert again.reply_keyboard[:2] == menu_rows
+
+
+async def test_the_same_conversation_over_the_telegram_webhook(
+    settings: Settings, db: None, redis: object
+) -> None:
+    async with run_stack(settings=settings, webhook=True) as stack:
+        parent = stack.client(710003, language_code="ru")
+        await parent.send("/start")  # a Russian phone: no language question
+        greeting = await parent.expect()
+        assert greeting.reply_keyboard[0] == ["Встать в очередь", "Проверить очередь"]
+        info = stack.telegram.webhook
+        assert info is not None and info["url"].endswith("/telegram/webhook")
+        assert stack.telegram.stats["webhook_deliveries"] >= 1
 
 
 async def test_commands_are_registered_in_both_languages(stack: Stack) -> None:

@@ -246,6 +246,7 @@ async def test_a_parent_confirms_two_phones_in_russian(bot_app: tuple, sms: Fake
     assert "+77017654321" in texts(sent)[-1]
     sent = await parent.send(sms.last_code())
     assert "Номер +77017654321 подтверждён." in texts(sent)
+    assert reply_keyboard(sent)[0] == ["Встать в очередь", "Проверить очередь"]  # menu is back
     applicant = await Applicant.get(telegram_user_id=301)
     assert await people.verified_phone_count(applicant) == 2
 

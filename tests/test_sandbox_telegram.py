@@ -79,7 +79,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
             await runner.cleanup()
 
 
-async def next_update(bot: Bot, offset: int | None = None, timeout: int = 5) -> Any:
+async def next_update(bot: Bot, offset: int | None = None, timeout: int = 5) -> Any:  # noqa: ASYNC109
     updates = await bot.get_updates(offset=offset, timeout=timeout)
     assert updates, "no update arrived"
     return updates[-1]
@@ -301,8 +301,12 @@ async def test_documents_and_photos_travel_both_ways(sandbox: Sandbox) -> None:
 
 
 async def test_commands_are_kept_per_language(sandbox: Sandbox) -> None:
-    await sandbox.bot.set_my_commands([BotCommand(command="start", description="Бастау")], language_code="kk")
-    await sandbox.bot.set_my_commands([BotCommand(command="start", description="Начать")], language_code="ru")
+    await sandbox.bot.set_my_commands(
+        [BotCommand(command="start", description="Бастау")], language_code="kk"
+    )
+    await sandbox.bot.set_my_commands(
+        [BotCommand(command="start", description="Начать")], language_code="ru"
+    )
     kk = await sandbox.bot.get_my_commands(language_code="kk")
     ru = await sandbox.bot.get_my_commands(language_code="ru")
     assert (kk[0].description, ru[0].description) == ("Бастау", "Начать")
@@ -375,7 +379,9 @@ async def test_replies_fit_the_bot_api_specification(sandbox: Sandbox) -> None:
     await person.send(contact={"phone_number": "+77011234567"})
     await person.send(location={"latitude": 51.1, "longitude": 71.4})
     await person.send(photo=True)
-    await person.send(document={"file_name": "a.pdf", "content_base64": base64.b64encode(b"x").decode()})
+    await person.send(
+        document={"file_name": "a.pdf", "content_base64": base64.b64encode(b"x").decode()}
+    )
     markup = {"inline_keyboard": [[{"text": "Далее", "callback_data": "next"}]]}
     replies: dict[str, Any] = {}
 
@@ -389,7 +395,11 @@ async def test_replies_fit_the_bot_api_specification(sandbox: Sandbox) -> None:
 
     await call("getMe")
     sent = await call(
-        "sendMessage", chat_id=700060, text="<b>Шаг 1 из 4</b>", parse_mode="HTML", reply_markup=markup
+        "sendMessage",
+        chat_id=700060,
+        text="<b>Шаг 1 из 4</b>",
+        parse_mode="HTML",
+        reply_markup=markup,
     )
     await call(
         "sendMessage",

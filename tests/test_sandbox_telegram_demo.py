@@ -15,9 +15,9 @@ from tests.e2e import E2EClient
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-async def _read_until(stream: asyncio.StreamReader, prefix: str, timeout: float) -> tuple[str, str]:
+async def _read_until(stream: asyncio.StreamReader, prefix: str, seconds: float) -> tuple[str, str]:
     seen = ""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(seconds):
         while True:
             line = (await stream.readline()).decode()
             if not line:

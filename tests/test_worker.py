@@ -17,10 +17,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from core import broadcasts, outbox
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
 from core.settings import Settings
-from tests.fixtures_worker import BotApiStub, bot_api, make_recipients, make_staff
+from tests.fixtures_worker import SandboxTelegram, make_recipients, make_staff, telegram_sandbox
 from worker.sender import Sender
 
-__all__ = ["bot_api"]
+__all__ = ["telegram_sandbox"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,45 +40,46 @@ class FakeSms:
 
 @pytest.mark.slow
 async def test_a_broadcast_to_5000_parents_respects_the_limit_and_counts_blocked_users(
-    db: None, settings: Settings, bot_api: BotApiStub
+    db: None, settings: Settings, telegram_sandbox: SandboxTelegram, tmp_path: Path
 ) -> None:
-    bot_api.global_per_second = 300
     parents = await make_recipients(5000)
     blocked = {p.chat_id for p in parents[::100]}  # 50 parents blocked the bot
-    bot_api.blocked = set(blocked)
+    telegram_sandbox.block(blocked)
     staff = await make_staff()
     broadcast = await broadcasts.create_broadcast(staff, "Сәлеметсіз бе", "Здравствуйте", {})
     assert broadcast.total == 5000
 
-    fast = settings.model_copy(update={"send_rate_per_second": 280})
-    bot = _bot(bot_api.url, settings.bot_token or "")
+    # The worker runs as its own process (as in production), paced below the emulator's limit.
     began = time.monotonic()
+    worker = await _start_worker(settings, telegram_sandbox.url, tmp_path / "worker.log", rate=280)
     try:
-        await Sender(bot, FakeSms(), fast).run_until_empty(timeout=60)
+        await _wait_for(lambda: _settled(broadcast.id), 60, "the broadcast to finish")
     finally:
-        await bot.session.close()
+        worker.send_signal(signal.SIGTERM)
+        await worker.wait()
     print(f"5000 notifications in {time.monotonic() - began:.1f} s")
 
     progress = await broadcasts.progress(broadcast.id)
-    assert bot_api.too_many == 0
+    assert telegram_sandbox.too_many == 0
     assert (progress.sent, progress.blocked, progress.remaining) == (4950, 50, 0)
-    assert set(bot_api.received.values()) == {1}
-    assert len(bot_api.received) == 4950
-    assert not blocked & set(bot_api.received)
+    received = telegram_sandbox.received
+    assert set(received.values()) == {1}
+    assert len(received) == 4950
+    assert not blocked & set(received)
     assert await Applicant.filter(blocked_bot=True).count() == 50
     kazakh = parents[1].chat_id
-    assert bot_api.texts[kazakh] == ["Сәлеметсіз бе"]
+    assert telegram_sandbox.texts[kazakh] == ["Сәлеметсіз бе"]
 
 
 async def test_a_blocked_parent_gets_the_notification_by_sms_once(
-    db: None, settings: Settings, bot_api: BotApiStub
+    db: None, settings: Settings, telegram_sandbox: SandboxTelegram
 ) -> None:
     (parent,) = await make_recipients(1)
     await Phone.create(applicant=parent, number="+77011234567")
-    bot_api.blocked = {parent.chat_id}
+    telegram_sandbox.block({parent.chat_id})
     await outbox.notify(parent, "restored", {"number": 1292583}, key="restored:1")
     sms = FakeSms()
-    bot = _bot(bot_api.url, settings.bot_token or "")
+    bot = _bot(telegram_sandbox.url, settings.bot_token or "")
     try:
         await Sender(bot, sms, settings).run_until_empty()
         # Later notifications go straight to SMS.
@@ -92,11 +93,11 @@ async def test_a_blocked_parent_gets_the_notification_by_sms_once(
     assert phone == "+77011234567" and "#1292583" in text and "<" not in text
     second = await Notification.get(idempotency_key="restored:2")
     assert (second.channel, second.status) == (Channel.sms, NotificationStatus.sent)
-    assert bot_api.forbidden == 1
+    assert telegram_sandbox.forbidden == 1
 
 
 async def test_a_seat_offer_carries_the_button_that_opens_the_referral_step(
-    db: None, settings: Settings, bot_api: BotApiStub
+    db: None, settings: Settings, telegram_sandbox: SandboxTelegram
 ) -> None:
     (parent,) = await make_recipients(1)
     params = {
@@ -109,34 +110,43 @@ async def test_a_seat_offer_carries_the_button_that_opens_the_referral_step(
         "deadline": "2026-03-02T04:00:00+00:00",
     }
     await outbox.notify(parent, "seat_offered", params, key="seat_offered:7:42")
-    bot = _bot(bot_api.url, settings.bot_token or "")
+    bot = _bot(telegram_sandbox.url, settings.bot_token or "")
     try:
         await Sender(bot, None, settings).run_until_empty()
     finally:
         await bot.session.close()
-    (text,) = bot_api.texts[parent.chat_id]
+    (text,) = telegram_sandbox.texts[parent.chat_id]
     assert "#1292583" in text and "Ақбата" in text
     assert "2 марта 2026, 09:00" in text  # the deadline in Almaty time, to the minute
-    (markup,) = bot_api.markups[parent.chat_id]
+    (markup,) = telegram_sandbox.markups[parent.chat_id]
     assert "ref_42_7" in str(markup)
 
 
-async def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for(predicate, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + seconds
     while not await predicate():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
 
 
-async def _start_worker(settings: Settings, api_url: str, log: Path) -> asyncio.subprocess.Process:
+async def _settled(broadcast_id: int) -> bool:
+    return not await Notification.filter(
+        broadcast_id=broadcast_id,
+        status__in=[NotificationStatus.pending, NotificationStatus.sending],
+    ).exists()
+
+
+async def _start_worker(
+    settings: Settings, api_url: str, log: Path, *, rate: int = 300
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url or "",
         "TELEGRAM_API_URL": api_url,
         "BOT_TOKEN": settings.bot_token or "",
-        "SEND_RATE_PER_SECOND": "300",
+        "SEND_RATE_PER_SECOND": str(rate),
         "SEND_TIMEOUT_SECONDS": "1",
         "JOB_INTERVAL_SECONDS": "3600",
     }
@@ -155,37 +165,30 @@ async def _start_worker(settings: Settings, api_url: str, log: Path) -> asyncio.
 
 @pytest.mark.slow
 async def test_a_worker_killed_mid_broadcast_never_sends_a_message_twice(
-    db: None, settings: Settings, bot_api: BotApiStub, tmp_path: Path
+    db: None, settings: Settings, telegram_sandbox: SandboxTelegram, tmp_path: Path
 ) -> None:
-    bot_api.global_per_second = 1000
+    telegram_sandbox.emulator.config.global_per_second = 1000
     parents = await make_recipients(1500)
     staff = await make_staff()
     broadcast = await broadcasts.create_broadcast(staff, "Хабарлама", "Сообщение", {})
     log = tmp_path / "worker.log"
 
-    first = await _start_worker(settings, bot_api.url, log)
+    first = await _start_worker(settings, telegram_sandbox.url, log)
     try:
 
         async def some_delivered() -> bool:
-            return sum(bot_api.received.values()) >= 400
+            return telegram_sandbox.delivered >= 400
 
         await _wait_for(some_delivered, 60, "the first worker to deliver 400 messages")
     finally:
         first.send_signal(signal.SIGKILL)
         await first.wait()
-    delivered_before_restart = sum(bot_api.received.values())
+    delivered_before_restart = telegram_sandbox.delivered
     assert delivered_before_restart < 1500, "the broadcast finished before the kill"
 
-    second = await _start_worker(settings, bot_api.url, log)
+    second = await _start_worker(settings, telegram_sandbox.url, log)
     try:
-
-        async def settled() -> bool:
-            return not await Notification.filter(
-                broadcast_id=broadcast.id,
-                status__in=[NotificationStatus.pending, NotificationStatus.sending],
-            ).exists()
-
-        await _wait_for(settled, 60, "the restarted worker to finish")
+        await _wait_for(lambda: _settled(broadcast.id), 60, "the restarted worker to finish")
     finally:
         second.send_signal(signal.SIGTERM)
         await second.wait()
@@ -193,10 +196,11 @@ async def test_a_worker_killed_mid_broadcast_never_sends_a_message_twice(
     rows = await Notification.filter(broadcast_id=broadcast.id).prefetch_related("applicant")
     unknown = {r.applicant.chat_id for r in rows if r.status == NotificationStatus.unknown}
     sent = {r.applicant.chat_id for r in rows if r.status == NotificationStatus.sent}
-    assert max(bot_api.received.values()) == 1, "somebody got the message twice"
+    received = telegram_sandbox.received
+    assert max(received.values()) == 1, "somebody got the message twice"
     assert len(sent) + len(unknown) == len(parents)
-    assert all(bot_api.received[chat] == 1 for chat in sent), "a sent row never arrived"
+    assert all(received[chat] == 1 for chat in sent), "a sent row never arrived"
     # Unknown rows (in flight at the kill) are reported and never repeated: 0 or 1 each.
-    assert all(bot_api.received[chat] <= 1 for chat in unknown)
+    assert all(received[chat] <= 1 for chat in unknown)
     print(f"killed after {delivered_before_restart}; unknown outcome: {len(unknown)}")
     assert len(unknown) < 200

@@ -156,9 +156,9 @@ class Sender:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.flush()
 
-    async def run_until_empty(self, *, timeout: float = 60.0) -> None:
+    async def run_until_empty(self, *, within: float = 60.0) -> None:
         """Send everything due now (tests and one-shot runs)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         upcoming: asyncio.Task[list[Notification]] | None = None
         while time.monotonic() < deadline:
             rows = await (upcoming or self.claim(self.batch))

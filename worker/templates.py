@@ -71,9 +71,7 @@ def button_text(kind: str, language: str) -> str | None:
     """The label of the inline button that goes with a kind, if any."""
     if kind != "seat_offered":
         return None
-    return translations(language if language in BABEL_LOCALES else "ru").gettext(
-        "Take the seat"
-    )
+    return translations(language if language in BABEL_LOCALES else "ru").gettext("Take the seat")
 
 
 def plain(text: str) -> str:
@@ -261,9 +259,7 @@ def _extension_due(t: NullTranslations, ctx: _Context) -> str:
 
 
 def _stop_listed(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("Application {number} is moved to the stop-list.").format(
-        number=ctx.number()
-    )
+    text = t.gettext("Application {number} is moved to the stop-list.").format(number=ctx.number())
     reason = ctx.params.get("reason")
     if reason == "not_extended":
         text += "\n" + t.gettext("It was not extended before the deadline.")
@@ -284,9 +280,9 @@ def _stop_listed(t: NullTranslations, ctx: _Context) -> str:
 
 
 def _restored(t: NullTranslations, ctx: _Context) -> str:
-    return t.gettext(
-        "Application {number} is back in the queue at its original time."
-    ).format(number=ctx.number())
+    return t.gettext("Application {number} is back in the queue at its original time.").format(
+        number=ctx.number()
+    )
 
 
 def _benefit_confirmed(t: NullTranslations, ctx: _Context) -> str:
@@ -325,9 +321,7 @@ def _family_ready(t: NullTranslations, ctx: _Context) -> str:
         return t.gettext(
             "The family data request was refused. You can start the application again."
         )
-    return t.gettext(
-        "Your family data has arrived. Open the bot to continue the application."
-    )
+    return t.gettext("Your family data has arrived. Open the bot to continue the application.")
 
 
 _BUILDERS = {

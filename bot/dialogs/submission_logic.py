@@ -544,12 +544,14 @@ async def benefit_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     found = set(data.get("gov_benefits", []))
     docs = data.get("benefit_docs", {})
     selected = data.get("benefit")
-    lines = [f"<b>{esc(_('Extraordinary benefits (a document is needed):'))}</b>"]
+    extraordinary = _("Extraordinary benefits (a document is needed):")
+    first_priority = _("First-priority benefits (from state databases):")
+    lines = [f"<b>{esc(extraordinary)}</b>"]
     for category in EXTRAORDINARY:
         status = _("document uploaded ✅") if str(category) in docs else _("not uploaded")
         mark = "🔘" if selected == category else "⚪"
         lines.append(f"{mark} {category}. {esc(benefit_name(category))} — <i>{esc(status)}</i>")
-    lines += ["", f"<b>{esc(_('First-priority benefits (from state databases):'))}</b>"]
+    lines += ["", f"<b>{esc(first_priority)}</b>"]
     for category in FIRST_PRIORITY:
         status = _("found ✅") if category in found else _("not found")
         mark = "🔘" if selected == category else "⚪"

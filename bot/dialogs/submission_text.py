@@ -94,6 +94,7 @@ def esc(value: Any) -> str:
 
 def statement_text(data: dict[str, Any], locale: str) -> str:
     """The application as the parent signs it (the source walkthrough's "ЗАЯВЛЕНИЕ")."""
+    title = _("APPLICATION")
     lines = [
         f"<i>{esc(data['today'])}</i>",
         "",
@@ -102,7 +103,7 @@ def statement_text(data: dict[str, Any], locale: str) -> str:
         esc(_("IIN: {iin}").format(iin=data["parent_iin"])),
         esc(_("Phone: {phones}").format(phones=", ".join(data["phones"]) or "—")),
         "",
-        f"<b>{esc(_('APPLICATION'))}</b>",
+        f"<b>{esc(title)}</b>",
         "",
         esc(
             _(

@@ -20,6 +20,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import Tr
+from bot.keyboards import main_menu
 from bot.texts import error_text, reason_text
 from core import people
 from core.errors import DomainError
@@ -124,7 +125,7 @@ async def on_code(message: Message, _widget: Any, manager: DialogManager) -> Non
     manager.dialog_data["have"] = count
     need = manager.dialog_data.get("need", 1)
     if count >= need:
-        await message.answer(_("The number {phone} is confirmed.").format(phone=phone))
+        manager.dialog_data["confirmed"] = phone
         await manager.done({"verified": count})
         return
     manager.dialog_data["notice"] = _(
@@ -140,6 +141,21 @@ async def on_code_not_text(message: Message, _widget: Any, manager: DialogManage
 
 async def on_resend(_callback: Any, _button: Any, manager: DialogManager) -> None:
     await _send_code(manager, manager.dialog_data.get("phone", ""))
+
+
+async def on_close(_result: Any, manager: DialogManager) -> None:
+    """Bring the main menu keyboard back (the contact keyboard replaced it)."""
+    bot = manager.middleware_data.get("bot")
+    chat = manager.middleware_data.get("event_chat")
+    if bot is None or chat is None:
+        return
+    phone = manager.dialog_data.get("confirmed")
+    text = (
+        _("The number {phone} is confirmed.").format(phone=phone)
+        if phone
+        else _("Phone confirmation is cancelled.")
+    )
+    await bot.send_message(chat.id, text, reply_markup=main_menu())
 
 
 dialog = Dialog(
@@ -181,4 +197,5 @@ dialog = Dialog(
         getter=code_getter,
     ),
     on_start=on_start,
+    on_close=on_close,
 )

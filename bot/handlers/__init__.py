@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from aiogram import Router
 
 
@@ -11,6 +13,8 @@ def all_routers() -> list[Router]:
 
     routers = [errors.router, start.router, help.router, menu.router, check.router]
     routers.append(directory.router)
+    routers.insert(1, importlib.import_module("bot.handlers.staff").router)  # staff commands
+    routers.insert(1, importlib.import_module("bot.dialogs.referral").router)  # offer button
     return [_detached(router) for router in routers]
 
 

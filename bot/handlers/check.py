@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 
 from bot.i18n import babel_locale
 from bot.keyboards import main_menu
@@ -74,9 +76,7 @@ def render_application(application: PublicApplication, settings: Settings) -> st
     from aiogram.utils.i18n import get_i18n
 
     locale = babel_locale(get_i18n().current_locale)
-    submitted = format_datetime(
-        application.submitted_at, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=locale
-    )
+    submitted = local_time(application.submitted_at, settings, locale)
     lines = [
         _("<b>Application No. {number}</b>").format(number=application.number),
         _("Child: {name}").format(name=application.child_name),
@@ -105,6 +105,14 @@ def render_application(application: PublicApplication, settings: Settings) -> st
             where = position_text(choice.position) if choice.position else "—"
             lines.append(f"• {name} ({language_text(choice.language)}): {where}")
     return "\n".join(lines)
+
+
+def local_time(moment: datetime, settings: Settings, locale: str) -> str:
+    """A moment as the reader writes it, in the service time zone: "1 марта 2024 г., 14:00"."""
+    local = moment.astimezone(settings.tz)
+    return (
+        f"{format_date(local, 'long', locale=locale)}, {format_time(local, 'HH:mm', locale=locale)}"
+    )
 
 
 def position_text(position: Position) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -121,8 +122,14 @@ def bot_commands() -> list[BotCommand]:
     ]
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
+async def set_commands(
+    bot: Bot | None = None, i18n: I18n | None = None, app: Any = None, **_: Any
+) -> None:
     """setMyCommands for kk, ru and the default (Russian), at start-up."""
+    bot = bot or getattr(app, "bot", None)
+    if bot is None or i18n is None:
+        log.warning("setMyCommands skipped: no bot or i18n in the start-up data")
+        return
     for language in ("kk", "ru", None):
         with i18n.context(), i18n.use_locale(language or "ru"):
             try:

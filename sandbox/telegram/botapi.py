@@ -41,7 +41,7 @@ async def _method(request: web.Request) -> web.Response:
         params = await _params(request)
         for name in required_params(method):
             if not params.has(name) and name not in params.files:
-                raise bad_request(_EMPTY_REASON.get(name, f"parameter \"{name}\" is required"))
+                raise bad_request(_EMPTY_REASON.get(name, f'parameter "{name}" is required'))
         result = await emulator.call(method, params)
     except ApiError as exc:
         return _reply(exc.payload(), exc.code)

@@ -194,7 +194,7 @@ class TelegramEmulator:
     async def m_setMyCommands(self, p: Params) -> bool:
         commands = p.json("commands")
         if not isinstance(commands, list):
-            raise bad_request("parameter \"commands\" is required")
+            raise bad_request('parameter "commands" is required')
         for command in commands:
             name = str(command.get("command", ""))
             if not name or len(name) > 32 or not name.replace("_", "").isalnum():
@@ -332,7 +332,9 @@ class TelegramEmulator:
         if required and not text:
             raise bad_request("message text is empty")
         if utf16_len(text) > limit:
-            raise bad_request("message is too long" if name == "text" else "message caption is too long")
+            raise bad_request(
+                "message is too long" if name == "text" else "message caption is too long"
+            )
         return text, parsed
 
     def _markup(self, p: Params) -> dict[str, Any] | None:
@@ -465,7 +467,9 @@ class TelegramEmulator:
         if message is None or message.deleted:
             raise bad_request(f"message to {action} not found")
         if not message.from_bot:
-            raise bad_request(f"message can't be {action}ed" if action == "edit" else "message can't be deleted")
+            raise bad_request(
+                f"message can't be {action}ed" if action == "edit" else "message can't be deleted"
+            )
         return user, message
 
     def _apply_edit(self, user: SandboxUser, message: ChatMessage, body: dict[str, Any]) -> None:
@@ -546,7 +550,9 @@ class TelegramEmulator:
     async def m_answerCallbackQuery(self, p: Params) -> bool:
         query_id = p.str("callback_query_id")
         query = self.callbacks.get(query_id or "")
-        too_old = query and time.monotonic() - query["created"] > self.config.callback_answer_timeout
+        too_old = (
+            query and time.monotonic() - query["created"] > self.config.callback_answer_timeout
+        )
         if query is None or query["answered"] or too_old:
             raise bad_request(QUERY_TOO_OLD)
         query["answered"] = True
@@ -820,7 +826,9 @@ class TelegramEmulator:
                 if self.webhook is not None:
                     self.webhook["last_error_date"] = int(time.time())
                     self.webhook["last_error_message"] = error
-                delay = min(self.config.webhook_retry_base * 2**attempt, self.config.webhook_retry_max)
+                delay = min(
+                    self.config.webhook_retry_base * 2**attempt, self.config.webhook_retry_max
+                )
                 attempt += 1
                 await asyncio.sleep(delay)
         finally:
@@ -955,10 +963,14 @@ class TelegramEmulator:
             raw = TINY_PNG
             if isinstance(photo, dict) and photo.get("content_base64"):
                 raw = base64.b64decode(photo["content_base64"])
-            stored = self.store_file(raw, kind="photo", file_name="photo.jpg", mime_type="image/jpeg")
+            stored = self.store_file(
+                raw, kind="photo", file_name="photo.jpg", mime_type="image/jpeg"
+            )
             return {"photo": self._photo_sizes(stored)}
         if request.get("sticker"):
-            stored = self.store_file(b"RIFF-sticker", kind="sticker", file_name=None, mime_type=None)
+            stored = self.store_file(
+                b"RIFF-sticker", kind="sticker", file_name=None, mime_type=None
+            )
             return {
                 "sticker": {
                     "file_id": stored.file_id,
@@ -971,7 +983,9 @@ class TelegramEmulator:
                     "emoji": "👍",
                 }
             }
-        raise ValueError("nothing to send: give text, contact, location, document, photo or sticker")
+        raise ValueError(
+            "nothing to send: give text, contact, location, document, photo or sticker"
+        )
 
     def press(self, user_id: int, request: dict[str, Any]) -> dict[str, Any]:
         """A user taps a button: inline (a callback query) or of the reply keyboard (a message)."""
@@ -1013,7 +1027,11 @@ class TelegramEmulator:
                     continue
                 for row in (message.body.get("reply_markup") or {}).get("inline_keyboard", []):
                     for button in row:
-                        if (button["text"] == label) if exact else _label_matches(button["text"], label):
+                        if (
+                            (button["text"] == label)
+                            if exact
+                            else _label_matches(button["text"], label)
+                        ):
                             return message, button
         return None
 
@@ -1065,7 +1083,9 @@ class TelegramEmulator:
             phone = request.get("phone_number") or user.phone
             if not phone:
                 raise ValueError("sharing a contact needs the user's phone: give phone_number")
-            return self._user_message(user, self._content(user, {"contact": {"phone_number": phone}}))
+            return self._user_message(
+                user, self._content(user, {"contact": {"phone_number": phone}})
+            )
         if button.get("request_location"):
             location = request.get("location") or {}
             return self._user_message(user, self._content(user, {"location": location}))
@@ -1094,9 +1114,7 @@ class TelegramEmulator:
         )
         user.changed.notify()
 
-    def messages_view(
-        self, user: SandboxUser, *, after: int = 0, since: int = 0
-    ) -> dict[str, Any]:
+    def messages_view(self, user: SandboxUser, *, after: int = 0, since: int = 0) -> dict[str, Any]:
         messages = [
             view_message(m)
             for m in sorted(user.messages.values(), key=lambda m: m.message_id)
@@ -1117,10 +1135,7 @@ def view_message(message: ChatMessage) -> dict[str, Any]:
     """A bot message as a person sees it (for tests and the demo chat)."""
     body = message.body
     inline = [
-        [
-            {k: v for k, v in b.items() if k in ("text", "callback_data", "url")}
-            for b in row
-        ]
+        [{k: v for k, v in b.items() if k in ("text", "callback_data", "url")} for b in row]
         for row in (body.get("reply_markup") or {}).get("inline_keyboard", [])
     ]
     markup = message.reply_markup or {}

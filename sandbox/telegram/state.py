@@ -52,7 +52,7 @@ class Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> bool:
+    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 (wakes on notify too)
         if timeout <= 0:
             return False
         try:

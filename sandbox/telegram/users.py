@@ -1,38 +1,37 @@
 """The people's side over HTTP (a stable interface for tests, scripts and the demo).
 
-    POST /sandbox/users/{user_id}/send      {"text"} | {"contact": {"phone_number"}} |
-                                            {"location": {"latitude", "longitude"}} |
-                                            {"document": {"file_name", "mime_type", "content_base64"}} |
-                                            {"photo": true | {"content_base64"}} | {"sticker": true}
-                                            optional "language_code", "first_name", "last_name",
-                                            "username", "phone" (used when a contact is shared)
-        -> {"message_id", "update_id"}
-    POST /sandbox/users/{user_id}/press     {"text": label} | {"callback_data", "message_id"?}
-                                            ("phone_number" / "location" for request buttons)
-        -> {"callback_query_id", "message_id", "update_id"} or {"message_id", "update_id"}
-    GET  /sandbox/users/{user_id}/messages?after=<message_id>&since=<seq>&wait=<seconds>
-        -> {"user_id", "blocked", "seq", "messages": [...], "alerts": [...], "reply_keyboard"}
-           each message: message_id, seq (changes on every edit/delete), text, html, parse_mode,
-           entities, inline_keyboard [[{text, callback_data|url}]], reply_keyboard [[label]] | null,
-           remove_keyboard, edited (count), deleted, document?, photo?
-           alerts: answers to button presses {callback_query_id, message_id, text, show_alert}
-    POST /sandbox/users/{user_id}/block     {"blocked": true (default) | false}
-    GET  /sandbox/telegram/stats            counters (sent_messages, too_many_requests, ...)
-    POST /sandbox/telegram/stats/reset
-    GET|POST /sandbox/telegram/config       read or change limits (TelegramConfig fields)
+POST /sandbox/users/{user_id}/send      {"text"} | {"contact": {"phone_number"}} |
+                                        {"location": {"latitude", "longitude"}} |
+                                        {"document": {"file_name", "mime_type", "content_base64"}} |
+                                        {"photo": true | {"content_base64"}} | {"sticker": true}
+                                        optional "language_code", "first_name", "last_name",
+                                        "username", "phone" (used when a contact is shared)
+    -> {"message_id", "update_id"}
+POST /sandbox/users/{user_id}/press     {"text": label} | {"callback_data", "message_id"?}
+                                        ("phone_number" / "location" for request buttons)
+    -> {"callback_query_id", "message_id", "update_id"} or {"message_id", "update_id"}
+GET  /sandbox/users/{user_id}/messages?after=<message_id>&since=<seq>&wait=<seconds>
+    -> {"user_id", "blocked", "seq", "messages": [...], "alerts": [...], "reply_keyboard"}
+       each message: message_id, seq (changes on every edit/delete), text, html, parse_mode,
+       entities, inline_keyboard [[{text, callback_data|url}]], reply_keyboard [[label]] | null,
+       remove_keyboard, edited (count), deleted, document?, photo?
+       alerts: answers to button presses {callback_query_id, message_id, text, show_alert}
+POST /sandbox/users/{user_id}/block     {"blocked": true (default) | false}
+GET  /sandbox/telegram/stats            counters (sent_messages, too_many_requests, ...)
+POST /sandbox/telegram/stats/reset
+GET|POST /sandbox/telegram/config       read or change limits (TelegramConfig fields)
 """
 
 from __future__ import annotations
 
-import time
 import functools
 import json
+import time
 from typing import Any
 
 from aiohttp import web
 
 from sandbox.telegram.botapi import EMULATOR_KEY
-
 
 # Readable with curl: Kazakh and Russian as they are, not \u escapes.
 _dumps = functools.partial(json.dumps, ensure_ascii=False)

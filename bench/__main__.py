@@ -1,0 +1,47 @@
+"""`python -m bench [--quick] [names...]`: every benchmark in order, one table, bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import time
+import traceback
+
+from bench.common import Result, bench_context, print_table, write_results
+
+ORDER = ("updates", "submit", "seat_rush", "broadcast", "position")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (1M position stays)")
+    parser.add_argument("names", nargs="*", help=f"a subset of {', '.join(ORDER)}")
+    args = parser.parse_args()
+    names = args.names or list(ORDER)
+
+    async def body() -> list[Result]:
+        results: list[Result] = []
+        async with bench_context() as ctx:
+            for name in names:
+                module = importlib.import_module(f"bench.{name}")
+                started = time.perf_counter()
+                print(f"== {name} ...", flush=True)
+                try:
+                    found = await module.run(ctx, args.quick)
+                except Exception:
+                    traceback.print_exc()
+                    print(f"== {name} FAILED", flush=True)
+                    continue
+                results.extend(found)
+                write_results(found)  # keep what is done even if a later benchmark fails
+                print(f"== {name} done in {time.perf_counter() - started:.0f} s", flush=True)
+        return results
+
+    results = asyncio.run(body())
+    print()
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Getting a referral, fed to the production Dispatcher: free seats after a release, the
+referral with its validity and documents, and two parents racing for the last seat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core import seats
+from core.models import Referral
+from tests.fixtures_bot import bot_app
+from tests.fixtures_cabinet import make_family
+from tests.fixtures_seats import make_group
+from tests.test_e2e_cabinet import Parent
+
+__all__ = ["bot_app"]
+
+
+async def _to_confirmation(parent: Parent, menu: str, number: int, search: str) -> str:
+    await parent.send(menu)
+    await parent.press(f"№{number}")
+    await parent.press(search)
+    await parent.press("Ясли-сад" if "Ясли" in " ".join(parent.buttons()) else "бақша")
+    return await parent.press("Средняя группа")
+
+
+async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
+    bot_app: Any, settings: Any
+) -> None:
+    first = await make_family(601, "ru")
+    second = await make_family(602, "kk", city=first.city, kindergarten=first.kindergarten)
+    group = await make_group(first.kindergarten, birth_year=first.application.birth_year)
+    await seats.release_seats(
+        group.id, 1, actor="staff:test", settings=settings, window=timedelta(0)
+    )
+    ru = Parent(bot_app, 601, "ru")
+    kk = Parent(bot_app, 602, "kk")
+    shown = await _to_confirmation(
+        ru, "Получить направление", first.application.number, "Поиск свободных мест"
+    )
+    assert f"Получить направление по заявке №{first.application.number}" in shown
+    shown = await _to_confirmation(
+        kk, "Жолдама алу", second.application.number, "Бос орындарды іздеу"
+    )
+    assert f"№{second.application.number}" in shown
+
+    won = await ru.press("Получить направление")
+    referral = await Referral.get(application_id=first.application.id)
+    assert f"Направление №{referral.number} получено" in won
+    assert "Действительно до" in won and "Осталось" in won
+    assert "свидетельство о рождении ребёнка" in won and "065/у" in won
+
+    lost = await kk.press("Жолдама алу")
+    assert "соңғы орынды басқа біреу жаңа ғана алды" in lost
+    assert "Қазір балаңызға бос орын жоқ" in lost
+    assert not await Referral.filter(application_id=second.application.id).exists()

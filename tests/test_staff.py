@@ -1,0 +1,218 @@
+"""Staff commands through the production Dispatcher: refusals, scope, seat release pushes,
+broadcasts with a live progress message, open-data figures and the audit actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from core import broadcasts, seats, stats
+from core import staff as staff_service
+from core.errors import DomainError
+from core.models import (
+    Applicant,
+    AuditEntry,
+    Broadcast,
+    Language,
+    Notification,
+    NotificationStatus,
+    SeatRelease,
+    StaffRole,
+)
+from core.settings import Settings
+from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
+from tests.fixtures_seats import make_city, make_group, make_kindergarten, make_queue
+from tests.fixtures_worker import BotApiStub, bot_api, make_staff
+from worker.main import _update_progress
+from worker.sender import Sender
+
+__all__ = ["bot_api", "bot_app"]
+
+
+class Staff:
+    def __init__(self, bot_app: Any, user_id: int, language: str = "ru") -> None:
+        app, session = bot_app
+        self.chat = Chatter(app, session, user_id, language)
+        self.seen: list[Any] = []
+
+    async def send(self, text: str) -> str:
+        self.seen = await self.chat.send(text)
+        return "\n".join(texts(self.seen))
+
+    async def press(self, caption: str) -> str:
+        buttons = inline_buttons(self.seen)
+        match = [data for label, data in buttons if caption in label]
+        assert match, f"no button {caption!r} in {[label for label, _ in buttons]}"
+        self.seen = await self.chat.press(match[0])
+        return "\n".join(texts(self.seen))
+
+
+def _bot(url: str, token: str) -> Bot:
+    return Bot(token=token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [("ru", "только для сотрудников"), ("kk", "тек білім беру бөлімдері")],
+)
+async def test_a_parent_who_is_not_staff_is_refused_politely(
+    bot_app: Any, language: str, refusal: str
+) -> None:
+    parent = Staff(bot_app, 4242, language)
+    for command in ("/release", "/broadcast", "/stats", "/enroll 123", "/protocol seats"):
+        assert refusal in await parent.send(command), command
+    assert not await SeatRelease.exists()
+
+
+async def test_an_operator_acts_only_in_their_city(bot_app: Any, settings: Settings) -> None:
+    astana = await make_city("astana")
+    almaty = await make_city("almaty")
+    home = await make_kindergarten(astana, 1)
+    foreign = await make_kindergarten(almaty, 2)
+    foreign_group = await make_group(foreign)
+    operator = await make_staff(900, StaffRole.operator, city=astana)
+    admin = await make_staff(901, StaffRole.kindergarten_admin, kindergarten=home, city=astana)
+
+    with pytest.raises(DomainError) as refused:
+        await staff_service.group_in_scope(operator, foreign_group.id)
+    assert refused.value.reason == "out_of_scope"
+    assert staff_service.can_access(admin, home) and not staff_service.can_access(admin, foreign)
+
+    # The operator sees only their city's kindergartens ...
+    staff = Staff(bot_app, 900)
+    await staff.send("/release")
+    labels = [label for label, _ in inline_buttons(staff.seen)]
+    assert labels == [home.name_ru]
+    # ... and a forged button for another city's group is refused, nothing released.
+    from bot.handlers.staff import ReleaseCb
+
+    forged = ReleaseCb(step="ok", kg=foreign.id, grp=foreign_group.id, cnt=2).pack()
+    shown = "\n".join(texts(await staff.chat.press(forged)))
+    assert "вне вашей зоны ответственности" in shown
+    assert not await SeatRelease.exists()
+
+
+async def test_a_seat_release_pushes_to_the_first_parents_in_queue_order(
+    bot_app: Any, settings: Settings, bot_api: BotApiStub
+) -> None:
+    city = await make_city()
+    kindergarten = await make_kindergarten(city)
+    group = await make_group(kindergarten)
+    queue = await make_queue(city, kindergarten, 5, Language.ru)
+    operator = await make_staff(902, StaffRole.operator, city=city)
+
+    staff = Staff(bot_app, 902)
+    await staff.send("/release")
+    await staff.press(kindergarten.name_ru)
+    await staff.press(group.name)
+    await staff.press("2")
+    asked = await staff.press("По настройкам")
+    assert "Освободить мест: 2" in asked and "Средняя группа" in asked
+    done = await staff.press("Освободить")
+    assert "Освобождено мест: 2. Уведомлено родителей: 2." in done
+
+    bot = _bot(bot_api.url, settings.bot_token or "")
+    try:
+        await Sender(bot, None, settings).run_until_empty()
+    finally:
+        await bot.session.close()
+    parents = [await Applicant.get(id=app.applicant_id) for app in queue]
+    first_two = [p.telegram_user_id for p in parents[:2]]
+    assert list(bot_api.received) == first_two  # notified in distribution order
+    assert not set(bot_api.received) & {p.telegram_user_id for p in parents[2:]}
+    offer_text = bot_api.texts[first_two[0]][0]
+    assert f"#{queue[0].number}" in offer_text and "освободилось место" in offer_text
+    assert f"ref_{queue[0].id}_" in str(bot_api.markups[first_two[0]][0])
+
+    entry = await AuditEntry.get(action="seats.released")
+    assert entry.actor == f"staff:{operator.id}"
+
+
+async def test_a_broadcast_shows_its_progress_in_one_message_and_can_be_paused(
+    bot_app: Any, settings: Settings, bot_api: BotApiStub
+) -> None:
+    city = await make_city()
+    kindergarten = await make_kindergarten(city)
+    await make_queue(city, kindergarten, 3, Language.kk)
+    superadmin = await make_staff(903)
+
+    staff = Staff(bot_app, 903)
+    assert "на казахском" in await staff.send("/broadcast")
+    await staff.send("Ертең балабақшалар жабық")
+    await staff.send("Завтра детские сады закрыты")
+    preview = await staff.send("city=astana status=active")
+    assert "Получателей: 3." in preview and "Ертең балабақшалар жабық" in preview
+    started = await staff.press("Отправить")
+    assert "Рассылка №" in started and "получателей 3" in started
+    broadcast = await Broadcast.get()
+    assert broadcast.progress_message_id is not None
+    audit = await AuditEntry.get(action="broadcast.created")
+    assert audit.actor == f"staff:{superadmin.id}"
+
+    assert "приостановлена" in await staff.send("/broadcast stop")
+    bot = _bot(bot_api.url, settings.bot_token or "")
+    try:
+        await Sender(bot, None, settings).run_until_empty()
+        assert not bot_api.received  # paused: nothing goes out
+        assert "продолжается" in await staff.send("/broadcast resume")
+        await Sender(bot, None, settings).run_until_empty()
+        await _update_progress(bot, await Broadcast.get(id=broadcast.id), {})
+    finally:
+        await bot.session.close()
+
+    assert sorted(bot_api.received.values()) == [1, 1, 1]
+    # Each parent reads it in their own language (these parents chose Russian).
+    assert all(t == ["Завтра детские сады закрыты"] for t in bot_api.texts.values())
+    (edit,) = bot_api.edits
+    assert int(edit["message_id"]) == broadcast.progress_message_id
+    assert "Отправлено: 3" in edit["text"] and "Осталось: 0" in edit["text"]
+    assert (await Broadcast.get(id=broadcast.id)).status == "done"
+    listing = await staff.send("/broadcasts")
+    assert f"№{broadcast.id}" in listing and "отправлено 3" in listing
+
+
+async def test_stats_show_the_open_data_figures(bot_app: Any, settings: Settings) -> None:
+    city = await make_city()
+    kindergarten = await make_kindergarten(city)
+    await make_kindergarten(city, 2)
+    group = await make_group(kindergarten)
+    await make_queue(city, kindergarten, 4)
+    await seats.release_seats(group.id, 3, actor="staff:test", settings=settings)
+    await make_staff(904)
+
+    figures = await stats.open_data()
+    assert (figures.kindergartens, figures.free_seats, figures.queued_applications) == (2, 3, 4)
+    assert (figures.enrolled_5_days, figures.referrals_issued) == (0, 0)
+    assert figures.dismissed_5_days == 3
+
+    shown = await Staff(bot_app, 904).send("/stats")
+    assert "Дошкольных организаций: 2" in shown
+    assert "Свободных мест: 3" in shown and "Очередь заявлений: 4" in shown
+
+
+async def test_the_seat_protocol_lists_releases_from_the_audit_log(
+    bot_app: Any, settings: Settings
+) -> None:
+    city = await make_city()
+    kindergarten = await make_kindergarten(city)
+    group = await make_group(kindergarten, language=Language.kk)
+    await seats.release_seats(group.id, 2, actor="staff:test", settings=settings)
+    await make_staff(905)
+    shown = await Staff(bot_app, 905).send("/protocol seats")
+    assert "Протокол освобождения мест" in shown and "всего найдено: 1" in shown
+    assert kindergarten.name_ru in shown and "освободилось мест: 2" in shown
+
+
+async def test_pending_notifications_survive_a_paused_broadcast(db: None) -> None:
+    """A paused broadcast's rows stay pending; other notifications are not held up."""
+    staff = await make_staff(906)
+    await Applicant.create(telegram_user_id=1, chat_id=1)
+    broadcast = await broadcasts.create_broadcast(staff, "Сәлем", "Привет", {})
+    await broadcasts.pause(staff, broadcast.id)
+    progress = await broadcasts.progress(broadcast.id)
+    assert (progress.status, progress.remaining) == ("paused", 1)
+    assert await Notification.filter(status=NotificationStatus.pending).count() == 1
