@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [names...]`: every benchmark in order, one table, bench/results.json."""
+"""`python -m bench [--quick] [names...]`: every benchmark in order, a table, bench/results.json."""
 
 from __future__ import annotations
 

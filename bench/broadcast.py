@@ -14,7 +14,6 @@ and the last, divided by the limit; target >= 0.95), `http_429` (target 0), `dup
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections import Counter
@@ -86,8 +85,12 @@ async def _populate(recipients: int) -> StaffMember:
     await copy_rows(
         Applicant,
         [
-            {"id": i, "telegram_user_id": 30_000_000 + i, "chat_id": 30_000_000 + i,
-             "language": "ru" if i % 3 else "kk"}
+            {
+                "id": i,
+                "telegram_user_id": 30_000_000 + i,
+                "chat_id": 30_000_000 + i,
+                "language": "ru" if i % 3 else "kk",
+            }
             for i in range(1, recipients + 1)
         ],
     )
@@ -104,13 +107,20 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
     from worker.sender import Sender
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.broadcast", "--serve", str(limit),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bench.broadcast",
+        "--serve",
+        str(limit),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stdin is not None
     url = (await proc.stdout.readline()).decode().strip()
     settings = await ctx.fresh_database(
-        f"bench_broadcast_{limit}", pool=20, telegram_api_url=url,
+        f"bench_broadcast_{limit}",
+        pool=20,
+        telegram_api_url=url,
         send_rate_per_second=float(limit),
     )
     staff = await _populate(recipients)
@@ -121,6 +131,7 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
         bot = Bot("123456:BENCH", session=session)
         sender = Sender(bot, None, settings)
         stop = asyncio.Event()
+        cpu = time.process_time()
         started = time.perf_counter()
         task = asyncio.create_task(sender.run(stop, idle=0.05))
         while True:
@@ -133,6 +144,7 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
                 break
         stop.set()
         await task
+        cpu = time.process_time() - cpu
         await session.close()
         report = await (await http.get(f"{url}/bench/report")).json()
     statuses = Counter(
@@ -148,6 +160,8 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
         "http_429": report["http_429"],
         "duplicates": report["duplicates"],
         "delivered": report["accepted"],
+        # CPU the sender's process spent per 1,000 messages (what caps the rate on one core).
+        "sender_cpu_s_per_1000": round(cpu / max(1, report["accepted"]) * 1000, 2),
         "sent_rows": statuses.get(NotificationStatus.sent, 0),
         "other_rows": {str(k): v for k, v in statuses.items() if k != NotificationStatus.sent},
     }

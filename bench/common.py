@@ -92,7 +92,11 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     def pick(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
-    return {"p50_ms": pick(0.50), "p99_ms": pick(0.99), "mean_ms": round(statistics.fmean(ordered), 3)}
+    return {
+        "p50_ms": pick(0.50),
+        "p99_ms": pick(0.99),
+        "mean_ms": round(statistics.fmean(ordered), 3),
+    }
 
 
 async def timed(call: Callable[[], Awaitable[Any]]) -> float:
@@ -110,7 +114,9 @@ def write_results(results: list[Result]) -> None:
     fresh = [asdict(r) for r in results]
     keys = {(r["name"], json.dumps(r["params"], sort_keys=True)) for r in fresh}
     kept = [r for r in existing if (r["name"], json.dumps(r["params"], sort_keys=True)) not in keys]
-    RESULTS.write_text(json.dumps({"benchmarks": kept + fresh}, indent=2, ensure_ascii=False) + "\n")
+    RESULTS.write_text(
+        json.dumps({"benchmarks": kept + fresh}, indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 def print_table(results: list[Result]) -> None:

@@ -12,8 +12,16 @@ from tortoise.connection import get_connection
 from bench.load import copy_rows
 from core import clock
 from core.iin import make_iin
-from core.models import Applicant, Application, ApplicationChoice, Child, City, Kindergarten, Person
-from core.models import Phone
+from core.models import (
+    Applicant,
+    Application,
+    ApplicationChoice,
+    Child,
+    City,
+    Kindergarten,
+    Person,
+    Phone,
+)
 
 KINDERGARTENS = 120
 
@@ -81,14 +89,35 @@ async def populate_city(
         )
         child_iin = iin_for(child_born, i % 2 == 0, i // 1680, iins)
         parent_iin = iin_for(parent_born, True, i // 180, iins)
-        persons.append({"id": 2 * i - 1, "iin": parent_iin, "last_name": "Ахметов",
-                        "first_name": "Ерлан", "middle_name": "Серикович",
-                        "birth_date": parent_born})
-        persons.append({"id": 2 * i, "iin": child_iin, "last_name": "Ахметова",
-                        "first_name": "Айгерим", "middle_name": "Ерлановна",
-                        "birth_date": child_born})
-        applicants.append({"id": i, "person_id": 2 * i - 1, "telegram_user_id": 10_000_000 + i,
-                           "chat_id": 10_000_000 + i, "language": "ru" if i % 3 else "kk"})
+        persons.append(
+            {
+                "id": 2 * i - 1,
+                "iin": parent_iin,
+                "last_name": "Ахметов",
+                "first_name": "Ерлан",
+                "middle_name": "Серикович",
+                "birth_date": parent_born,
+            }
+        )
+        persons.append(
+            {
+                "id": 2 * i,
+                "iin": child_iin,
+                "last_name": "Ахметова",
+                "first_name": "Айгерим",
+                "middle_name": "Ерлановна",
+                "birth_date": child_born,
+            }
+        )
+        applicants.append(
+            {
+                "id": i,
+                "person_id": 2 * i - 1,
+                "telegram_user_id": 10_000_000 + i,
+                "chat_id": 10_000_000 + i,
+                "language": "ru" if i % 3 else "kk",
+            }
+        )
         phones.append({"applicant_id": i, "number": f"+7701{i:07d}", "verified_at": verified})
         phones.append({"applicant_id": i, "number": f"+7702{i:07d}", "verified_at": verified})
         children.append({"id": i, "person_id": 2 * i, "representative_id": i})
@@ -98,19 +127,40 @@ async def populate_city(
         result.child_iins.append(child_iin)
         roll = rng.random()
         stream = 0 if roll < 0.01 else 1 if roll < 0.09 else 2
-        submitted = start + timedelta(seconds=rng.randrange(0, 2 * 365 * 86400),
-                                      microseconds=rng.randrange(1_000_000))
+        submitted = start + timedelta(
+            seconds=rng.randrange(0, 2 * 365 * 86400), microseconds=rng.randrange(1_000_000)
+        )
         number = 1_000_000 + i
-        apps.append({"id": i, "number": number, "applicant_id": i, "child_id": i,
-                     "city_id": city.id, "queue_type": "general",
-                     "birth_year": child_born.year, "stream": stream,
-                     "submitted_at": submitted, "status": "active",
-                     "valid_until": date(year + 1, 9, 1)})
+        apps.append(
+            {
+                "id": i,
+                "number": number,
+                "applicant_id": i,
+                "child_id": i,
+                "city_id": city.id,
+                "queue_type": "general",
+                "birth_year": child_born.year,
+                "stream": stream,
+                "submitted_at": submitted,
+                "status": "active",
+                "valid_until": date(year + 1, 9, 1),
+            }
+        )
         for rank, kg in enumerate(rng.sample(result.kindergarten_ids, 2), start=1):
-            choices.append({"application_id": i, "kindergarten_id": kg, "rank": rank,
-                            "language": rng.choice(("kk", "ru")), "queue_type": "general",
-                            "birth_year": child_born.year, "stream": stream,
-                            "submitted_at": submitted, "number": number, "active": True})
+            choices.append(
+                {
+                    "application_id": i,
+                    "kindergarten_id": kg,
+                    "rank": rank,
+                    "language": rng.choice(("kk", "ru")),
+                    "queue_type": "general",
+                    "birth_year": child_born.year,
+                    "stream": stream,
+                    "submitted_at": submitted,
+                    "number": number,
+                    "active": True,
+                }
+            )
     await copy_rows(Person, persons)
     await copy_rows(Applicant, applicants)
     await copy_rows(Phone, phones)

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -60,46 +60,115 @@ async def _populate() -> tuple[int, dict[str, list[int]]]:
     year = clock.now().year
     cohort = year - 3
     await City.create(id=1, code="rush", name_ru="Астана", name_kk="Астана")
-    await copy_rows(Kindergarten, [
-        {"id": k, "city_id": 1, "name_ru": f"Ясли-сад №{k}", "name_kk": f"№{k} бөбекжай",
-         "ownership": "state", "languages": "kk,ru", "address_ru": "-", "address_kk": "-",
-         "latitude": 51.1, "longitude": 71.4}
-        for k in (1, 2, 3)
-    ])
-    group = await Group.create(kindergarten_id=1, name="Средняя группа", birth_year=cohort,
-                               age_from=3, age_to=4, language="ru", kind="general", capacity=25)
+    await copy_rows(
+        Kindergarten,
+        [
+            {
+                "id": k,
+                "city_id": 1,
+                "name_ru": f"Ясли-сад №{k}",
+                "name_kk": f"№{k} бөбекжай",
+                "ownership": "state",
+                "languages": "kk,ru",
+                "address_ru": "-",
+                "address_kk": "-",
+                "latitude": 51.1,
+                "longitude": 71.4,
+            }
+            for k in (1, 2, 3)
+        ],
+    )
+    group = await Group.create(
+        kindergarten_id=1,
+        name="Средняя группа",
+        birth_year=cohort,
+        age_from=3,
+        age_to=4,
+        language="ru",
+        kind="general",
+        capacity=25,
+    )
     start = clock.now() - timedelta(days=600)
-    roles: dict[str, list[int]] = {k: [] for k in (
-        "addressee", "eligible", "stop_listed", "from_date", "other_year", "kk_only",
-        "live_referral")}
-    plan: list[str] = (["addressee"] * ADDRESSEES + ["eligible"] * (CLAIMANTS - ADDRESSEES - REFUSED)
-                       + ["stop_listed"] * 100 + ["from_date"] * 100 + ["other_year"] * 100
-                       + ["kk_only"] * 100 + ["live_referral"] * 100)
+    roles: dict[str, list[int]] = {
+        k: []
+        for k in (
+            "addressee",
+            "eligible",
+            "stop_listed",
+            "from_date",
+            "other_year",
+            "kk_only",
+            "live_referral",
+        )
+    }
+    plan: list[str] = (
+        ["addressee"] * ADDRESSEES
+        + ["eligible"] * (CLAIMANTS - ADDRESSEES - REFUSED)
+        + ["stop_listed"] * 100
+        + ["from_date"] * 100
+        + ["other_year"] * 100
+        + ["kk_only"] * 100
+        + ["live_referral"] * 100
+    )
     persons, applicants, children, apps, choices = [], [], [], [], []
     for i, role in enumerate(plan, start=1):
         born = date(cohort - 1 if role == "other_year" else cohort, 1 + i % 12, 1 + i % 28)
-        persons.append({"id": i, "iin": None, "last_name": "Ахметова", "first_name": "Айгерим",
-                        "birth_date": born})
+        persons.append(
+            {
+                "id": i,
+                "iin": None,
+                "last_name": "Ахметова",
+                "first_name": "Айгерим",
+                "birth_date": born,
+            }
+        )
         applicants.append({"id": i, "telegram_user_id": 20_000_000 + i, "chat_id": 20_000_000 + i})
         children.append({"id": i, "person_id": i, "representative_id": i})
         # Addressees stand first in kindergarten 1's ru queue; the others chose kindergarten 2
         # (and 1 in kk for kk_only, so they are not addressees but must not take ru seats).
         submitted = start + timedelta(seconds=i)
         status = "stop_listed" if role == "stop_listed" else "active"
-        apps.append({"id": i, "number": 3_000_000 + i, "applicant_id": i, "child_id": i,
-                     "city_id": 1, "queue_type": "general", "birth_year": born.year,
-                     "stream": 2, "submitted_at": submitted, "status": status,
-                     "referral_mode": "from_date" if role == "from_date" else "immediately",
-                     "referral_from": clock.now().date() + timedelta(days=90)
-                     if role == "from_date" else None,
-                     "valid_until": (clock.now() + timedelta(days=200)).date()})
-        kg_lang = ([(1, "ru")] if role == "addressee" else [(1, "kk"), (2, "kk")]
-                   if role == "kk_only" else [(2, "ru"), (3, "kk")])
+        apps.append(
+            {
+                "id": i,
+                "number": 3_000_000 + i,
+                "applicant_id": i,
+                "child_id": i,
+                "city_id": 1,
+                "queue_type": "general",
+                "birth_year": born.year,
+                "stream": 2,
+                "submitted_at": submitted,
+                "status": status,
+                "referral_mode": "from_date" if role == "from_date" else "immediately",
+                "referral_from": clock.now().date() + timedelta(days=90)
+                if role == "from_date"
+                else None,
+                "valid_until": (clock.now() + timedelta(days=200)).date(),
+            }
+        )
+        kg_lang = (
+            [(1, "ru")]
+            if role == "addressee"
+            else [(1, "kk"), (2, "kk")]
+            if role == "kk_only"
+            else [(2, "ru"), (3, "kk")]
+        )
         for rank, (kg, lang) in enumerate(kg_lang, start=1):
-            choices.append({"application_id": i, "kindergarten_id": kg, "rank": rank,
-                            "language": lang, "queue_type": "general", "birth_year": born.year,
-                            "stream": 2, "submitted_at": submitted, "number": 3_000_000 + i,
-                            "active": status == "active"})
+            choices.append(
+                {
+                    "application_id": i,
+                    "kindergarten_id": kg,
+                    "rank": rank,
+                    "language": lang,
+                    "queue_type": "general",
+                    "birth_year": born.year,
+                    "stream": 2,
+                    "submitted_at": submitted,
+                    "number": 3_000_000 + i,
+                    "active": status == "active",
+                }
+            )
         roles[role].append(i)
     await copy_rows(Person, persons)
     await copy_rows(Applicant, applicants)
@@ -107,22 +176,53 @@ async def _populate() -> tuple[int, dict[str, list[int]]]:
     await copy_rows(Application, apps)
     await copy_rows(ApplicationChoice, choices)
     # Children holding a live referral elsewhere (kindergarten 3, an older release).
-    other = await Group.create(kindergarten_id=3, name="Другая", birth_year=cohort, age_from=3,
-                               age_to=4, language="kk", kind="general", capacity=25)
+    other = await Group.create(
+        kindergarten_id=3,
+        name="Другая",
+        birth_year=cohort,
+        age_from=3,
+        age_to=4,
+        language="kk",
+        kind="general",
+        capacity=25,
+    )
     from core.models import SeatRelease
 
-    release = await SeatRelease.create(group_id=other.id, kindergarten_id=3, seats=100,
-                                       priority_end_at=clock.now(), released_by="bench")
-    seats = [{"id": 100_000 + n, "release_id": release.id, "group_id": other.id,
-              "status": "taken", "priority_end_at": clock.now(), "taken_at": clock.now()}
-             for n in range(len(roles["live_referral"]))]
+    release = await SeatRelease.create(
+        group_id=other.id,
+        kindergarten_id=3,
+        seats=100,
+        priority_end_at=clock.now(),
+        released_by="bench",
+    )
+    seats = [
+        {
+            "id": 100_000 + n,
+            "release_id": release.id,
+            "group_id": other.id,
+            "status": "taken",
+            "priority_end_at": clock.now(),
+            "taken_at": clock.now(),
+        }
+        for n in range(len(roles["live_referral"]))
+    ]
     await copy_rows(Seat, seats)
-    await copy_rows(Referral, [
-        {"number": f"OLD-{n}", "application_id": app_id, "seat_id": seats[n]["id"],
-         "group_id": other.id, "kindergarten_id": 3, "status": "awaiting_enrollment",
-         "issued_at": clock.now(), "expires_at": clock.now() + timedelta(days=7)}
-        for n, app_id in enumerate(roles["live_referral"])
-    ])
+    await copy_rows(
+        Referral,
+        [
+            {
+                "number": f"OLD-{n}",
+                "application_id": app_id,
+                "seat_id": seats[n]["id"],
+                "group_id": other.id,
+                "kindergarten_id": 3,
+                "status": "awaiting_enrollment",
+                "issued_at": clock.now(),
+                "expires_at": clock.now() + timedelta(days=7),
+            }
+            for n, app_id in enumerate(roles["live_referral"])
+        ],
+    )
     await get_connection("default").execute_script("ANALYZE")
     return group.id, roles
 
@@ -174,8 +274,14 @@ async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
     parts = [claimants[n::processes] for n in range(processes)]
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.seat_rush", "--claim", url, str(group_id),
-            ",".join(map(str, part)), str(start_at),
+            sys.executable,
+            "-m",
+            "bench.seat_rush",
+            "--claim",
+            url,
+            str(group_id),
+            ",".join(map(str, part)),
+            str(start_at),
             stdout=subprocess.PIPE,
         )
         for part in parts
@@ -234,14 +340,20 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
     return [
         Result(
             name="seat_rush",
-            params={"seats": SEATS, "claimants": CLAIMANTS, "processes": PROCESSES,
-                    "pool_per_process": POOL},
+            params={
+                "seats": SEATS,
+                "claimants": CLAIMANTS,
+                "processes": PROCESSES,
+                "pool_per_process": POOL,
+            },
             figures=figures,
-            baseline={"one_process_claims_per_s": baseline["claims_per_s"],
-                      "one_process_p99_ms": baseline["p99_ms"],
-                      "one_process_seats_issued": baseline["seats_issued"],
-                      "one_process_double_allocations": baseline["double_allocations"],
-                      "one_process_fairness_violations": baseline["fairness_violations"]},
+            baseline={
+                "one_process_claims_per_s": baseline["claims_per_s"],
+                "one_process_p99_ms": baseline["p99_ms"],
+                "one_process_seats_issued": baseline["seats_issued"],
+                "one_process_double_allocations": baseline["double_allocations"],
+                "one_process_fairness_violations": baseline["fairness_violations"],
+            },
             target="seats_issued = 100, double_allocations = 0, fairness_violations = 0",
         )
     ]

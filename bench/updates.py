@@ -135,7 +135,10 @@ class Parent:
 
     def _message(self, **fields: Any) -> Message:
         return Message(
-            message_id=next(_ids), date=datetime.now(UTC), chat=self.chat, from_user=self.user,
+            message_id=next(_ids),
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
             **fields,
         )
 
@@ -194,9 +197,7 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
 
     async def press(parent: Parent, suffix: str, *, contains: bool = False) -> None:
         chat = parent.chat.id
-        found = (
-            session.first_button(chat, suffix) if contains else session.button(chat, suffix)
-        )
+        found = session.first_button(chat, suffix) if contains else session.button(chat, suffix)
         if found is None:
             missing[suffix] += 1
             return

@@ -72,7 +72,6 @@ def _texts() -> dict[str, Callable[[], str]]:
         "not_eligible": lambda: _("You cannot take this seat now: {why}"),
         "extension_closed": lambda: _("The extension period is closed now."),
         "referral_expired": lambda: _("The referral has expired."),
-        "already_extended": lambda: _("The referral has already been extended once."),
         # Phones and one-time codes.
         "invalid_phone": lambda: _(
             "This does not look like a Kazakhstan mobile number. Send it as +7 7XX XXX XX XX."
@@ -107,13 +106,52 @@ def _texts() -> dict[str, Callable[[], str]]:
         "referral_not_found": lambda: _("The referral was not found."),
         "document_not_found": lambda: _("The document was not found. Please upload it again."),
         "applicant_not_found": lambda: _("Please press /start and try again."),
+        "city_not_found": lambda: _("The city was not found."),
+        "invalid_seat_count": lambda: _("The number of seats must be a positive whole number."),
+        "twins_need_seats": lambda: _(
+            "Twins get referrals together: this group has {free} of the {count} seats needed."
+        ),
+        "stop_list_not_over": lambda: _(
+            "The application returns to the queue by itself when its stop-list term ends."
+        ),
+        "stop_listed_until": lambda: _(
+            "The application returns to the queue by itself when its stop-list term ends."
+        ),
+        "referral_not_extendable": lambda: _("This referral cannot be extended."),
+        "referral_already_extended": lambda: _("The referral has already been extended once."),
+        "referral_not_live": lambda: _("This referral is no longer valid."),
+        "referral_not_enrollable": lambda: _("This referral cannot be marked as enrolled."),
+        "benefit_not_pending": lambda: _("This benefit is not waiting for a decision."),
+        "nothing_to_extend": lambda: _("There are no applications to extend."),
+        "questionnaire_required": lambda: _("Please fill in the questionnaire first."),
+        "invalid_answer": lambda: _("Please answer this question of the questionnaire."),
+        "out_of_scope": lambda: _("This is outside of your area of responsibility."),
+        "staff_city_required": lambda: _("An operator needs a city."),
+        "staff_kindergarten_required": lambda: _(
+            "A kindergarten administrator needs a kindergarten."
+        ),
+        "broadcast_text_required": lambda: _("Write the message in both Kazakh and Russian."),
+        "broadcast_no_recipients": lambda: _("Nobody matches this audience."),
+        # Why a seat cannot be taken (not_eligible's `why`).
+        "child_too_young": lambda: _("the child is too young for a referral this year"),
+        "child_turns_six": lambda: _("the child turns 6 this year and goes to school preparation"),
+        "stop_listed": lambda: _("the application is in the stop-list"),
+        "not_active": lambda: _("the application is not active"),
+        "mode_from_date": lambda: _("the application asked for a referral from a later date"),
+        "group_kind_mismatch": lambda: _("the group is of another kind than the queue"),
+        "birth_year_mismatch": lambda: _("the group is for children of another birth year"),
+        "city_mismatch": lambda: _("the seat is in another city"),
+        "language_mismatch": lambda: _("the group teaches in another language"),
+        "priority_window": lambda: _(
+            "the seat is reserved for the parents it was offered to until the deadline"
+        ),
     }
 
 
 def reason_text(reason: str, **params: Any) -> str:
     """The refusal `reason` with its `params`, in the current language."""
     if reason == "invalid_iin":  # core services wrap core.iin.InvalidIin this way
-        reason = f"iin_{params.pop('reason', '')}"
+        reason = f"iin_{params.pop('detail', '')}"
     factory = _texts().get(reason)
     if factory is None:
         log.warning("no text for reason code %s", reason)

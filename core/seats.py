@@ -310,9 +310,12 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
             "kindergarten"
         )
     }
+    seats_needed = await _twin_seats_needed(app, counted, now, settings)
     options = []
     for (group_id, via), seats in counted.items():
         group = groups[group_id]
+        if seats_needed.get(group_id, 0) > 0:
+            continue  # twins are referred together: this group cannot seat them all
         kindergarten = group.kindergarten
         options.append(
             SeatOption(
@@ -336,6 +339,40 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
         )
     )
     return options
+
+
+async def _twin_seats_needed(
+    app: Application,
+    counted: dict[tuple[int, str], list[Seat]],
+    now: datetime,
+    settings: Settings,
+) -> dict[int, int]:
+    """For each group in `counted`: how many more seats the application's eligible twins
+    would need there (seats visible to the application or held by a twin's own offers)."""
+    today = local_today(settings)
+    twins = [
+        twin
+        for twin in await twin_applications(app)
+        if application_problem(twin, today, settings) is None
+        and not await children_with_live_referrals(None, [twin.child_id])
+    ]
+    if not twins:
+        return {}
+    visible: dict[int, set[int]] = {}
+    for (group_id, _via), seats in counted.items():
+        visible.setdefault(group_id, set()).update(seat.id for seat in seats)
+    twin_releases = await Offer.filter(
+        application_id__in=[twin.id for twin in twins], status=OfferStatus.open
+    ).values_list("release_id", flat=True)
+    if twin_releases:
+        for seat in await Seat.filter(
+            release_id__in=list(twin_releases),
+            group_id__in=list(visible),
+            status=SeatStatus.free,
+            priority_end_at__gt=now,
+        ):
+            visible[seat.group_id].add(seat.id)
+    return {group_id: max(0, 1 + len(twins) - len(ids)) for group_id, ids in visible.items()}
 
 
 async def decline_offer(application_id: int, release_id: int, *, actor: str) -> None:

@@ -123,8 +123,6 @@ async def run_stack(
     to the webhooks app's /telegram/webhook instead of long polling. `init_database`: None
     initialises Tortoise only when nothing did yet (the `db` fixture already has).
     """
-    from tortoise import Tortoise
-
     from bot.composition import build_app, close_app
 
     base = settings or load_settings()
@@ -160,7 +158,7 @@ async def run_stack(
         sandbox_runner, _ = await serve_app(sandbox_app, sandbox_sock)
         cleanups.append(sandbox_runner.cleanup)
         if init_database is None:
-            init_database = not Tortoise._inited
+            init_database = not _database_ready()
         app = await build_app(app_settings, init_database=init_database)
         cleanups.append(lambda: close_app(app))
 
@@ -212,6 +210,16 @@ async def run_stack(
                 await cleanup()
             except Exception:
                 log.exception("stopping the stack: %s failed", cleanup)
+
+
+def _database_ready() -> bool:
+    from tortoise.connection import get_connection
+
+    try:
+        get_connection("default")
+    except Exception:  # not initialised, or closed
+        return False
+    return True
 
 
 def _start_worker(app: App, stop: asyncio.Event) -> asyncio.Task[Any] | None:

@@ -93,9 +93,9 @@ def labelled(message: BotMessage, *parts: str) -> str:
     raise AssertionError(f"no button with {parts} in {message.buttons}")
 
 
-async def expect_button(parent: E2EClient, *parts: str, timeout: float = 10) -> BotMessage:
+async def expect_button(parent: E2EClient, *parts: str, within: float = 10) -> BotMessage:
     """The next new or edited bot message having a button whose label contains every part."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         view = await parent.view(since=parent.cursor)
         for message in sorted(

@@ -69,7 +69,7 @@ def button(sent: list[Any], caption: str) -> str:
 
 async def start_wizard(parent: Chatter) -> list[Any]:
     sent = await parent.send("Встать в очередь")
-    assert any("Шаг" in t or "очеред" in t for t in texts(sent)), texts(sent)
+    assert any("⬜" in caption for caption, _ in inline_buttons(sent)), texts(sent)
     return sent
 
 
@@ -145,3 +145,32 @@ async def test_invalid_iin_is_refused_with_the_rule_and_family_result_continues_
     assert any("Детей найдено: 2" in t for t in texts(sent)), texts(sent)
     sent_old = await parent.press(button(sent, "Аружан"))
     assert any("исполнилось 6" in t for t in texts(sent_old)), texts(sent_old)
+
+
+async def test_a_refused_consent_is_explained_and_check_finds_nothing_more(bot_app: Any) -> None:
+    app, session = bot_app
+    use_fake_gov(app)
+    await parent_with_phones(203, "kk")
+    parent = Chatter(app, session, 203, "kk")
+    sent = await start_wizard(parent)
+    sent = await parent.press(button(sent, "байланыс деректерімді"))
+    sent = await parent.press(button(sent, "оферта"))
+    await parent.press(button(sent, "Жалпы білім беретін"))
+    sent = await parent.send(PARENT_IIN)
+    check = button(sent, "Тексеру")
+
+    # Pressing "Check" before the answer: still waiting.
+    sent = await parent.press(check)
+    assert any("Әзірге жауап жоқ" in t for t in texts(sent)), texts(sent)
+
+    request = await gov_requests.complete({"request_id": "req-1", "consent": False})
+    await app.events.publish(
+        FAMILY_RESULT,
+        {"request_id": "req-1", "applicant_id": request.applicant_id, "consent": False},
+    )
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if session.requests:
+            break
+    await asyncio.sleep(0.2)
+    assert any("келісім берілмеді" in t for t in texts(session.take()))

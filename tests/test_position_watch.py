@@ -62,8 +62,8 @@ async def test_positions_are_recorded_silently_first_then_big_moves_notified(
     for app in await Application.all():
         assert app.last_notified_position == (await city_position(app, settings)).place
 
-    # 10 extraordinary applications, submitted before all of them (an older date restored from
-    # the archive, say): everybody moves back by 10 (= the step).
+    # 10 older extraordinary applications come back from the stop-list at their original
+    # time, ahead of everyone: everybody moves back by 10 (= the step).
     start = clock.now() - timedelta(days=400)
     for i in range(10):
         await make_application(

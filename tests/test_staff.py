@@ -216,3 +216,75 @@ async def test_pending_notifications_survive_a_paused_broadcast(db: None) -> Non
     progress = await broadcasts.progress(broadcast.id)
     assert (progress.status, progress.remaining) == ("paused", 1)
     assert await Notification.filter(status=NotificationStatus.pending).count() == 1
+
+
+async def test_enroll_and_revoke_by_referral_number_are_audited_and_published(
+    bot_app: Any, settings: Settings
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from core.referrals import take_seat
+    from webhooks.protocols import add_protocol_routes
+
+    city = await make_city()
+    kindergarten = await make_kindergarten(city)
+    group = await make_group(kindergarten)
+    first, second = await make_queue(city, kindergarten, 2)
+    await seats.release_seats(group.id, 2, actor="staff:test", settings=settings)
+    one = await take_seat(first.id, group.id, actor="parent", settings=settings)
+    two = await take_seat(second.id, group.id, actor="parent", settings=settings)
+    admin = await make_staff(907, StaffRole.kindergarten_admin, kindergarten=kindergarten)
+    staff = Staff(bot_app, 907)
+
+    assert "ребёнок зачислен" in await staff.send(f"/enroll {one.number}")
+    assert "Формат" in await staff.send(f"/revoke {two.number}")
+    assert "отозвано" in await staff.send(f"/revoke {two.number} документы не принесли")
+    actors = await AuditEntry.filter(action__in=["referral.enrolled", "referral.revoked"])
+    assert sorted(e.action for e in actors) == ["referral.enrolled", "referral.revoked"]
+    assert {e.actor for e in actors} == {f"staff:{admin.id}"}
+
+    shown = await staff.send("/protocol referrals")
+    assert f"№{one.number}" in shown and "зачислен" in shown and "отозвано" in shown
+    assert "Ахметова" not in shown and "А***А А***" in shown  # masked child names
+
+    web_app = web.Application()
+    add_protocol_routes(web_app)
+    async with TestClient(TestServer(web_app)) as client:
+        response = await client.get("/protocols/referrals", params={"status": "enrolled"})
+        body = await response.json()
+        assert response.status == 200 and body["total"] == 1
+        (item,) = body["items"]
+        assert item["number"] == one.number and item["child"].startswith("А***А")
+        response = await client.get("/protocols/seats", params={"kindergarten": kindergarten.id})
+        body = await response.json()
+        # The first release and the re-release of the revoked referral's seat.
+        assert body["total"] == 2 and {i["seats"] for i in body["items"]} == {2, 1}
+        assert (await client.get("/protocols/seats", params={"date": "nope"})).status == 400
+
+
+async def test_staff_are_added_from_the_command_line_and_bootstrapped(
+    db: None, settings: Settings, capsys: Any
+) -> None:
+    import argparse
+
+    city = await make_city()
+    args = argparse.Namespace(
+        telegram_user_id=555, role="operator", city="astana", kindergarten=None, name="Айгүл"
+    )
+    await staff_service.add_staff_cli(args)
+    assert "555 is operator" in capsys.readouterr().out
+    member = await staff_service.staff_for(555)
+    assert member is not None and member.city_id == city.id
+    with pytest.raises(SystemExit):
+        await staff_service.add_staff_cli(
+            argparse.Namespace(
+                telegram_user_id=556, role="operator", city=None, kindergarten=None, name=""
+            )
+        )
+    await staff_service.bootstrap_superadmins(
+        settings.model_copy(update={"staff_bootstrap_ids": [1, 555]})
+    )
+    assert (await staff_service.staff_for(1)).role == StaffRole.superadmin
+    assert (await staff_service.staff_for(555)).role == StaffRole.operator  # kept
+    assert await AuditEntry.filter(action="staff.granted", actor="cli").count() == 1

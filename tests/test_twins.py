@@ -18,7 +18,7 @@ from core.models import (
     SeatStatus,
 )
 from core.referrals import take_seat, twin_applications
-from core.seats import release_seats
+from core.seats import available_for, release_seats
 from tests.fixtures_seats import (
     cohort_year,
     make_application,
@@ -170,3 +170,13 @@ async def test_a_release_too_small_for_twins_passes_them_over(twins, settings):
     bigger = await release_seats(twins["group"].id, 2, actor="staff:1", settings=settings)
     offered = await Offer.filter(release_id=bigger.id).values_list("application_id", flat=True)
     assert sorted(offered) == sorted([twins["a"].id, twins["b"].id])
+
+
+async def test_seat_search_shows_twins_only_groups_with_seats_for_both(twins, settings):
+    await _open_seats(twins["group"], 1, settings)
+    assert await available_for(twins["a"].id, settings) == []
+    assert [o.group_id for o in await available_for(twins["c"].id, settings)] == [twins["group"].id]
+
+    await _open_seats(twins["group"], 1, settings)
+    [option] = await available_for(twins["a"].id, settings)
+    assert (option.group_id, option.free) == (twins["group"].id, 2)

@@ -72,6 +72,9 @@ def make_web_app(app: App, *, telegram: bool = True) -> web.Application:
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", metrics_view)
+    from webhooks.protocols import add_protocol_routes  # public protocols (notify-staff)
+
+    add_protocol_routes(web_app)
 
     retry: list[asyncio.Task[None]] = []
 

@@ -47,7 +47,11 @@ FLUSH_DELAY = 0.05
 
 
 class RateLimiter:
-    """Global pacing without bursts (virtual scheduling) plus a pause for `retry_after`."""
+    """Global pacing (virtual scheduling, GCRA) plus a global pause for `retry_after`."""
+
+    # A late wake-up (sleep overshoot on a busy machine) may be caught up within this window, so
+    # the average rate is the configured one; the largest burst is rate × CATCH_UP messages.
+    CATCH_UP = 0.05
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
@@ -66,9 +70,10 @@ class RateLimiter:
         async with self._lock:
             while True:
                 now = time.monotonic()
-                start = max(now, self._next, self._paused_until)
+                earliest = max(self._next, now - self.CATCH_UP)
+                start = max(earliest, self._paused_until)
                 if start <= now:
-                    self._next = now + self.interval
+                    self._next = max(earliest, self._paused_until) + self.interval
                     return
                 await asyncio.sleep(start - now)
 
@@ -131,9 +136,10 @@ class Sender:
                     await _sleep_or_stop(stop, 1.0)
         finally:
             if upcoming is not None:
-                # Claimed but not sent: give the rows back instead of leaving them `sending`.
-                rows = await asyncio.shield(upcoming)
-                await self.release(rows)
+                # Claimed but not sent: give the rows back instead of leaving them `sending`
+                # (a claim cancelled mid-transaction rolled back and holds nothing).
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self.release(await asyncio.shield(upcoming))
             await self.drain()
 
     async def release(self, rows: list[Notification]) -> None:

@@ -88,35 +88,7 @@ def refusal(error: DomainError) -> str:
     """The reason code translated into the reader's language (bot.texts owns the texts)."""
     from bot.texts import reason_text
 
-    own = _own_reasons().get(error.reason)
-    if own is not None:
-        try:
-            return own.format(**error.params)
-        except (KeyError, IndexError, ValueError):
-            return own
     return reason_text(error.reason, **error.params)
-
-
-def _own_reasons() -> dict[str, str]:
-    """Refusals of the cabinet services that the shared catalogue (bot.texts) does not name."""
-    return {
-        "live_referral": _(
-            "Application №{number} has a live referral; decline the referral first."
-        ),
-        "application_archived": _("Application №{number} is already archived."),
-        "not_stop_listed": _("Application №{number} is not in the stop-list."),
-        "stop_list_not_over": _(
-            "Application №{number} returns to the queue by itself when its stop-list term ends."
-        ),
-        "referral_not_extendable": _("This referral cannot be extended."),
-        "referral_already_extended": _("The referral has already been extended once."),
-        "referral_not_live": _("This referral is no longer valid."),
-        "referral_not_found": _("No such referral was found."),
-        "offer_not_open": _("This offer is no longer open."),
-        "phone_not_verified": _("The new number is not confirmed yet."),
-        "group_not_found": _("This group was not found."),
-        "invalid_answer": _("Please answer this question of the questionnaire."),
-    }
 
 
 def application_status(status: str, archive_reason: str | None = None) -> str:

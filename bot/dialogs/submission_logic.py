@@ -807,15 +807,19 @@ async def done_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 
 async def on_finish(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     await manager.done()
-    await callback.message.answer(_("Main menu"), reply_markup=main_menu())
+    await _say(manager, _("Main menu"))
 
 
 async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     await manager.done()
-    await callback.message.answer(
-        _("The application was not submitted. You can start again from the menu."),
-        reply_markup=main_menu(),
-    )
+    await _say(manager, _("The application was not submitted. You can start again from the menu."))
+
+
+async def _say(manager: DialogManager, text: str) -> None:
+    """A message with the main menu (also after a reply-keyboard window, whose "callback"
+    carries no accessible message)."""
+    chat_id = manager.middleware_data["event_chat"].id
+    await manager.middleware_data["bot"].send_message(chat_id, text, reply_markup=main_menu())
 
 
 # --- Unexpected content --------------------------------------------------------------------------

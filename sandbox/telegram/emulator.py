@@ -742,7 +742,7 @@ class TelegramEmulator:
         }
         self.poll_generation += 1
         self.updates_signal.notify()
-        self._webhook_task = asyncio.create_task(self._deliver_loop(dict(self.webhook)))
+        self._webhook_task = asyncio.create_task(self._deliver_loop(self.webhook))
         return True
 
     async def m_deleteWebhook(self, p: Params) -> bool:
@@ -770,6 +770,7 @@ class TelegramEmulator:
 
     async def _stop_webhook(self) -> None:
         task, self._webhook_task = self._webhook_task, None
+        self.webhook = None  # the delivery loop ends on its next turn even if a cancel is lost
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -786,7 +787,7 @@ class TelegramEmulator:
         """Send pending updates, in order within a chat, up to max_connections at once."""
         tasks: set[asyncio.Task[None]] = set()
         try:
-            while True:
+            while self.webhook is hook:
                 picked = None
                 if len(tasks) < hook["max_connections"]:
                     for update in self.updates:

@@ -56,7 +56,9 @@ class Signal:
         if timeout <= 0:
             return False
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
         except TimeoutError:
             return False
         return True
