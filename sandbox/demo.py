@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiogram_dialog.utils import split_reply_callback
+
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -251,7 +253,8 @@ class TerminalChat:
     async def handle(self, line: str) -> None:
         if not line:
             return
-        if line.isdigit() and self.numbered:
+        # A short number presses a button; a longer one (a code, an IIN) is text for the bot.
+        if line.isdigit() and len(line) <= 2 and self.numbered:
             await self.press_number(int(line))
             return
         command, _, rest = line.partition(" ")
@@ -421,7 +424,8 @@ class TerminalChat:
                 cells = []
                 for button in row:
                     self.numbered.append(("reply", button, 0))
-                    cells.append(f"({len(self.numbered)}) {button['text']}")
+                    label, _ = split_reply_callback(button["text"])  # aiogram-dialog's marker
+                    cells.append(f"({len(self.numbered)}) {label}")
                 lines.append("  " + " | ".join(cells))
         shown = "\n".join(lines)
         if shown and shown != self._buttons_shown:
