@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from core import audit, clock, outbox
 from core.errors import DomainError
@@ -39,7 +39,14 @@ from core.models import (
     Stream,
 )
 from core.people import verified_phone_count
-from core.queue import Position, city_position, kindergarten_positions, sync_choices
+from core.queue import (
+    Position,
+    city_position,
+    kindergarten_positions,
+    note_changed,
+    sync_choices,
+    take_changed,
+)
 from core.seats import offer_on_submission
 
 if TYPE_CHECKING:
@@ -69,8 +76,13 @@ class SubmissionInput:
     notification_language: Language | str | None = None
 
 
-async def submit(data: SubmissionInput, *, settings: Settings, actor: str) -> Application:
-    """Register an application or refuse with a reason code (DomainError)."""
+async def submit(
+    data: SubmissionInput, *, settings: Settings, actor: str, index: Any = None
+) -> Application:
+    """Register an application or refuse with a reason code (DomainError).
+
+    `index` (a Redis client or PositionIndex): the queue-position index to update after the
+    commit, so the positions shown next come from it."""
     queue_type = _enum(QueueType, data.queue_type, "invalid_queue_type")
     mode = _enum(ReferralMode, data.referral_mode, "invalid_referral_mode")
     today = clock.now().astimezone(settings.tz).date()
@@ -147,7 +159,8 @@ async def submit(data: SubmissionInput, *, settings: Settings, actor: str) -> Ap
         else applicant.language
     )
 
-    async with in_transaction() as conn:
+    # audit.transaction: the audit chain's lock is taken at the end, not held all along.
+    async with audit.transaction() as conn:
         # The child's row lock serialises submissions for one child across the country.
         await Child.filter(id=child.id).select_for_update().using_db(conn).first()
         existing = (
@@ -181,24 +194,22 @@ async def submit(data: SubmissionInput, *, settings: Settings, actor: str) -> Ap
             notification_language=language,
             using_db=conn,
         )
-        await ApplicationChoice.bulk_create(
-            [
-                ApplicationChoice(
-                    application_id=application.id,
-                    kindergarten_id=kg_id,
-                    rank=rank,
-                    language=lang,
-                    queue_type=queue_type,
-                    birth_year=application.birth_year,
-                    stream=stream,
-                    submitted_at=submitted_at,
-                    number=number,
-                    active=True,
-                )
-                for rank, (kg_id, lang) in enumerate(choices, start=1)
-            ],
-            using_db=conn,
-        )
+        choice_rows = [
+            ApplicationChoice(
+                application_id=application.id,
+                kindergarten_id=kg_id,
+                rank=rank,
+                language=lang,
+                queue_type=queue_type,
+                birth_year=application.birth_year,
+                stream=stream,
+                submitted_at=submitted_at,
+                number=number,
+                active=True,
+            )
+            for rank, (kg_id, lang) in enumerate(choices, start=1)
+        ]
+        await ApplicationChoice.bulk_create(choice_rows, using_db=conn)
         if data.birth_certificate_document_id and not child.birth_certificate_id:
             await (
                 Child.filter(id=child.id)
@@ -222,12 +233,38 @@ async def submit(data: SubmissionInput, *, settings: Settings, actor: str) -> Ap
         )
         # A seat already free in a chosen kindergarten is offered at once (DOMAIN.md).
         await offer_on_submission(conn, application, settings=settings)
+    note_changed(application.id)
+    await _sync_index(index, application, choice_rows)
     return application
 
 
-async def withdraw(application_id: int, applicant_id: int, *, actor: str) -> Application:
+async def _sync_index(
+    index: Any, application: Application | None = None, choices: list[Any] | None = None
+) -> None:
+    """After a commit: move the changed applications in the position index (if any)."""
+    from core.position_index import index_for, sync_changed
+
+    position_index = index_for(index)
+    if position_index is None:
+        take_changed()
+        return
+    if application is not None and choices is not None:
+        take_changed()
+        try:
+            await position_index.sync(application.id, application=application, choices=choices)
+        except Exception:  # a cache: never fail a committed submission
+            import logging
+
+            logging.getLogger(__name__).exception("position index sync failed")
+        return
+    await sync_changed(position_index)
+
+
+async def withdraw(
+    application_id: int, applicant_id: int, *, actor: str, index: Any = None
+) -> Application:
     """The parent withdraws an application: it is archived and leaves every queue."""
-    async with in_transaction() as conn:
+    async with audit.transaction() as conn:
         application = await _locked_own(application_id, applicant_id, conn)
         if application.status == ApplicationStatus.archived:
             raise DomainError("application_archived", number=application.number)
@@ -252,6 +289,7 @@ async def withdraw(application_id: int, applicant_id: int, *, actor: str) -> App
             after=snapshot(application),
             conn=conn,
         )
+    await _sync_index(index)
     return application
 
 
@@ -262,6 +300,7 @@ async def restore_from_stop_list(
     actor: str,
     settings: Settings | None = None,
     conn: BaseDBAsyncClient | None = None,
+    index: Any = None,
 ) -> Application:
     """Back from the stop-list to the queue at its original time (submitted_at unchanged).
 
@@ -270,10 +309,12 @@ async def restore_from_stop_list(
     for a year, since restoring is the parent's confirmation that the application is wanted.
     """
     if conn is None:
-        async with in_transaction() as tx:
-            return await restore_from_stop_list(
+        async with audit.transaction() as tx:
+            restored = await restore_from_stop_list(
                 application_id, applicant_id, actor=actor, settings=settings, conn=tx
             )
+        await _sync_index(index)
+        return restored
     application = await _locked_own(application_id, applicant_id, conn)
     if application.status != ApplicationStatus.stop_listed:
         raise DomainError("not_stop_listed", number=application.number)
@@ -369,8 +410,11 @@ class PublicApplication:
     kindergartens: list[PublicChoice] = field(default_factory=list)
 
 
-async def public_lookup(iin: str, settings: Settings) -> list[PublicApplication]:
-    """Applications of a child, or of an applicant, by IIN (no login)."""
+async def public_lookup(
+    iin: str, settings: Settings, *, index: Any = None
+) -> list[PublicApplication]:
+    """Applications of a child, or of an applicant, by IIN (no login). `index`: a Redis
+    client (or PositionIndex) for the positions, see `core.queue.city_position`."""
     try:
         value = parse_iin(iin).value
     except InvalidIin as exc:
@@ -388,7 +432,9 @@ async def public_lookup(iin: str, settings: Settings) -> list[PublicApplication]
         archived = application.status == ApplicationStatus.archived
         kindergartens = []
         if not archived:
-            for choice, position in await kindergarten_positions(application, settings):
+            for choice, position in await kindergarten_positions(
+                application, settings, index=index
+            ):
                 kindergartens.append(
                     PublicChoice(
                         kindergarten_id=choice.kindergarten_id,
@@ -416,7 +462,9 @@ async def public_lookup(iin: str, settings: Settings) -> list[PublicApplication]
                 ),
                 birth_year=application.birth_year,
                 queue_type=str(application.queue_type),
-                position=None if archived else await city_position(application, settings),
+                position=None
+                if archived
+                else await city_position(application, settings, index=index),
                 kindergartens=kindergartens,
             )
         )
@@ -445,12 +493,61 @@ def mask_name(last: str, first: str, middle: str = "") -> str:
 # --- Helpers ------------------------------------------------------------------------------------
 
 
+_SEQUENCES_READY: set[tuple[str, str]] = set()
+
+
+def _sequence(name: str) -> str:
+    return f"{name}_number_seq"
+
+
+async def _ensure_sequence(name: str, first: int, conn: BaseDBAsyncClient) -> str:
+    """The PostgreSQL sequence behind a named counter, created on first use.
+
+    Created outside the caller's transaction (its own connection, so a lost race to create it
+    does not abort the caller) and OWNED BY counter.value, so `TRUNCATE counter RESTART
+    IDENTITY` starts it again at `first`."""
+    sequence = _sequence(name)
+    free = conn  # the pool's client, not the caller's transaction (tortoise's `_parent`)
+    while getattr(free, "_parent", None) is not None:
+        free = free._parent  # type: ignore[attr-defined]
+    key = (str(getattr(free, "database", "")), sequence)
+    if key not in _SEQUENCES_READY:
+        import asyncpg
+
+        ddl = (
+            f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS bigint START {int(first)} "
+            "MINVALUE 1 OWNED BY counter.value"
+        )
+        try:
+            await free.execute_script(ddl)
+        except (asyncpg.UniqueViolationError, IntegrityError):  # created by another process
+            pass
+        # A database whose counter row ran ahead (before numbers came from the sequence, or
+        # `ensure_counter_at_least`): continue after it, never below it.
+        await free.execute_query(
+            f"SELECT setval('{sequence}', c.value, true) FROM counter c, "
+            f"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last "
+            f"FROM {sequence}) s WHERE c.name = $1 AND c.value > s.last",
+            [name],
+        )
+        _SEQUENCES_READY.add(key)
+    return sequence
+
+
 async def next_number(name: str, first: int, *, conn: BaseDBAsyncClient) -> int:
-    """The next value of a named counter (`first` the first time); row-locked until commit,
-    so numbers are sequential and a rolled-back transaction gives its number back unused by
-    anyone else (never reused once committed)."""
+    """The next value of a named counter (`first` the first time): sequential, never reused.
+
+    PostgreSQL: a sequence (`nextval` takes no lock, so concurrent submissions do not queue
+    on a counter row). A number taken by a transaction that then rolls back is skipped, not
+    given again: numbers are increasing and unique, with a gap after a rolled-back
+    submission (a refusal raised before the number is taken leaves none). SQLite (one
+    writer): the `counter` row, gap-free."""
     if not name.isidentifier():
         raise ValueError("counter names are identifiers")
+    if conn.capabilities.dialect == "postgres":
+        sequence = await _ensure_sequence(name, first, conn)
+        rows = await conn.execute_query_dict(f"SELECT nextval('{sequence}') AS value")
+        return int(rows[0]["value"])
     # An upsert: creating the row and incrementing it are one atomic statement.
     rows = await conn.execute_query_dict(
         f"INSERT INTO counter (name, value) VALUES ('{name}', {int(first)}) "
@@ -459,7 +556,9 @@ async def next_number(name: str, first: int, *, conn: BaseDBAsyncClient) -> int:
     return int(rows[0]["value"])
 
 
-async def ensure_counter_at_least(name: str, value: int, *, conn: BaseDBAsyncClient) -> None:
+async def ensure_counter_at_least(
+    name: str, value: int, *, conn: BaseDBAsyncClient, first: int = FIRST_APPLICATION_NUMBER
+) -> None:
     """Make the next number greater than `value` (after bulk imports, e.g. the seed)."""
     if not name.isidentifier():
         raise ValueError("counter names are identifiers")
@@ -468,6 +567,15 @@ async def ensure_counter_at_least(name: str, value: int, *, conn: BaseDBAsyncCli
         f"ON CONFLICT (name) DO UPDATE SET value = "
         f"CASE WHEN counter.value < {int(value)} THEN {int(value)} ELSE counter.value END"
     )
+    if conn.capabilities.dialect == "postgres":
+        sequence = await _ensure_sequence(name, first, conn)
+        # The last number handed out so far (START - 1 when none yet), raised to `value`.
+        await conn.execute_query(
+            f"SELECT setval('{sequence}', GREATEST($1::bigint, "
+            f"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+            f"FROM {sequence})), true)",
+            [int(value)],
+        )
 
 
 def one_year_after(day: date) -> date:

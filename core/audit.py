@@ -3,24 +3,38 @@
 Each entry stores the actor, time, before/after state and a SHA-256 over its content and the
 previous entry's hash. Appends are serialised by a transaction-scoped advisory lock on
 PostgreSQL (SQLite has a single writer anyway), so the chain never forks.
+
+The lock is held until the transaction commits, so it is taken as late as possible: inside
+`audit.transaction()` (an `in_transaction()` for hot paths) `record` only queues the entry, and
+the queued entries are chained and written in one INSERT right before the commit (lock, read
+the last hash, insert, commit: the critical section is three short statements, not the whole
+transaction). Outside it `record` writes at once, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
 
 from core import clock
 from core.models import AuditEntry
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_426_001  # arbitrary, constant: the audit chain's advisory lock
+# (transaction connection, entries queued in it) of the innermost `transaction()`.
+_deferred: ContextVar[tuple[BaseDBAsyncClient, list[AuditEntry]] | None] = ContextVar(
+    "audit_deferred", default=None
+)
 
 
 def _digest(
@@ -53,28 +67,65 @@ async def record(
     after: dict[str, Any] | None = None,
     conn: BaseDBAsyncClient | None = None,
 ) -> AuditEntry:
-    """Append one entry; call inside the transaction that makes the change."""
-    conn = conn or get_connection("default")
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
-    last = await AuditEntry.all().using_db(conn).order_by("-id").only("hash").first()
-    prev_hash = last.hash if last else GENESIS
-    at = clock.now()
-    before = _jsonable(before)
-    after = _jsonable(after)
-    digest = _digest(prev_hash, at, actor, action, entity, str(entity_id), before, after)
-    return await AuditEntry.create(
-        at=at,
+    """Append one entry; call inside the transaction that makes the change.
+
+    Inside `transaction()` (with its connection) the entry is queued and written just before
+    the commit; the returned entry then has no id or hash yet."""
+    entry = AuditEntry(
+        at=clock.now(),
         actor=actor,
         action=action,
         entity=entity,
         entity_id=str(entity_id),
-        before=before,
-        after=after,
-        prev_hash=prev_hash,
-        hash=digest,
-        using_db=conn,
+        before=_jsonable(before),
+        after=_jsonable(after),
     )
+    deferred = _deferred.get()
+    if deferred is not None and conn is deferred[0]:
+        deferred[1].append(entry)
+        return entry
+    await _append(conn or get_connection("default"), [entry])
+    return entry
+
+
+@contextlib.asynccontextmanager
+async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """`in_transaction()` whose audit entries (recorded with its connection) are chained and
+    written at the end, so the chain's lock is held only from then to the commit."""
+    async with in_transaction() as conn:
+        queued: list[AuditEntry] = []
+        token = _deferred.set((conn, queued))
+        try:
+            yield conn
+        finally:
+            _deferred.reset(token)
+        if queued:
+            await _append(conn, queued)
+
+
+async def _append(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> None:
+    if conn.capabilities.dialect == "postgres":
+        # Two statements on purpose: in READ COMMITTED the read must start after the lock is
+        # granted to see the entry the previous holder has just committed.
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
+    last = await AuditEntry.all().using_db(conn).order_by("-id").only("hash").first()
+    prev_hash = last.hash if last else GENESIS
+    for entry in entries:
+        entry.prev_hash = prev_hash
+        entry.hash = prev_hash = _digest(
+            prev_hash,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.entity,
+            entry.entity_id,
+            entry.before,
+            entry.after,
+        )
+    if len(entries) == 1:
+        await entries[0].save(using_db=conn)
+    else:
+        await AuditEntry.bulk_create(entries, using_db=conn)
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ class ReferralCard:
     issued_at: datetime
     expires_at: datetime
     extended: bool
+    queue_type: str = "general"  # what to bring depends on it (DOMAIN.md)
 
     @property
     def child_name(self) -> str:
@@ -262,6 +263,7 @@ def _referral_card(row: Referral) -> ReferralCard:
         issued_at=row.issued_at,
         expires_at=row.expires_at,
         extended=row.extended,
+        queue_type=str(row.application.queue_type),
     )
 
 

@@ -8,12 +8,15 @@ stream: submission time, then number.
 
 A place in that sequence is arithmetic on the rank within the stream and the stream totals
 (`sequence_place`), so a position costs two index-backed counting queries and never loads the
-cohort into Python.
+cohort into Python. With `index=` (a Redis client or `core.position_index.PositionIndex`)
+and `settings.position_index` on, positions come from the Redis sorted-set index in one round
+trip when it is built (outside a transaction only: the index reflects committed state).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -85,14 +88,34 @@ def position_from(stream: Stream, rank: int, counts: StreamCounts, ratio: int) -
 # --- Positions from the database -------------------------------------------------------------
 
 
+def _usable_index(settings: Settings, index: Any, conn: BaseDBAsyncClient | None) -> Any:
+    if index is None or conn is not None or not settings.position_index:
+        return None
+    from core.position_index import index_for
+
+    return index_for(index)
+
+
 async def city_position(
-    application: Application, settings: Settings, *, conn: BaseDBAsyncClient | None = None
+    application: Application,
+    settings: Settings,
+    *,
+    conn: BaseDBAsyncClient | None = None,
+    index: Any = None,
 ) -> Position:
     """The application's place in its city cohort (active applications only).
 
     For an application that is not active (stop-listed), the place it would take if restored
     now at its original time: it is counted in the totals as if it were active.
+    `index`: a Redis client or PositionIndex to read from when it is built (see the module).
     """
+    position_index = _usable_index(settings, index, conn)
+    if position_index is not None:
+        found = await position_index.city_position(application, settings.first_priority_ratio)
+        if found is not None:
+            return found
+        if not await position_index.ready():
+            position_index.rebuild_in_background()
     base = Application.filter(
         city_id=application.city_id,
         queue_type=application.queue_type,
@@ -112,14 +135,32 @@ async def city_position(
 
 
 async def kindergarten_positions(
-    application: Application, settings: Settings, *, conn: BaseDBAsyncClient | None = None
+    application: Application,
+    settings: Settings,
+    *,
+    conn: BaseDBAsyncClient | None = None,
+    index: Any = None,
+    choices: list[ApplicationChoice] | None = None,
 ) -> list[tuple[ApplicationChoice, Position]]:
     """For each chosen kindergarten (parent's order): the place in that kindergarten's queue
-    (same birth year, queue type and teaching language; active applications only)."""
-    query = ApplicationChoice.filter(application_id=application.id).order_by("rank")
-    if conn is not None:
-        query = query.using_db(conn)
-    choices = await query.prefetch_related("kindergarten")
+    (same birth year, queue type and teaching language; active applications only).
+    `choices`: the application's choices with their kindergartens, when already loaded."""
+    if choices is None:
+        query = ApplicationChoice.filter(application_id=application.id).order_by("rank")
+        if conn is not None:
+            query = query.using_db(conn)
+        choices = await query.prefetch_related("kindergarten")
+    else:
+        choices = sorted(choices, key=lambda c: c.rank)
+    position_index = _usable_index(settings, index, conn)
+    if position_index is not None:
+        found = await position_index.kindergarten_positions(
+            application, choices, settings.first_priority_ratio
+        )
+        if found is not None:
+            return list(zip(choices, found, strict=True))
+        if not await position_index.ready():
+            position_index.rebuild_in_background()
     active = application.status == ApplicationStatus.active
     result: list[tuple[ApplicationChoice, Position]] = []
     for choice in choices:
@@ -270,9 +311,39 @@ async def distribution_order(
     return [by_id[i] for i in ordered_ids if i in by_id]
 
 
+# Applications whose ordering changed in this task, for the position index to move after the
+# commit (`core.position_index.sync_changed`). Bounded: a task that never drains it keeps the
+# latest ids only (the index is rebuilt regularly anyway).
+_changed: ContextVar[set[int] | None] = ContextVar("queue_changed", default=None)
+_CHANGED_MAX = 10_000
+
+
+def note_changed(application_id: int) -> None:
+    changed = _changed.get()
+    if changed is None:
+        changed = set()
+        _changed.set(changed)
+    if len(changed) >= _CHANGED_MAX:
+        changed.clear()
+    changed.add(application_id)
+
+
+def take_changed() -> set[int]:
+    """The noted application ids (and forget them)."""
+    changed = _changed.get()
+    if not changed:
+        return set()
+    out = set(changed)
+    changed.clear()
+    return out
+
+
 async def sync_choices(application: Application, conn: BaseDBAsyncClient | None = None) -> int:
     """Copy the application's ordering columns onto its ApplicationChoice rows; call in the
-    transaction of every change to its stream, status, submitted_at or birth year."""
+    transaction of every change to its stream, status, submitted_at or birth year. The
+    application is noted for the position index (`core.position_index.sync_changed` after
+    the commit)."""
+    note_changed(application.id)
     query = ApplicationChoice.filter(application_id=application.id)
     if conn is not None:
         query = query.using_db(conn)

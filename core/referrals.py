@@ -101,8 +101,14 @@ async def take_seat(
     is taken for each of them in the same transaction and every one gets its referral; when the
     group has too few seats they may take, nobody gets one (`twins_need_seats`, with `count`
     the seats needed and `free` those found).
+
+    In a rush most claims find no seat: `_precheck` refuses them with the same reason codes
+    from a plain read, without a transaction or locks. The others pick seats with `FOR UPDATE
+    SKIP LOCKED` (a seat another claim is taking is skipped, not waited for), and the audit
+    entries are written at the end of the transaction (`audit.transaction`).
     """
-    async with in_transaction() as conn:
+    await _precheck(application_id, group_id, settings)
+    async with audit.transaction() as conn:
         found = await Application.get_or_none(id=application_id).using_db(conn)
         if found is None:
             raise DomainError("application_not_found")
@@ -144,7 +150,11 @@ async def take_seat(
         taken: list[tuple[Application, Seat]] = []
         for member in batch:
             try:
-                candidates = await _candidate_seats(conn, member, group, kindergarten, now)
+                # Locked by this transaction; seats other claims hold are skipped. A seat
+                # taken for a twin above is no longer free, so it is not picked again.
+                candidates = await _candidate_seats(
+                    conn, member, group, kindergarten, now, lock=True
+                )
             except DomainError:
                 if member is app:
                     raise
@@ -178,6 +188,34 @@ async def take_seat(
             for member, seat in taken
         ]
         return referrals[0]
+
+
+async def _precheck(application_id: int, group_id: int, settings: Settings) -> None:
+    """The refusals `take_seat` would give, from a plain read (no transaction, no locks).
+
+    A refusal here is as of this moment, like one from inside the transaction a moment later;
+    anything that might succeed goes on to the locked checks, which decide."""
+    app = await Application.get_or_none(id=application_id)
+    if app is None:
+        raise DomainError("application_not_found")
+    today = local_today(settings)
+    problem = application_problem(app, today, settings)
+    if problem is not None:
+        raise DomainError("not_eligible", why=problem)
+    live = await _live_referral_of_child(None, app.child_id)
+    if live is not None:
+        raise DomainError("already_has_referral", number=live.number)
+    group = await Group.get_or_none(id=group_id)
+    if group is None:
+        raise DomainError("group_not_found", group_id=group_id)
+    problem = group_problem(app, group)
+    if problem is not None:
+        raise DomainError("not_eligible", why=problem)
+    kindergarten = await Kindergarten.get(id=group.kindergarten_id)
+    candidates = await _candidate_seats(None, app, group, kindergarten, clock.now(), limit=1)
+    if not candidates and not await twin_applications(app):
+        # (with twins the refusal is `twins_need_seats`: left to the transaction)
+        raise DomainError("no_free_seat", group_id=group_id)
 
 
 async def _issue(
@@ -576,35 +614,41 @@ async def _lock_referral(
 
 
 async def _candidate_seats(
-    conn: BaseDBAsyncClient,
+    conn: BaseDBAsyncClient | None,
     app: Application,
     group: Group,
     kindergarten: Kindergarten,
     now: datetime,
+    *,
+    lock: bool = False,
+    limit: int = 50,
 ) -> list[Seat]:
     """Free seats of the group this application may take now: its offers' seats first, then
-    general access; raises `not_eligible` when the only free seats are someone else's."""
+    general access; raises `not_eligible` when the only free seats are someone else's.
+
+    `lock` (in a transaction): one seat, locked FOR UPDATE SKIP LOCKED (seats other claims
+    are taking are skipped), so a claim never waits on another's seat and locks no more
+    than it takes."""
+    if lock:
+        limit = 1
     releases = (
         await Offer.filter(application_id=app.id, status=OfferStatus.open)
         .using_db(conn)
         .values_list("release_id", flat=True)
     )
-    offered = (
-        await Seat.filter(
-            group_id=group.id,
-            status=SeatStatus.free,
-            priority_end_at__gt=now,
-            release_id__in=list(releases) or [0],
-        )
-        .using_db(conn)
-        .order_by("id")
-        .limit(50)
+    offered_q = Seat.filter(
+        group_id=group.id,
+        status=SeatStatus.free,
+        priority_end_at__gt=now,
+        release_id__in=list(releases) or [0],
     )
+    general_q = Seat.filter(group_id=group.id, status=SeatStatus.free, priority_end_at__lte=now)
+    if lock:
+        offered_q = offered_q.select_for_update(skip_locked=True)
+        general_q = general_q.select_for_update(skip_locked=True)
+    offered = list(await offered_q.using_db(conn).order_by("id").limit(limit)) if releases else []
     general = (
-        await Seat.filter(group_id=group.id, status=SeatStatus.free, priority_end_at__lte=now)
-        .using_db(conn)
-        .order_by("id")
-        .limit(50)
+        [] if lock and offered else list(await general_q.using_db(conn).order_by("id").limit(limit))
     )
     if general and not offered:
         if kindergarten.city_id != app.city_id:
@@ -618,8 +662,12 @@ async def _candidate_seats(
             raise DomainError("not_eligible", why="language_mismatch")
     candidates = [*offered, *general]
     if not candidates:
+        unlocked = Seat.filter(group_id=group.id, status=SeatStatus.free)
+        if lock and await unlocked.filter(priority_end_at__lte=now).using_db(conn).exists():
+            return []  # free seats exist, but other claims are taking them: no seat for this one
         reserved = (
-            await Seat.filter(group_id=group.id, status=SeatStatus.free, priority_end_at__gt=now)
+            await unlocked.filter(priority_end_at__gt=now)
+            .exclude(release_id__in=list(releases) or [0])
             .using_db(conn)
             .exists()
         )
@@ -628,7 +676,7 @@ async def _candidate_seats(
     return candidates
 
 
-async def _live_referral_of_child(conn: BaseDBAsyncClient, child_id: int) -> Referral | None:
+async def _live_referral_of_child(conn: BaseDBAsyncClient | None, child_id: int) -> Referral | None:
     return (
         await Referral.filter(application__child_id=child_id, status__in=LIVE_REFERRAL_STATUSES)
         .using_db(conn)
@@ -637,7 +685,14 @@ async def _live_referral_of_child(conn: BaseDBAsyncClient, child_id: int) -> Ref
 
 
 async def _next_value(conn: BaseDBAsyncClient, name: str) -> int:
-    """Increment a named counter atomically (never reused, even after a rollback elsewhere)."""
+    """Increment a named counter atomically (never reused, even after a rollback elsewhere).
+
+    PostgreSQL: a sequence (no row lock held to the commit, so concurrent winners of a rush
+    do not queue on it; a rolled-back claim leaves a gap in the serials)."""
+    if conn.capabilities.dialect == "postgres":
+        from core.applications import next_number
+
+        return await next_number(name, 1, conn=conn)
     mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
     rows = await conn.execute_query_dict(
         "INSERT INTO counter (name, value) VALUES "

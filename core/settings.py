@@ -68,6 +68,8 @@ class Settings(BaseSettings):
 
     # Queue rules (DOMAIN.md).
     first_priority_ratio: int = Field(default=3, ge=0)
+    # Positions from the Redis sorted-set index (core.position_index) when it is built.
+    position_index: bool = True
     max_kindergartens: int = Field(default=4, ge=1, le=4)
     max_child_age_years: int = 6
     referral_min_age_years: int = 2

@@ -35,9 +35,15 @@ def t(msgid: str, language: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def head(msgid: str, language: str) -> str:
-    """The translated text up to its first placeholder (for texts with values in them)."""
-    return t(msgid, language).split("{")[0]
+def head(prefix: str, language: str) -> str:
+    """The longest fixed part of the translation of the msgid starting with `prefix` (for
+    texts with values in them, or long ones)."""
+    found = [m for m in _catalog(language)._catalog if isinstance(m, str) and m.startswith(prefix)]
+    if prefix in found:
+        found = [prefix]
+    assert len(found) == 1, f"{len(found)} msgids start with {prefix!r}"
+    parts = re.split(r"\{[^}]*\}", t(found[0], language))
+    return max((part.strip() for part in parts), key=len)
 
 
 async def press_containing(client: E2EClient, fragment: str) -> None:

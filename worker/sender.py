@@ -101,9 +101,9 @@ class Sender:
         self._swept = 0.0
         self._flush_task: asyncio.Task[None] | None = None
         self._concurrency = asyncio.Semaphore(max(4, min(200, int(settings.send_rate_per_second))))
-        # Rows claimed at once: about a fifth of a second of sending, so that few rows wait in
+        # Rows claimed at once: about a tenth of a second of sending, so that few rows wait in
         # `sending` before their request goes out.
-        self.batch = max(1, min(500, int(settings.send_rate_per_second / 5)))
+        self.batch = max(1, min(200, int(settings.send_rate_per_second / 10)))
         self._postgres = settings.is_postgres
 
     # --- the loop -------------------------------------------------------------------------

@@ -231,7 +231,7 @@ async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
             lines.append(_("Time left: {left}").format(left=left))
         lines.append("")
         lines.append(_("Documents to bring:"))
-        lines.append(common.numbered(common.documents_to_bring()))
+        lines.append(common.numbered(common.documents_to_bring(card.queue_type)))
     if card.extended:
         lines.append(_("The referral has already been extended once."))
     return {
@@ -348,6 +348,7 @@ cabinet_dialog = Dialog(
             Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
             Cancel(Tr("Exit")),
         ),
+        common.hint(),
         getter=main_getter,
         state=CabinetSG.main,
     ),
@@ -364,6 +365,7 @@ cabinet_dialog = Dialog(
             ),
         ),
         SwitchTo(Tr("Back"), id="back_main1", state=CabinetSG.main),
+        common.hint(),
         getter=applications_getter,
         state=CabinetSG.applications,
     ),
@@ -390,6 +392,7 @@ cabinet_dialog = Dialog(
             ),
             SwitchTo(Tr("Back"), id="back_apps", state=CabinetSG.applications),
         ),
+        common.hint(),
         getter=application_getter,
         state=CabinetSG.application,
     ),
@@ -402,6 +405,7 @@ cabinet_dialog = Dialog(
             Button(Tr("Yes, withdraw"), id="withdraw_yes", on_click=on_withdraw),
             Back(Tr("No")),
         ),
+        common.hint(),
         getter=application_getter,
         state=CabinetSG.withdraw_confirm,
     ),
@@ -418,6 +422,7 @@ cabinet_dialog = Dialog(
             ),
         ),
         SwitchTo(Tr("Back"), id="back_main2", state=CabinetSG.main),
+        common.hint(),
         getter=referrals_getter,
         state=CabinetSG.referrals,
     ),
@@ -438,6 +443,7 @@ cabinet_dialog = Dialog(
             ),
             SwitchTo(Tr("Back"), id="back_refs", state=CabinetSG.referrals),
         ),
+        common.hint(),
         getter=referral_getter,
         state=CabinetSG.referral,
     ),
@@ -447,6 +453,7 @@ cabinet_dialog = Dialog(
             Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_referral),
             Back(Tr("No")),
         ),
+        common.hint(),
         getter=referral_getter,
         state=CabinetSG.decline_confirm,
     ),
@@ -458,6 +465,7 @@ cabinet_dialog = Dialog(
             Button(Tr("Older ▶"), id="feed_next", on_click=on_feed_next, when="has_next"),
         ),
         SwitchTo(Tr("Back"), id="back_main3", state=CabinetSG.main),
+        common.hint(),
         getter=feed_getter,
         state=CabinetSG.feed,
     ),
@@ -469,3 +477,6 @@ cabinet_dialog = Dialog(
 async def open_cabinet(manager: DialogManager) -> None:
     """Entry for the main menu button "Личный кабинет"."""
     await manager.start(CabinetSG.main, mode=StartMode.RESET_STACK)
+
+
+common.answers_callbacks(cabinet_dialog)

@@ -11,7 +11,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row
 
 from bot.dialogs import cabinet_common as common
@@ -164,18 +163,19 @@ recovery_dialog = Dialog(
             Button(Tr("Continue"), id="begin", on_click=on_begin),
             Cancel(Tr("Back")),
         ),
+        common.hint(),
         getter=intro_getter,
         state=RecoverySG.intro,
     ),
     Window(
         Tr("Type your IIN (12 digits)."),
-        MessageInput(on_parent_iin),
+        *common.text_input(on_parent_iin),
         Cancel(Tr("Cancel")),
         state=RecoverySG.parent_iin,
     ),
     Window(
         Tr("Type the child's IIN (12 digits)."),
-        MessageInput(on_child_iin),
+        *common.text_input(on_child_iin),
         Cancel(Tr("Cancel")),
         state=RecoverySG.child_iin,
     ),
@@ -188,6 +188,7 @@ recovery_dialog = Dialog(
             Button(Tr("Check"), id="check", on_click=on_check),
             Cancel(Tr("Cancel")),
         ),
+        common.hint(),
         state=RecoverySG.consent,
     ),
     Window(
@@ -195,7 +196,7 @@ recovery_dialog = Dialog(
             "You are confirmed as the child's legal representative. We sent a code to {phone}; "
             "type it here."
         ),
-        MessageInput(on_code),
+        *common.text_input(on_code),
         Cancel(Tr("Cancel")),
         getter=code_getter,
         state=RecoverySG.code,
@@ -203,7 +204,10 @@ recovery_dialog = Dialog(
     Window(
         Tr("Done: applications {numbers} are now in your cabinet."),
         Cancel(Tr("Back to the cabinet")),
+        common.hint(),
         getter=done_getter,
         state=RecoverySG.done,
     ),
 )
+
+common.answers_callbacks(recovery_dialog)

@@ -347,7 +347,8 @@ async def issued_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     left = common.countdown(card.expires_at, m)
     if left:
         lines.append(_("Time left: {left}").format(left=left))
-    lines += ["", _("Documents to bring:"), common.numbered(common.documents_to_bring())]
+    documents = common.documents_to_bring(card.queue_type)
+    lines += ["", _("Documents to bring:"), common.numbered(documents)]
     return {"issued_text": "\n".join(lines)}
 
 
@@ -366,6 +367,7 @@ referral_dialog = Dialog(
             ),
         ),
         Cancel(Tr("Back")),
+        common.hint(),
         getter=applications_getter,
         state=ReferralSG.application,
     ),
@@ -382,6 +384,7 @@ referral_dialog = Dialog(
             ),
         ),
         SwitchTo(Tr("Back"), id="back_app", state=ReferralSG.application),
+        common.hint(),
         getter=search_getter,
         state=ReferralSG.search,
     ),
@@ -404,6 +407,7 @@ referral_dialog = Dialog(
             SwitchTo(Tr("Back"), id="back_search", state=ReferralSG.search),
             Button(Tr("Refresh"), id="refresh"),
         ),
+        common.hint(),
         getter=kindergartens_getter,
         state=ReferralSG.kindergartens,
     ),
@@ -421,6 +425,7 @@ referral_dialog = Dialog(
             ),
         ),
         SwitchTo(Tr("Back"), id="back_kgs", state=ReferralSG.kindergartens),
+        common.hint(),
         getter=groups_getter,
         state=ReferralSG.groups,
     ),
@@ -429,12 +434,14 @@ referral_dialog = Dialog(
         Format("{confirm_text}"),
         Button(Tr("Get the referral"), id="confirm", on_click=on_confirm, when="available"),
         SwitchTo(Tr("Back"), id="back_groups", state=ReferralSG.kindergartens),
+        common.hint(),
         getter=confirm_getter,
         state=ReferralSG.confirm,
     ),
     Window(
         Format("{issued_text}"),
         Cancel(Tr("Done")),
+        common.hint(),
         getter=issued_getter,
         state=ReferralSG.issued,
     ),
@@ -447,8 +454,11 @@ referral_dialog = Dialog(
             Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_offer),
             SwitchTo(Tr("No"), id="decline_no", state=ReferralSG.search),
         ),
+        common.hint(),
         state=ReferralSG.decline_offer,
     ),
     on_start=on_start,
     on_process_result=on_process_result,
 )
+
+common.answers_callbacks(referral_dialog)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ContentType
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
@@ -155,6 +156,7 @@ settings_dialog = Dialog(
             SwitchTo(Tr("Phone numbers"), id="phones", state=SettingsSG.phones),
             Cancel(Tr("Back")),
         ),
+        common.hint(),
         getter=main_getter,
         state=SettingsSG.main,
     ),
@@ -170,6 +172,7 @@ settings_dialog = Dialog(
             ),
         ),
         SwitchTo(Tr("Back"), id="back_l", state=SettingsSG.main),
+        common.hint(),
         getter=languages_getter,
         state=SettingsSG.language,
     ),
@@ -185,6 +188,7 @@ settings_dialog = Dialog(
             ),
         ),
         SwitchTo(Tr("Back"), id="back_c", state=SettingsSG.main),
+        common.hint(),
         getter=channels_getter,
         state=SettingsSG.channel,
     ),
@@ -201,20 +205,24 @@ settings_dialog = Dialog(
         ),
         Button(Tr("Add a number"), id="add_phone", on_click=on_add_phone),
         SwitchTo(Tr("Back"), id="back_p", state=SettingsSG.main),
+        common.hint(),
         getter=phones_getter,
         state=SettingsSG.phones,
     ),
     Window(
         Tr("Type the new phone number, e.g. +7 701 123 45 67. We will send a code to it."),
-        MessageInput(on_new_phone),
+        MessageInput(on_new_phone, content_types=[ContentType.TEXT, ContentType.CONTACT]),
+        *common.text_input(on_new_phone)[1:],
         SwitchTo(Tr("Back"), id="back_np", state=SettingsSG.phones),
         state=SettingsSG.new_phone,
     ),
     Window(
         Tr("We sent a code to {phone}. Type it here."),
-        MessageInput(on_code),
+        *common.text_input(on_code),
         SwitchTo(Tr("Back"), id="back_code", state=SettingsSG.new_phone),
         getter=code_getter,
         state=SettingsSG.code,
     ),
 )
+
+common.answers_callbacks(settings_dialog)

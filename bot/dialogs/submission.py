@@ -98,7 +98,7 @@ windows = [
             "kindergartens.\n\nTick both boxes, then choose the queue."
         ),
         Tr(
-            "\n📱 Two confirmed phone numbers are needed to apply.",
+            "\n📱 Confirmed phone numbers needed to apply: {need}.",
             when="phones_note",
         ),
         Checkbox(

@@ -99,7 +99,10 @@ def step_data(step: int) -> dict[str, Any]:
 
 
 async def start_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return {"phones_note": bool(dialog_manager.dialog_data.get("phones_missing"))}
+    return {
+        "phones_note": bool(dialog_manager.dialog_data.get("phones_missing")),
+        "need": settings_of(dialog_manager).min_verified_phones,
+    }
 
 
 async def on_queue_chosen(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
