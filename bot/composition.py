@@ -103,7 +103,6 @@ async def build_app(
     i18n = make_i18n()
     dispatcher.workflow_data["i18n"] = i18n  # start-up hooks (setMyCommands) translate too
     ApplicantI18nMiddleware(i18n).setup(dispatcher)
-    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
 
     from bot.handlers.start import set_commands
 
@@ -167,6 +166,13 @@ def _include_routers(dispatcher: Dispatcher) -> None:
     from bot.dialogs import all_dialogs
     from bot.handlers import all_routers, fallback_routers
 
+    handler_routers = (*all_routers(), *fallback_routers())
+    for router in handler_routers:
+        # aiogram-dialog answers its own button presses; a second answer is refused by
+        # Telegram ("query is too old"), so only plain handlers get the automatic answer.
+        manager = router.callback_query.middleware
+        if not any(isinstance(m, CallbackAnswerMiddleware) for m in manager._middlewares):
+            manager(CallbackAnswerMiddleware())
     for router in (*all_routers(), *all_dialogs(), *fallback_routers()):
         dispatcher.include_router(router)
 

@@ -425,7 +425,7 @@ async def public_lookup(
     applications = (
         await Application.filter(Q(child__person_id=person.id) | Q(applicant__person_id=person.id))
         .order_by("submitted_at", "number")
-        .prefetch_related("child__person", "applicant__person")
+        .prefetch_related("child__person", "applicant__person", "choices__kindergarten")
     )
     result = []
     for application in applications:
@@ -433,7 +433,7 @@ async def public_lookup(
         kindergartens = []
         if not archived:
             for choice, position in await kindergarten_positions(
-                application, settings, index=index
+                application, settings, index=index, choices=list(application.choices)
             ):
                 kindergartens.append(
                     PublicChoice(

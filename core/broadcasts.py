@@ -216,7 +216,7 @@ async def progress(broadcast_id: int) -> Progress:
         status__in=[NotificationStatus.sent, NotificationStatus.blocked],
     ).count()
     rate = recent / RATE_WINDOW.total_seconds()
-    remaining = counts["pending"] + counts["sending"]
+    remaining = counts["pending"] + counts["claimed"] + counts["sending"]
     eta = int(remaining / rate) if rate > 0 else (0 if remaining == 0 else None)
     return Progress(
         broadcast_id=broadcast_id,
@@ -247,7 +247,11 @@ async def _status_counts(broadcast_id: int) -> list[tuple[str, int]]:
 async def mark_done_if_finished(broadcast_id: int) -> bool:
     remaining = await Notification.filter(
         broadcast_id=broadcast_id,
-        status__in=[NotificationStatus.pending, NotificationStatus.sending],
+        status__in=[
+            NotificationStatus.pending,
+            NotificationStatus.claimed,
+            NotificationStatus.sending,
+        ],
     ).exists()
     if remaining:
         return False

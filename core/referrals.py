@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, outbox, queue
@@ -194,12 +195,12 @@ async def _precheck(application_id: int, group_id: int, settings: Settings) -> N
     """The refusals `take_seat` would give, from a plain read (no transaction, no locks).
 
     A refusal here is as of this moment, like one from inside the transaction a moment later;
-    anything that might succeed goes on to the locked checks, which decide."""
+    anything that might succeed goes on to the locked checks, which decide. Most claims of a
+    rush end here after four short reads (application, live referral, group, seats)."""
     app = await Application.get_or_none(id=application_id)
     if app is None:
         raise DomainError("application_not_found")
-    today = local_today(settings)
-    problem = application_problem(app, today, settings)
+    problem = application_problem(app, local_today(settings), settings)
     if problem is not None:
         raise DomainError("not_eligible", why=problem)
     live = await _live_referral_of_child(None, app.child_id)
@@ -211,11 +212,46 @@ async def _precheck(application_id: int, group_id: int, settings: Settings) -> N
     problem = group_problem(app, group)
     if problem is not None:
         raise DomainError("not_eligible", why=problem)
-    kindergarten = await Kindergarten.get(id=group.kindergarten_id)
-    candidates = await _candidate_seats(None, app, group, kindergarten, clock.now(), limit=1)
-    if not candidates and not await twin_applications(app):
+    offered, general, reserved = await _free_seats_summary(app.id, group_id, clock.now())
+    if offered or general:
+        return  # the transaction decides (and checks city and language for general access)
+    if reserved:
+        raise DomainError("not_eligible", why="priority_window")
+    if not await twin_applications(app):
         # (with twins the refusal is `twins_need_seats`: left to the transaction)
         raise DomainError("no_free_seat", group_id=group_id)
+
+
+async def _free_seats_summary(
+    application_id: int, group_id: int, now: datetime
+) -> tuple[bool, bool, bool]:
+    """(a free seat of this application's open offers in its window, a free seat in general
+    access, a free seat still in someone else's window), in one statement on PostgreSQL."""
+    conn = get_connection("default")
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(
+            "SELECT EXISTS (SELECT 1 FROM seat s JOIN offer o ON o.release_id = s.release_id "
+            "  WHERE s.group_id = $1 AND s.status = 'free' AND s.priority_end_at > $3 "
+            "  AND o.application_id = $2 AND o.status = 'open') AS offered, "
+            "EXISTS (SELECT 1 FROM seat WHERE group_id = $1 AND status = 'free' "
+            "  AND priority_end_at <= $3) AS general, "
+            "EXISTS (SELECT 1 FROM seat WHERE group_id = $1 AND status = 'free' "
+            "  AND priority_end_at > $3) AS reserved",
+            [group_id, application_id, now],
+        )
+        row = rows[0]
+        return bool(row["offered"]), bool(row["general"]), bool(row["reserved"])
+    releases = await Offer.filter(
+        application_id=application_id, status=OfferStatus.open
+    ).values_list("release_id", flat=True)
+    free = Seat.filter(group_id=group_id, status=SeatStatus.free)
+    offered = (
+        bool(releases)
+        and await free.filter(priority_end_at__gt=now, release_id__in=list(releases)).exists()
+    )
+    general = await free.filter(priority_end_at__lte=now).exists()
+    reserved = await free.filter(priority_end_at__gt=now).exists()
+    return offered, general, reserved
 
 
 async def _issue(

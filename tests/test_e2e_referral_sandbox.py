@@ -35,6 +35,11 @@ DOCUMENT_LABELS = {
     "birth_certificate": "the child's birth certificate",
     "vaccination_card_065": "vaccination card form 065/у",
     "health_certificate_027": "health certificate form 027/у",
+    "pmpk_conclusion": "PMPK conclusion (for children with special educational needs)",
+    "photo_3x4": "a 3×4 photo of the child",
+    "digital_signature": "the parent's digital signature (ЭЦП)",
+    "bank_account": "a bank account number",
+    "email": "an e-mail address",
 }
 
 

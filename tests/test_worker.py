@@ -13,12 +13,13 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from redis.asyncio import Redis
 
 from core import broadcasts, outbox
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
 from core.settings import Settings
 from tests.fixtures_worker import SandboxTelegram, make_recipients, make_staff, telegram_sandbox
-from worker.sender import Sender
+from worker.sender import Sender, in_flight_limit
 
 __all__ = ["telegram_sandbox"]
 
@@ -133,7 +134,11 @@ async def _wait_for(predicate, seconds: float, what: str) -> None:  # type: igno
 async def _settled(broadcast_id: int) -> bool:
     return not await Notification.filter(
         broadcast_id=broadcast_id,
-        status__in=[NotificationStatus.pending, NotificationStatus.sending],
+        status__in=[
+            NotificationStatus.pending,
+            NotificationStatus.claimed,
+            NotificationStatus.sending,
+        ],
     ).exists()
 
 
@@ -165,7 +170,11 @@ async def _start_worker(
 
 @pytest.mark.slow
 async def test_a_worker_killed_mid_broadcast_never_sends_a_message_twice(
-    db: None, settings: Settings, telegram_sandbox: SandboxTelegram, tmp_path: Path
+    db: None,
+    redis: Redis,
+    settings: Settings,
+    telegram_sandbox: SandboxTelegram,
+    tmp_path: Path,
 ) -> None:
     telegram_sandbox.emulator.config.global_per_second = 1000
     parents = await make_recipients(1500)
@@ -185,6 +194,18 @@ async def test_a_worker_killed_mid_broadcast_never_sends_a_message_twice(
         await first.wait()
     delivered_before_restart = telegram_sandbox.delivered
     assert delivered_before_restart < 1500, "the broadcast finished before the kill"
+    # Only rows whose request may have started are `sending`: never more than the requests
+    # the worker runs at once. Rows it had only claimed are not among them.
+    in_flight = set(
+        await Notification.filter(
+            broadcast_id=broadcast.id, status=NotificationStatus.sending
+        ).values_list("id", flat=True)
+    )
+    claimed = await Notification.filter(
+        broadcast_id=broadcast.id, status=NotificationStatus.claimed
+    ).count()
+    bound = in_flight_limit(settings.model_copy(update={"send_rate_per_second": 300}))
+    assert len(in_flight) <= bound
 
     second = await _start_worker(settings, telegram_sandbox.url, log)
     try:
@@ -197,10 +218,65 @@ async def test_a_worker_killed_mid_broadcast_never_sends_a_message_twice(
     unknown = {r.applicant.chat_id for r in rows if r.status == NotificationStatus.unknown}
     sent = {r.applicant.chat_id for r in rows if r.status == NotificationStatus.sent}
     received = telegram_sandbox.received
+    print(
+        f"killed after {delivered_before_restart}; in flight {len(in_flight)} (bound {bound}),"
+        f" claimed {claimed}; unknown outcome: {len(unknown)}"
+    )
     assert max(received.values()) == 1, "somebody got the message twice"
+    # Exactly the rows in flight at the kill have an unknown outcome (0 or 1 message each) ...
+    assert {r.id for r in rows if r.status == NotificationStatus.unknown} == in_flight
+    assert all(received[chat] <= 1 for chat in unknown)
+    # ... and everybody else got the broadcast exactly once.
     assert len(sent) + len(unknown) == len(parents)
     assert all(received[chat] == 1 for chat in sent), "a sent row never arrived"
-    # Unknown rows (in flight at the kill) are reported and never repeated: 0 or 1 each.
-    assert all(received[chat] <= 1 for chat in unknown)
-    print(f"killed after {delivered_before_restart}; unknown outcome: {len(unknown)}")
-    assert len(unknown) < 200
+
+
+@pytest.mark.slow
+async def test_two_workers_never_send_two_messages_to_one_chat_within_a_second(
+    db: None,
+    redis: Redis,
+    settings: Settings,
+    telegram_sandbox: SandboxTelegram,
+    tmp_path: Path,
+) -> None:
+    # Telegram's per-chat limit without a burst: a second message within 1 s is a 429.
+    telegram_sandbox.emulator.config.per_chat_per_second = 1.0
+    telegram_sandbox.emulator.config.per_chat_burst = 1
+    parents = await make_recipients(20)
+    for round_ in range(4):
+        for parent in parents:
+            await outbox.notify(
+                parent, "restored", {"number": 1000 + round_}, key=f"r:{parent.id}:{round_}"
+            )
+    log = tmp_path / "worker.log"
+    workers = [await _start_worker(settings, telegram_sandbox.url, log, rate=100) for _ in range(2)]
+
+    async def settled() -> bool:
+        return not await Notification.filter(
+            status__in=[
+                NotificationStatus.pending,
+                NotificationStatus.claimed,
+                NotificationStatus.sending,
+            ]
+        ).exists()
+
+    try:
+        await _wait_for(settled, 40, "two workers to send 80 notifications")
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await worker.wait()
+
+    assert telegram_sandbox.too_many == 0, "two messages reached one chat within a second"
+    assert telegram_sandbox.received == {parent.chat_id: 4 for parent in parents}
+    assert await Notification.filter(status=NotificationStatus.sent).count() == 80
+    # In each chat the four notifications, each once.
+    for parent in parents:
+        texts = telegram_sandbox.texts[parent.chat_id]
+        assert sorted(n for n in range(1000, 1004) for t in texts if f"#{n}" in t) == [
+            1000,
+            1001,
+            1002,
+            1003,
+        ]

@@ -69,7 +69,9 @@ async def run_worker_loop(app: Any, *, stop: asyncio.Event | None = None) -> Non
         await bootstrap_superadmins(settings)
     except Exception:
         log.exception("staff bootstrap failed")
-    sender = Sender(app.bot, app.sms, settings)
+    # The per-chat gate uses the app's Redis (shared by every worker process); a WorkerApp
+    # has none and the sender connects to settings.redis_url itself.
+    sender = Sender(app.bot, app.sms, settings, redis=getattr(app, "redis", None))
     loops = [
         asyncio.create_task(sender.run(stop), name="outbox-sender"),
         asyncio.create_task(_progress_loop(app.bot, stop), name="broadcast-progress"),

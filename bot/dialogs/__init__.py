@@ -1,8 +1,10 @@
 """The multi-step conversations (aiogram-dialog), collected for the composition root.
 
-`all_dialogs()` returns every Dialog whose module exists (modules still being written are
-skipped); `setup_background(app)` (alias `subscribe`) connects the conversations that continue
-by themselves to core events, e.g. the gov family result that moves the submission wizard on.
+`all_dialogs()` returns every Dialog of every module here (a module may define
+`make_dialogs()` to build fresh ones per Dispatcher; modules whose imports are not there yet are
+skipped); `setup_background(app)` (alias `subscribe`, which the composition root calls once)
+connects the conversations that continue by themselves to core events, e.g. the gov family
+result that moves the submission wizard on.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ def _detached(dialog: Dialog) -> Dialog:
 
 def setup_background(app: App) -> None:
     """Subscribe the conversations that react to core events (called once by the composition)."""
+    from bot.dialogs.recovery import setup_recovery
     from bot.dialogs.submission import setup_submission
+
+    setup_recovery(app)  # access recovery goes on when the registry answers
 
     setup_submission(app)
 

@@ -477,6 +477,3 @@ cabinet_dialog = Dialog(
 async def open_cabinet(manager: DialogManager) -> None:
     """Entry for the main menu button "Личный кабинет"."""
     await manager.start(CabinetSG.main, mode=StartMode.RESET_STACK)
-
-
-common.answers_callbacks(cabinet_dialog)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager
+from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.input import MessageInput
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
@@ -150,26 +149,6 @@ def numbered(lines: list[str]) -> str:
 def start_data(manager: DialogManager) -> dict[str, Any]:
     data = manager.start_data
     return data if isinstance(data, dict) else {}
-
-
-async def _dialog_answers_callbacks(
-    handler: Callable[[CallbackQuery, dict[str, Any]], Awaitable[Any]],
-    event: CallbackQuery,
-    data: dict[str, Any],
-) -> Any:
-    """aiogram-dialog answers every button press of its windows itself; the Dispatcher's
-    CallbackAnswerMiddleware answering again is refused by Telegram ("query is too old")."""
-    answer = data.get("callback_answer")
-    if answer is not None:
-        answer.disable()
-    return await handler(event, data)
-
-
-def answers_callbacks(dialog: Dialog) -> Dialog:
-    """Register the above on a dialog (once; module-level dialogs are reused by every app)."""
-    if _dialog_answers_callbacks not in dialog.callback_query.middleware:
-        dialog.callback_query.middleware(_dialog_answers_callbacks)
-    return dialog
 
 
 async def _on_unexpected_input(message: Message, widget: Any, manager: DialogManager) -> None:

@@ -494,5 +494,3 @@ extension_dialog = Dialog(
         state=ExtensionSG.view,
     ),
 )
-
-common.answers_callbacks(extension_dialog)

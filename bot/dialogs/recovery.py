@@ -5,20 +5,32 @@ request, consent by SMS from 1414) and a code to the parent's phone.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.manager.bg_manager import BgManagerFactoryImpl
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row
 
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.widgets import Tr
 from core import cabinet, gov_requests
 from core.errors import DomainError
+from core.events import FAMILY_RESULT
 from core.iin import InvalidIin, parse_iin
 from core.ports import GatewayUnavailable
+
+if TYPE_CHECKING:
+    from bot.composition import App
+
+log = logging.getLogger(__name__)
 
 
 class RecoverySG(StatesGroup):
@@ -61,6 +73,7 @@ async def on_child_iin(message: Message, widget: Any, manager: DialogManager) ->
         await message.answer(common.refusal(DomainError("gateway_unavailable")))
         return
     manager.dialog_data["request_id"] = request.request_id
+    await _remember_target(manager, request.request_id)
     await manager.switch_to(RecoverySG.consent)
 
 
@@ -72,45 +85,132 @@ async def _read_iin(message: Message) -> str | None:
         return None
 
 
+Say = Callable[[str], Awaitable[Any]]
+
+
 async def on_check(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
-    """After the SMS consent: is this parent the child's legal representative?"""
+    """The "Check" button: the answer normally moves the conversation on by itself (see
+    `setup_recovery`); the button covers a lost event or a parent who is quicker."""
+    await _after_consent(manager, callback.message.answer)
+
+
+async def _after_consent(manager: DialogManager, say: Say) -> bool:
+    """After the SMS consent: is this parent the child's legal representative? Then a code to
+    the parent's phone. False while the registry has not answered yet."""
     applicant = common.applicant_id(manager)
     request = await gov_requests.result_for(applicant)
     if request is None or request.request_id != manager.dialog_data.get("request_id"):
-        await callback.message.answer(_("The request was not found. Please start again."))
-        return
+        await say(_("The request was not found. Please start again."))
+        return True
     result = gov_requests.family_result(request)
     if result is None:
-        await callback.message.answer(
-            _("No answer yet. Confirm the request in the SMS from 1414, then press Check.")
-        )
-        return
+        await say(_("No answer yet. Confirm the request in the SMS from 1414, then press Check."))
+        return False
     if not result.consent:
-        await callback.message.answer(common.refusal(DomainError("family_consent_refused")))
+        await say(common.refusal(DomainError("family_consent_refused")))
         await manager.done()
-        return
+        return True
     child_iin = manager.dialog_data["child_iin"]
     if not any(c.person.iin == child_iin and c.legal_representative for c in result.children):
-        await callback.message.answer(common.refusal(DomainError("not_legal_representative")))
+        await say(common.refusal(DomainError("not_legal_representative")))
         await manager.done()
-        return
+        return True
     phones = await cabinet.phones_of(applicant)
     verified = [p.number for p in phones if p.verified]
     if not verified:
-        await callback.message.answer(common.refusal(DomainError("not_enough_verified_phones")))
+        await say(common.refusal(DomainError("not_enough_verified_phones")))
         await manager.done()
+        return True
+    otp = manager.middleware_data["otp"]
+    refused: DomainError | None = None
+    # A number confirmed a minute ago is still cooling down: another confirmed one will do.
+    for number in verified:
+        try:
+            await otp.request(
+                applicant, number, _("Indigo: your code is {code}. Do not tell it to anyone.")
+            )
+        except DomainError as error:
+            refused = refused or error
+            continue
+        manager.dialog_data["phone"] = number
+        await manager.switch_to(RecoverySG.code)
+        return True
+    if refused is not None:
+        await say(common.refusal(refused))
+    return True
+
+
+# --- continue by itself when the registry answers -------------------------------------------
+
+TARGET_TTL_SECONDS = 24 * 3600
+FG_TIMEOUT_SECONDS = 30
+
+
+def _target_key(request_id: str) -> str:
+    return f"indigo:recovery:family:{request_id}"
+
+
+async def _remember_target(manager: DialogManager, request_id: str) -> None:
+    user = manager.middleware_data.get("event_from_user")
+    chat = manager.middleware_data.get("event_chat")
+    redis = manager.middleware_data.get("redis")
+    if user is None or chat is None or redis is None:
         return
+    payload = json.dumps({"user_id": user.id, "chat_id": chat.id})
+    await redis.set(_target_key(request_id), payload, ex=TARGET_TTL_SECONDS)
+
+
+def setup_recovery(app: App) -> None:
+    """`core.events.FAMILY_RESULT` (the gov callback was stored) moves a recovery that waits
+    for exactly this request on: the code is sent and the code window shown."""
+    factory = BgManagerFactoryImpl(app.dispatcher)
+    running: set[asyncio.Task[None]] = set()
+
+    async def on_family_result(payload: dict[str, Any]) -> None:
+        request_id = str(payload["request_id"])
+        raw = await app.redis.get(_target_key(request_id))
+        if raw is None:
+            return  # not a recovery of this bot
+        target = json.loads(raw)
+        bg = factory.bg(app.bot, int(target["user_id"]), int(target["chat_id"]))
+        # Not awaited: the callback's processing must not wait for the chat's lock.
+        task = asyncio.create_task(_continue(bg, request_id, int(target["chat_id"])))
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    app.events.subscribe(FAMILY_RESULT, on_family_result)
+
+
+async def _continue(bg: Any, request_id: str, chat_id: int) -> None:
     try:
-        await manager.middleware_data["otp"].request(
-            applicant,
-            verified[0],
-            _("Indigo: your code is {code}. Do not tell it to anyone."),
-        )
-    except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        async with asyncio.timeout(FG_TIMEOUT_SECONDS), bg.fg() as manager:
+            await _move_on(manager, request_id, chat_id)
+    except TimeoutError:
+        log.warning("access recovery could not be continued in time")
+    except Exception:
+        log.exception("continuing access recovery after a family result failed")
+
+
+async def _move_on(manager: DialogManager, request_id: str, chat_id: int) -> None:
+    if not manager.has_context():
         return
-    manager.dialog_data["phone"] = verified[0]
-    await manager.switch_to(RecoverySG.code)
+    context = manager.current_context()
+    if context.state != RecoverySG.consent or context.dialog_data.get("request_id") != request_id:
+        return  # the parent went elsewhere (or pressed Check already)
+    bot = manager.middleware_data["bot"]
+
+    async def say(text: str) -> Any:
+        return await bot.send_message(chat_id, text)
+
+    # This task is not the dispatcher's: enter the reader's language for texts and rendering.
+    i18n = manager.middleware_data.get("i18n")
+    locale = manager.middleware_data.get("locale") or "ru"
+    with contextlib.ExitStack() as stack:
+        if i18n is not None:
+            stack.enter_context(i18n.context())
+            stack.enter_context(i18n.use_locale(locale))
+        if await _after_consent(manager, say) and manager.has_context():
+            await manager.show(ShowMode.SEND)
 
 
 async def on_code(message: Message, widget: Any, manager: DialogManager) -> None:
@@ -182,7 +282,8 @@ recovery_dialog = Dialog(
     Window(
         Tr(
             "We asked the state registry to confirm your family. Confirm the request in the SMS "
-            "from 1414, then press Check."
+            "from 1414; we will continue as soon as the registry answers. You can also press "
+            "Check."
         ),
         Row(
             Button(Tr("Check"), id="check", on_click=on_check),
@@ -209,5 +310,3 @@ recovery_dialog = Dialog(
         state=RecoverySG.done,
     ),
 )
-
-common.answers_callbacks(recovery_dialog)

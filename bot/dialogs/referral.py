@@ -460,5 +460,3 @@ referral_dialog = Dialog(
     on_start=on_start,
     on_process_result=on_process_result,
 )
-
-common.answers_callbacks(referral_dialog)

@@ -224,5 +224,3 @@ settings_dialog = Dialog(
         state=SettingsSG.code,
     ),
 )
-
-common.answers_callbacks(settings_dialog)

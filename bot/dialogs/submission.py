@@ -14,12 +14,10 @@ kindergarten look-ups: `submission_places`; the background continuation: `submis
 from __future__ import annotations
 
 import operator
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiogram.enums import ContentType
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import (
@@ -382,21 +380,7 @@ windows = [
 def make_dialogs() -> list[Dialog]:
     """A fresh Dialog for each Dispatcher (tests build several in one process)."""
     dialog = Dialog(*windows)
-    dialog.callback_query.middleware(_dialog_answers_callbacks)
     return [dialog]
-
-
-async def _dialog_answers_callbacks(
-    handler: Callable[[CallbackQuery, dict[str, Any]], Awaitable[Any]],
-    event: CallbackQuery,
-    data: dict[str, Any],
-) -> Any:
-    """aiogram-dialog answers every button press itself; a second answer by aiogram's
-    CallbackAnswerMiddleware would be refused by Telegram ("query is too old")."""
-    answer = data.get("callback_answer")
-    if answer is not None:
-        answer.disable()
-    return await handler(event, data)
 
 
 def setup_submission(app: App) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiogram.utils.i18n import get_i18n
@@ -209,8 +209,6 @@ class LocalCalendar(Calendar):
         }
 
     async def _get_user_config(self, data: dict, manager: DialogManager) -> CalendarUserConfig:
-        from datetime import datetime, timedelta
-
         tz = self.tz_of(manager)
         today = datetime.now(tz).date()
         return CalendarUserConfig(

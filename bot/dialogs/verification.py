@@ -19,7 +19,6 @@ from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.cabinet_common import answers_callbacks
 from bot.dialogs.widgets import Tr
 from bot.keyboards import main_menu
 from bot.texts import error_text, reason_text
@@ -200,4 +199,3 @@ dialog = Dialog(
     on_start=on_start,
     on_close=on_close,
 )
-answers_callbacks(dialog)  # the dialog answers its button presses itself

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
@@ -36,7 +37,9 @@ async def ask_iin(message: Message, state: FSMContext) -> None:
 
 
 @router.message(CheckQueue.iin, F.text)
-async def iin_received(message: Message, state: FSMContext, settings: Settings) -> None:
+async def iin_received(
+    message: Message, state: FSMContext, settings: Settings, redis: Any = None
+) -> None:
     text = message.text or ""
     try:
         parse_iin(text)
@@ -44,7 +47,7 @@ async def iin_received(message: Message, state: FSMContext, settings: Settings) 
         await message.answer(reason_text(f"iin_{exc.reason}"))
         return  # stay in the state: the parent corrects the IIN
     try:
-        found = await public_lookup(text, settings)
+        found = await public_lookup(text, settings, index=redis)  # the position index
     except DomainError as exc:
         await message.answer(error_text(exc))
         return

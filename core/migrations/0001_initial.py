@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                 ('started_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'job_run', 'app': 'models', 'unique_together': (('name', 'period'),), 'pk_attr': 'id', 'table_description': "A scheduled job's run for one period: the unique key keeps several workers from repeating it."},
+            options={'table': 'job_run', 'app': 'models', 'unique_together': (('name', 'period'),), 'pk_attr': 'id', 'table_description': "A scheduled job's run for one period (unique, so two workers never repeat it)."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -358,7 +358,7 @@ class Migration(migrations.Migration):
                 ('params', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('language', fields.CharEnumField(default=Language.ru, description='kk: kk\nru: ru', enum_type=Language, max_length=2)),
                 ('channel', fields.CharEnumField(default=Channel.telegram, description='telegram: telegram\nsms: sms', enum_type=Channel, max_length=16)),
-                ('status', fields.CharEnumField(default=NotificationStatus.pending, description='pending: pending\nsending: sending\nsent: sent\nfailed: failed\nblocked: blocked\nunknown: unknown\ncancelled: cancelled', enum_type=NotificationStatus, max_length=16)),
+                ('status', fields.CharEnumField(default=NotificationStatus.pending, description='pending: pending\nclaimed: claimed\nsending: sending\nsent: sent\nfailed: failed\nblocked: blocked\nunknown: unknown\ncancelled: cancelled', enum_type=NotificationStatus, max_length=16)),
                 ('attempts', fields.IntField(default=0)),
                 ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -105,7 +105,8 @@ class DocumentKind(StrEnum):
 
 class NotificationStatus(StrEnum):
     pending = "pending"
-    sending = "sending"  # claimed by a worker; if it dies here the outcome is unknown
+    claimed = "claimed"  # leased by a worker, no request yet; an expired lease goes back to pending
+    sending = "sending"  # the request may have started; if the worker dies here: unknown
     sent = "sent"
     failed = "failed"
     blocked = "blocked"
