@@ -102,6 +102,13 @@ async def default_city_id(settings: Settings) -> int | None:
     return city.id if city else None
 
 
+async def city_name(city_id: int, language: str) -> str:
+    city = await City.get_or_none(id=city_id)
+    if city is None:
+        return ""
+    return city.name_kk if language == "kk" else city.name_ru
+
+
 async def search(city_id: int, text: str = "", page: int = 0, page_size: int = PAGE_SIZE) -> Page:
     """Kindergartens of the city whose Russian or Kazakh name contains `text` (any case)."""
     query = Kindergarten.filter(city_id=city_id)

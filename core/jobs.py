@@ -3,8 +3,8 @@
 Each job has a period key (a minute, a day, a year...). Before running, a worker inserts
 JobRun(name, period); the unique constraint lets exactly one worker win, the others skip. Jobs
 are idempotent anyway (conditional updates, outbox idempotency keys), so a run lost to a crash
-is repeated by the next period. The job bodies are the domain services of core.referrals and
-core.extension; a missing one is logged and skipped.
+is repeated by the next period. The job bodies are the domain services of core.referrals,
+core.extension, core.seats and core.position_watch; a missing one is logged and skipped.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ JOBS: tuple[Job, ...] = (
     # Expiry, the 24 h reminders and lapsed offers live in one service function.
     Job("referral_expiry", every_minutes(1), "core.referrals", "expire_due"),
     Job("stop_list_restore", every_minutes(5), "core.referrals", "restore_due"),
+    # Seats whose priority window ended (or nobody was addressed for) reach the next in line.
+    Job("general_access", every_minutes(1), "core.seats", "announce_general_access"),
+    Job("position_changes", every_minutes(15), "core.position_watch", "notify_position_changes"),
     Job(
         "extension_reminders",
         in_extension_season,

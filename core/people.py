@@ -66,6 +66,28 @@ async def set_language(applicant: Applicant, language: Language | str) -> Applic
     return applicant
 
 
+async def record_consents(applicant: Applicant, *, notifications: bool, offer: bool) -> Applicant:
+    """The two consents of the application form (notifications, offer terms), kept with an
+    audit entry: the service may only notify a parent who agreed to it."""
+    from core import audit
+
+    before = {"notifications": applicant.consent_notifications, "offer": applicant.consent_offer}
+    applicant.consent_notifications = notifications
+    applicant.consent_offer = offer
+    await applicant.save(update_fields=["consent_notifications", "consent_offer"])
+    after = {"notifications": notifications, "offer": offer}
+    if after != before:
+        await audit.record(
+            "applicant.consents",
+            "applicant",
+            applicant.id,
+            actor=f"applicant:{applicant.id}",
+            before=before,
+            after=after,
+        )
+    return applicant
+
+
 def normalize_phone(text: str) -> str:
     """A Kazakhstan mobile number as E.164 (+7XXXXXXXXXX); `invalid_phone` otherwise."""
     digits = "".join(_PHONE_DIGITS.findall(text or ""))

@@ -66,6 +66,26 @@ def index_for(source: Any) -> PositionIndex | None:
     return index
 
 
+async def rebuild_for(settings: Any, redis: Any = None) -> int | None:
+    """Rebuild the index (`indigo migrate`, `indigo seed`, demo start); None when the index is
+    off, or when Redis is the embedded fakeredis of another process (its readers rebuild it
+    themselves on first use)."""
+    if not settings.position_index:
+        return None
+    own = redis is None
+    if own:
+        if settings.redis_url is None:
+            return None
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+    try:
+        return await index_for(redis).rebuild()  # type: ignore[union-attr]
+    finally:
+        if own:
+            await redis.aclose()
+
+
 async def sync_changed(source: Any) -> None:
     """After a commit: move the applications `core.queue.sync_choices` noted in this task."""
     changed = take_changed()

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, outbox, queue
@@ -30,11 +30,13 @@ from core.models import (
     Group,
     GroupKind,
     Kindergarten,
+    Notification,
     Offer,
     OfferStatus,
     QueueType,
     Referral,
     ReferralMode,
+    ReferralStatus,
     Seat,
     SeatRelease,
     SeatStatus,
@@ -164,6 +166,11 @@ async def release_in(
             },
             key=f"seat_offered:{release.id}:{app.id}",
             conn=conn,
+        )
+    if count > len(addressees):
+        # The rest open to general access at once: the queue's next ones hear of it now.
+        await announce_in(
+            conn, release, settings=settings, actor=actor, exclude=exclude_application_ids
         )
     return release
 
@@ -434,6 +441,205 @@ async def open_unheld_seats(conn: BaseDBAsyncClient, release_id: int, *, actor: 
             conn=conn,
         )
     return len(surplus)
+
+
+# --- General access: the next ones in the city's queue hear of the seats ------------------------
+
+
+async def announce_general_access(settings: Settings) -> int:
+    """Timer (and release time): for every release whose free seats opened to general access
+    since its last announcement (priority window over, seats nobody was addressed for, or an
+    addressee declined), notify the next eligible applications of the city in distribution order,
+    up to `general_access_notify_multiple` x the seats opened. One transaction per release,
+    its row locked FOR UPDATE SKIP LOCKED: several workers announce each opening once.
+    Returns the number of notifications written."""
+    now = clock.now()
+    due = (
+        await Seat.filter(status=SeatStatus.free, priority_end_at__lte=now)
+        .filter(
+            Q(release__general_announced_at__isnull=True)
+            | Q(priority_end_at__gt=F("release__general_announced_at"))
+        )
+        .distinct()
+        .order_by("release_id")
+        .values_list("release_id", flat=True)
+    )
+    sent = 0
+    for release_id in due:
+        async with in_transaction() as conn:
+            release = (
+                await SeatRelease.filter(id=release_id)
+                .select_for_update(skip_locked=True)
+                .using_db(conn)
+                .first()
+            )
+            if release is None:
+                continue  # another worker is announcing it
+            sent += await announce_in(conn, release, settings=settings, actor="system")
+    return sent
+
+
+async def announce_in(
+    conn: BaseDBAsyncClient,
+    release: SeatRelease,
+    *,
+    settings: Settings,
+    actor: str,
+    exclude: tuple[int, ...] = (),
+) -> int:
+    """The general-access push for one release, inside the caller's transaction (the release row
+    is the caller's: locked, or created in this transaction). Seats that opened since
+    `general_announced_at` and are still free are announced; the marker moves to now.
+
+    Addressees: the city's active applications of the group's birth year and queue type whose
+    chosen languages include the group's, in distribution order, skipping the release's own
+    addressees (who keep their place), applications already told of this release, those whose
+    child holds a live referral or who returned a referral of this group, ineligible ones (stop
+    list, a "from date" not yet due, age) and twins needing more seats than the group has free."""
+    now = clock.now()
+    opened = Seat.filter(release_id=release.id, status=SeatStatus.free, priority_end_at__lte=now)
+    if release.general_announced_at is not None:
+        opened = opened.filter(priority_end_at__gt=release.general_announced_at)
+    new_seats = await opened.using_db(conn).count()
+    if not new_seats:
+        return 0
+    previous = release.general_announced_at
+    release.general_announced_at = now
+    await release.save(using_db=conn, update_fields=["general_announced_at"])
+
+    group = await Group.get(id=release.group_id).using_db(conn)
+    kindergarten = await Kindergarten.get(id=group.kindergarten_id).using_db(conn)
+    chosen = await _general_access_recipients(
+        conn,
+        release,
+        group,
+        kindergarten,
+        settings.general_access_notify_multiple * new_seats,
+        now=now,
+        settings=settings,
+        exclude=exclude,
+    )
+    for app in chosen:
+        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        await outbox.notify(
+            applicant,
+            "seat_offered",
+            {
+                "release_id": release.id,
+                "application_id": app.id,
+                "application_number": app.number,
+                "kindergarten_ru": kindergarten.name_ru,
+                "kindergarten_kk": kindergarten.name_kk,
+                "group": group.name,
+                "language": str(group.language),
+                "general_access": True,
+            },
+            key=f"{GENERAL_KEY}{release.id}:{app.id}",
+            conn=conn,
+        )
+    await audit.record(
+        "seats.general_access_announced",
+        "seat_release",
+        release.id,
+        actor=actor,
+        before={"general_announced_at": previous.isoformat() if previous else None},
+        after={
+            "general_announced_at": now.isoformat(),
+            "seats": new_seats,
+            "notified": [app.id for app in chosen],
+        },
+        conn=conn,
+    )
+    return len(chosen)
+
+
+GENERAL_KEY = "seat_offered:general:"  # + "<release_id>:<application_id>"
+
+
+async def _general_access_recipients(
+    conn: BaseDBAsyncClient,
+    release: SeatRelease,
+    group: Group,
+    kindergarten: Kindergarten,
+    limit: int,
+    *,
+    now: datetime,
+    settings: Settings,
+    exclude: tuple[int, ...],
+) -> list[Application]:
+    today = local_today(settings)
+    skipped: set[int] = set(exclude)
+    skipped.update(
+        await Offer.filter(release_id=release.id)
+        .using_db(conn)
+        .values_list("application_id", flat=True)
+    )
+    prefix = f"{GENERAL_KEY}{release.id}:"
+    for key in (
+        await Notification.filter(idempotency_key__startswith=prefix)
+        .using_db(conn)
+        .values_list("idempotency_key", flat=True)
+    ):
+        skipped.add(int(key[len(prefix) :]))
+    returned_by = set(
+        await Referral.filter(
+            group_id=group.id, status__in=(ReferralStatus.declined, ReferralStatus.revoked)
+        )
+        .using_db(conn)
+        .values_list("application_id", flat=True)
+    )
+    free_in_group = (
+        await Seat.filter(group_id=group.id, status=SeatStatus.free, priority_end_at__lte=now)
+        .using_db(conn)
+        .count()
+    )
+    excluded = set(skipped)
+    selected: list[Application] = []
+    batch = limit * 2 + 20
+    while True:
+        page = await queue.distribution_order(
+            city_id=kindergarten.city_id,
+            queue_type=QUEUE_OF_KIND[GroupKind(group.kind)],
+            birth_year=group.birth_year,
+            limit=batch,
+            exclude_application_ids=excluded,
+            ratio=settings.first_priority_ratio,
+            conn=conn,
+        )
+        excluded.update(app.id for app in page)
+        ids = [app.id for app in page]
+        languages: dict[int, set[str]] = {}
+        for application_id, language in (
+            await ApplicationChoice.filter(application_id__in=ids or [0])
+            .using_db(conn)
+            .values_list("application_id", "language")
+        ):
+            languages.setdefault(application_id, set()).add(str(language))
+        live = await children_with_live_referrals(conn, [app.child_id for app in page])
+        for app in page:
+            chosen = languages.get(app.id)
+            if (
+                app.id in returned_by
+                or (chosen and str(group.language) not in chosen)
+                or app.child_id in live
+                or application_problem(app, today, settings) is not None
+                or group_problem(app, group) is not None
+            ):
+                continue
+            twins = [
+                twin
+                for twin in await twin_applications(app, conn=conn)
+                if application_problem(twin, today, settings) is None
+                and group_problem(twin, group) is None
+                and not await children_with_live_referrals(conn, [twin.child_id])
+            ]
+            if 1 + len(twins) > free_in_group:
+                continue  # twins are referred together: not enough seats for the batch
+            selected.append(app)
+            if len(selected) >= limit:
+                return selected
+        if len(page) < batch:
+            return selected
 
 
 # --- A seat already free when an application is submitted -------------------------------------

@@ -2,6 +2,7 @@
 
     indigo migrate            apply the committed migrations (a deploy step)
     indigo seed               build the deterministic demo city
+    indigo position NUMBER    an application's place in the city and kindergarten queues
     indigo run                the bot with long polling (development)
     indigo serve              webhooks app: Telegram webhook, gov and SMS callbacks, health, metrics
     indigo worker             notification sender and scheduled jobs
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--kindergartens", type=int, default=344)
     seed.add_argument("--applications", type=int, default=108_000)
     seed.add_argument("--seed", type=int, default=2026, help="random seed")
+    position = sub.add_parser("position", help="print an application's queue positions")
+    position.add_argument("number", type=int, help="application number, e.g. 1292001")
     sub.add_parser("run", help="run the bot with long polling")
     sub.add_parser("serve", help="run the webhooks app (Telegram webhook, callbacks, metrics)")
     sub.add_parser("worker", help="deliver notifications and run scheduled jobs")
@@ -62,18 +65,59 @@ async def _with_db(settings: Settings, body: Callable[[], Coroutine[Any, Any, No
         await close_db()
 
 
+async def _rebuild_position_index(settings: Settings) -> None:
+    """The Redis queue-position index, rebuilt from the database (core.position_index)."""
+    from core.position_index import rebuild_for
+
+    indexed = await rebuild_for(settings)
+    if indexed is not None:
+        print(f"position index: {indexed} active applications", flush=True)
+
+
+async def _print_position(number: int, settings: Settings) -> None:
+    from core.models import Application
+    from core.queue import city_position, kindergarten_positions
+
+    application = await Application.get_or_none(number=number)
+    if application is None:
+        sys.exit(f"indigo: no application #{number}")
+    city = await city_position(application, settings)
+    print(
+        f"#{number} {application.queue_type.value} queue, birth year {application.birth_year}, "
+        f"{application.status.value}: place {city.place} of {city.total} in the city "
+        f"(ahead: {city.ahead.extraordinary} extraordinary, {city.ahead.first_priority} "
+        f"first-priority, {city.ahead.general} general)"
+    )
+    for choice, place in await kindergarten_positions(application, settings):
+        print(
+            f"  {choice.rank}. kindergarten {choice.kindergarten_id} ({choice.language.value}): "
+            f"place {place.place} of {place.total}"
+        )
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
     if args.command == "migrate":
         from core.db import migrate
 
-        return migrate(settings)
+        async def migrate_and_index() -> None:
+            await migrate(settings)
+            await _with_db(settings, lambda: _rebuild_position_index(settings))
+
+        return migrate_and_index()
     if args.command == "seed":
         from core.seed import SeedSize, seed
 
         size = SeedSize(
             kindergartens=args.kindergartens, applications=args.applications, random_seed=args.seed
         )
-        return _with_db(settings, lambda: seed(settings, size))
+
+        async def seed_and_index() -> None:
+            await seed(settings, size)
+            await _rebuild_position_index(settings)
+
+        return _with_db(settings, seed_and_index)
+    if args.command == "position":
+        return _with_db(settings, lambda: _print_position(args.number, settings))
     if args.command == "run":
         from bot.composition import run_polling
 

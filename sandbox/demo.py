@@ -133,6 +133,9 @@ async def run_demo(settings: Settings, *, headless: bool, applications: int | No
         async with run_stack(settings=settings, init_database=False, sandbox_port=port) as stack:
             print(personas_text(demo_personas()), flush=True)
             print(f"sandbox: {stack.sandbox_url}", flush=True)
+            from core.position_index import index_for
+
+            index_for(stack.app.redis).rebuild_in_background()  # queue positions from Redis
             if headless:
                 await stop.wait()
             else:

@@ -31,7 +31,7 @@ from bot.dialogs.submission_text import (
 )
 from bot.keyboards import main_menu
 from bot.texts import error_text, reason_text
-from core import applications, cabinet, gov_requests, people
+from core import applications, cabinet, directory, gov_requests, people
 from core.errors import DomainError
 from core.iin import InvalidIin, full_years, mask_iin, parse_iin
 from core.models import GovRequestStatus
@@ -113,6 +113,7 @@ async def on_queue_chosen(callback: CallbackQuery, button: Button, manager: Dial
     manager.dialog_data["queue_type"] = (
         "correctional" if button.widget_id == "q_corr" else "general"
     )
+    await people.record_consents(applicant_of(manager), notifications=True, offer=True)
     await continue_after_phones(manager)
 
 
@@ -712,6 +713,9 @@ async def review_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     statement = statement_text(
         {
             "today": today_of(manager).strftime("%d.%m.%Y"),
+            "city": await directory.city_name(data["choices"][0]["city_id"], locale)
+            if data.get("choices")
+            else "",
             "parent_name": parent,
             "parent_iin": data.get("parent_iin", ""),
             "phones": await people_phones(applicant.id),

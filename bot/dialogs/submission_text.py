@@ -98,7 +98,11 @@ def statement_text(data: dict[str, Any], locale: str) -> str:
     lines = [
         f"<i>{esc(data['today'])}</i>",
         "",
-        esc(_("To the head of the education department")),
+        esc(
+            _("To the head of the education department of {city}").format(city=data["city"])
+            if data.get("city")
+            else _("To the head of the education department")
+        ),
         esc(_("from {name}").format(name=data["parent_name"])),
         esc(_("IIN: {iin}").format(iin=data["parent_iin"])),
         esc(_("Phone: {phones}").format(phones=", ".join(data["phones"]) or "—")),

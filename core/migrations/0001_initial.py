@@ -267,6 +267,7 @@ class Migration(migrations.Migration):
                 ('priority_end_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('released_by', fields.CharField(max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('general_announced_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'seat_release', 'app': 'models', 'pk_attr': 'id'},
             bases=['Model'],
