@@ -178,6 +178,10 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
 
     flush = aioredis.from_url(ctx.redis_url)
     await flush.flushdb()
+    # The queue-position index, built as `indigo migrate` / `indigo seed` do at deploy.
+    from core.position_index import PositionIndex
+
+    await PositionIndex(flush).rebuild(grace_s=0)
     await flush.aclose()
 
     session = RecordingSession()

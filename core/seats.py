@@ -635,6 +635,13 @@ async def _general_access_recipients(
             ]
             if 1 + len(twins) > free_in_group:
                 continue  # twins are referred together: not enough seats for the batch
+            told = (
+                await Notification.filter(idempotency_key=f"seat_offered:submission:{app.id}")
+                .using_db(conn)
+                .values_list("params", flat=True)
+            )
+            if any(params.get("release_id") == release.id for params in told):
+                continue  # offered this release's seat when it was submitted
             selected.append(app)
             if len(selected) >= limit:
                 return selected
