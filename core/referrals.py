@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
@@ -195,8 +196,72 @@ async def _precheck(application_id: int, group_id: int, settings: Settings) -> N
     """The refusals `take_seat` would give, from a plain read (no transaction, no locks).
 
     A refusal here is as of this moment, like one from inside the transaction a moment later;
-    anything that might succeed goes on to the locked checks, which decide. Most claims of a
-    rush end here after four short reads (application, live referral, group, seats)."""
+    anything that might succeed goes on to the locked checks, which decide. On PostgreSQL one
+    statement reads everything a refusal needs, so most claims of a rush cost one round trip."""
+    conn = get_connection("default")
+    if conn.capabilities.dialect != "postgres":
+        return await _precheck_orm(application_id, group_id, settings)
+    rows = await conn.execute_query_dict(_PRECHECK_SQL, [application_id, group_id, clock.now()])
+    if not rows:
+        raise DomainError("application_not_found")
+    row = rows[0]
+    app = SimpleNamespace(
+        id=application_id,
+        status=row["status"],
+        referral_mode=row["referral_mode"],
+        referral_from=row["referral_from"],
+        birth_year=row["birth_year"],
+        queue_type=row["queue_type"],
+        child_id=row["child_id"],
+        applicant_id=row["applicant_id"],
+    )
+    problem = application_problem(app, local_today(settings), settings)  # type: ignore[arg-type]
+    if problem is not None:
+        raise DomainError("not_eligible", why=problem)
+    if row["live_number"] is not None:
+        raise DomainError("already_has_referral", number=row["live_number"])
+    if row["group_kind"] is None:
+        raise DomainError("group_not_found", group_id=group_id)
+    group = SimpleNamespace(kind=row["group_kind"], birth_year=row["group_birth_year"])
+    problem = group_problem(app, group)  # type: ignore[arg-type]
+    if problem is not None:
+        raise DomainError("not_eligible", why=problem)
+    if _seat_may_be_free(row["offered"], row["general"], row["reserved"]):
+        return
+    if not await twin_applications(app):  # type: ignore[arg-type]
+        # (with twins the refusal is `twins_need_seats`: left to the transaction)
+        raise DomainError("no_free_seat", group_id=group_id)
+
+
+_LIVE = ", ".join(f"'{status.value}'" for status in LIVE_REFERRAL_STATUSES)
+_PRECHECK_SQL = (
+    "SELECT a.status, a.referral_mode, a.referral_from, a.birth_year, a.queue_type, "
+    "a.child_id, a.applicant_id, g.kind AS group_kind, g.birth_year AS group_birth_year, "
+    "(SELECT r.number FROM referral r JOIN application c ON c.id = r.application_id "
+    f"  WHERE c.child_id = a.child_id AND r.status IN ({_LIVE}) LIMIT 1) AS live_number, "
+    "EXISTS (SELECT 1 FROM seat s JOIN offer o ON o.release_id = s.release_id "
+    "  WHERE s.group_id = $2 AND s.status = 'free' AND s.priority_end_at > $3 "
+    "  AND o.application_id = a.id AND o.status = 'open') AS offered, "
+    "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
+    "  AND priority_end_at <= $3) AS general, "
+    "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
+    "  AND priority_end_at > $3) AS reserved "
+    "FROM application a LEFT JOIN kgroup g ON g.id = $2 WHERE a.id = $1"
+)
+
+
+def _seat_may_be_free(offered: bool, general: bool, reserved: bool) -> bool:
+    """True when a seat may be free for the claim (the transaction decides, and checks city
+    and language for general access); refuses when the only free seats are in someone
+    else's priority window; False when no seat is free at all."""
+    if offered or general:
+        return True
+    if reserved:
+        raise DomainError("not_eligible", why="priority_window")
+    return False
+
+
+async def _precheck_orm(application_id: int, group_id: int, settings: Settings) -> None:
     app = await Application.get_or_none(id=application_id)
     if app is None:
         raise DomainError("application_not_found")
@@ -212,11 +277,8 @@ async def _precheck(application_id: int, group_id: int, settings: Settings) -> N
     problem = group_problem(app, group)
     if problem is not None:
         raise DomainError("not_eligible", why=problem)
-    offered, general, reserved = await _free_seats_summary(app.id, group_id, clock.now())
-    if offered or general:
-        return  # the transaction decides (and checks city and language for general access)
-    if reserved:
-        raise DomainError("not_eligible", why="priority_window")
+    if _seat_may_be_free(*await _free_seats_summary(app.id, group_id, clock.now())):
+        return
     if not await twin_applications(app):
         # (with twins the refusal is `twins_need_seats`: left to the transaction)
         raise DomainError("no_free_seat", group_id=group_id)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from core.logs import setup_logging
 from core.settings import Settings, get_settings
 
 
@@ -143,10 +143,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, An
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.verbose)  # masks IINs and phones in every record
     settings = get_settings()
     from scripts.i18n import compile_all
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 
 from core import clock, jobs
+from core.applications import SubmissionInput, submit
 from core.models import (
     Application,
     ApplicationStatus,
     Language,
     Notification,
+    QueueType,
     Referral,
     ReferralMode,
     ReferralStatus,
@@ -20,7 +22,9 @@ from core.models import (
 )
 from core.referrals import decline_referral, take_seat
 from core.seats import announce_general_access, release_seats
+from tests import fixtures_queue as fq
 from tests.fixtures_seats import (
+    cohort_year,
     make_application,
     make_city,
     make_group,
@@ -180,3 +184,42 @@ async def test_the_worker_runs_the_announcement_every_minute(city_queue, two):
     assert "general_access" not in again  # the same minute is not run twice
     assert "position_changes" in results
     assert len(await _general(release.id)) == 2
+
+
+async def test_a_parent_offered_the_seat_at_submission_is_not_told_again(db, settings):
+    city = await fq.make_city()
+    kg1 = await fq.make_kindergarten(city, 1, languages="ru")
+    kg2 = await fq.make_kindergarten(city, 2, languages="ru")
+    year = cohort_year()
+    ru1 = await make_group(kg1, birth_year=year)
+    ru2 = await make_group(kg2, birth_year=year)
+    waiting = await make_application(city=city, choices=[(kg1, Language.ru), (kg2, Language.ru)])
+    held = await release_seats(ru1.id, 1, actor="staff:1", settings=settings)
+
+    async def submitted(tg: int) -> Application:
+        parent = await fq.make_parent(telegram_user_id=tg)
+        child = await fq.make_child(parent, date(year, 6, 1))
+        data = SubmissionInput(
+            applicant_id=parent.id,
+            child_id=child.id,
+            city_id=city.id,
+            queue_type=QueueType.general,
+            choices=[(kg1.id, Language.ru)],
+            legal_representative=True,
+        )
+        return await submit(data, settings=settings, actor=f"applicant:{tg}")
+
+    earlier = await submitted(801)  # the seat is held for `waiting`: nothing offered
+    await release_seats(ru2.id, 1, actor="staff:1", settings=settings)
+    await take_seat(waiting.id, ru2.id, actor="parent", settings=settings)
+    later = await submitted(802)  # the held seat is nobody's now: offered at submission
+    assert await Notification.filter(idempotency_key=f"seat_offered:submission:{later.id}").exists()
+
+    assert await announce_general_access(settings) == 1
+    assert await Notification.filter(
+        idempotency_key=f"seat_offered:general:{held.id}:{earlier.id}"
+    ).exists()
+    told = await Notification.filter(
+        kind="seat_offered", applicant_id__in=[earlier.applicant_id, later.applicant_id]
+    ).values_list("applicant_id", flat=True)
+    assert sorted(told) == sorted([earlier.applicant_id, later.applicant_id])  # once each
