@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
 
 from core.errors import DomainError
 
@@ -70,7 +73,10 @@ def _texts() -> dict[str, Callable[[], str]]:
         ),
         "already_has_referral": lambda: _("This application already has a referral."),
         "not_eligible": lambda: _("You cannot take this seat now: {why}"),
-        "extension_closed": lambda: _("The extension period is closed now."),
+        "extension_closed": lambda: _(
+            "Applications can be extended only from {opens} to {deadline}; the extension "
+            "period is closed now."
+        ),
         "referral_expired": lambda: _("The referral has expired."),
         # Phones and one-time codes.
         "invalid_phone": lambda: _(
@@ -160,6 +166,9 @@ def reason_text(reason: str, **params: Any) -> str:
         params.setdefault("minutes", max(1, -(-int(params["seconds_left"]) // 60)))
     if reason == "not_eligible" and "why" in params:
         params["why"] = reason_text(str(params["why"])) if params["why"] in _texts() else ""
+    for key, value in params.items():
+        if key in _DATE_PARAMS and isinstance(value, str):
+            params[key] = _localized_date(value)
     try:
         return factory().format_map(_Defaults(params))
     except (KeyError, ValueError, IndexError):
@@ -168,6 +177,20 @@ def reason_text(reason: str, **params: Any) -> str:
 
 def error_text(error: DomainError) -> str:
     return reason_text(error.reason, **error.params)
+
+
+_DATE_PARAMS = ("opens", "deadline")
+
+
+def _localized_date(value: str) -> str:
+    """An ISO date from a refusal's params as "1 сентября" / "1 қыркүйек" for the reader."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    i18n = get_i18n()
+    locale = {"kk": "kk_KZ", "ru": "ru_RU"}.get(i18n.current_locale, "ru_RU")
+    return format_date(day, "d MMMM", locale=locale)
 
 
 class _Defaults(dict):

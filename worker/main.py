@@ -2,8 +2,10 @@
 
 `run_worker(settings)` is the process entry point (SIGTERM/SIGINT stop it cleanly);
 `run_worker_loop(app)` runs the same loops inside another process's event loop (sandbox stack),
-using only `app.bot`, `app.sms` and `app.settings`. Several workers may run at once: rows are
-claimed with FOR UPDATE SKIP LOCKED and jobs with a unique JobRun per period.
+using `app.bot`, `app.sms`, `app.settings` (and `app.redis` when there is one). Several workers
+may run at once: rows are leased with FOR UPDATE SKIP LOCKED and marked in flight one by one
+(see worker.sender), the one-message-per-second-per-chat spacing is a Redis lock per chat, and
+jobs run under a unique JobRun per period.
 """
 
 from __future__ import annotations

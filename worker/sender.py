@@ -64,10 +64,13 @@ log = logging.getLogger(__name__)
 PER_CHAT_HISTORY = 50_000  # chats remembered by the in-memory gate before pruning
 # Delivered rows are marked `sent` together within this delay. Their request slots are held
 # until then, so a worker killed inside it leaves at most `in_flight_limit` rows `unknown`.
-FLUSH_DELAY = 0.05
+FLUSH_DELAY = 0.02
 # A claimed row waits in memory for its turn at the rate limiter (a tenth of a second of
 # sending, longer during a 429 pause); a lease older than this belongs to a dead worker.
 CLAIM_LEASE_SECONDS = 5.0
+# In-flight marks of the requests that became due within this delay share one statement (the
+# requests wait for it; the rate is unchanged, a group leaves together).
+MARK_DELAY = 0.005
 CHAT_KEY = "outbox:chat:{}"
 
 T = TypeVar("T")
@@ -327,9 +330,14 @@ class Sender:
         self._swept = 0.0
         self._stopping = False
         self._concurrency = asyncio.Semaphore(self.in_flight)
-        self._marks: Coalescer[Notification, bool] = Coalescer(self._mark_in_flight)
+        self._marks: Coalescer[Notification, bool] = Coalescer(
+            self._mark_in_flight, delay=MARK_DELAY
+        )
         self._sent: Coalescer[int, None] = Coalescer(self._flush_sent, delay=FLUSH_DELAY)
-        self._releases: Coalescer[tuple[int, bool], None] = Coalescer(self.gate.release)
+        # A chat's lock is shortened to the interval a little after the answer (conservative).
+        self._releases: Coalescer[tuple[int, bool], None] = Coalescer(
+            self.gate.release, delay=FLUSH_DELAY
+        )
         # Rows claimed at once: about a tenth of a second of sending, so that few rows wait in
         # `claimed` before their request goes out.
         self.batch = max(1, min(200, int(settings.send_rate_per_second / 10)))

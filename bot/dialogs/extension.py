@@ -108,7 +108,25 @@ def _items(table: dict[str, Any], published: str) -> list[tuple[str, str]]:
 
 async def intro_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     stored = await cabinet.latest_answers(common.applicant_id(dialog_manager))
-    return {"has_answers": stored is not None}
+    settings = common.settings_of(dialog_manager)
+    today = clock.now().astimezone(settings.tz).date()
+    is_open = extension.campaign_open(settings, today)
+    closed_note = ""
+    if not is_open:
+        # Outside the campaign the answers cannot extend anything: say when it opens instead of
+        # letting the parent fill in six questions for a refusal at the end.
+        opens, deadline = extension.campaign_window(settings, today.year)
+        if today > deadline:
+            opens, deadline = extension.campaign_window(settings, today.year + 1)
+        closed_note = _(
+            "Applications are extended once a year, from {opens} to {deadline}. The "
+            "questionnaire opens on {opens}; until then there is nothing to fill in, and your "
+            "applications stay in the queue until their validity date."
+        ).format(
+            opens=common.fmt_date(opens, dialog_manager),
+            deadline=common.fmt_date(deadline, dialog_manager),
+        )
+    return {"has_answers": stored is not None, "campaign_open": is_open, "closed_note": closed_note}
 
 
 async def on_fill(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
@@ -346,8 +364,11 @@ extension_dialog = Dialog(
             "If an application you still need was removed during the cleaning, you can restore it "
             'from the stop-list in the cabinet section "My applications".'
         ),
+        Format("\n⏳ {closed_note}", when="closed_note"),
         Column(
-            Button(Tr("Fill in the questionnaire"), id="fill", on_click=on_fill),
+            Button(
+                Tr("Fill in the questionnaire"), id="fill", on_click=on_fill, when="campaign_open"
+            ),
             SwitchTo(
                 Tr("View the questionnaire"), id="view", state=ExtensionSG.view, when="has_answers"
             ),

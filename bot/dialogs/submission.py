@@ -209,7 +209,7 @@ windows = [
         RequestLocation(Tr("📍 Send my location")),
         MessageInput(h.on_location, content_types=[ContentType.LOCATION]),
         MessageInput(h.on_location_expected),
-        back(S.kindergartens),
+        Button(Tr("⬅️ Back"), id="back_kindergartens", on_click=h.on_location_back),
         cancel(),
         markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
         state=S.kg_location,

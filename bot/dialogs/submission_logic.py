@@ -416,7 +416,17 @@ async def on_location(message: Message, widget: MessageInput, manager: DialogMan
 
     location = message.location
     manager.dialog_data.update(kg_mode="near", kg_lat=location.latitude, kg_lon=location.longitude)
+    # The location window is the wizard's only reply keyboard; deleting its message does not
+    # take the keyboard away, so put the main menu back before the inline windows continue.
+    await _say(manager, _("📍 Location received."))
     await manager.switch_to(SubmissionSG.kg_results)
+
+
+async def on_location_back(message: Any, button: Button, manager: DialogManager) -> None:
+    from bot.dialogs.submission import SubmissionSG
+
+    await _say(manager, _("Back to the kindergartens you chose."))
+    await manager.switch_to(SubmissionSG.kindergartens)
 
 
 async def kg_results_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -22,6 +23,7 @@ from aiogram.types import (
     Message,
     User,
 )
+from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
@@ -36,6 +38,23 @@ from core.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 router = Router(name=__name__)
+
+
+class _AnswerIfUnanswered(CallbackAnswerMiddleware):
+    """Staff buttons answer their presses themselves (often with an alert); the automatic
+    answer the composition root adds to plain routers then comes second and Telegram refuses
+    it ("query is too old"), which turned every staff button into "something went wrong".
+    Registered here, it keeps the composition root from adding the strict one."""
+
+    async def answer(self, event: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+        try:
+            await super().answer(event, callback_answer)
+        except TelegramBadRequest as exc:
+            if "query is too old" not in exc.message and "query id is invalid" not in exc.message:
+                raise
+
+
+router.callback_query.middleware(_AnswerIfUnanswered())
 
 STAFF_COMMANDS = (
     "release",

@@ -1,0 +1,59 @@
+"""Regressions found by walking through the demo as a parent and as staff (kk and ru)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram.utils.i18n import I18n
+
+from bot.texts import reason_text
+from core.models import StaffRole
+from core.settings import Settings
+from core.staff import add_staff
+from sandbox.stack import Stack, run_stack
+from tests.fixtures_e2e_cabinet import city_and_kindergarten
+from tests.fixtures_seats import make_group
+
+ROOT = Path(__file__).resolve().parent.parent
+STAFF_ID = 900000001
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("ru", "с 1 сентября по 1 октября"), ("kk", "1 қыркүйек бастап 1 қазан дейін")],
+)
+def test_closed_extension_says_when_it_opens_in_words(locale: str, expected: str) -> None:
+    """The refusal used to say only "closed now"; its ISO dates must read as words."""
+    i18n = I18n(path=ROOT / "locales", default_locale="ru", domain="messages")
+    with i18n.context(), i18n.use_locale(locale):
+        text = reason_text("extension_closed", opens="2026-09-01", deadline="2026-10-01")
+    assert expected in text
+    assert "2026-09-01" not in text
+
+
+@pytest.fixture
+async def stack(settings: Settings, db: None, redis: object) -> AsyncIterator[Stack]:
+    async with run_stack(settings=settings, worker=False) as running:
+        yield running
+
+
+@pytest.mark.e2e
+async def test_staff_release_buttons_do_not_end_in_something_went_wrong(stack: Stack) -> None:
+    """Every staff button press answered itself and then got a second automatic answer, which
+    Telegram refuses: the staff member saw "something went wrong" after each step."""
+    _, kindergarten = await city_and_kindergarten()
+    await make_group(kindergarten, name="Средняя группа")
+    await add_staff(STAFF_ID, StaffRole.superadmin, by="test")
+    staff = stack.client(STAFF_ID, language_code="ru")
+    await staff.send("/release")
+    await staff.expect("Выберите детский сад")
+    await staff.press(kindergarten.name_ru)
+    await staff.expect("Выберите группу")
+    await staff.press(next(label for label in (await staff.messages())[-1].buttons))
+    await staff.expect("Сколько мест")
+    await staff.press("1")
+    await staff.expect("Приоритетный срок")
+    texts = [message.text for message in await staff.messages()]
+    assert not any("что-то пошло не так" in text for text in texts), texts
