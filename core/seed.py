@@ -10,6 +10,7 @@ never mistaken for a seeded one.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import random
 import time
@@ -19,6 +20,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields import JSONField
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
@@ -39,6 +41,7 @@ from core.models import (
     Channel,
     Child,
     City,
+    ExtensionAnswers,
     Group,
     GroupKind,
     Kindergarten,
@@ -129,7 +132,19 @@ STREETS = [
     ("ул. Ауэзова", "Әуезов к-сі"),
     ("ул. Акмешит", "Ақмешіт к-сі"),
 ]
-GROUP_NAMES = {1: "Ясельная", 2: "Младшая", 3: "Средняя", 4: "Старшая", 5: "Предшкольная"}
+# Share of applications submitted before this season's extension deadline whose parents did
+# not extend them: the annual cleaning stop-listed these (the rest were extended).
+NOT_EXTENDED_SHARE = 0.03
+# Extension questionnaire answers stored for seeded parents (core.extension.validate_answers).
+SEED_ANSWERS: dict[str, Any] = {
+    "ownership": "any",
+    "ownership_why": [],
+    "max_payment": 10000,
+    "activities": [],
+    "activities_other": "",
+    "digital": [],
+    "digital_other": "",
+}
 
 SURNAMES = [
     "Ахметов",
@@ -237,6 +252,11 @@ class _Builder:
         self.now = clock.now()
         self.today = self.now.astimezone(settings.tz).date()
         self.serials: dict[tuple[date, bool], int] = {}
+        # The last extension campaign that has opened ("this season") and its window.
+        opens = settings.month_day(settings.extension_opens, self.today.year)
+        self.season = self.today.year if self.today >= opens else self.today.year - 1
+        self.season_opens = settings.month_day(settings.extension_opens, self.season)
+        self.season_deadline = settings.month_day(settings.extension_deadline, self.season)
 
     async def build(self, conn: BaseDBAsyncClient) -> SeedReport:
         code = self.settings.default_city
@@ -266,6 +286,7 @@ class _Builder:
                 Child,
                 Application,
                 ApplicationChoice,
+                ExtensionAnswers,
             ):
                 await _reset_sequence(model, conn)
         return SeedReport(city.id, len(kindergartens), len(groups), count, 0.0)
@@ -283,8 +304,9 @@ class _Builder:
             house = rnd.randint(1, 120)
             private = rnd.random() < 0.3
             if private:
-                title_ru = f"Детский сад «{name_ru}»"
-                title_kk = f"«{name_kk}» балабақшасы"
+                # Numbered like the state ones: several private gardens share a name.
+                title_ru = f"Детский сад №{n} «{name_ru}»"
+                title_kk = f"№{n} «{name_kk}» балабақшасы"
                 cost = rnd.randrange(35_000, 110_001, 5_000)
             else:
                 title_ru = f"Ясли-сад №{n} «{name_ru}»"
@@ -319,14 +341,16 @@ class _Builder:
         groups = []
         for kg in kindergartens:
             correctional = rnd.random() < 0.08
+            # Short, language-neutral names ("№3"): the bot shows a group as its age group,
+            # birth year and language in the reader's language (bot.texts.group_label).
+            numbers = itertools.count(1)
             for age in range(1, 6 + 1):
                 birth_year = self.today.year - age
                 for language in kg.language_list:
                     groups.append(
                         Group(
                             kindergarten_id=kg.id,
-                            name=f"{GROUP_NAMES.get(age, 'Предшкольная')} {birth_year} ГР "
-                            f"({language.value})",
+                            name=f"№{next(numbers)}",
                             birth_year=birth_year,
                             age_from=age,
                             age_to=age + 1,
@@ -339,7 +363,7 @@ class _Builder:
                     groups.append(
                         Group(
                             kindergarten_id=kg.id,
-                            name=f"Коррекционная {birth_year} ГР",
+                            name=f"№{next(numbers)}",
                             birth_year=birth_year,
                             age_from=age,
                             age_to=age + 1,
@@ -381,6 +405,7 @@ class _Builder:
         applicants: list[dict[str, Any]] = []
         children: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
+        language_of: dict[int, Language] = {}
         youngest = self.today - timedelta(days=60)
         oldest = self.today.replace(year=self.today.year - 6) + timedelta(days=1)
         span = (youngest - oldest).days
@@ -402,6 +427,7 @@ class _Builder:
                     "birth_date": parent_born,
                 }
             )
+            language_of[applicant_id] = family_language
             applicants.append(
                 {
                     "id": applicant_id,
@@ -446,8 +472,11 @@ class _Builder:
         last_number = number - 1
 
         choices: list[dict[str, Any]] = []
+        # This season's extension questionnaires: applicant -> (first day, numbers, kindergartens).
+        extensions: dict[int, tuple[date, list[int], list[int]]] = {}
         for row in rows:
             language = row.pop("language")
+            extended_on = row.pop("extended_on")
             row["id"] = application_id
             row["city_id"] = city.id
             application_id += 1
@@ -475,12 +504,43 @@ class _Builder:
                     }
                 )
                 choice_id += 1
+            if extended_on is not None:
+                first_day, numbers, wanted_ids = extensions.setdefault(
+                    row["applicant_id"], (extended_on, [], [])
+                )
+                numbers.append(row["number"])
+                wanted_ids.extend(kg.id for kg in picked if kg.id not in wanted_ids)
+                if extended_on < first_day:
+                    extensions[row["applicant_id"]] = (extended_on, numbers, wanted_ids)
+
+        answers_id = await _next_id(ExtensionAnswers, conn)
+        answer_rows = []
+        for n, (applicant, (first_day, numbers, wanted_ids)) in enumerate(
+            sorted(extensions.items())
+        ):
+            answer_rows.append(
+                {
+                    "id": answers_id + n,
+                    "applicant_id": applicant,
+                    "season": self.season,
+                    "answers": {
+                        **SEED_ANSWERS,
+                        "kindergartens": wanted_ids[:3],
+                        "language": str(language_of[applicant]),
+                    },
+                    "extended_numbers": sorted(numbers),
+                    "created_at": datetime(
+                        first_day.year, first_day.month, first_day.day, 6, 0, tzinfo=UTC
+                    ),
+                }
+            )
 
         await _insert(Person, persons, conn, self.now)
         await _insert(Applicant, applicants, conn, self.now)
         await _insert(Child, children, conn, self.now)
         await _insert(Application, rows, conn, self.now)
         await _insert(ApplicationChoice, choices, conn, self.now)
+        await _insert(ExtensionAnswers, answer_rows, conn, self.now)
         if rows:
             # The next live application gets a number after every seeded one.
             await ensure_counter_at_least(
@@ -516,11 +576,8 @@ class _Builder:
             benefit = BenefitStatus.confirmed
         else:
             stream, benefit = Stream.general, BenefitStatus.none
-        valid_until = one_year_after(submitted_at.date())
-        while valid_until <= self.today:
-            valid_until = one_year_after(valid_until)
+        valid_until, status, extended_on = self._validity(submitted_at.date())
         from_date = rnd.random() < 0.08
-        status = ApplicationStatus.stop_listed if rnd.random() < 0.02 else ApplicationStatus.active
         return {
             "applicant_id": applicant_id,
             "child_id": child_id,
@@ -536,7 +593,33 @@ class _Builder:
             "valid_until": valid_until,
             "notification_language": language,
             "language": language,
+            "extended_on": extended_on,
         }
+
+    def _validity(self, submitted: date) -> tuple[date, ApplicationStatus, date | None]:
+        """valid_until, status and the day of this season's extension (None: not extended),
+        as the yearly campaigns (core.extension) would have left them by today.
+
+        An application is valid a year and was extended in every earlier campaign. Those
+        submitted before this season's deadline were extended in this season too, except a
+        small share the annual cleaning stop-listed; while the campaign is still open, only
+        part of them are extended so far."""
+        rnd = self.rnd
+        valid_until = one_year_after(submitted)
+        if submitted > self.season_deadline:
+            return valid_until, ApplicationStatus.active, None
+        while valid_until <= self.season_opens:  # extended in the earlier campaigns
+            valid_until = one_year_after(valid_until)
+        campaign_over = self.today > self.season_deadline
+        roll = rnd.random()
+        if campaign_over and roll < NOT_EXTENDED_SHARE:
+            return valid_until, ApplicationStatus.stop_listed, None
+        if not campaign_over and roll < 0.4:
+            return valid_until, ApplicationStatus.active, None  # not extended yet
+        first = max(self.season_opens, submitted)
+        last = min(self.season_deadline, self.today)
+        extended_on = first + timedelta(days=rnd.randint(0, max(0, (last - first).days)))
+        return one_year_after(max(valid_until, extended_on)), ApplicationStatus.active, extended_on
 
     def _iin(self, born: date, *, male: bool) -> str:
         key = (born, male)
@@ -597,6 +680,8 @@ async def _insert(
                 value = defaults[name]
             else:
                 value = meta.fields_map[name].default()
+            if isinstance(meta.fields_map[name], JSONField) and value is not None:
+                value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
             record.append(value.value if isinstance(value, Enum) else value)
         records.append(tuple(record))
     async with conn.acquire_connection() as raw:

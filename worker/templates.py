@@ -175,7 +175,12 @@ def _seat_offered(t: NullTranslations, ctx: _Context) -> str:
     if place:
         text += "\n" + place
     deadline = ctx.when("priority_end_at", "deadline")
-    if deadline:
+    if ctx.params.get("general_access"):
+        # Open to every eligible application of the city: fair means fast, and says so.
+        text += "\n" + t.gettext(
+            "The seat is open to everyone in the queue: the first to take it gets it."
+        )
+    elif deadline:
         text += "\n" + t.gettext(
             "Only you and the other applications first in line may take it until {deadline}."
         ).format(deadline=f"<b>{deadline}</b>")
