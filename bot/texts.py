@@ -10,10 +10,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
+from core import clock
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -198,3 +199,65 @@ class _Defaults(dict):
 
     def __missing__(self, key: str) -> str:
         return "?"
+
+
+# --- kindergarten groups ----------------------------------------------------------------------
+
+# Age groups by the children's age this calendar year (as groups are formed for a school year).
+_AGE_GROUPS: tuple[tuple[int, Callable[[], str]], ...] = (
+    (1, lambda: _("Nursery group")),
+    (2, lambda: _("Junior group")),
+    (3, lambda: _("Middle group")),
+    (4, lambda: _("Senior group")),
+)
+_KIND_GROUPS: dict[str, Callable[[], str]] = {
+    "correctional": lambda: _("Correctional group"),
+    "sanatorium": lambda: _("Sanatorium group"),
+}
+
+
+def age_group_name(birth_year: int, kind: str = "general", *, year: int | None = None) -> str:
+    """ "Средняя группа" / "Ортаңғы топ" for children born in `birth_year`."""
+    if kind in _KIND_GROUPS:
+        return _KIND_GROUPS[kind]()
+    age = (year or clock.now().year) - birth_year
+    for up_to, name in _AGE_GROUPS:
+        if age <= up_to:
+            return name()
+    return _("Pre-school group")
+
+
+def language_name(code: str) -> str:
+    """A teaching language in running text: "казахский язык" / "қазақ тілі"."""
+    factory = {"kk": lambda: _("Kazakh language"), "ru": lambda: _("Russian language")}.get(
+        str(code)
+    )
+    return factory() if factory else str(code)
+
+
+def group_label(name: str, birth_year: int | None, language: str, kind: str = "general") -> str:
+    """The one way a group is shown: "Средняя группа №3, 2021 г.р., казахский язык" /
+    "Ортаңғы топ №3, 2021 ж.т., қазақ тілі". The stored name is a short code ("№3") or a
+    proper name ("Ботақан", quoted); a name repeating the age group is left out."""
+    title = age_group_name(birth_year, kind) if birth_year else _("Group")
+    name = (name or "").strip()
+    if name and title.split()[0].lower() not in name.lower():
+        title += f" {name}" if len(name) <= 4 or name.startswith("№") else f" «{name}»"
+    if not birth_year:
+        return _("{group}, {language}").format(group=title, language=language_name(language))
+    return _("{group}, born in {year}, {language}").format(
+        group=title, year=birth_year, language=language_name(language)
+    )
+
+
+def years_text(years: int) -> str:
+    """An age with the right plural: "1 год", "3 года", "5 лет" / "1 жас"."""
+    return ngettext("{n} year", "{n} years", years).format(n=years)
+
+
+def phone_text(number: str) -> str:
+    """A Kazakhstan mobile number as people write it: "+7 701 111 00 01"."""
+    digits = "".join(ch for ch in str(number) if ch.isdigit())
+    if len(digits) == 11 and digits[0] in "78":
+        return f"+7 {digits[1:4]} {digits[4:7]} {digits[7:9]} {digits[9:11]}"
+    return str(number)

@@ -68,6 +68,9 @@ class ApplicationCard:
     position: int | None
     kindergartens: list[KindergartenPosition] = field(default_factory=list)
     has_live_referral: bool = False
+    stream: int = 2  # core.models.Stream: 0 extraordinary, 1 first priority, 2 general
+    benefit_category: int | None = None
+    benefit_status: str = "none"  # core.models.BenefitStatus
 
     @property
     def child_name(self) -> str:
@@ -105,6 +108,8 @@ class ReferralCard:
     expires_at: datetime
     extended: bool
     queue_type: str = "general"  # what to bring depends on it (DOMAIN.md)
+    group_birth_year: int = 0
+    group_kind: str = "general"
 
     @property
     def child_name(self) -> str:
@@ -206,6 +211,9 @@ async def _card(row: Application, has_live_referral: bool, settings: Settings) -
         position=position,
         kindergartens=kindergartens,
         has_live_referral=has_live_referral,
+        stream=int(row.stream),
+        benefit_category=row.benefit_category,
+        benefit_status=str(row.benefit_status),
     )
 
 
@@ -264,6 +272,8 @@ def _referral_card(row: Referral) -> ReferralCard:
         expires_at=row.expires_at,
         extended=row.extended,
         queue_type=str(row.application.queue_type),
+        group_birth_year=row.group.birth_year,
+        group_kind=str(row.group.kind),
     )
 
 
@@ -467,6 +477,8 @@ class OpenOffer:
     group_name: str
     group_language: str
     priority_end_at: datetime
+    group_birth_year: int = 0
+    group_kind: str = "general"
 
 
 async def open_offers(applicant_id: int, application_id: int) -> list[OpenOffer]:
@@ -489,6 +501,8 @@ async def open_offers(applicant_id: int, application_id: int) -> list[OpenOffer]
             group_name=row.release.group.name,
             group_language=str(row.release.group.language),
             priority_end_at=row.release.priority_end_at,
+            group_birth_year=row.release.group.birth_year,
+            group_kind=str(row.release.group.kind),
         )
         for row in rows
     ]

@@ -58,6 +58,7 @@ class FreeSeats:
     age_to: int
     language: str
     seats: int
+    kind: str = "general"
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ async def card(kindergarten_id: int) -> KindergartenCard:
                 age_to=g.age_to,
                 language=str(g.language.value),
                 seats=free_by_group[g.id],
+                kind=str(g.kind),
             )
             for g in groups
         ],

@@ -66,6 +66,8 @@ class SeatOption:
     free: int
     via: str  # "offer": this application is an addressee of the release; "general": open access
     priority_end_at: datetime
+    group_birth_year: int = 0
+    group_kind: str = "general"
 
 
 async def release_seats(
@@ -335,6 +337,8 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
                 free=len(seats),
                 via=via,
                 priority_end_at=max(seat.priority_end_at for seat in seats),
+                group_birth_year=group.birth_year,
+                group_kind=str(group.kind),
             )
         )
     options.sort(

@@ -38,7 +38,7 @@ async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
     shown = await _to_confirmation(
         ru, "Получить направление", first.application.number, "Поиск свободных мест"
     )
-    assert f"Получить направление по заявке №{first.application.number}" in shown
+    assert f"Получить направление по заявлению №{first.application.number}" in shown
     shown = await _to_confirmation(
         kk, "Жолдама алу", second.application.number, "Бос орындарды іздеу"
     )

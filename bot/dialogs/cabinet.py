@@ -20,8 +20,10 @@ from bot.dialogs.extension import ExtensionSG
 from bot.dialogs.recovery import RecoverySG
 from bot.dialogs.referral import ReferralSG
 from bot.dialogs.settings import SettingsSG
+from bot.dialogs.submission_text import benefit_name
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr
+from bot.texts import group_label
 from core import applications, cabinet, extension, referrals
 from core.errors import DomainError
 
@@ -98,6 +100,9 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
         ),
         _("Submitted: {when}").format(when=common.fmt_datetime(card.submitted_at, dialog_manager)),
     ]
+    benefit = benefit_line(card)
+    if benefit:
+        lines.append(benefit)
     if card.position is not None:
         lines.append(
             _("Position in the city queue ({year}): {position}").format(
@@ -219,8 +224,10 @@ async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
         _("Address: {address}").format(
             address=common.localized(m, card.address_ru, card.address_kk)
         ),
-        _("Group: {group} ({language})").format(
-            group=card.group_name, language=common.language_name(card.group_language)
+        _("Group: {group}").format(
+            group=group_label(
+                card.group_name, card.group_birth_year, card.group_language, card.group_kind
+            )
         ),
         _("Status: {status}").format(status=common.referral_status(card.status)),
     ]
@@ -477,3 +484,21 @@ cabinet_dialog = Dialog(
 async def open_cabinet(manager: DialogManager) -> None:
     """Entry for the main menu button "Личный кабинет"."""
     await manager.start(CabinetSG.main, mode=StartMode.RESET_STACK)
+
+
+def benefit_line(card: cabinet.ApplicationCard) -> str:
+    """The benefit of an application and where its check stands ("" without a benefit)."""
+    if card.benefit_category is None and card.stream == 2:
+        return ""
+    benefit_class = {0: _("extraordinary"), 1: _("first priority")}.get(card.stream, "")
+    status = {
+        "pending": _("waiting for confirmation by the education department"),
+        "confirmed": _("confirmed"),
+        "rejected": _("not confirmed"),
+    }.get(card.benefit_status, "")
+    text = _("Benefit: {benefit}").format(benefit=benefit_class or "—")
+    if card.benefit_category is not None:
+        text += f" ({benefit_name(card.benefit_category)})"
+    if status:
+        text += " — " + status
+    return text

@@ -120,7 +120,8 @@ def referral_status(status: str) -> str:
 
 
 def language_name(code: str) -> str:
-    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(code, code)
+    """A language inside a sentence: lower-case ("(русский)", "(қазақ тілі)")."""
+    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(code, code).lower()
 
 
 def documents_to_bring(queue_type: str = "general") -> list[str]:

@@ -22,6 +22,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr
+from bot.texts import group_label
 from core import cabinet, referrals, seats
 from core.errors import DomainError
 
@@ -143,7 +144,12 @@ async def search_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         lines.append(
             _("A seat is offered to you in {kindergarten}, group {group}, until {when}.").format(
                 kindergarten=common.localized(m, offer.kindergarten_ru, offer.kindergarten_kk),
-                group=offer.group_name,
+                group=group_label(
+                    offer.group_name,
+                    offer.group_birth_year,
+                    offer.group_language,
+                    offer.group_kind,
+                ),
                 when=common.fmt_datetime(offer.priority_end_at, m),
             )
         )
@@ -152,7 +158,7 @@ async def search_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
             str(o.release_id),
             _("Decline: {kindergarten}, {group}").format(
                 kindergarten=common.localized(m, o.kindergarten_ru, o.kindergarten_kk),
-                group=o.group_name,
+                group=group_label(o.group_name, o.group_birth_year, o.group_language, o.group_kind),
             ),
         )
         for o in offers
@@ -247,8 +253,9 @@ async def groups_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     items = [
         (
             str(group_id),
-            _("{group} · {language} · free seats: {free}").format(
-                group=o.group_name, language=common.language_name(o.language), free=count
+            _("{group} · free seats: {free}").format(
+                group=group_label(o.group_name, o.group_birth_year, o.language, o.group_kind),
+                free=count,
             ),
         )
         for group_id, (o, count) in merged.items()
@@ -286,8 +293,10 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
             _("Kindergarten: {name}").format(
                 name=common.localized(m, option.kindergarten_name_ru, option.kindergarten_name_kk)
             ),
-            _("Group: {group} ({language})").format(
-                group=option.group_name, language=common.language_name(option.language)
+            _("Group: {group}").format(
+                group=group_label(
+                    option.group_name, option.group_birth_year, option.language, option.group_kind
+                )
             ),
             _(
                 "After you get the referral, it is valid for {days} working days: conclude the "
@@ -338,8 +347,10 @@ async def issued_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         _("Address: {address}").format(
             address=common.localized(m, card.address_ru, card.address_kk)
         ),
-        _("Group: {group} ({language})").format(
-            group=card.group_name, language=common.language_name(card.group_language)
+        _("Group: {group}").format(
+            group=group_label(
+                card.group_name, card.group_birth_year, card.group_language, card.group_kind
+            )
         ),
         _("Status: {status}").format(status=common.referral_status(card.status)),
         _("Valid until: {when}").format(when=common.fmt_datetime(card.expires_at, m)),

@@ -28,6 +28,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
+from bot.texts import group_label, language_name
 from core import broadcasts, clock, protocols, stats
 from core import staff as staff_service
 from core.errors import DomainError
@@ -170,7 +171,7 @@ async def _show_groups(
     rows = [
         [
             InlineKeyboardButton(
-                text=f"{g.name} · {g.birth_year} · {g.language}",
+                text=group_label(g.name, g.birth_year, str(g.language), str(g.kind)),
                 callback_data=ReleaseCb(step="grp", kg=kindergarten_id, grp=g.id).pack(),
             )
         ]
@@ -237,15 +238,15 @@ async def release_window(
         kindergarten = await staff_service.kindergarten_in_scope(staff, group.kindergarten_id)
         end = priority_end_at(clock.now(), settings or get_settings(), _window(callback_data))
         text = _(
-            "Release {count} seat(s) in {kindergarten}, group {group} ({year}, {language})?\n"
+            "Release {count} seat(s) in {kindergarten}, group: {group}?\n"
             "The first applications in the queue are notified at once; only they may take the "
             "seats until {deadline}."
         ).format(
             count=callback_data.cnt,
             kindergarten=html.escape(_name(kindergarten, query.from_user)),
-            group=html.escape(group.name),
-            year=group.birth_year,
-            language=group.language,
+            group=html.escape(
+                group_label(group.name, group.birth_year, str(group.language), str(group.kind))
+            ),
             deadline=_when(end, query.from_user, settings),
         )
         yes = callback_data.model_copy(update={"step": "ok"})
@@ -678,7 +679,7 @@ async def protocol_command(
                     group=html.escape(row.group),
                     age_from=row.age_from,
                     age_to=row.age_to,
-                    language=row.language,
+                    language=language_name(row.language),
                     seats=row.seats,
                     deadline=_when(row.priority_end_at, user, settings_),
                 )
