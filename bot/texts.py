@@ -235,6 +235,11 @@ def language_name(code: str) -> str:
     return factory() if factory else str(code)
 
 
+def language_word(code: str) -> str:
+    """A language inside a sentence, short and lower-case: "(русский)", "(қазақ тілі)"."""
+    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(str(code), str(code)).lower()
+
+
 def group_label(name: str, birth_year: int | None, language: str, kind: str = "general") -> str:
     """The one way a group is shown: "Средняя группа №3, 2021 г.р., казахский язык" /
     "Ортаңғы топ №3, 2021 ж.т., қазақ тілі". The stored name is a short code ("№3") or a

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
+from tortoise.connection import get_connection
 from tortoise.expressions import Q
 
 from core import audit, clock, outbox
@@ -159,6 +159,7 @@ async def submit(
         else applicant.language
     )
 
+    await prepare_counter(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER)
     # audit.transaction: the audit chain's lock is taken at the end, not held all along.
     async with audit.transaction() as conn:
         # The child's row lock serialises submissions for one child across the country.
@@ -501,37 +502,67 @@ def _sequence(name: str) -> str:
 
 
 async def _ensure_sequence(name: str, first: int, conn: BaseDBAsyncClient) -> str:
-    """The PostgreSQL sequence behind a named counter, created on first use.
+    """The PostgreSQL sequence behind a named counter, created on first use (OWNED BY
+    counter.value, so `TRUNCATE counter RESTART IDENTITY` starts it again at `first`).
 
-    Created outside the caller's transaction (its own connection, so a lost race to create it
-    does not abort the caller) and OWNED BY counter.value, so `TRUNCATE counter RESTART
-    IDENTITY` starts it again at `first`."""
+    Always on the caller's own connection, never a second one from the pool: transactions
+    waiting for a pool connection while holding one would exhaust the pool. Inside a
+    transaction the creation is wrapped in a savepoint (a concurrent creator makes ours fail
+    harmlessly once it commits), and the sequence counts as ready only once it is visible
+    (committed). `prepare_counter` creates it outside any transaction, before the hot path."""
     sequence = _sequence(name)
-    free = conn  # the pool's client, not the caller's transaction (tortoise's `_parent`)
-    while getattr(free, "_parent", None) is not None:
-        free = free._parent  # type: ignore[attr-defined]
-    key = (str(getattr(free, "database", "")), sequence)
-    if key not in _SEQUENCES_READY:
-        import asyncpg
-
-        ddl = (
-            f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS bigint START {int(first)} "
-            "MINVALUE 1 OWNED BY counter.value"
-        )
-        try:
-            await free.execute_script(ddl)
-        except (asyncpg.UniqueViolationError, IntegrityError):  # created by another process
-            pass
-        # A database whose counter row ran ahead (before numbers came from the sequence, or
-        # `ensure_counter_at_least`): continue after it, never below it.
-        await free.execute_query(
-            f"SELECT setval('{sequence}', c.value, true) FROM counter c, "
-            f"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last "
-            f"FROM {sequence}) s WHERE c.name = $1 AND c.value > s.last",
-            [name],
-        )
+    client = conn
+    while getattr(client, "_parent", None) is not None:
+        client = client._parent  # type: ignore[attr-defined]
+    key = (str(getattr(client, "database", "")), sequence)
+    if key in _SEQUENCES_READY:
+        return sequence
+    rows = await conn.execute_query_dict("SELECT to_regclass($1) IS NOT NULL AS ready", [sequence])
+    if rows[0]["ready"]:
         _SEQUENCES_READY.add(key)
+        return sequence
+    ddl = (
+        f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS bigint START {int(first)} "
+        "MINVALUE 1 OWNED BY counter.value"
+    )
+    in_transaction_ = client is not conn
+    if in_transaction_:
+        await conn.execute_script("SAVEPOINT indigo_sequence")
+    try:
+        await conn.execute_script(ddl)
+    except Exception:  # created concurrently by another transaction or process
+        if not in_transaction_:
+            raise
+        await conn.execute_script("ROLLBACK TO SAVEPOINT indigo_sequence")
+    else:
+        if in_transaction_:
+            await conn.execute_script("RELEASE SAVEPOINT indigo_sequence")
+        else:
+            _SEQUENCES_READY.add(key)
+    # A database whose counter row ran ahead (before numbers came from the sequence, or
+    # `ensure_counter_at_least`): continue after it, never below it. (setval is not
+    # transactional.)
+    await conn.execute_query(
+        f"SELECT setval('{sequence}', c.value, true) FROM counter c, "
+        f"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last "
+        f"FROM {sequence}) s WHERE c.name = $1 AND c.value > s.last",
+        [name],
+    )
     return sequence
+
+
+async def prepare_counter(name: str, first: int) -> None:
+    """Create the counter's sequence (PostgreSQL) outside any transaction, if not yet done:
+    call before a transaction that takes numbers (cheap after the first call)."""
+    conn = get_connection("default")
+    while getattr(conn, "_parent", None) is not None:
+        conn = conn._parent  # type: ignore[attr-defined]
+    if conn.capabilities.dialect != "postgres":
+        return
+    try:
+        await _ensure_sequence(name, first, conn)
+    except Exception:  # lost a creation race: it exists now
+        await _ensure_sequence(name, first, conn)
 
 
 async def next_number(name: str, first: int, *, conn: BaseDBAsyncClient) -> int:

@@ -213,6 +213,7 @@ async def create_child_without_iin(
     middle_name: str = "",
     birth_date: date,
     birth_certificate: Document | int | None = None,
+    sex: str = "",
 ) -> Child:
     """A child who is not a citizen (no IIN): applies with a birth certificate scan."""
     person = await Person.create(
@@ -221,6 +222,7 @@ async def create_child_without_iin(
         first_name=first_name,
         middle_name=middle_name,
         birth_date=birth_date,
+        sex=sex,
     )
     certificate_id = (
         birth_certificate.id if isinstance(birth_certificate, Document) else birth_certificate

@@ -110,6 +110,9 @@ async def take_seat(
     entries are written at the end of the transaction (`audit.transaction`).
     """
     await _precheck(application_id, group_id, settings)
+    from core.applications import prepare_counter
+
+    await prepare_counter("referral", 1)
     async with audit.transaction() as conn:
         found = await Application.get_or_none(id=application_id).using_db(conn)
         if found is None:

@@ -386,9 +386,12 @@ async def _twin_seats_needed(
     return {group_id: max(0, 1 + len(twins) - len(ids)) for group_id, ids in visible.items()}
 
 
-async def decline_offer(application_id: int, release_id: int, *, actor: str) -> None:
+async def decline_offer(
+    application_id: int, release_id: int, *, actor: str, settings: Settings | None = None
+) -> None:
     """The addressee does not want these seats; it keeps its place in the queue. Seats no
-    other open offer still holds open to general access at once."""
+    other open offer still holds open to general access at once, and the next ones in the
+    queue hear of them at once (not a minute later from the timer)."""
     async with in_transaction() as conn:
         # Lock order as in core.referrals: application, then offers and seats, then the audit.
         await (
@@ -406,7 +409,7 @@ async def decline_offer(application_id: int, release_id: int, *, actor: str) -> 
         )
         if not declined:
             raise DomainError("offer_not_open")
-        await open_unheld_seats(conn, release_id, actor=actor)
+        opened = await open_unheld_seats(conn, release_id, actor=actor)
         offer = await Offer.get(application_id=application_id, release_id=release_id).using_db(conn)
         await audit.record(
             "offer.declined",
@@ -417,6 +420,15 @@ async def decline_offer(application_id: int, release_id: int, *, actor: str) -> 
             after={"status": str(OfferStatus.declined), "application_id": application_id},
             conn=conn,
         )
+        if opened:
+            release = (
+                await SeatRelease.filter(id=release_id).select_for_update().using_db(conn).get()
+            )
+            if settings is None:
+                from core.settings import get_settings
+
+                settings = get_settings()
+            await announce_in(conn, release, settings=settings, actor=actor)
 
 
 async def open_unheld_seats(conn: BaseDBAsyncClient, release_id: int, *, actor: str) -> int:

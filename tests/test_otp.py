@@ -232,7 +232,7 @@ async def test_a_parent_confirms_two_phones_in_russian(bot_app: tuple, sms: Fake
     assert sms.sent == []
 
     sent = await parent.send_contact("77011234567")
-    assert "Мы отправили SMS с 6-значным кодом на номер +77011234567" in texts(sent)[-1]
+    assert "Мы отправили SMS с 6-значным кодом на номер +7 701 123 45 67" in texts(sent)[-1]
     assert sms.sent[-1][1].startswith("Код подтверждения: ")
     resend = [caption for caption, _ in inline_buttons(sent)]
     assert any(c.startswith("Отправить код повторно (через ") for c in resend)
@@ -240,10 +240,10 @@ async def test_a_parent_confirms_two_phones_in_russian(bot_app: tuple, sms: Fake
     wrong = f"{(int(sms.last_code()) + 1) % 1_000_000:06d}"
     assert "Неверный код. Осталось попыток: 4." in texts(await parent.send(wrong))[-1]
     sent = await parent.send(sms.last_code())
-    assert "Номер +77011234567 подтверждён. Теперь подтвердите ещё один номер." in texts(sent)[-1]
+    assert "Номер +7 701 123 45 67 подтверждён. Теперь подтвердите ещё один номер." in texts(sent)[-1]
 
     sent = await parent.send("8 701 765 43 21")
-    assert "+77017654321" in texts(sent)[-1]
+    assert "+7 701 765 43 21" in texts(sent)[-1]
     sent = await parent.send(sms.last_code())
     assert "Номер +77017654321 подтверждён." in texts(sent)
     assert reply_keyboard(sent)[0] == ["Встать в очередь", "Проверить очередь"]  # menu is back

@@ -13,6 +13,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
 
+from bot.texts import language_word
 from core import clock
 from core.errors import DomainError
 from core.settings import Settings
@@ -121,7 +122,7 @@ def referral_status(status: str) -> str:
 
 def language_name(code: str) -> str:
     """A language inside a sentence: lower-case ("(русский)", "(қазақ тілі)")."""
-    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(code, code).lower()
+    return language_word(code)
 
 
 def documents_to_bring(queue_type: str = "general") -> list[str]:

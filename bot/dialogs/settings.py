@@ -16,6 +16,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.widgets import Tr
+from bot.texts import phone_text
 from core import cabinet, people
 from core.errors import DomainError
 
@@ -40,7 +41,7 @@ async def main_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     return {
         "language": common.language_name(str(applicant.language)),
         "channel": channel_name(str(applicant.channel)),
-        "phones": ", ".join(p.number for p in phones if p.verified) or "—",
+        "phones": ", ".join(phone_text(p.number) for p in phones if p.verified) or "—",
     }
 
 
@@ -82,7 +83,8 @@ async def on_channel(
 async def phones_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     phones = await cabinet.phones_of(common.applicant_id(dialog_manager))
     items = [
-        (str(p.id), p.number + ("" if p.verified else " " + _("(not verified)"))) for p in phones
+        (str(p.id), phone_text(p.number) + ("" if p.verified else " " + _("(not verified)")))
+        for p in phones
     ]
     return {"items": items}
 
@@ -126,7 +128,7 @@ def people_normalize(text: str | None) -> str | None:
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return {"phone": dialog_manager.dialog_data.get("new_phone", "")}
+    return {"phone": phone_text(dialog_manager.dialog_data.get("new_phone", ""))}
 
 
 async def on_code(message: Message, widget: Any, manager: DialogManager) -> None:
@@ -140,7 +142,7 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
     except DomainError as error:
         await message.answer(common.refusal(error))
         return
-    await message.answer(_("The number {phone} is confirmed.").format(phone=number))
+    await message.answer(_("The number {phone} is confirmed.").format(phone=phone_text(number)))
     await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
 
 

@@ -35,6 +35,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import submission_logic as h
+from bot.dialogs import submission_no_iin as nc
 from bot.dialogs.submission_text import LocalCalendar
 from bot.dialogs.widgets import Tr
 
@@ -47,6 +48,15 @@ class SubmissionSG(StatesGroup):
     parent_iin = State()
     family_wait = State()
     child = State()
+    nc_last_name = (
+        State()
+    )  # a child without IIN (not in the registry): bot.dialogs.submission_no_iin
+    nc_first_name = State()
+    nc_middle_name = State()
+    nc_birth = State()
+    nc_sex = State()
+    nc_certificate = State()
+    nc_confirm = State()
     kindergartens = State()
     kg_search = State()
     kg_location = State()
@@ -162,10 +172,86 @@ windows = [
                 on_click=h.on_child_chosen,
             ),
         ),
+        Button(Tr("The child is not in the list (no IIN)"), id="nc_start", on_click=nc.on_no_iin),
         wrong_content(),
         nav(S.parent_iin),
         state=S.child,
         getter=h.children_getter,
+    ),
+    # Step 1 for a child without IIN (not a citizen): typed in, with the birth certificate.
+    Window(
+        STEP1,
+        Tr(
+            "\nA child without an IIN. Send the child's <b>last name</b> as in the birth "
+            "certificate."
+        ),
+        TextInput(id="nc_last", on_success=nc.on_last_name),
+        MessageInput(h.on_text_expected),
+        nav(S.child),
+        state=S.nc_last_name,
+    ),
+    Window(
+        STEP1,
+        Tr("\nSend the child's <b>first name</b>."),
+        TextInput(id="nc_first", on_success=nc.on_first_name),
+        MessageInput(h.on_text_expected),
+        nav(S.nc_last_name),
+        state=S.nc_first_name,
+    ),
+    Window(
+        STEP1,
+        Tr("\nSend the child's <b>middle name</b>, or skip it if there is none."),
+        TextInput(id="nc_middle", on_success=nc.on_middle_name),
+        MessageInput(h.on_text_expected),
+        Button(Tr("Skip ➡️"), id="nc_skip_middle", on_click=nc.on_skip_middle_name),
+        nav(S.nc_first_name),
+        state=S.nc_middle_name,
+    ),
+    Window(
+        STEP1,
+        Tr("\nSend the child's <b>date of birth</b> as DD.MM.YYYY, for example 05.03.2022."),
+        TextInput(id="nc_birth", on_success=nc.on_birth_date),
+        MessageInput(h.on_text_expected),
+        nav(S.nc_middle_name),
+        state=S.nc_birth,
+    ),
+    Window(
+        STEP1,
+        Tr("\nThe child's sex:"),
+        Row(
+            Button(Tr("Boy"), id="nc_boy", on_click=nc.on_sex),
+            Button(Tr("Girl"), id="nc_girl", on_click=nc.on_sex),
+        ),
+        wrong_content(),
+        nav(S.nc_birth),
+        state=S.nc_sex,
+    ),
+    Window(
+        STEP1,
+        Tr("\nUpload the child's <b>birth certificate</b>: a photo or a PDF file."),
+        MessageInput(nc.on_certificate, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
+        MessageInput(h.on_document_expected),
+        nav(S.nc_sex),
+        state=S.nc_certificate,
+    ),
+    Window(
+        STEP1,
+        Tr(
+            "\nChild: <b>{child_name}</b>\nDate of birth: {child_birth}\nSex: {child_sex}\n"
+            "Birth certificate: uploaded ✅\n\n"
+            "The state registry cannot confirm legal representation for a child without an "
+            "IIN: confirm it yourself. Giving false information is punishable by law."
+        ),
+        Checkbox(
+            Tr("☑️ I am the child's legal representative"),
+            Tr("⬜ I am the child's legal representative"),
+            id=nc.DECLARATION,
+        ),
+        Button(Tr("Next ➡️"), id="nc_done", on_click=nc.on_confirm),
+        wrong_content(),
+        nav(S.nc_certificate),
+        state=S.nc_confirm,
+        getter=nc.confirm_getter,
     ),
     # Step 2: up to four kindergartens, each with its queue (birth year + language).
     Window(

@@ -30,7 +30,7 @@ from bot.dialogs.submission_text import (
     statement_text,
 )
 from bot.keyboards import main_menu
-from bot.texts import error_text, reason_text
+from bot.texts import error_text, reason_text, years_text
 from core import applications, cabinet, directory, gov_requests, people
 from core.errors import DomainError
 from core.iin import InvalidIin, full_years, mask_iin, parse_iin
@@ -108,7 +108,9 @@ async def start_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
 async def on_queue_chosen(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     consents = [manager.find(name).is_checked() for name in ("consent_notify", "consent_offer")]
     if not all(consents):
-        await refuse(None, manager, local_refusal("consent_required"))
+        # A popup over the same window: the boxes stay where the parent can tick them.
+        await callback.answer(local_refusal("consent_required"), show_alert=True)
+        manager.show_mode = ShowMode.NO_UPDATE
         return
     manager.dialog_data["queue_type"] = (
         "correctional" if button.widget_id == "q_corr" else "general"
@@ -288,8 +290,11 @@ async def children_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     for child in dialog_manager.dialog_data.get("children", []):
         born = date.fromisoformat(child["birth"])
         mark = "⛔ " if child["too_old"] or not child["legal"] else ""
-        label = _("{mark}{name}, born {date}, age {age}").format(
-            mark=mark, name=child["name"], date=born.strftime("%d.%m.%Y"), age=child["age"]
+        label = _("{mark}{name}, born {date}, {age}").format(
+            mark=mark,
+            name=child["name"],
+            date=born.strftime("%d.%m.%Y"),
+            age=years_text(child["age"]),
         )
         items.append((str(child["n"]), label))
     return {
@@ -731,6 +736,7 @@ async def review_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
             "phones": await people_phones(applicant.id),
             "queue_type": data.get("queue_type", "general"),
             "child_iin": child.get("iin") or "—",
+            "child_no_iin": bool(child.get("certificate_id")),
             "child_name": child.get("name", ""),
             "child_birth": date.fromisoformat(child["birth"]).strftime("%d.%m.%Y")
             if child.get("birth")
@@ -786,6 +792,7 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
         benefit_category=benefit,
         benefit_document_id=data.get("benefit_docs", {}).get(str(benefit)) if benefit else None,
         pmpk_document_id=data.get("pmpk_document_id"),
+        birth_certificate_document_id=child.get("certificate_id"),
         legal_representative=bool(child["legal"]),
         notification_language=notify_language_of(manager),
     )

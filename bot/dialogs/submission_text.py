@@ -23,6 +23,7 @@ from aiogram_dialog.widgets.text import Format, Text
 from babel.dates import format_date
 
 from bot.i18n import babel_locale
+from bot.texts import phone_text
 
 EXTRAORDINARY = (1, 2, 3, 4)
 FIRST_PRIORITY = (5, 6, 7, 8, 9, 10, 11)
@@ -105,7 +106,11 @@ def statement_text(data: dict[str, Any], locale: str) -> str:
         ),
         esc(_("from {name}").format(name=data["parent_name"])),
         esc(_("IIN: {iin}").format(iin=data["parent_iin"])),
-        esc(_("Phone: {phones}").format(phones=", ".join(data["phones"]) or "—")),
+        esc(
+            _("Phone: {phones}").format(
+                phones=", ".join(phone_text(p) for p in data["phones"]) or "—"
+            )
+        ),
         "",
         f"<b>{esc(title)}</b>",
         "",
@@ -116,9 +121,18 @@ def statement_text(data: dict[str, Any], locale: str) -> str:
             ).format(queue=queue_type_name(data["queue_type"]))
         ),
         "",
-        esc(_("Child's IIN: {iin}").format(iin=data["child_iin"])),
+        esc(
+            _("Child's IIN: none (birth certificate attached)")
+            if data.get("child_no_iin")
+            else _("Child's IIN: {iin}").format(iin=data["child_iin"])
+        ),
         esc(_("Child's full name: {name}").format(name=data["child_name"])),
         esc(_("Date of birth: {date}").format(date=data["child_birth"])),
+        *(
+            [esc(_("Legal representation: by my declaration (not in the state registry)"))]
+            if data.get("child_no_iin")
+            else []
+        ),
         "",
         esc(_("Kindergartens to queue for:")),
     ]

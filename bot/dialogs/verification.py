@@ -21,7 +21,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import Tr
 from bot.keyboards import main_menu
-from bot.texts import error_text, reason_text
+from bot.texts import error_text, phone_text, reason_text
 from core import people
 from core.errors import DomainError
 from core.otp import OtpService
@@ -67,7 +67,7 @@ async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
         await _otp(dialog_manager).resend_in(_applicant_id(dialog_manager), phone) if phone else 0
     )
     return {
-        "phone": phone,
+        "phone": phone_text(phone),
         "seconds_left": left,
         "can_resend": left == 0,
         "wait_resend": left > 0,
@@ -130,7 +130,7 @@ async def on_code(message: Message, _widget: Any, manager: DialogManager) -> Non
         return
     manager.dialog_data["notice"] = _(
         "The number {phone} is confirmed. Now confirm one more number."
-    ).format(phone=phone)
+    ).format(phone=phone_text(phone))
     manager.dialog_data.pop("phone", None)
     await manager.switch_to(VerifySG.phone)
 
@@ -151,7 +151,7 @@ async def on_close(_result: Any, manager: DialogManager) -> None:
         return
     phone = manager.dialog_data.get("confirmed")
     text = (
-        _("The number {phone} is confirmed.").format(phone=phone)
+        _("The number {phone} is confirmed.").format(phone=phone_text(phone))
         if phone
         else _("Phone confirmation is cancelled.")
     )

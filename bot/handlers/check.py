@@ -14,7 +14,7 @@ from babel.dates import format_date, format_time
 
 from bot.i18n import babel_locale
 from bot.keyboards import main_menu
-from bot.texts import error_text, reason_text
+from bot.texts import error_text, language_word, reason_text
 from core.applications import PublicApplication, public_lookup
 from core.errors import DomainError
 from core.iin import InvalidIin, parse_iin
@@ -51,7 +51,7 @@ async def iin_received(
     except DomainError as exc:
         await message.answer(error_text(exc))
         return
-    await state.clear()
+    # Stay in the state: the parent may check another IIN until they choose a menu item.
     if not found:
         await message.answer(
             _("No applications were found for this IIN."), reply_markup=main_menu()
@@ -94,10 +94,13 @@ def render_application(application: PublicApplication, settings: Settings) -> st
         ),
         _("Benefit class: {benefit}").format(benefit=benefit_text(application.benefit_class)),
     ]
+    stop_listed = application.status == "stop_listed"
     if application.position is not None:
         lines.append("")
         lines.append(
-            _("<b>In the city queue</b>: {where}").format(where=position_text(application.position))
+            _("<b>In the city queue</b>: {where}").format(
+                where=position_text(application.position, stop_listed=stop_listed)
+            )
         )
     if application.kindergartens:
         lines.append("")
@@ -105,8 +108,18 @@ def render_application(application: PublicApplication, settings: Settings) -> st
         kk = get_i18n().current_locale == "kk"
         for choice in application.kindergartens:
             name = choice.name_kk if kk else choice.name_ru
-            where = position_text(choice.position) if choice.position else "—"
+            where = (
+                position_text(choice.position, stop_listed=stop_listed) if choice.position else "—"
+            )
             lines.append(f"• {name} ({language_text(choice.language)}): {where}")
+    if stop_listed:
+        lines.append("")
+        lines.append(
+            _(
+                "The application is in the stop-list and takes part in no distribution. The "
+                "parent can restore it in the personal cabinet: it returns at its original time."
+            )
+        )
     return "\n".join(lines)
 
 
@@ -118,7 +131,10 @@ def local_time(moment: datetime, settings: Settings, locale: str) -> str:
     )
 
 
-def position_text(position: Position) -> str:
+def position_text(position: Position, *, stop_listed: bool = False) -> str:
+    if stop_listed:
+        # The place is hypothetical: the application is out of the queue until restored.
+        return _("in the stop-list; place after restoring: {place}").format(place=position.place)
     ahead = position.ahead
     priority = ahead.extraordinary + ahead.first_priority
     text = _("place {place} of {total}").format(place=position.place, total=position.total)
@@ -151,4 +167,4 @@ def queue_type_text(queue_type: str) -> str:
 
 
 def language_text(language: str) -> str:
-    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(language, language)
+    return language_word(language)

@@ -21,7 +21,7 @@ from babel.numbers import format_decimal
 
 from bot.i18n import babel_locale
 from bot.keyboards import MenuButton, main_menu
-from bot.texts import error_text
+from bot.texts import error_text, group_label, language_word
 from core import directory
 from core.errors import DomainError
 from core.settings import Settings
@@ -43,6 +43,11 @@ class KgPage(CallbackData, prefix="kgp"):
 
 class KgCard(CallbackData, prefix="kgc"):
     id: int
+    page: int = -1  # the list page the card was opened from; -1: the nearest kindergartens
+
+
+class KgBack(CallbackData, prefix="kgb"):
+    page: int  # as KgCard.page
 
 
 class KgMap(CallbackData, prefix="kgm"):
@@ -85,14 +90,18 @@ async def show_all(message: Message, state: FSMContext, settings: Settings) -> N
 
 
 @router.message(DirectorySearch.query, F.location)
-async def by_location(message: Message, settings: Settings) -> None:
+async def by_location(message: Message, state: FSMContext, settings: Settings) -> None:
     assert message.location is not None
+    near = [message.location.latitude, message.location.longitude]
+    await state.update_data(near=near)
+    await _send_nearest(message, settings, near)
+
+
+async def _send_nearest(
+    message: Message, settings: Settings, near: list[float], *, edit: bool = False
+) -> None:
     city_id = await directory.default_city_id(settings)
-    found = (
-        await directory.nearest(city_id, message.location.latitude, message.location.longitude, 8)
-        if city_id
-        else []
-    )
+    found = await directory.nearest(city_id, near[0], near[1], 8) if city_id else []
     if not found:
         await message.answer(_("No kindergartens were found."))
         return
@@ -106,10 +115,12 @@ async def by_location(message: Message, settings: Settings) -> None:
         ]
         for kg in found
     ]
-    await message.answer(
-        _("Kindergartens nearest to you:"),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
-    )
+    text = _("Kindergartens nearest to you:")
+    markup = InlineKeyboardMarkup(inline_keyboard=rows)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
 
 
 @router.message(DirectorySearch.query, F.text)
@@ -128,6 +139,21 @@ async def turn_page(
         await _send_page(callback.message, settings, query, callback_data.page, edit=True)
 
 
+@router.callback_query(KgBack.filter())
+async def back_to_list(
+    callback: CallbackQuery, callback_data: KgBack, state: FSMContext, settings: Settings
+) -> None:
+    """The card's Back button: the list it was opened from, in the same message."""
+    if not isinstance(callback.message, Message):
+        return
+    data = await state.get_data()
+    if callback_data.page < 0 and data.get("near"):
+        await _send_nearest(callback.message, settings, data["near"], edit=True)
+    else:
+        page = max(callback_data.page, 0)
+        await _send_page(callback.message, settings, data.get("query", ""), page, edit=True)
+
+
 @router.callback_query(KgCard.filter())
 async def show_card(callback: CallbackQuery, callback_data: KgCard) -> None:
     if not isinstance(callback.message, Message):
@@ -140,8 +166,11 @@ async def show_card(callback: CallbackQuery, callback_data: KgCard) -> None:
     map_button = InlineKeyboardButton(
         text=_("Show on the map"), callback_data=KgMap(id=card.id).pack()
     )
-    await callback.message.answer(
-        render_card(card), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[map_button]])
+    back = InlineKeyboardButton(
+        text=_("⬅️ Back"), callback_data=KgBack(page=callback_data.page).pack()
+    )
+    await callback.message.edit_text(
+        render_card(card), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[map_button], [back]])
     )
 
 
@@ -178,7 +207,11 @@ async def _send_page(
         return
     language = get_i18n().current_locale
     rows = [
-        [InlineKeyboardButton(text=kg.name(language), callback_data=KgCard(id=kg.id).pack())]
+        [
+            InlineKeyboardButton(
+                text=kg.name(language), callback_data=KgCard(id=kg.id, page=found.page).pack()
+            )
+        ]
         for kg in found.items
     ]
     nav = []
@@ -202,7 +235,7 @@ def render_card(card: directory.KindergartenCard) -> str:
     language = get_i18n().current_locale
     locale = babel_locale(language)
     ownership = {"state": _("state"), "private": _("private")}.get(card.ownership, card.ownership)
-    languages = ", ".join({"kk": _("Kazakh"), "ru": _("Russian")}.get(x, x) for x in card.languages)
+    languages = ", ".join(language_word(x) for x in card.languages)
     cost = (
         _("free of charge")
         if card.monthly_cost == 0
@@ -223,15 +256,9 @@ def render_card(card: directory.KindergartenCard) -> str:
     if card.free_seats:
         for seats in card.free_seats:
             lines.append(
-                _(
-                    "• {group}, born in {year} ({age_from}–{age_to} years), {language}: {seats}"
-                ).format(
-                    group=seats.group_name,
-                    year=seats.birth_year,
-                    age_from=seats.age_from,
-                    age_to=seats.age_to,
-                    language={"kk": _("Kazakh"), "ru": _("Russian")}.get(
-                        seats.language, seats.language
+                _("• {group}: {seats}").format(
+                    group=group_label(
+                        seats.group_name, seats.birth_year, seats.language, seats.kind
                     ),
                     seats=seats.seats,
                 )

@@ -124,6 +124,7 @@ class Migration(migrations.Migration):
                 ('first_name', fields.CharField(max_length=64)),
                 ('middle_name', fields.CharField(default='', max_length=64)),
                 ('birth_date', fields.DateField()),
+                ('sex', fields.CharField(default='', max_length=8)),
             ],
             options={'table': 'person', 'app': 'models', 'pk_attr': 'id'},
             bases=['Model'],

@@ -13,6 +13,7 @@ class Person(Model):
     first_name = fields.CharField(max_length=64)
     middle_name = fields.CharField(max_length=64, default="")
     birth_date = fields.DateField()
+    sex = fields.CharField(max_length=8, default="")  # "male" | "female"; "" when unknown
 
     class Meta:
         table = "person"
