@@ -164,6 +164,8 @@ async def release_in(
                 "kindergarten_kk": kindergarten.name_kk,
                 "group": group.name,
                 "language": str(group.language),
+                "group_birth_year": group.birth_year,  # for the group label (age group, year)
+                "group_kind": str(group.kind),
                 "deadline": priority_end.isoformat(),
             },
             key=f"seat_offered:{release.id}:{app.id}",
@@ -422,7 +424,10 @@ async def decline_offer(
         )
         if opened:
             release = (
-                await SeatRelease.filter(id=release_id).select_for_update().using_db(conn).get()
+                await SeatRelease.filter(id=release_id)
+                .select_for_update(no_key=True)
+                .using_db(conn)
+                .get()
             )
             if settings is None:
                 from core.settings import get_settings
@@ -548,6 +553,8 @@ async def announce_in(
                 "kindergarten_kk": kindergarten.name_kk,
                 "group": group.name,
                 "language": str(group.language),
+                "group_birth_year": group.birth_year,  # for the group label (age group, year)
+                "group_kind": str(group.kind),
                 "general_access": True,
             },
             key=f"{GENERAL_KEY}{release.id}:{app.id}",
@@ -737,6 +744,8 @@ async def offer_on_submission(
                 "kindergarten_kk": kindergarten.name_kk,
                 "group": group.name,
                 "language": str(group.language),
+                "group_birth_year": group.birth_year,  # for the group label (age group, year)
+                "group_kind": str(group.kind),
                 "general_access": True,
             },
             key=f"seat_offered:submission:{app.id}",

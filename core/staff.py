@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import audit
@@ -62,8 +63,18 @@ async def check_city_scope(staff: StaffMember, city_id: int | None) -> None:
     raise DomainError("out_of_scope", city_id=city_id)
 
 
-async def kindergartens_in_scope(staff: StaffMember, *, limit: int = 50) -> list[Kindergarten]:
+async def kindergartens_in_scope(
+    staff: StaffMember, *, limit: int = 50, search: str | None = None
+) -> list[Kindergarten]:
+    """Kindergartens the staff member may act on, by name; `search`: a kindergarten id or part
+    of its name (ru or kk), so that a city of hundreds is reachable from a short list."""
     query = Kindergarten.all()
+    search = (search or "").strip()
+    if search:
+        found = Q(name_ru__icontains=search) | Q(name_kk__icontains=search)
+        if search.isdigit():
+            found |= Q(id=int(search))
+        query = query.filter(found)
     if staff.role == StaffRole.operator:
         query = query.filter(city_id=staff.city_id)
     elif staff.role == StaffRole.kindergarten_admin:

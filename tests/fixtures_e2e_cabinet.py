@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from core import applications, clock
-from core.models import Applicant, Application, Child, City, Kindergarten, Language
+from core.models import Applicant, Application, Child, City, Group, Kindergarten, Language
 from core.settings import Settings
 from sandbox.stack import Stack
 from tests.e2e import BotMessage, E2EClient
@@ -33,6 +33,17 @@ def t(msgid: str, language: str, **params: object) -> str:
     text = _catalog(language).gettext(msgid)
     assert text != msgid or language == "en", f"no {language} translation for {msgid!r}"
     return text.format(**params) if params else text
+
+
+def group_text(group: Group, language: str) -> str:
+    """A group as the bot shows it (bot.texts.group_label) to a parent reading `language`."""
+    from aiogram.utils.i18n import I18n
+
+    from bot.texts import group_label
+
+    i18n = I18n(path=LOCALES, default_locale="ru", domain="messages")
+    with i18n.context(), i18n.use_locale(language):
+        return group_label(group.name, group.birth_year, str(group.language), str(group.kind))
 
 
 def head(prefix: str, language: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.texts import phone_text
 from core.models import Application, ApplicationStatus, Phone
 from core.settings import Settings
 from sandbox.stack import Stack, run_stack
@@ -61,7 +62,7 @@ async def test_a_parent_confirms_the_phone_withdraws_an_application_and_switches
     await parent.send(other_code(code))
     await parent.expect(t("Wrong code. Tries left: {attempts_left}.", lang, attempts_left=4))
     await parent.send(code)
-    await parent.expect(t("The number {phone} is confirmed.", lang, phone=phone))
+    await parent.expect(t("The number {phone} is confirmed.", lang, phone=phone_text(phone)))
     main = await parent.expect(t("Choose a section.", lang))
     assert t("My applications", lang) in main.buttons
     assert await Phone.filter(applicant_id=applicant.id, verified_at__isnull=False).count() == 1
@@ -137,20 +138,20 @@ async def test_a_new_phone_number_replaces_the_old_one_after_its_code(
     await parent.expect(head("Language: {language}", lang))
     await parent.press(t("Phone numbers", lang))
     phones = await parent.expect(head("Your phone numbers.", lang))
-    assert old in captions(phones)
-    await press_containing(parent, old)
+    assert phone_text(old) in captions(phones)  # grouped as people write it
+    await press_containing(parent, phone_text(old))
     await parent.expect(head("Type the new phone number", lang))
     await parent.send("8 707 123 45 02")
-    await parent.expect(t("We sent a code to {phone}. Type it here.", lang, phone=new))
+    await parent.expect(t("We sent a code to {phone}. Type it here.", lang, phone=phone_text(new)))
     code = await sms_code(stack, new)
     assert await stack.sms_inbox(old) and len(await stack.sms_inbox(old)) == 1  # not to the old
 
     await parent.send(other_code(code))
     await parent.expect(t("Wrong code. Tries left: {attempts_left}.", lang, attempts_left=4))
     await parent.send(code)
-    await parent.expect(t("The number {phone} is confirmed.", lang, phone=new))
+    await parent.expect(t("The number {phone} is confirmed.", lang, phone=phone_text(new)))
     shown = await parent.expect(head("Phone numbers: {phones}", lang))
-    assert new in shown.text and old not in shown.text
+    assert phone_text(new) in shown.text and phone_text(old) not in shown.text
     applicant = await applicant_of(user_id)
     numbers = await Phone.filter(applicant_id=applicant.id).values_list("number", flat=True)
     assert numbers == [new]

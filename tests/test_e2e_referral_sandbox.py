@@ -21,6 +21,7 @@ from tests.fixtures_e2e_cabinet import (
     applicant_of,
     city_and_kindergarten,
     file_application,
+    group_text,
     press_containing,
     t,
 )
@@ -104,7 +105,7 @@ async def test_the_addressee_of_a_release_gets_the_referral(
         "A seat is offered to you in {kindergarten}, group {group}, until {when}.",
         lang,
         kindergarten=kindergarten_name(kindergarten, lang),
-        group=group.name,
+        group=group_text(group, lang),
         when=minute(release.priority_end_at, settings, lang),
     )
     assert offered in search.text

@@ -130,15 +130,27 @@ async def not_staff_button(query: CallbackQuery) -> None:
 # --- /release -----------------------------------------------------------------------------------
 
 
+RELEASE_LIST_LIMIT = 30
+
+
 @router.message(Command("release"), IsStaff())
-async def release_start(message: Message, staff: StaffMember) -> None:
+async def release_start(message: Message, command: CommandObject, staff: StaffMember) -> None:
     if staff.role == StaffRole.kindergarten_admin and staff.kindergarten_id:
         await _show_groups(message, staff, staff.kindergarten_id, edit=False)
         return
-    kindergartens = await staff_service.kindergartens_in_scope(staff)
+    search = (command.args or "").strip()
+    kindergartens = await staff_service.kindergartens_in_scope(
+        staff, limit=RELEASE_LIST_LIMIT + 1, search=search
+    )
     if not kindergartens:
-        await message.answer(_("There are no kindergartens in your scope."))
+        await message.answer(
+            _("No kindergarten in your scope matches this.")
+            if search
+            else _("There are no kindergartens in your scope.")
+        )
         return
+    more = len(kindergartens) > RELEASE_LIST_LIMIT
+    kindergartens = kindergartens[:RELEASE_LIST_LIMIT]
     rows = [
         [
             InlineKeyboardButton(
@@ -148,10 +160,13 @@ async def release_start(message: Message, staff: StaffMember) -> None:
         ]
         for kg in kindergartens
     ]
-    await message.answer(
-        _("Release seats. Choose the kindergarten:"),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
-    )
+    text = _("Release seats. Choose the kindergarten:")
+    if more:
+        text += "\n" + _(
+            "Only the first {count} are shown: send /release and a part of the name or the "
+            "kindergarten's number to find another one."
+        ).format(count=RELEASE_LIST_LIMIT)
+    await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 @router.callback_query(ReleaseCb.filter(F.step == "kg"), IsStaff())
