@@ -19,3 +19,16 @@ def test_a_general_access_offer_says_first_come_first_served() -> None:
     assert "получит тот, кто займёт первым" in render("seat_offered", params, "ru")
     assert "кім бірінші алса" in render("seat_offered", params, "kk")
     assert "until" not in render("seat_offered", params, "ru")
+
+
+def test_the_group_is_named_as_the_bot_names_it_in_the_readers_language() -> None:
+    params = {
+        "number": 1292001,
+        "kindergarten": "Ясли-сад №1",
+        "group": "№3",
+        "language": "kk",
+        "group_birth_year": 2023,
+        "group_kind": "general",
+    }
+    assert "2023 г.р., казахский язык" in render("seat_offered", params, "ru")
+    assert "2023 ж.т., қазақ тілі" in render("seat_offered", params, "kk")

@@ -145,8 +145,34 @@ def _place(t: NullTranslations, ctx: _Context) -> str:
     if kindergarten:
         lines.append(t.gettext("Kindergarten: {name}").format(name=kindergarten))
     if group:
-        lines.append(t.gettext("Group: {name}").format(name=group))
+        lines.append(t.gettext("Group: {name}").format(name=_group_label(ctx, group)))
     return "\n".join(lines)
+
+
+def _group_label(ctx: _Context, group: str) -> str:
+    """The group as the bot shows it everywhere (bot.texts.group_label), in the reader's
+    language: "Средняя группа №3, 2021 г.р., казахский язык"."""
+    birth_year = ctx.params.get("group_birth_year")
+    language = ctx.params.get("language")
+    if not birth_year or language not in BABEL_LOCALES:
+        return group
+    from bot.i18n import make_i18n
+    from bot.texts import group_label
+
+    i18n = _bot_i18n(make_i18n)
+    with i18n.context(), i18n.use_locale(ctx.language):
+        label = group_label(
+            html.unescape(group),
+            int(birth_year),
+            str(language),
+            str(ctx.params.get("group_kind") or "general"),
+        )
+    return html.escape(label)
+
+
+@lru_cache(maxsize=1)
+def _bot_i18n(factory: Any) -> Any:
+    return factory()
 
 
 def _application_registered(t: NullTranslations, ctx: _Context) -> str:
