@@ -154,8 +154,13 @@ class PhoneView:
 # --- applications -------------------------------------------------------------------------
 
 
-async def applications_of(applicant_id: int, settings: Settings) -> list[ApplicationCard]:
-    """The parent's applications, newest first, with queue positions where they count."""
+async def applications_of(
+    applicant_id: int, settings: Settings, *, positions: bool = True
+) -> list[ApplicationCard]:
+    """The parent's applications, newest first, with queue positions where they count.
+
+    A list that shows no positions passes `positions=False`: each position is its own count
+    over the queue, so a parent with several applications would cost a query per card."""
     rows = (
         await Application.filter(applicant_id=applicant_id)
         .prefetch_related("child__person", "choices__kindergarten")
@@ -166,7 +171,7 @@ async def applications_of(applicant_id: int, settings: Settings) -> list[Applica
             application_id__in=[row.id for row in rows], status__in=LIVE_REFERRAL_STATUSES
         ).values_list("application_id", flat=True)
     )
-    return [await _card(row, row.id in live, settings) for row in rows]
+    return [await _card(row, row.id in live, settings, positions=positions) for row in rows]
 
 
 async def application_of(
@@ -184,12 +189,14 @@ async def application_of(
     return await _card(row, live, settings)
 
 
-async def _card(row: Application, has_live_referral: bool, settings: Settings) -> ApplicationCard:
+async def _card(
+    row: Application, has_live_referral: bool, settings: Settings, *, positions: bool = True
+) -> ApplicationCard:
     person = row.child.person
-    active = row.status == ApplicationStatus.active
-    position = (await queue.city_position(row, settings)).place if active else None
+    ranked = positions and row.status == ApplicationStatus.active
+    position = (await queue.city_position(row, settings)).place if ranked else None
     kindergartens = []
-    if active:
+    if ranked:
         for choice, place in await queue.kindergarten_positions(row, settings):
             kindergartens.append(_kg_position(choice, place.place))
     else:

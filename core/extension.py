@@ -15,7 +15,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import audit, clock, outbox
+from core import applications, audit, clock, outbox
 from core.errors import DomainError
 from core.models import (
     Applicant,
@@ -387,6 +387,22 @@ async def remove_aged_out(settings: Settings, today: date) -> int:
             )
             archived += 1
     return archived
+
+
+async def restore_by_parent(
+    application_id: int, applicant_id: int, *, actor: str, settings: Settings | None = None
+) -> Application:
+    """The parent's "Restore from the stop-list" button. An indefinite stop-list (annual cleaning)
+    ends through `restore`, which also confirms the year; a timed one (after an expired referral)
+    through the queue's restore, which refuses while the term still runs."""
+    timed = await Application.filter(
+        id=application_id, applicant_id=applicant_id, stop_listed_until__isnull=False
+    ).exists()
+    if not timed:
+        return await restore(application_id, applicant_id, actor=actor, settings=settings)
+    return await applications.restore_from_stop_list(
+        application_id, applicant_id, actor=actor, settings=settings
+    )
 
 
 async def restore(

@@ -13,16 +13,15 @@ from typing import Any
 import aiohttp
 
 from core.errors import DomainError
+from core.http_gateway import DEFAULT_TIMEOUT, HttpGateway
 from core.iin import mask_iin
 from core.ports import BenefitRecord, BmgRecord, GatewayUnavailable, PersonRecord
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
 
-
-class HttpGovGateway:
+class HttpGovGateway(HttpGateway):
     def __init__(
         self,
         settings: Settings,
@@ -30,11 +29,7 @@ class HttpGovGateway:
         *,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     ) -> None:
-        self._base = (settings.gov_base_url or "").rstrip("/")
-        self._api_key = settings.gov_api_key
-        self._session = session
-        self._owns_session = session is None
-        self._timeout = timeout
+        super().__init__(settings.gov_base_url, settings.gov_api_key, session, timeout=timeout)
 
     async def person(self, iin: str) -> PersonRecord | None:
         status, body = await self._call("GET", f"/persons/{iin}", what=f"person {mask_iin(iin)}")
@@ -71,28 +66,16 @@ class HttpGovGateway:
         self._expect(status, 202, "family-request", also=(200, 201))
         return str(body["request_id"])
 
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
-
     # -- helpers ---------------------------------------------------------------------------
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._owns_session = True
-        return self._session
 
     async def _call(
         self, method: str, path: str, *, what: str, json: Any = None
     ) -> tuple[int, dict[str, Any]]:
         if not self._base:
             raise GatewayUnavailable("gov gateway is not configured (GOV_BASE_URL)")
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         try:
             async with self._client().request(
-                method, self._base + path, json=json, headers=headers, timeout=self._timeout
+                method, self._base + path, json=json, headers=self._headers(), timeout=self._timeout
             ) as resp:
                 status = resp.status
                 if status >= 500:

@@ -152,24 +152,14 @@ async def release_in(
             after={"release_id": release.id, "application_id": app.id, "number": app.number},
             conn=conn,
         )
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        await outbox.notify(
-            applicant,
-            "seat_offered",
-            {
-                "release_id": release.id,
-                "application_id": app.id,
-                "application_number": app.number,
-                "kindergarten_ru": kindergarten.name_ru,
-                "kindergarten_kk": kindergarten.name_kk,
-                "group": group.name,
-                "language": str(group.language),
-                "group_birth_year": group.birth_year,  # for the group label (age group, year)
-                "group_kind": str(group.kind),
-                "deadline": priority_end.isoformat(),
-            },
+        await _notify_seat_offered(
+            conn,
+            app,
+            release.id,
+            group,
+            kindergarten,
             key=f"seat_offered:{release.id}:{app.id}",
-            conn=conn,
+            deadline=priority_end.isoformat(),
         )
     if count > len(addressees):
         # The rest open to general access at once: the queue's next ones hear of it now.
@@ -541,24 +531,14 @@ async def announce_in(
         exclude=exclude,
     )
     for app in chosen:
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        await outbox.notify(
-            applicant,
-            "seat_offered",
-            {
-                "release_id": release.id,
-                "application_id": app.id,
-                "application_number": app.number,
-                "kindergarten_ru": kindergarten.name_ru,
-                "kindergarten_kk": kindergarten.name_kk,
-                "group": group.name,
-                "language": str(group.language),
-                "group_birth_year": group.birth_year,  # for the group label (age group, year)
-                "group_kind": str(group.kind),
-                "general_access": True,
-            },
+        await _notify_seat_offered(
+            conn,
+            app,
+            release.id,
+            group,
+            kindergarten,
             key=f"{GENERAL_KEY}{release.id}:{app.id}",
-            conn=conn,
+            general_access=True,
         )
     await audit.record(
         "seats.general_access_announced",
@@ -732,27 +712,46 @@ async def offer_on_submission(
             continue
         group = groups[seat.group_id]
         kindergarten = await Kindergarten.get(id=group.kindergarten_id).using_db(conn)
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        await outbox.notify(
-            applicant,
-            "seat_offered",
-            {
-                "release_id": seat.release_id,
-                "application_id": app.id,
-                "application_number": app.number,
-                "kindergarten_ru": kindergarten.name_ru,
-                "kindergarten_kk": kindergarten.name_kk,
-                "group": group.name,
-                "language": str(group.language),
-                "group_birth_year": group.birth_year,  # for the group label (age group, year)
-                "group_kind": str(group.kind),
-                "general_access": True,
-            },
+        await _notify_seat_offered(
+            conn,
+            app,
+            seat.release_id,
+            group,
+            kindergarten,
             key=f"seat_offered:submission:{app.id}",
-            conn=conn,
+            general_access=True,
         )
         return seat
     return None
+
+
+async def _notify_seat_offered(
+    conn: BaseDBAsyncClient,
+    app: Application,
+    release_id: int,
+    group: Group,
+    kindergarten: Kindergarten,
+    *,
+    key: str,
+    **terms: Any,
+) -> None:
+    """The "seat offered" push to one application's parent: the place and the group label, the
+    release its "Take the seat" button opens, and the offer's terms (a priority `deadline`, or
+    `general_access`)."""
+    applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+    params = {
+        "release_id": release_id,
+        "application_id": app.id,
+        "application_number": app.number,
+        "kindergarten_ru": kindergarten.name_ru,
+        "kindergarten_kk": kindergarten.name_kk,
+        "group": group.name,
+        "language": str(group.language),
+        "group_birth_year": group.birth_year,  # for the group label (age group, year)
+        "group_kind": str(group.kind),
+        **terms,
+    }
+    await outbox.notify(applicant, "seat_offered", params, key=key, conn=conn)
 
 
 # --- Eligibility (shared with core.referrals) ------------------------------------------------

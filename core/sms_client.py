@@ -6,15 +6,14 @@ import logging
 
 import aiohttp
 
+from core.http_gateway import DEFAULT_TIMEOUT, HttpGateway
 from core.ports import GatewayUnavailable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
 
-
-class HttpSmsGateway:
+class HttpSmsGateway(HttpGateway):
     def __init__(
         self,
         settings: Settings,
@@ -22,20 +21,18 @@ class HttpSmsGateway:
         *,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     ) -> None:
-        self._base = (settings.sms_base_url or "").rstrip("/")
-        self._api_key = settings.sms_api_key
-        self._session = session
-        self._owns_session = session is None
-        self._timeout = timeout
+        super().__init__(settings.sms_base_url, settings.sms_api_key, session, timeout=timeout)
 
     async def send(self, phone: str, text: str, client_id: str) -> str:
         if not self._base:
             raise GatewayUnavailable("SMS gateway is not configured (SMS_BASE_URL)")
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         payload = {"to": phone, "text": text, "client_id": client_id}
         try:
             async with self._client().post(
-                self._base + "/messages", json=payload, headers=headers, timeout=self._timeout
+                self._base + "/messages",
+                json=payload,
+                headers=self._headers(),
+                timeout=self._timeout,
             ) as resp:
                 if resp.status >= 500:
                     raise GatewayUnavailable(f"sms send: HTTP {resp.status}")
@@ -47,14 +44,3 @@ class HttpSmsGateway:
             log.warning("sms gateway unreachable: %s", type(exc).__name__)
             raise GatewayUnavailable(f"sms send: {type(exc).__name__}") from exc
         return str(body["message_id"])
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._owns_session = True
-        return self._session

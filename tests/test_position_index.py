@@ -56,7 +56,8 @@ async def test_index_places_equal_count_places_for_a_random_cohort(db, redis, se
     for n in range(80):
         child = await make_child(parent, date(2021 + n % 2, 1 + n % 12, 1))
         choices = [
-            (kg, rnd.choice([Language.kk, Language.ru])) for kg in rnd.sample(kgs, rnd.randint(0, 3))
+            (kg, rnd.choice([Language.kk, Language.ru]))
+            for kg in rnd.sample(kgs, rnd.randint(0, 3))
         ]
         apps.append(
             await make_application(

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import cabinet_common as common
@@ -22,8 +22,7 @@ from bot.dialogs.referral import ReferralSG
 from bot.dialogs.settings import SettingsSG
 from bot.dialogs.submission_text import benefit_name
 from bot.dialogs.verification import VerifySG
-from bot.dialogs.widgets import Tr
-from bot.texts import group_label
+from bot.dialogs.widgets import Tr, pick_list
 from core import applications, cabinet, extension, referrals
 from core.errors import DomainError
 
@@ -66,7 +65,7 @@ async def main_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 
 async def applications_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     cards = await cabinet.applications_of(
-        common.applicant_id(dialog_manager), common.settings_of(dialog_manager)
+        common.applicant_id(dialog_manager), common.settings_of(dialog_manager), positions=False
     )
     items = [
         (
@@ -161,8 +160,14 @@ async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManag
 
 
 async def on_restore(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    applicant = common.applicant_id(manager)
     try:
-        await _restore(manager)
+        await extension.restore_by_parent(
+            manager.dialog_data["application_id"],
+            applicant,
+            actor=f"applicant:{applicant}",
+            settings=common.settings_of(manager),
+        )
     except DomainError as error:
         await callback.message.answer(common.refusal(error))
     else:
@@ -170,22 +175,6 @@ async def on_restore(callback: CallbackQuery, widget: Any, manager: DialogManage
             _("The application is back in the queue at its original time.")
         )
     await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
-
-
-async def _restore(manager: DialogManager) -> None:
-    """Back from the stop-list: after the annual cleaning (indefinite) through the extension
-    service, after an expired referral's term through the applications service."""
-    applicant = common.applicant_id(manager)
-    settings = common.settings_of(manager)
-    application_id = manager.dialog_data["application_id"]
-    card = await cabinet.application_of(applicant, application_id, settings)
-    actor = f"applicant:{applicant}"
-    if card.stop_listed_until is None:
-        await extension.restore(application_id, applicant, actor=actor, settings=settings)
-    else:
-        await applications.restore_from_stop_list(
-            application_id, applicant, actor=actor, settings=settings
-        )
 
 
 # --- my referrals -------------------------------------------------------------------------
@@ -218,27 +207,10 @@ async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     lines = [
         _("Referral №{number}").format(number=card.number),
         _("Child: {name}").format(name=card.child_name),
-        _("Kindergarten: {name}").format(
-            name=common.localized(m, card.kindergarten_ru, card.kindergarten_kk)
-        ),
-        _("Address: {address}").format(
-            address=common.localized(m, card.address_ru, card.address_kk)
-        ),
-        _("Group: {group}").format(
-            group=group_label(
-                card.group_name, card.group_birth_year, card.group_language, card.group_kind
-            )
-        ),
-        _("Status: {status}").format(status=common.referral_status(card.status)),
+        *common.referral_place_lines(card, m),
     ]
     if card.live:
-        lines.append(_("Valid until: {when}").format(when=common.fmt_datetime(card.expires_at, m)))
-        left = common.countdown(card.expires_at, m)
-        if left:
-            lines.append(_("Time left: {left}").format(left=left))
-        lines.append("")
-        lines.append(_("Documents to bring:"))
-        lines.append(common.numbered(common.documents_to_bring(card.queue_type)))
+        lines += common.referral_term_lines(card, m)
     if card.extended:
         lines.append(_("The referral has already been extended once."))
     return {
@@ -363,13 +335,7 @@ cabinet_dialog = Dialog(
         Tr("My applications"),
         Tr("You have no applications.", when="no_items"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="app",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_application_chosen,
-            ),
+            pick_list("app", "items", on_application_chosen),
         ),
         SwitchTo(Tr("Back"), id="back_main1", state=CabinetSG.main),
         common.hint(),
@@ -420,13 +386,7 @@ cabinet_dialog = Dialog(
         Tr("My referrals"),
         Tr("You have no referrals.", when="no_items"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="ref",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_referral_chosen,
-            ),
+            pick_list("ref", "items", on_referral_chosen),
         ),
         SwitchTo(Tr("Back"), id="back_main2", state=CabinetSG.main),
         common.hint(),

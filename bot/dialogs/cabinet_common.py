@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.enums import ContentType
 from aiogram.types import Message
@@ -17,6 +17,9 @@ from bot.texts import language_word
 from core import clock
 from core.errors import DomainError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.cabinet import ReferralCard
 
 BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
 
@@ -142,6 +145,37 @@ def documents_to_bring(queue_type: str = "general") -> list[str]:
         "email": _("an e-mail address"),
     }
     return [labels.get(code, code) for code in documents_for(queue_type)]
+
+
+def referral_place_lines(card: ReferralCard, manager: DialogManager) -> list[str]:
+    """Where a referral sends the child and where it stands: kindergarten, address, group,
+    status (the cabinet's referral card and the "referral issued" screen show the same)."""
+    from bot.texts import group_label
+
+    return [
+        _("Kindergarten: {name}").format(
+            name=localized(manager, card.kindergarten_ru, card.kindergarten_kk)
+        ),
+        _("Address: {address}").format(
+            address=localized(manager, card.address_ru, card.address_kk)
+        ),
+        _("Group: {group}").format(
+            group=group_label(
+                card.group_name, card.group_birth_year, card.group_language, card.group_kind
+            )
+        ),
+        _("Status: {status}").format(status=referral_status(card.status)),
+    ]
+
+
+def referral_term_lines(card: ReferralCard, manager: DialogManager) -> list[str]:
+    """How long a live referral is valid, the time left, and the documents to bring."""
+    lines = [_("Valid until: {when}").format(when=fmt_datetime(card.expires_at, manager))]
+    left = countdown(card.expires_at, manager)
+    if left:
+        lines.append(_("Time left: {left}").format(left=left))
+    lines += ["", _("Documents to bring:"), numbered(documents_to_bring(card.queue_type))]
+    return lines
 
 
 def numbered(lines: list[str]) -> str:

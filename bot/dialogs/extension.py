@@ -20,8 +20,6 @@ from aiogram_dialog.widgets.kbd import (
     Cancel,
     Column,
     Group,
-    Multiselect,
-    Radio,
     Row,
     ScrollingGroup,
     SwitchTo,
@@ -29,7 +27,7 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import cabinet_common as common
-from bot.dialogs.widgets import Tr
+from bot.dialogs.widgets import Tr, multiselect, radio
 from core import cabinet, clock, extension
 from core.errors import DomainError
 
@@ -332,27 +330,6 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     return {"view_text": "\n".join(lines)}
 
 
-def _radio(widget_id: str, items: str) -> Radio:
-    return Radio(
-        Format("🔘 {item[1]}"),
-        Format("⚪ {item[1]}"),
-        id=widget_id,
-        item_id_getter=lambda item: item[0],
-        items=items,
-    )
-
-
-def _multi(widget_id: str, items: str, max_selected: int = 0) -> Multiselect:
-    return Multiselect(
-        Format("✅ {item[1]}"),
-        Format("▫️ {item[1]}"),
-        id=widget_id,
-        item_id_getter=lambda item: item[0],
-        items=items,
-        max_selected=max_selected,
-    )
-
-
 extension_dialog = Dialog(
     Window(
         Tr("Questionnaire"),
@@ -386,7 +363,9 @@ extension_dialog = Dialog(
             "does not mean the child will be enrolled in them, but the answer tells us the demand "
             "for each kindergarten. Chosen: {chosen} of 3."
         ),
-        ScrollingGroup(_multi("kgs", "items", max_selected=3), id="kgs_pages", width=1, height=6),
+        ScrollingGroup(
+            multiselect("kgs", "items", max_selected=3), id="kgs_pages", width=1, height=6
+        ),
         Row(
             Cancel(Tr("Back")),
             SwitchTo(Tr("Next"), id="next_q1", state=ExtensionSG.ownership, when="can_next"),
@@ -399,9 +378,9 @@ extension_dialog = Dialog(
         Tr("Question 2 of 6"),
         Tr("<b>Preference for state or private kindergartens</b>"),
         Tr("Tell us how important the form of ownership of the kindergarten is to you."),
-        Group(_radio("own", "ownership"), width=3),
+        Group(radio("own", "ownership"), width=3),
         Tr("Why?"),
-        Group(_multi("why", "reasons"), width=2),
+        Group(multiselect("why", "reasons"), width=2),
         Row(
             Back(Tr("Back")),
             SwitchTo(Tr("Next"), id="next_q2", state=ExtensionSG.language, when="can_next"),
@@ -414,7 +393,7 @@ extension_dialog = Dialog(
         Tr("Question 3 of 6"),
         Tr("<b>Teaching language</b>"),
         Tr("Choose the teaching language you want."),
-        Column(_radio("lang", "languages")),
+        Column(radio("lang", "languages")),
         Row(
             Back(Tr("Back")),
             SwitchTo(Tr("Next"), id="next_q3", state=ExtensionSG.payment, when="can_next"),
@@ -431,7 +410,7 @@ extension_dialog = Dialog(
             "Please be objective: do not give the lowest possible level if you are ready to pay "
             "more. This helps to plan next year's state educational order."
         ),
-        Group(_radio("pay", "payments"), width=3),
+        Group(radio("pay", "payments"), width=3),
         Row(
             Back(Tr("Back")),
             SwitchTo(Tr("Next"), id="next_q4", state=ExtensionSG.activities, when="can_next"),
@@ -447,7 +426,7 @@ extension_dialog = Dialog(
             "Which extra services would interest you if the kindergarten offered them for a fee? "
             'Choose any; for "Other" you will type your own.'
         ),
-        Group(_multi("acts", "activities"), width=2),
+        Group(multiselect("acts", "activities"), width=2),
         Row(
             SwitchTo(Tr("Back"), id="back_q5", state=ExtensionSG.payment),
             Button(Tr("Next"), id="next_q5", on_click=on_activities_next),
@@ -467,7 +446,7 @@ extension_dialog = Dialog(
         Tr("Question 6 of 6"),
         Tr("<b>Digitalisation</b>"),
         Tr("Which features of the personal cabinet would be interesting and useful to you?"),
-        Group(_multi("digi", "digital"), width=1),
+        Group(multiselect("digi", "digital"), width=1),
         Row(
             SwitchTo(Tr("Back"), id="back_q6", state=ExtensionSG.activities),
             Button(Tr("Next"), id="next_q6", on_click=on_digital_next),
@@ -486,7 +465,7 @@ extension_dialog = Dialog(
     Window(
         Tr("Choose the applications to extend by one year."),
         Tr("You have no applications to extend.", when="no_apps"),
-        Column(_multi("apps_ms", "apps")),
+        Column(multiselect("apps_ms", "apps")),
         Button(
             Tr("Extend applications ({count} pcs.)"),
             id="extend",

@@ -16,12 +16,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.verification import VerifySG
-from bot.dialogs.widgets import Tr
+from bot.dialogs.widgets import Tr, pick_list
 from bot.texts import group_label
 from core import cabinet, referrals, seats
 from core.errors import DomainError
@@ -103,7 +103,7 @@ async def offer_link(
 
 async def applications_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     cards = await cabinet.applications_of(
-        common.applicant_id(dialog_manager), common.settings_of(dialog_manager)
+        common.applicant_id(dialog_manager), common.settings_of(dialog_manager), positions=False
     )
     items = [
         (str(card.id), f"№{card.number} · {card.child_name}")
@@ -341,25 +341,9 @@ async def issued_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     card = await cabinet.referral_of(common.applicant_id(m), m.dialog_data["referral_id"])
     lines = [
         _("Referral №{number} is issued.").format(number=card.number),
-        _("Kindergarten: {name}").format(
-            name=common.localized(m, card.kindergarten_ru, card.kindergarten_kk)
-        ),
-        _("Address: {address}").format(
-            address=common.localized(m, card.address_ru, card.address_kk)
-        ),
-        _("Group: {group}").format(
-            group=group_label(
-                card.group_name, card.group_birth_year, card.group_language, card.group_kind
-            )
-        ),
-        _("Status: {status}").format(status=common.referral_status(card.status)),
-        _("Valid until: {when}").format(when=common.fmt_datetime(card.expires_at, m)),
+        *common.referral_place_lines(card, m),
+        *common.referral_term_lines(card, m),
     ]
-    left = common.countdown(card.expires_at, m)
-    if left:
-        lines.append(_("Time left: {left}").format(left=left))
-    documents = common.documents_to_bring(card.queue_type)
-    lines += ["", _("Documents to bring:"), common.numbered(documents)]
     return {"issued_text": "\n".join(lines)}
 
 
@@ -369,13 +353,7 @@ referral_dialog = Dialog(
         Tr("Choose the application."),
         Tr("You have no applications that can get a referral now.", when="no_items"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="ref_app",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_application,
-            ),
+            pick_list("ref_app", "items", on_application),
         ),
         Cancel(Tr("Back")),
         common.hint(),
@@ -386,13 +364,7 @@ referral_dialog = Dialog(
         Format("{card_text}"),
         Button(Tr("Search for free seats"), id="search", on_click=on_search),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="offer",
-                item_id_getter=lambda item: item[0],
-                items="offers",
-                on_click=on_decline_chosen,
-            ),
+            pick_list("offer", "offers", on_decline_chosen),
         ),
         SwitchTo(Tr("Back"), id="back_app", state=ReferralSG.application),
         common.hint(),
@@ -406,13 +378,7 @@ referral_dialog = Dialog(
             when="no_items",
         ),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="kg",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_kindergarten,
-            ),
+            pick_list("kg", "items", on_kindergarten),
         ),
         Row(
             SwitchTo(Tr("Back"), id="back_search", state=ReferralSG.search),
@@ -427,13 +393,7 @@ referral_dialog = Dialog(
         Tr("Choose the group."),
         Tr("No free seats in this kindergarten any more.", when="no_items"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="grp",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_group,
-            ),
+            pick_list("grp", "items", on_group),
         ),
         SwitchTo(Tr("Back"), id="back_kgs", state=ReferralSG.kindergartens),
         common.hint(),

@@ -11,11 +11,10 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Select, SwitchTo
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 
 from bot.dialogs import cabinet_common as common
-from bot.dialogs.widgets import Tr
+from bot.dialogs.widgets import Tr, pick_list
 from bot.texts import phone_text
 from core import cabinet, people
 from core.errors import DomainError
@@ -165,13 +164,7 @@ settings_dialog = Dialog(
     Window(
         Tr("Choose the language."),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="lang_sel",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_language,
-            ),
+            pick_list("lang_sel", "items", on_language),
         ),
         SwitchTo(Tr("Back"), id="back_l", state=SettingsSG.main),
         common.hint(),
@@ -181,13 +174,7 @@ settings_dialog = Dialog(
     Window(
         Tr("How should we send you notifications?"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="chan_sel",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_channel,
-            ),
+            pick_list("chan_sel", "items", on_channel),
         ),
         SwitchTo(Tr("Back"), id="back_c", state=SettingsSG.main),
         common.hint(),
@@ -197,13 +184,7 @@ settings_dialog = Dialog(
     Window(
         Tr("Your phone numbers. Choose one to replace it with a new number."),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="phone_sel",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                on_click=on_phone,
-            ),
+            pick_list("phone_sel", "items", on_phone),
         ),
         Button(Tr("Add a number"), id="add_phone", on_click=on_add_phone),
         SwitchTo(Tr("Back"), id="back_p", state=SettingsSG.main),

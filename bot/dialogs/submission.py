@@ -13,7 +13,6 @@ kindergarten look-ups: `submission_places`; the background continuation: `submis
 
 from __future__ import annotations
 
-import operator
 from typing import TYPE_CHECKING
 
 from aiogram.enums import ContentType
@@ -24,11 +23,9 @@ from aiogram_dialog.widgets.kbd import (
     Button,
     Checkbox,
     Column,
-    Radio,
     RequestLocation,
     Row,
     ScrollingGroup,
-    Select,
     SwitchTo,
 )
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
@@ -37,7 +34,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs import submission_logic as h
 from bot.dialogs import submission_no_iin as nc
 from bot.dialogs.submission_text import LocalCalendar
-from bot.dialogs.widgets import Tr
+from bot.dialogs.widgets import Tr, pick_list, radio
 
 if TYPE_CHECKING:
     from bot.composition import App
@@ -164,13 +161,7 @@ windows = [
         Tr("\nChoose the child to put in the queue.", when="has_children"),
         Tr("\n⛔ — cannot be put in the queue (age or legal representation).", when="has_children"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="child_pick",
-                item_id_getter=operator.itemgetter(0),
-                items="children",
-                on_click=h.on_child_chosen,
-            ),
+            pick_list("child_pick", "children", h.on_child_chosen),
         ),
         Button(Tr("The child is not in the list (no IIN)"), id="nc_start", on_click=nc.on_no_iin),
         wrong_content(),
@@ -267,13 +258,7 @@ windows = [
         ),
         Button(Tr("☰ View as a list"), id="kg_list", on_click=h.on_list_all),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="kg_remove",
-                item_id_getter=operator.itemgetter(0),
-                items="removable",
-                on_click=h.on_remove_choice,
-            ),
+            pick_list("kg_remove", "removable", h.on_remove_choice),
         ),
         Button(Tr("Next ➡️"), id="kg_done", on_click=h.on_kindergartens_done),
         wrong_content(),
@@ -305,13 +290,7 @@ windows = [
         Format("\n{title}"),
         Tr("Nothing found. Try another name or view the list.", when="nothing"),
         ScrollingGroup(
-            Select(
-                Format("{item[1]}"),
-                id="kg_pick",
-                item_id_getter=operator.itemgetter(0),
-                items="items",
-                on_click=h.on_kg_opened,
-            ),
+            pick_list("kg_pick", "items", h.on_kg_opened),
             id="kg_scroll",
             width=1,
             height=6,
@@ -327,13 +306,7 @@ windows = [
         Format("\n{card}"),
         Tr("\nChoose the queue to join in this kindergarten:", when="queues"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="kg_lang",
-                item_id_getter=operator.itemgetter(0),
-                items="queues",
-                on_click=h.on_queue_language,
-            ),
+            pick_list("kg_lang", "queues", h.on_queue_language),
         ),
         wrong_content(),
         nav(S.kg_results),
@@ -371,13 +344,7 @@ windows = [
         Format("{benefits}"),
         Tr("\nChosen: <b>{selected}</b>"),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="benefit_pick",
-                item_id_getter=operator.itemgetter(0),
-                items="selectable",
-                on_click=h.on_benefit_chosen,
-            ),
+            pick_list("benefit_pick", "selectable", h.on_benefit_chosen),
         ),
         Button(Tr("No benefit"), id="no_benefit", on_click=h.on_no_benefit),
         Button(Tr("Next ➡️"), id="benefit_done", on_click=h.on_benefit_done),
@@ -416,22 +383,10 @@ windows = [
         STEP4,
         Tr("\nHow should we notify you about the application, and in which language?"),
         Row(
-            Radio(
-                Format("🔘 {item[1]}"),
-                Format("⚪ {item[1]}"),
-                id="channel",
-                item_id_getter=operator.itemgetter(0),
-                items="channels",
-            ),
+            radio("channel", "channels"),
         ),
         Row(
-            Radio(
-                Format("🔘 {item[1]}"),
-                Format("⚪ {item[1]}"),
-                id="notify_lang",
-                item_id_getter=operator.itemgetter(0),
-                items="languages",
-            ),
+            radio("notify_lang", "languages"),
         ),
         SwitchTo(Tr("Next ➡️"), id="contacts_done", state=S.review),
         wrong_content(),

@@ -11,18 +11,16 @@ contract) and the sandbox controls under `/sandbox/gov/...`:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from core.iin import mask_iin
-from sandbox.gov.callbacks import deliver, new_event_id, send_gov_callback
+from sandbox.gov.callbacks import CallbackSender, deliver, new_event_id, send_gov_callback
 from sandbox.gov.personas import BY_IIN, PERSONAS, persona_family, persona_person
 from sandbox.gov.registry import Family, generated_family, generated_person
 
@@ -55,8 +53,7 @@ class GovFake:
     config: GovConfig
     requests: dict[str, FamilyRequest] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)  # every callback payload sent
-    _session: aiohttp.ClientSession | None = None
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _outgoing: CallbackSender = field(default_factory=CallbackSender)
 
     # -- the registry ----------------------------------------------------------------------
 
@@ -95,7 +92,7 @@ class GovFake:
         request = FamilyRequest(request_id=uuid.uuid4().hex, parent_iin=parent_iin)
         self.requests[request.request_id] = request
         if self.config.auto_consent:
-            self._spawn(self._auto_consent(request.request_id))
+            self._outgoing.spawn(self._auto_consent(request.request_id))
         return request
 
     async def answer(self, request_id: str, consent: bool) -> FamilyRequest | None:
@@ -109,10 +106,14 @@ class GovFake:
         if self.config.callback_url and not request.delivered:
             # The first attempt inline (the receiver answers in milliseconds), retries behind.
             request.delivered = await deliver(
-                self._client(), self.config.callback_url, self.config.secret, request.payload, ()
+                self._outgoing.session(),
+                self.config.callback_url,
+                self.config.secret,
+                request.payload,
+                (),
             )
             if not request.delivered:
-                self._spawn(self._redeliver(request))
+                self._outgoing.spawn(self._redeliver(request))
         return request
 
     def _result_payload(self, request: FamilyRequest, consent: bool) -> dict[str, Any]:
@@ -139,31 +140,15 @@ class GovFake:
     async def _redeliver(self, request: FamilyRequest) -> None:
         assert request.payload is not None and self.config.callback_url
         request.delivered = await deliver(
-            self._client(), self.config.callback_url, self.config.secret, request.payload
+            self._outgoing.session(), self.config.callback_url, self.config.secret, request.payload
         )
         if not request.delivered:
             log.warning("gov fake gave up delivering request %s", request.request_id)
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        if self._session is not None:
-            await self._session.close()
+        await self._outgoing.close()
 
 
 GOV: web.AppKey[GovFake] = web.AppKey("sandbox_gov", GovFake)
@@ -249,7 +234,7 @@ def add_routes(app: web.Application, config: GovConfig, *, prefix: str = "/gov")
         if enabled:  # requests already waiting are answered too
             for pending in list(fake.requests.values()):
                 if pending.status == "consent_pending":
-                    fake._spawn(fake._auto_consent(pending.request_id))
+                    fake._outgoing.spawn(fake._auto_consent(pending.request_id))
         return web.json_response({"auto_consent": enabled})
 
     async def pending(request: web.Request) -> web.Response:
@@ -270,7 +255,7 @@ def add_routes(app: web.Application, config: GovConfig, *, prefix: str = "/gov")
         except (ValueError, TypeError):
             return web.json_response({"error": "a JSON object with a type"}, status=400)
         status = await send_gov_callback(
-            config.callback_url, config.secret, payload, session=fake._client()
+            config.callback_url, config.secret, payload, session=fake._outgoing.session()
         )
         return web.json_response({"status": status})
 

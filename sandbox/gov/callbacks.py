@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -67,3 +69,31 @@ async def send_gov_callback(
         return await post_signed(session, url, secret, payload)
     async with aiohttp.ClientSession() as own:
         return await post_signed(own, url, secret, payload)
+
+
+class CallbackSender:
+    """A fake provider's outgoing side: one session for its callbacks, and the background tasks
+    (delayed reports, retries) that must stop with the sandbox."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        if self._session is not None:
+            await self._session.close()

@@ -9,18 +9,15 @@ Numbers ending in 9999 cannot receive SMS: their delivery report says `failed`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from sandbox.gov import normalise_phone
-from sandbox.gov.callbacks import deliver, new_event_id
+from sandbox.gov.callbacks import CallbackSender, deliver, new_event_id
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +59,7 @@ class SmsFake:
     by_client_id: dict[str, SmsMessage] = field(default_factory=dict)
     messages: list[SmsMessage] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _session: aiohttp.ClientSession | None = None
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _outgoing: CallbackSender = field(default_factory=CallbackSender)
 
     def accept(self, to: str, text: str, client_id: str) -> tuple[SmsMessage, bool]:
         """Store one message; the same client_id again returns the first one (and sends nothing)."""
@@ -78,7 +74,7 @@ class SmsFake:
         )
         self.by_client_id[client_id] = message
         self.messages.append(message)
-        self._spawn(self._report(message))
+        self._outgoing.spawn(self._report(message))
         return message, True
 
     def inbox(self, phone: str) -> list[SmsMessage]:
@@ -97,7 +93,9 @@ class SmsFake:
             "client_id": message.client_id,
             "status": message.status,
         }
-        await deliver(self._client(), self.config.callback_url, self.config.secret, payload)
+        await deliver(
+            self._outgoing.session(), self.config.callback_url, self.config.secret, payload
+        )
 
     async def reply(self, phone: str, text: str) -> bool:
         if not self.config.callback_url:
@@ -108,26 +106,12 @@ class SmsFake:
             "from": normalise_phone(phone),
             "text": text,
         }
-        return await deliver(self._client(), self.config.callback_url, self.config.secret, payload)
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        return await deliver(
+            self._outgoing.session(), self.config.callback_url, self.config.secret, payload
+        )
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        if self._session is not None:
-            await self._session.close()
+        await self._outgoing.close()
 
 
 SMS: web.AppKey[SmsFake] = web.AppKey("sandbox_sms", SmsFake)
