@@ -20,15 +20,19 @@ from core.errors import DomainError
 from core.models import (
     Applicant,
     Application,
+    ApplicationStatus,
     Broadcast,
     Channel,
     City,
+    Kindergarten,
+    Language,
     Notification,
     NotificationStatus,
+    QueueType,
     StaffMember,
     StaffRole,
 )
-from core.staff import actor
+from core.staff import actor, kindergarten_in_scope, kindergartens_in_scope
 
 AUDIENCE_KEYS = ("city", "kindergarten", "birth_year", "language", "queue_type", "status")
 RUNNING, PAUSED, DONE = "running", "paused", "done"
@@ -55,7 +59,9 @@ class Progress:
 
 
 async def scoped_audience(staff: StaffMember, audience: dict[str, Any]) -> dict[str, Any]:
-    """The audience with the staff member's scope applied (and unknown keys dropped)."""
+    """The audience with the staff member's scope applied (and unknown keys dropped).
+
+    Raises `out_of_scope` for a city or kindergarten outside the staff member's scope."""
     clean = {k: v for k, v in audience.items() if k in AUDIENCE_KEYS and v not in (None, "")}
     if staff.role == StaffRole.operator:
         city = await City.get_or_none(id=staff.city_id)
@@ -66,11 +72,12 @@ async def scoped_audience(staff: StaffMember, audience: dict[str, Any]) -> dict[
         if clean.get("kindergarten") not in (None, staff.kindergarten_id):
             raise DomainError("out_of_scope", kindergarten_id=clean.get("kindergarten"))
         clean["kindergarten"] = staff.kindergarten_id
-    return clean
+    if clean.get("kindergarten") is not None and staff.role == StaffRole.operator:
+        await kindergarten_in_scope(staff, int(clean["kindergarten"]))
+    return {k: v for k, v in clean.items() if v is not None}
 
 
-async def recipient_ids(audience: dict[str, Any]) -> list[int]:
-    """Applicant ids of the audience, in a stable order."""
+def _application_filters(audience: dict[str, Any]) -> dict[str, Any]:
     app_filters: dict[str, Any] = {}
     if audience.get("city"):
         app_filters["city__code"] = audience["city"]
@@ -82,6 +89,12 @@ async def recipient_ids(audience: dict[str, Any]) -> list[int]:
         app_filters["queue_type"] = audience["queue_type"]
     if audience.get("status"):
         app_filters["status"] = audience["status"]
+    return app_filters
+
+
+async def recipient_ids(audience: dict[str, Any]) -> list[int]:
+    """Applicant ids of the audience, in a stable order."""
+    app_filters = _application_filters(audience)
     query = Applicant.all()
     if audience.get("language"):
         query = query.filter(language=audience["language"])
@@ -97,6 +110,121 @@ async def recipient_ids(audience: dict[str, Any]) -> list[int]:
 
 async def count_recipients(audience: dict[str, Any]) -> int:
     return len(await recipient_ids(audience))
+
+
+# --- choosing the audience with buttons -----------------------------------------------------------
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "language": tuple(v.value for v in Language),
+    "queue_type": tuple(v.value for v in QueueType),
+    "status": (ApplicationStatus.active.value, ApplicationStatus.stop_listed.value),
+}
+
+
+@dataclass(frozen=True)
+class AudienceView:
+    """What the audience screen shows: the filters' values and the live recipient count."""
+
+    audience: dict[str, Any]
+    city: City | None
+    kindergarten: Kindergarten | None
+    count: int
+    city_fixed: bool  # operators and kindergarten administrators cannot change it
+    kindergarten_fixed: bool  # kindergarten administrators cannot change it
+
+
+async def default_audience(staff: StaffMember) -> dict[str, Any]:
+    """The audience a new broadcast starts with: active applications in the staff's scope."""
+    return await scoped_audience(staff, {"status": ApplicationStatus.active.value})
+
+
+async def describe_audience(staff: StaffMember, audience: dict[str, Any]) -> AudienceView:
+    audience = await scoped_audience(staff, audience)
+    kindergarten = None
+    if audience.get("kindergarten"):
+        kindergarten = await Kindergarten.get_or_none(id=int(audience["kindergarten"]))
+    city = None
+    if audience.get("city"):
+        city = await City.get_or_none(code=audience["city"])
+    elif kindergarten is not None:
+        city = await City.get_or_none(id=kindergarten.city_id)
+    return AudienceView(
+        audience=audience,
+        city=city,
+        kindergarten=kindergarten,
+        count=await count_recipients(audience),
+        city_fixed=staff.role != StaffRole.superadmin,
+        kindergarten_fixed=staff.role == StaffRole.kindergarten_admin,
+    )
+
+
+async def audience_with(
+    staff: StaffMember, audience: dict[str, Any], key: str, value: str
+) -> dict[str, Any]:
+    """The audience with one filter set (`value` "" clears it), checked against the scope.
+
+    Raises `out_of_scope` for a city or kindergarten the staff member may not address and
+    `broadcast_bad_filter` for a value that is not a choice of the filter."""
+    if key not in AUDIENCE_KEYS:
+        raise DomainError("broadcast_bad_filter", key=key)
+    changed = dict(audience)
+    if value == "":
+        changed.pop(key, None)
+        if key == "city":
+            changed.pop("kindergarten", None)
+        return await scoped_audience(staff, changed)
+    if key in ("kindergarten", "birth_year"):
+        if not value.isdigit():
+            raise DomainError("broadcast_bad_filter", key=key)
+        number = int(value)
+        if key == "kindergarten":
+            kindergarten = await kindergarten_in_scope(staff, number)
+            city = await City.get_or_none(id=kindergarten.city_id)
+            if staff.role == StaffRole.superadmin and city is not None:
+                changed["city"] = city.code
+        changed[key] = number
+    elif key == "city":
+        city = await City.get_or_none(code=value)
+        if city is None:
+            raise DomainError("city_not_found", city=value)
+        if staff.role != StaffRole.superadmin and city.id != staff.city_id:
+            raise DomainError("out_of_scope", city=value)
+        if changed.get("city") != value:
+            changed.pop("kindergarten", None)
+        changed["city"] = value
+    else:
+        if value not in CHOICES[key]:
+            raise DomainError("broadcast_bad_filter", key=key)
+        changed[key] = value
+    return await scoped_audience(staff, changed)
+
+
+async def cities_in_scope(staff: StaffMember) -> list[City]:
+    query = City.all()
+    if staff.role != StaffRole.superadmin:
+        query = query.filter(id=staff.city_id)
+    return await query.order_by("name_ru")
+
+
+async def audience_kindergartens(
+    staff: StaffMember, audience: dict[str, Any], *, search: str = "", limit: int = 30
+) -> list[Kindergarten]:
+    """Kindergartens to choose from: in the staff's scope and the audience's city."""
+    city_id = None
+    if audience.get("city"):
+        city = await City.get_or_none(code=audience["city"])
+        city_id = city.id if city else -1
+    return await kindergartens_in_scope(staff, limit=limit, search=search, city_id=city_id)
+
+
+async def birth_years(staff: StaffMember, audience: dict[str, Any]) -> list[int]:
+    """Birth years present among the applications the audience would reach, any year."""
+    audience = await scoped_audience(staff, {**audience, "birth_year": None})
+    query = Application.filter(**_application_filters(audience))
+    if audience.get("language"):
+        query = query.filter(applicant__language=audience["language"])
+    years = await query.distinct().values_list("birth_year", flat=True)
+    return sorted({int(y) for y in years if y is not None}, reverse=True)
 
 
 async def create_broadcast(

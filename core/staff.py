@@ -64,11 +64,18 @@ async def check_city_scope(staff: StaffMember, city_id: int | None) -> None:
 
 
 async def kindergartens_in_scope(
-    staff: StaffMember, *, limit: int = 50, search: str | None = None
+    staff: StaffMember,
+    *,
+    limit: int = 50,
+    search: str | None = None,
+    city_id: int | None = None,
 ) -> list[Kindergarten]:
     """Kindergartens the staff member may act on, by name; `search`: a kindergarten id or part
-    of its name (ru or kk), so that a city of hundreds is reachable from a short list."""
+    of its name (ru or kk), so that a city of hundreds is reachable from a short list;
+    `city_id` narrows the list further to one city."""
     query = Kindergarten.all()
+    if city_id is not None:
+        query = query.filter(city_id=city_id)
     search = (search or "").strip()
     if search:
         found = Q(name_ru__icontains=search) | Q(name_kk__icontains=search)

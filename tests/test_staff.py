@@ -3,6 +3,7 @@ broadcasts with a live progress message, open-data figures and the audit actor."
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -10,11 +11,13 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.handlers.staff import AudienceCb
 from core import broadcasts, seats, stats
 from core import staff as staff_service
 from core.errors import DomainError
 from core.models import (
     Applicant,
+    ApplicationStatus,
     AuditEntry,
     Broadcast,
     Language,
@@ -25,7 +28,14 @@ from core.models import (
 )
 from core.settings import Settings
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
-from tests.fixtures_seats import make_city, make_group, make_kindergarten, make_queue
+from tests.fixtures_seats import (
+    make_application,
+    make_city,
+    make_group,
+    make_kindergarten,
+    make_parent,
+    make_queue,
+)
 from tests.fixtures_worker import BotApiStub, bot_api, make_staff
 from worker.main import _update_progress
 from worker.sender import Sender
@@ -49,6 +59,13 @@ class Staff:
         assert match, f"no button {caption!r} in {[label for label, _ in buttons]}"
         self.seen = await self.chat.press(match[0])
         return "\n".join(texts(self.seen))
+
+    def labels(self) -> list[str]:
+        return [label for label, _ in inline_buttons(self.seen)]
+
+    async def forge(self, data: str) -> str:
+        """Press a callback the bot never offered; what was on screen stays there."""
+        return "\n".join(texts(await self.chat.press(data)))
 
 
 def _bot(url: str, token: str) -> Bot:
@@ -291,3 +308,156 @@ async def test_staff_are_added_from_the_command_line_and_bootstrapped(
     assert (await staff_service.staff_for(1)).role == StaffRole.superadmin
     assert (await staff_service.staff_for(555)).role == StaffRole.operator  # kept
     assert await AuditEntry.filter(action="staff.granted", actor="cli").count() == 1
+
+
+# --- choosing a broadcast's audience with buttons ----------------------------------------------
+
+
+async def _family(city: Any, kindergarten: Any, year: int, language: Language, **kw: Any) -> Any:
+    parent = await make_parent(language)
+    return await make_application(
+        city=city,
+        choices=[(kindergarten, Language.ru)],
+        applicant=parent,
+        born=date(year, 6, 1),
+        **kw,
+    )
+
+
+async def _compose(staff: Staff) -> str:
+    await staff.send("/broadcast")
+    await staff.send("Ертең балабақшалар жабық")
+    return await staff.send("Завтра детские сады закрыты")
+
+
+async def test_an_operator_narrows_the_audience_with_buttons_and_sees_the_live_count(
+    bot_app: Any, settings: Settings
+) -> None:
+    astana, almaty = await make_city("astana"), await make_city("almaty")
+    first, second = await make_kindergarten(astana, 1), await make_kindergarten(astana, 2)
+    foreign = await make_kindergarten(almaty, 3)
+    target = await _family(astana, first, 2021, Language.kk)
+    await _family(astana, first, 2021, Language.ru)
+    await _family(astana, first, 2022, Language.kk)
+    await _family(astana, second, 2021, Language.kk)
+    await _family(astana, first, 2021, Language.kk, status=ApplicationStatus.stop_listed)
+    await _family(almaty, foreign, 2021, Language.kk)
+    await make_staff(910, StaffRole.operator, city=astana)
+    staff = Staff(bot_app, 910)
+
+    screen = await _compose(staff)
+    assert "Кому отправить?" in screen and "Получателей сейчас: <b>4</b>" in screen
+    assert staff.labels()[:6] == [
+        "Город: Астана",
+        "Детский сад: все",
+        "Год рождения: все",
+        "Язык: все",
+        "Очередь: все",
+        "Статус: активные",
+    ]
+    # The city is the operator's own; another city's kindergarten cannot be forged in.
+    assert "определяется вашей ролью" in await staff.forge(
+        AudienceCb(action="open", key="city").pack()
+    )
+    forged = AudienceCb(action="set", key="kindergarten", value=str(foreign.id)).pack()
+    assert "вне вашей зоны ответственности" in await staff.forge(forged)
+
+    # Kindergartens: the list of the operator's city, searchable by name or number.
+    await staff.press("Детский сад")
+    assert foreign.name_ru not in staff.labels()
+    assert {first.name_ru, second.name_ru} <= set(staff.labels())
+    await staff.send("№1")
+    assert first.name_ru in staff.labels() and second.name_ru not in staff.labels()
+    assert "Получателей сейчас: <b>3</b>" in await staff.press(first.name_ru)
+    assert f"Детский сад: {first.name_ru}" in staff.labels()
+
+    # Birth years: the ones present in this kindergarten's applications.
+    await staff.press("Год рождения")
+    assert staff.labels() == ["все", "2022", "2021", "Назад"]
+    assert "Получателей сейчас: <b>2</b>" in await staff.press("2021")
+
+    await staff.press("Язык")
+    assert "Получателей сейчас: <b>1</b>" in await staff.press("казахский")
+    assert "Язык: казахский" in staff.labels()
+
+    preview = await staff.press("Продолжить")
+    assert "Получателей: 1." in preview and "Ертең балабақшалар жабық" in preview
+    await staff.press("Отправить")
+    broadcast = await Broadcast.get()
+    assert broadcast.total == 1
+    assert broadcast.audience == {
+        "city": "astana",
+        "kindergarten": first.id,
+        "birth_year": 2021,
+        "language": "kk",
+        "status": "active",
+    }
+    (sent,) = await Notification.filter(broadcast_id=broadcast.id)
+    assert sent.applicant_id == target.applicant_id
+
+
+async def test_a_kindergarten_admin_cannot_pick_another_kindergarten(
+    bot_app: Any, settings: Settings
+) -> None:
+    city = await make_city()
+    home, other = await make_kindergarten(city, 1), await make_kindergarten(city, 2)
+    await _family(city, home, 2021, Language.kk)
+    await _family(city, other, 2021, Language.kk)
+    await _family(city, other, 2022, Language.ru)
+    await make_staff(911, StaffRole.kindergarten_admin, kindergarten=home)
+    staff = Staff(bot_app, 911)
+
+    screen = await _compose(staff)
+    assert "Получателей сейчас: <b>1</b>" in screen
+    assert f"Детский сад: {home.name_ru}" in staff.labels()
+    assert "определяется вашей ролью" in await staff.forge(
+        AudienceCb(action="open", key="kindergarten").pack()
+    )
+    forged = AudienceCb(action="set", key="kindergarten", value=str(other.id)).pack()
+    assert "вне вашей зоны ответственности" in await staff.forge(forged)
+    # Typed, too.
+    assert "вне вашей зоны ответственности" in await staff.send(f"kindergarten={other.id}")
+    # Birth years offered are only those of the admin's own kindergarten.
+    await staff.press("Год рождения")
+    assert staff.labels() == ["все", "2021", "Назад"]
+    await staff.press("Назад")
+    assert "Получателей: 1." in await staff.press("Продолжить")
+    await staff.press("Отправить")
+    broadcast = await Broadcast.get()
+    assert broadcast.total == 1 and broadcast.audience["kindergarten"] == home.id
+
+
+async def test_kazakh_staff_choose_the_audience_in_kazakh(bot_app: Any, settings: Settings) -> None:
+    city = await make_city()
+    kindergarten = await make_kindergarten(city, 1)
+    await _family(city, kindergarten, 2021, Language.kk)
+    await make_staff(912, StaffRole.operator, city=city)
+    staff = Staff(bot_app, 912, "kk")
+
+    screen = await _compose(staff)
+    assert "Кімге жіберіледі?" in screen and "Қазір алушылар саны: <b>1</b>" in screen
+    assert staff.labels() == [
+        "Қала: Астана",
+        "Балабақша: барлығы",
+        "Туған жылы: барлығы",
+        "Тіл: барлығы",
+        "Кезек: барлығы",
+        "Мәртебесі: белсенді",
+        "Жалғастыру",
+        "Бас тарту",
+    ]
+    await staff.press("Балабақша")
+    assert kindergarten.name_kk in staff.labels()
+    await staff.press("Артқа")
+    await staff.press("Кезек")
+    assert staff.labels() == ["барлығы", "жалпы", "түзету", "Артқа"]
+    await staff.press("түзету")
+    assert "Кезек: түзету" in staff.labels()
+    await staff.press("Мәртебесі")
+    assert staff.labels() == ["барлығы", "✓ белсенді", "стоп-парақта", "Артқа"]
+    # Nobody is in the correctional queue: the count says so and Continue refuses.
+    assert "Қазір алушылар саны: <b>0</b>" in await staff.press("Артқа")
+    assert "Бұл сүзгілерге ешкім сәйкес келмейді." in await staff.forge(
+        AudienceCb(action="done").pack()
+    )
+    assert not await Broadcast.exists()

@@ -52,6 +52,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
         release_id = data.get("release_id")
         place = await cabinet.release_place(int(release_id)) if release_id else None
         if place is not None:
+            manager.dialog_data["release_id"] = int(release_id)
             manager.dialog_data["kindergarten_id"], manager.dialog_data["group_id"] = place
             if await _option(manager) is not None:
                 await manager.switch_to(ReferralSG.confirm)
@@ -177,12 +178,17 @@ async def on_decline_chosen(
     await manager.switch_to(ReferralSG.decline_offer)
 
 
+async def on_decline_here(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    await manager.switch_to(ReferralSG.decline_offer)
+
+
 async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     try:
         await seats.decline_offer(
             manager.dialog_data["application_id"],
             manager.dialog_data["release_id"],
             actor=f"applicant:{common.applicant_id(manager)}",
+            settings=common.settings_of(manager),
         )
     except DomainError as error:
         await callback.message.answer(common.refusal(error))
@@ -304,7 +310,14 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
             ).format(days=common.settings_of(m).referral_valid_working_days),
         ]
     )
-    return {"number": card.number, "confirm_text": text, "available": True}
+    # Opened from an offer's push: the parent may also refuse it here (and keep the place).
+    can_decline = option.via == "offer" and "release_id" in m.dialog_data
+    return {
+        "number": card.number,
+        "confirm_text": text,
+        "available": True,
+        "can_decline": can_decline,
+    }
 
 
 async def on_confirm(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
@@ -404,6 +417,12 @@ referral_dialog = Dialog(
         Tr("Get a referral for application №{number}"),
         Format("{confirm_text}"),
         Button(Tr("Get the referral"), id="confirm", on_click=on_confirm, when="available"),
+        Button(
+            Tr("Decline the offer"),
+            id="decline_here",
+            on_click=on_decline_here,
+            when="can_decline",
+        ),
         SwitchTo(Tr("Back"), id="back_groups", state=ReferralSG.kindergartens),
         common.hint(),
         getter=confirm_getter,

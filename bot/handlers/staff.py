@@ -87,7 +87,13 @@ class ReleaseCb(CallbackData, prefix="srel"):
 
 
 class BroadcastCb(CallbackData, prefix="sbc"):
-    action: str  # ok, no
+    action: str  # ok, no, aud (back to the audience screen)
+
+
+class AudienceCb(CallbackData, prefix="sba"):
+    action: str  # open (a filter's choices), set, home (the audience screen), done
+    key: str = ""  # one of core.broadcasts.AUDIENCE_KEYS
+    value: str = ""  # "" clears the filter
 
 
 class BenefitCb(CallbackData, prefix="sben"):
@@ -99,6 +105,7 @@ class BroadcastForm(StatesGroup):
     text_kk = State()
     text_ru = State()
     audience = State()
+    kindergarten = State()  # the kindergarten list is open: a text searches it
     confirm = State()
 
 
@@ -120,7 +127,7 @@ async def not_staff(message: Message) -> None:
 
 
 @router.callback_query(
-    F.data.startswith(("srel:", "sbc:", "sben:")),
+    F.data.startswith(("srel:", "sbc:", "sba:", "sben:")),
     ~IsStaff(),
 )
 async def not_staff_button(query: CallbackQuery) -> None:
@@ -353,28 +360,28 @@ async def broadcast_start(
     await message.answer(_("New broadcast. Send the text in Kazakh (/cancel to stop)."))
 
 
-@router.message(BroadcastForm.text_kk, F.text, IsStaff())
+_TEXT = F.text & ~F.text.startswith("/")  # commands (/cancel, /start) are not broadcast text
+
+
+@router.message(BroadcastForm.text_kk, _TEXT, IsStaff())
 async def broadcast_text_kk(message: Message, state: FSMContext) -> None:
     await state.update_data(text_kk=message.text)
     await state.set_state(BroadcastForm.text_ru)
     await message.answer(_("Now send the text in Russian."))
 
 
-@router.message(BroadcastForm.text_ru, F.text, IsStaff())
-async def broadcast_text_ru(message: Message, state: FSMContext) -> None:
-    await state.update_data(text_ru=message.text)
+@router.message(BroadcastForm.text_ru, _TEXT, IsStaff())
+async def broadcast_text_ru(message: Message, state: FSMContext, staff: StaffMember) -> None:
+    audience = await broadcasts.default_audience(staff)
+    await state.update_data(text_ru=message.text, audience=audience)
     await state.set_state(BroadcastForm.audience)
-    await message.answer(
-        _(
-            "Who receives it? Send <code>all</code> or filters separated by spaces:\n"
-            "<code>city=astana kindergarten=12 birth_year=2021 language=kk "
-            "queue_type=general status=active</code>"
-        )
-    )
+    text, markup = await _audience_screen(staff, audience, message.from_user)
+    await message.answer(text, reply_markup=markup)
 
 
-@router.message(BroadcastForm.audience, F.text, IsStaff())
+@router.message(BroadcastForm.audience, _TEXT, IsStaff())
 async def broadcast_audience(message: Message, state: FSMContext, staff: StaffMember) -> None:
+    """Power users may type the whole audience as one line instead of pressing buttons."""
     audience = _parse_audience(message.text or "")
     if audience is None:
         await message.answer(_("I did not understand the filters. Please check them."))
@@ -387,23 +394,134 @@ async def broadcast_audience(message: Message, state: FSMContext, staff: StaffMe
         return
     data = await state.update_data(audience=scoped)
     await state.set_state(BroadcastForm.confirm)
-    await message.answer(
-        _("Recipients: {count}.\n\nKazakh:\n{kk}\n\nRussian:\n{ru}").format(
-            count=count, kk=html.escape(data["text_kk"]), ru=html.escape(data["text_ru"])
-        ),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("Send"), callback_data=BroadcastCb(action="ok").pack()
-                    ),
-                    InlineKeyboardButton(
-                        text=_("Cancel"), callback_data=BroadcastCb(action="no").pack()
-                    ),
-                ]
-            ]
-        ),
+    text, markup = _preview(count, data)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(BroadcastForm.kindergarten, _TEXT, IsStaff())
+async def broadcast_kindergarten_search(
+    message: Message, state: FSMContext, staff: StaffMember
+) -> None:
+    """While the kindergarten list is open, a text is a search by name or number (a typed
+    audience line still works)."""
+    search = (message.text or "").strip()
+    if "=" in search or search.lower() in _ALL_WORDS:
+        await broadcast_audience(message, state, staff)
+        return
+    data = await state.get_data()
+    found = await broadcasts.audience_kindergartens(
+        staff, data.get("audience") or {}, search=search, limit=AUDIENCE_LIST_LIMIT + 1
     )
+    if not found:
+        await message.answer(
+            _("No kindergarten in your scope matches this."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[_back_button()]]),
+        )
+        return
+    text, markup = _kindergarten_choices(found, data.get("audience") or {}, message.from_user)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(AudienceCb.filter(F.action == "open"), IsStaff())
+async def audience_open(
+    query: CallbackQuery, callback_data: AudienceCb, staff: StaffMember, state: FSMContext
+) -> None:
+    audience = await _audience_in_progress(query, state)
+    if audience is None:
+        return
+    key, user = callback_data.key, query.from_user
+    if key == "city":
+        if staff.role != StaffRole.superadmin:
+            await query.answer(_("Your role fixes the city."), show_alert=True)
+            return
+        cities = await broadcasts.cities_in_scope(staff)
+        options = [(c.code, _pick(c.name_ru, c.name_kk, user)) for c in cities]
+        text, markup = _choices(_("Choose the city:"), key, options, audience.get(key))
+    elif key == "kindergarten":
+        if staff.role == StaffRole.kindergarten_admin:
+            await query.answer(_("Your role fixes the kindergarten."), show_alert=True)
+            return
+        found = await broadcasts.audience_kindergartens(
+            staff, audience, limit=AUDIENCE_LIST_LIMIT + 1
+        )
+        text, markup = _kindergarten_choices(found, audience, user)
+        await state.set_state(BroadcastForm.kindergarten)
+    elif key == "birth_year":
+        years = await broadcasts.birth_years(staff, audience)
+        options = [(str(y), str(y)) for y in years]
+        text, markup = _choices(
+            _("Choose the children's year of birth:"), key, options, audience.get(key), width=4
+        )
+    elif key in broadcasts.CHOICES:
+        prompts = {
+            "language": _("Choose the parents' language:"),
+            "queue_type": _("Choose the queue:"),
+            "status": _("Choose the status of the applications:"),
+        }
+        options = [(v, _filter_value(key, v)) for v in broadcasts.CHOICES[key]]
+        text, markup = _choices(prompts[key], key, options, audience.get(key))
+    else:
+        await query.answer()
+        return
+    await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
+
+
+@router.callback_query(AudienceCb.filter(F.action == "set"), IsStaff())
+async def audience_set(
+    query: CallbackQuery, callback_data: AudienceCb, staff: StaffMember, state: FSMContext
+) -> None:
+    audience = await _audience_in_progress(query, state)
+    if audience is None:
+        return
+    try:
+        audience = await broadcasts.audience_with(
+            staff, audience, callback_data.key, callback_data.value
+        )
+    except DomainError as exc:
+        await query.answer(_error(exc), show_alert=True)
+        return
+    await state.update_data(audience=audience)
+    await _show_audience(query, staff, state, audience)
+
+
+@router.callback_query(AudienceCb.filter(F.action == "home"), IsStaff())
+async def audience_home(query: CallbackQuery, staff: StaffMember, state: FSMContext) -> None:
+    audience = await _audience_in_progress(query, state)
+    if audience is None:
+        return
+    await _show_audience(query, staff, state, audience)
+
+
+@router.callback_query(AudienceCb.filter(F.action == "done"), IsStaff())
+async def audience_done(query: CallbackQuery, staff: StaffMember, state: FSMContext) -> None:
+    audience = await _audience_in_progress(query, state)
+    if audience is None:
+        return
+    try:
+        view = await broadcasts.describe_audience(staff, audience)
+    except DomainError as exc:
+        await query.answer(_error(exc), show_alert=True)
+        return
+    if view.count == 0:
+        await query.answer(_("Nobody matches these filters."), show_alert=True)
+        return
+    data = await state.update_data(audience=view.audience)
+    await state.set_state(BroadcastForm.confirm)
+    text, markup = _preview(view.count, data)
+    await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
+
+
+@router.callback_query(BroadcastCb.filter(F.action == "aud"), IsStaff())
+async def broadcast_change_audience(
+    query: CallbackQuery, staff: StaffMember, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    if await state.get_state() != BroadcastForm.confirm.state or "text_ru" not in data:
+        await query.answer(_("This broadcast was already sent or cancelled."), show_alert=True)
+        return
+    await _show_audience(query, staff, state, data.get("audience") or {})
 
 
 @router.callback_query(BroadcastCb.filter(F.action == "no"), IsStaff())
@@ -441,6 +559,152 @@ async def broadcast_confirm(query: CallbackQuery, state: FSMContext, staff: Staf
         ).format(id=broadcast.id, total=broadcast.total)
     )
     await query.answer()
+
+
+AUDIENCE_LIST_LIMIT = 20
+_ALL_WORDS = ("all", "барлығы", "все")
+
+
+async def _audience_in_progress(query: CallbackQuery, state: FSMContext) -> dict | None:
+    """The audience being chosen, or None (and an alert) when this screen is stale."""
+    data = await state.get_data()
+    current = await state.get_state()
+    choosing = (BroadcastForm.audience.state, BroadcastForm.kindergarten.state)
+    if current not in choosing or "text_ru" not in data:
+        await query.answer(_("This broadcast was already sent or cancelled."), show_alert=True)
+        return None
+    return data.get("audience") or {}
+
+
+async def _show_audience(
+    query: CallbackQuery, staff: StaffMember, state: FSMContext, audience: dict
+) -> None:
+    await state.set_state(BroadcastForm.audience)
+    try:
+        text, markup = await _audience_screen(staff, audience, query.from_user)
+    except DomainError as exc:
+        await query.answer(_error(exc), show_alert=True)
+        return
+    await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
+
+
+async def _audience_screen(
+    staff: StaffMember, audience: dict, user: User | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One button per filter showing its value, the live recipient count, Continue/Cancel."""
+    view = await broadcasts.describe_audience(staff, audience)
+    chosen = view.audience
+    everyone = _("all")
+
+    def row(label: str, key: str) -> list[InlineKeyboardButton]:
+        data = AudienceCb(action="open", key=key).pack()
+        return [InlineKeyboardButton(text=label, callback_data=data)]
+
+    city = _pick(view.city.name_ru, view.city.name_kk, user) if view.city else everyone
+    kindergarten = _name(view.kindergarten, user) if view.kindergarten else everyone
+    year = str(chosen["birth_year"]) if chosen.get("birth_year") else everyone
+    rows = [
+        row(_("City: {value}").format(value=city), "city"),
+        row(_("Kindergarten: {value}").format(value=kindergarten), "kindergarten"),
+        row(_("Year of birth: {value}").format(value=year), "birth_year"),
+        row(
+            _("Language: {value}").format(value=_filter_value("language", chosen.get("language"))),
+            "language",
+        ),
+        row(
+            _("Queue: {value}").format(value=_filter_value("queue_type", chosen.get("queue_type"))),
+            "queue_type",
+        ),
+        row(
+            _("Status: {value}").format(value=_filter_value("status", chosen.get("status"))),
+            "status",
+        ),
+        [
+            InlineKeyboardButton(
+                text=_("Continue"), callback_data=AudienceCb(action="done").pack()
+            ),
+            InlineKeyboardButton(text=_("Cancel"), callback_data=BroadcastCb(action="no").pack()),
+        ],
+    ]
+    text = _(
+        "Who receives it? Press a filter to change it, then “Continue”.\n"
+        "Recipients now: <b>{count}</b>\n\n"
+        "Or send all the filters in one line: <code>all</code> or "
+        "<code>kindergarten=12 birth_year=2021 language=kk queue_type=general status=active</code>"
+    ).format(count=format_decimal(view.count, locale=_locale(user)))
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _filter_value(key: str, value: str | None) -> str:
+    """The shown value of the language, queue and status filters ("all" when not set)."""
+    labels = {
+        "language": {"kk": lambda: _("in Kazakh"), "ru": lambda: _("in Russian")},
+        "queue_type": {"general": lambda: _("general"), "correctional": lambda: _("correctional")},
+        "status": {"active": lambda: _("active"), "stop_listed": lambda: _("in the stop-list")},
+    }
+    factory = labels.get(key, {}).get(str(value)) if value else None
+    return factory() if factory else (str(value) if value else _("all"))
+
+
+def _back_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("Back"), callback_data=AudienceCb(action="home").pack())
+
+
+def _choices(
+    prompt: str,
+    key: str,
+    options: list[tuple[str, str]],
+    current: Any,
+    *,
+    width: int = 1,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A filter's choices: "all" first, the current one ticked, and Back."""
+    current = "" if current is None else str(current)
+
+    def button(value: str, label: str) -> InlineKeyboardButton:
+        mark = "✓ " if value == current else ""
+        data = AudienceCb(action="set", key=key, value=value).pack()
+        return InlineKeyboardButton(text=mark + label, callback_data=data)
+
+    buttons = [button(value, label) for value, label in options]
+    rows = [[button("", _("all"))]]
+    rows += [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    rows.append([_back_button()])
+    return prompt, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _kindergarten_choices(
+    found: list[Any], audience: dict, user: User | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    more = len(found) > AUDIENCE_LIST_LIMIT
+    options = [(str(kg.id), _name(kg, user)) for kg in found[:AUDIENCE_LIST_LIMIT]]
+    text = _("Choose the kindergarten or send a part of its name or its number to find it:")
+    if more:
+        text += "\n" + _("Only the first {count} are shown.").format(count=AUDIENCE_LIST_LIMIT)
+    return _choices(text, "kindergarten", options, audience.get("kindergarten"))
+
+
+def _preview(count: int, data: dict) -> tuple[str, InlineKeyboardMarkup]:
+    text = _("Recipients: {count}.\n\nKazakh:\n{kk}\n\nRussian:\n{ru}").format(
+        count=count, kk=html.escape(data["text_kk"]), ru=html.escape(data["text_ru"])
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("Send"), callback_data=BroadcastCb(action="ok").pack()),
+                InlineKeyboardButton(
+                    text=_("Cancel"), callback_data=BroadcastCb(action="no").pack()
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    text=_("Change the recipients"), callback_data=BroadcastCb(action="aud").pack()
+                )
+            ],
+        ]
+    )
+    return text, markup
 
 
 @router.message(Command("broadcasts"), IsStaff())
@@ -742,6 +1006,7 @@ def _error(exc: DomainError) -> str:
     texts = {
         "out_of_scope": lambda: _("This is outside your scope (city or kindergarten)."),
         "broadcast_no_recipients": lambda: _("Nobody matches these filters."),
+        "broadcast_bad_filter": lambda: _("I did not understand the filters. Please check them."),
         "broadcast_text_required": lambda: _("Both texts, Kazakh and Russian, are needed."),
         "referral_not_enrollable": lambda: _("This referral cannot be enrolled in its status."),
         "referral_not_live": lambda: _("This referral is no longer valid."),
@@ -759,7 +1024,7 @@ def _error(exc: DomainError) -> str:
 
 def _parse_audience(text: str) -> dict[str, Any] | None:
     text = text.strip()
-    if text.lower() in ("all", "барлығы", "все"):
+    if text.lower() in _ALL_WORDS:
         return {}
     audience: dict[str, Any] = {}
     for part in text.split():
