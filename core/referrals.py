@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
@@ -744,13 +745,12 @@ async def _candidate_seats(
         release_id__in=list(releases) or [0],
     )
     general_q = Seat.filter(group_id=group.id, status=SeatStatus.free, priority_end_at__lte=now)
-    if lock:
-        offered_q = offered_q.select_for_update(skip_locked=True)
-        general_q = general_q.select_for_update(skip_locked=True)
-    offered = list(await offered_q.using_db(conn).order_by("id").limit(limit)) if releases else []
-    general = (
-        [] if lock and offered else list(await general_q.using_db(conn).order_by("id").limit(limit))
-    )
+    offered, general = await _pick(offered_q, general_q, bool(releases), lock, limit, conn)
+    if lock and not offered and not general:
+        # Every free seat is being taken by another claim right now. Wait for one of them to
+        # be decided instead of refusing at once: the other claim may still fail, and a parent
+        # told "taken" must not then see the seat in the fresh list.
+        offered, general = await _pick(offered_q, general_q, bool(releases), "wait", limit, conn)
     if general and not offered:
         if kindergarten.city_id != app.city_id:
             raise DomainError("not_eligible", why="city_mismatch")
@@ -775,6 +775,26 @@ async def _candidate_seats(
         if reserved:
             raise DomainError("not_eligible", why="priority_window")
     return candidates
+
+
+async def _pick(
+    offered_q: Any,
+    general_q: Any,
+    has_offers: bool,
+    lock: bool | str,
+    limit: int,
+    conn: BaseDBAsyncClient,
+) -> tuple[list[Seat], list[Seat]]:
+    """Offered seats first, then general access. lock=True skips seats other claims hold;
+    lock="wait" waits for them (a row taken meanwhile no longer matches and is dropped)."""
+    if lock:
+        skip = lock is True
+        offered_q = offered_q.select_for_update(skip_locked=skip)
+        general_q = general_q.select_for_update(skip_locked=skip)
+    offered = list(await offered_q.using_db(conn).order_by("id").limit(limit)) if has_offers else []
+    if lock and offered:
+        return offered, []
+    return offered, list(await general_q.using_db(conn).order_by("id").limit(limit))
 
 
 async def _live_referral_of_child(conn: BaseDBAsyncClient | None, child_id: int) -> Referral | None:

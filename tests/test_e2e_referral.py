@@ -48,7 +48,7 @@ async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
     referral = await Referral.get(application_id=first.application.id)
     assert f"Направление №{referral.number} получено" in won
     assert "Действительно до" in won and "Осталось" in won
-    assert "свидетельство о рождении ребёнка" in won and "065/у" in won
+    assert "свидетельство о рождении ребенка" in won and "065/у" in won
 
     lost = await kk.press("Жолдама алу")
     assert "соңғы орынды басқа біреу жаңа ғана алды" in lost
