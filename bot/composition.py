@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 
 from bot.i18n import ApplicantI18nMiddleware, make_i18n
 from bot.middlewares import ApplicantMiddleware
+from bot.middlewares.position_index import PositionIndexMiddleware
 from core.events import EventBus
 from core.otp import OtpService
 from core.ports import GovGateway, SmsGateway
@@ -100,6 +101,7 @@ async def build_app(
     )
     # After setup_dialogs, so that background dialog updates get an applicant and a language too.
     ApplicantMiddleware().setup(dispatcher)
+    PositionIndexMiddleware(redis).setup(dispatcher)
     i18n = make_i18n()
     dispatcher.workflow_data["i18n"] = i18n  # start-up hooks (setMyCommands) translate too
     ApplicantI18nMiddleware(i18n).setup(dispatcher)

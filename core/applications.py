@@ -246,8 +246,7 @@ async def _sync_index(
     from core.position_index import index_for, sync_changed
 
     position_index = index_for(index)
-    if position_index is None:
-        take_changed()
+    if position_index is None:  # the entry point (update, callback, job) applies the notes
         return
     if application is not None and choices is not None:
         take_changed()

@@ -51,6 +51,15 @@ class InboxContext:
     events: EventBus | None = None
     gov: GovGateway | None = None
     settings: Settings | None = None
+    redis: Any = None  # for the position index, after changes committed by a callback
+
+
+async def _sync_positions(ctx: InboxContext) -> None:
+    """Apply the application changes this callback committed to the position index."""
+    if ctx.redis is not None:
+        from core.position_index import sync_changed
+
+        await sync_changed(ctx.redis)
 
 
 class UnknownRequest(Exception):
@@ -91,6 +100,7 @@ async def process(event_id: int, ctx: InboxContext) -> bool:
         if handler is None:
             raise LookupError(f"no handler for {event.source} {event.type}")
         await handler(event, ctx)
+        await _sync_positions(ctx)
     except DomainError as exc:  # a refusal is final: retrying cannot change it
         log.info("inbox event %s refused: %s", event.id, exc.reason)
         await InboxEvent.filter(id=event.id).update(

@@ -84,6 +84,8 @@ JOBS: tuple[Job, ...] = (
         with_today=True,
     ),
     Job("aged_out", daily, "core.extension", "remove_aged_out", with_today=True),
+    # Safety net for the Redis position index: any change a process failed to apply.
+    Job("position_index_rebuild", every_minutes(60), "core.position_index", "rebuild_for"),
 )
 
 

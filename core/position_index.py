@@ -88,9 +88,11 @@ async def rebuild_for(settings: Any, redis: Any = None) -> int | None:
 
 async def sync_changed(source: Any) -> None:
     """After a commit: move the applications `core.queue.sync_choices` noted in this task."""
-    changed = take_changed()
     index = index_for(source)
-    if index is None or not changed:
+    if index is None:  # leave the notes for the entry point that has the index
+        return
+    changed = take_changed()
+    if not changed:
         return
     try:
         for application_id in sorted(changed):

@@ -147,3 +147,47 @@ async def test_an_index_not_built_falls_back_to_count_and_is_rebuilt(db, redis, 
 
         await asyncio.sleep(0.05)
     assert (await index.city_position(app, settings.first_priority_ratio)).place == 1
+
+
+async def test_a_change_made_in_any_bot_handler_reaches_the_index(db, redis, settings) -> None:
+    """The update middleware applies what a handler changed, even if the handler passed no
+    index (a cabinet withdraw, a referral decline ...)."""
+    from aiogram import Router
+    from aiogram.filters import Command
+
+    from bot.composition import build_app, close_app
+    from tests.fixtures_bot import Chatter, RecordingSession
+
+    city = await make_city()
+    kg = await make_kindergarten(city, 1, languages="kk,ru")
+    parent = await make_parent(telegram_user_id=502)
+    apps = [
+        await make_application(
+            applicant=parent,
+            child=await make_child(parent, date(2021, 1 + n, 1)),
+            city=city,
+            submitted_at=T0 + timedelta(days=n),
+            choices=[(kg, Language.kk)],
+        )
+        for n in range(3)
+    ]
+    await PositionIndex(redis).rebuild(grace_s=0)
+    assert (await city_position(apps[2], settings, index=redis)).place == 3
+
+    session = RecordingSession()
+    app = await build_app(settings, bot_session=session, init_database=False)
+    probe = Router(name="probe")
+
+    @probe.message(Command("withdraw_first"))
+    async def withdraw_first(message) -> None:  # type: ignore[no-untyped-def]
+        await withdraw(apps[0].id, parent.id, actor="t")  # no index passed on purpose
+
+    app.dispatcher.include_router(probe)
+    app.dispatcher.sub_routers.insert(0, app.dispatcher.sub_routers.pop())  # before fallbacks
+    try:
+        await Chatter(app, session, 502, "ru").send("/withdraw_first")
+    finally:
+        await close_app(app)
+    assert (await Application.get(id=apps[0].id)).status == ApplicationStatus.archived
+    assert (await city_position(apps[2], settings, index=redis)).place == 2
+    await assert_index_equals_count(settings, redis, apps)

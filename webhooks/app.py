@@ -53,7 +53,7 @@ def make_web_app(app: App, *, telegram: bool = True) -> web.Application:
     web_app = web.Application(client_max_size=max(settings.max_body_bytes, 1024 * 1024))
     web_app[APP_KEY] = app
     web_app[TASKS_KEY] = set()
-    ctx = inbox.InboxContext(events=app.events, gov=app.gov, settings=settings)
+    ctx = inbox.InboxContext(events=app.events, gov=app.gov, settings=settings, redis=app.redis)
     _observe_updates(app.dispatcher)
 
     if telegram:

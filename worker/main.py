@@ -77,7 +77,9 @@ async def run_worker_loop(app: Any, *, stop: asyncio.Event | None = None) -> Non
     loops = [
         asyncio.create_task(sender.run(stop), name="outbox-sender"),
         asyncio.create_task(_progress_loop(app.bot, stop), name="broadcast-progress"),
-        asyncio.create_task(_jobs_loop(settings, stop), name="scheduled-jobs"),
+        asyncio.create_task(
+            _jobs_loop(settings, stop, getattr(app, "redis", None)), name="scheduled-jobs"
+        ),
         asyncio.create_task(_gauge_loop(stop), name="outbox-gauge"),
     ]
     log.info("worker started: %.0f messages per second", settings.send_rate_per_second)
@@ -170,12 +172,18 @@ async def _staff_language(staff_id: int) -> str:
     return str(applicant.language) if applicant else "ru"
 
 
-async def _jobs_loop(settings: Settings, stop: asyncio.Event) -> None:
+async def _jobs_loop(settings: Settings, stop: asyncio.Event, redis: Any = None) -> None:
     from core import jobs
+    from core.position_index import sync_changed
 
+    if redis is None and settings.redis_url and settings.position_index:
+        from core.redis import make_redis
+
+        redis = make_redis(settings)
     while not stop.is_set():
         try:
             await jobs.run_due(settings)
+            await sync_changed(redis)  # stop-lists, expiries and restores move positions
         except asyncio.CancelledError:
             raise
         except Exception:
