@@ -114,7 +114,7 @@ def _texts() -> dict[str, Callable[[], str]]:
         "document_not_found": lambda: _("The document was not found. Please upload it again."),
         "applicant_not_found": lambda: _("Please press /start and try again."),
         "city_not_found": lambda: _("The city was not found."),
-        "invalid_seat_count": lambda: _("The number of seats must be a positive whole number."),
+        "invalid_seat_count": lambda: _("The number of seats must be at least 1."),
         "twins_need_seats": lambda: _(
             "Twins get referrals together: this group has {free} of the {count} seats needed."
         ),
@@ -127,18 +127,19 @@ def _texts() -> dict[str, Callable[[], str]]:
         "referral_not_extendable": lambda: _("This referral cannot be extended."),
         "referral_already_extended": lambda: _("The referral has already been extended once."),
         "referral_not_live": lambda: _("This referral is no longer valid."),
-        "referral_not_enrollable": lambda: _("This referral cannot be marked as enrolled."),
-        "benefit_not_pending": lambda: _("This benefit is not waiting for a decision."),
+        "referral_not_enrollable": lambda: _("This referral cannot be enrolled in its status."),
+        "benefit_not_pending": lambda: _("This benefit was already decided."),
         "nothing_to_extend": lambda: _("There are no applications to extend."),
         "questionnaire_required": lambda: _("Please fill in the questionnaire first."),
         "invalid_answer": lambda: _("Please answer this question of the questionnaire."),
-        "out_of_scope": lambda: _("This is outside of your area of responsibility."),
+        "out_of_scope": lambda: _("This is outside your scope (city or kindergarten)."),
         "staff_city_required": lambda: _("An operator needs a city."),
         "staff_kindergarten_required": lambda: _(
             "A kindergarten administrator needs a kindergarten."
         ),
-        "broadcast_text_required": lambda: _("Write the message in both Kazakh and Russian."),
-        "broadcast_no_recipients": lambda: _("Nobody matches this audience."),
+        "broadcast_text_required": lambda: _("Both texts, Kazakh and Russian, are needed."),
+        "broadcast_no_recipients": lambda: _("Nobody matches these filters."),
+        "broadcast_bad_filter": lambda: _("I did not understand the filters. Please check them."),
         # Why a seat cannot be taken (not_eligible's `why`).
         "child_too_young": lambda: _("the child is too young for a referral this year"),
         "child_turns_six": lambda: _("the child turns 6 this year and goes to school preparation"),

@@ -1003,20 +1003,6 @@ async def _guard(query: CallbackQuery, body: Any) -> None:
 
 
 def _error(exc: DomainError) -> str:
-    texts = {
-        "out_of_scope": lambda: _("This is outside your scope (city or kindergarten)."),
-        "broadcast_no_recipients": lambda: _("Nobody matches these filters."),
-        "broadcast_bad_filter": lambda: _("I did not understand the filters. Please check them."),
-        "broadcast_text_required": lambda: _("Both texts, Kazakh and Russian, are needed."),
-        "referral_not_enrollable": lambda: _("This referral cannot be enrolled in its status."),
-        "referral_not_live": lambda: _("This referral is no longer valid."),
-        "benefit_not_pending": lambda: _("This benefit was already decided."),
-        "invalid_seat_count": lambda: _("The number of seats must be at least 1."),
-        "application_not_found": lambda: _("The application was not found."),
-    }
-    factory = texts.get(exc.reason)
-    if factory is not None:
-        return factory()
     from bot.texts import error_text
 
     return error_text(exc)
