@@ -83,3 +83,12 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     yield client
     with contextlib.suppress(Exception):
         await client.aclose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end conversations run a whole stack of processes on 2 shared cores; one that
+    times out waiting for a message gets one more try. A real bug fails both times, and
+    pytest reports every rerun, so a flaky test stays visible."""
+    for item in items:
+        if item.path.name.startswith("test_e2e"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))
