@@ -394,6 +394,8 @@ async def _issue(
             "kindergarten_kk": kindergarten.name_kk,
             "group": group.name,
             "language": str(group.language),
+            "group_birth_year": group.birth_year,  # for the group label (age group, year)
+            "group_kind": str(group.kind),
             "status": str(status),
             "expires_at": expires_at.isoformat(),
             "documents": str(app.queue_type),
@@ -565,6 +567,9 @@ async def expire_due(settings: Settings) -> int:
                 "kindergarten_ru": referral.kindergarten.name_ru,
                 "kindergarten_kk": referral.kindergarten.name_kk,
                 "group": referral.group.name,
+                "language": str(referral.group.language),
+                "group_birth_year": referral.group.birth_year,
+                "group_kind": str(referral.group.kind),
                 "expires_at": referral.expires_at.isoformat(),
             },
             key=f"referral_expiring:{referral.id}:{int(referral.expires_at.timestamp())}",

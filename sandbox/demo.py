@@ -130,7 +130,14 @@ async def run_demo(settings: Settings, *, headless: bool, applications: int | No
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with run_stack(settings=settings, init_database=False, sandbox_port=port) as stack:
+        # Seeded parents are Telegram users who never opened this emulator: let pushes and
+        # broadcasts reach their chats, so staff see deliveries rather than "chat not found".
+        async with run_stack(
+            settings=settings,
+            init_database=False,
+            sandbox_port=port,
+            telegram={"known_chats_only": False},
+        ) as stack:
             print(personas_text(demo_personas()), flush=True)
             print(f"sandbox: {stack.sandbox_url}", flush=True)
             from core.position_index import index_for

@@ -56,7 +56,10 @@ async def on_child_iin(message: Message, widget: Any, manager: DialogManager) ->
     applicant = common.applicant_id(manager)
     found = await cabinet.applications_of_child(iin)
     if not found:
-        await message.answer(common.refusal(DomainError("application_not_found")))
+        # The parent typed a child's IIN, not an application number: say what was looked up.
+        await message.answer(
+            _("No application was found for a child with this IIN. Please check the IIN.")
+        )
         return
     if all(app.applicant_id == applicant for app in found):
         await message.answer(_("These applications are already in your cabinet."))

@@ -28,6 +28,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
+from bot.dialogs.submission_text import benefit_name
 from bot.texts import group_label, language_name
 from core import broadcasts, clock, protocols, stats
 from core import staff as staff_service
@@ -259,10 +260,18 @@ async def release_window(
         group = await staff_service.group_in_scope(staff, callback_data.grp)
         kindergarten = await staff_service.kindergarten_in_scope(staff, group.kindergarten_id)
         end = priority_end_at(clock.now(), settings or get_settings(), _window(callback_data))
-        text = _(
-            "Release {count} seat(s) in {kindergarten}, group: {group}?\n"
-            "The first applications in the queue are notified at once; only they may take the "
-            "seats until {deadline}."
+        # "None" chosen: no first-in-queue window to announce, the seats are open at once.
+        text = (
+            _(
+                "Without a priority window, release {count} seat(s) in {kindergarten}, group: "
+                "{group}?\nEvery parent in this queue may take the seats at once."
+            )
+            if callback_data.days == 0
+            else _(
+                "Release {count} seat(s) in {kindergarten}, group: {group}?\n"
+                "The first applications in the queue are notified at once; only they may take the "
+                "seats until {deadline}."
+            )
         ).format(
             count=callback_data.cnt,
             kindergarten=html.escape(_name(kindergarten, query.from_user)),
@@ -315,9 +324,16 @@ async def release_confirm(
         )
         summary = await staff_service.release_summary(release.id)
         await query.message.edit_text(
-            _(
-                "Released {seats} seat(s). Parents notified: {addressees}. "
-                "Priority until {deadline}."
+            (
+                _(
+                    "Seats released without a priority window: {seats}. Parents notified: "
+                    "{addressees}. Every parent in the queue may take them at once."
+                )
+                if callback_data.days == 0
+                else _(
+                    "Released {seats} seat(s). Parents notified: {addressees}. "
+                    "Priority until {deadline}."
+                )
             ).format(
                 seats=summary["seats"],
                 addressees=summary["addressees"],
@@ -742,8 +758,9 @@ async def benefits_list(message: Message, staff: StaffMember) -> None:
         await message.answer(_("No benefit documents wait for a decision."))
         return
     for application in pending:
-        text = _("Application #{number}: extraordinary benefit, category {category}.").format(
-            number=application.number, category=application.benefit_category
+        # The category's name, not its number: staff decide against the document's title.
+        text = _("Application #{number}: extraordinary benefit «{benefit}».").format(
+            number=application.number, benefit=benefit_name(application.benefit_category)
         )
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
@@ -949,10 +966,19 @@ async def protocol_command(
         page = await protocols.seat_protocol(protocols.SeatFilter(**common), settings_.tz, limit=15)
         lines = [_("<b>Seat release protocol</b> (found: {total})").format(total=page.total)]
         for row in page.rows:
+            # A release without a window ends its priority the moment it starts: say so, not
+            # "priority until" the release time itself.
             lines.append(
-                _(
-                    "{kindergarten}, {group} ({age_from}–{age_to}, {language}): {seats} seat(s), "
-                    "priority until {deadline}"
+                (
+                    _(
+                        "{kindergarten}, {group} ({age_from}–{age_to}, {language}): "
+                        "{seats} seat(s), open to general access at once"
+                    )
+                    if row.priority_end_at <= row.released_at
+                    else _(
+                        "{kindergarten}, {group} ({age_from}–{age_to}, {language}): "
+                        "{seats} seat(s), priority until {deadline}"
+                    )
                 ).format(
                     kindergarten=html.escape(_pick(row.kindergarten_ru, row.kindergarten_kk, user)),
                     group=html.escape(row.group),
