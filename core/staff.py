@@ -8,6 +8,7 @@ on every action; the audit actor of a staff action is `actor(staff)` = "staff:<i
 from __future__ import annotations
 
 import argparse
+import re
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -86,7 +87,13 @@ async def kindergartens_in_scope(
         query = query.filter(city_id=staff.city_id)
     elif staff.role == StaffRole.kindergarten_admin:
         query = query.filter(id=staff.kindergarten_id)
-    return await query.order_by("name_ru").limit(limit)
+    # Natural order ("№3" before "№10"): a city has hundreds, not millions, of kindergartens.
+    found_all = await query
+    return sorted(found_all, key=lambda kg: _natural_key(kg.name_ru))[:limit]
+
+
+def _natural_key(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 async def kindergarten_in_scope(staff: StaffMember, kindergarten_id: int) -> Kindergarten:
