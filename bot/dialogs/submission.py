@@ -72,6 +72,7 @@ class SubmissionSG(StatesGroup):
 STEP1 = Tr("<b>Step 1 of 4</b> · Parent and child")
 STEP2 = Tr("<b>Step 2 of 4</b> · Choice of kindergartens")
 STEP3 = Tr("<b>Step 3 of 4</b> · Benefits (can be skipped)")
+STEP3_DOCUMENTS = Tr("<b>Step 3 of 4</b> · Documents")
 STEP4 = Tr("<b>Step 4 of 4</b> · Notifications and review")
 
 
@@ -365,7 +366,7 @@ windows = [
         getter=h.benefit_upload_getter,
     ),
     Window(
-        STEP3,
+        STEP3_DOCUMENTS,  # the PMPK conclusion is required: not "can be skipped"
         Tr(
             "\nThe correctional queue needs the PMPK conclusion (referral of the "
             "psychological, medical and pedagogical consultation). Upload a photo or a PDF."
