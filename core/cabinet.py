@@ -33,6 +33,7 @@ from core.models import (
     OfferStatus,
     Phone,
     Referral,
+    ReferralMode,
     ReferralStatus,
     SeatRelease,
 )
@@ -71,6 +72,7 @@ class ApplicationCard:
     stream: int = 2  # core.models.Stream: 0 extraordinary, 1 first priority, 2 general
     benefit_category: int | None = None
     benefit_status: str = "none"  # core.models.BenefitStatus
+    referral_from: date | None = None  # "from a date" mode: no offers before this day
 
     @property
     def child_name(self) -> str:
@@ -221,6 +223,7 @@ async def _card(
         stream=int(row.stream),
         benefit_category=row.benefit_category,
         benefit_status=str(row.benefit_status),
+        referral_from=row.referral_from if row.referral_mode == ReferralMode.from_date else None,
     )
 
 

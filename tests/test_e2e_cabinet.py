@@ -90,3 +90,33 @@ async def test_without_a_verified_phone_the_cabinet_asks_to_confirm_one(bot_app:
     shown = await parent.send("Личный кабинет")
     assert "телефон" in shown.lower()
     assert await Applicant.filter(telegram_user_id=504).exists()
+
+
+async def test_the_card_shows_the_wanted_date_and_no_pending_check_once_archived(
+    bot_app: Any,
+) -> None:
+    from datetime import date
+
+    from core.models import ArchiveReason, BenefitStatus, ReferralMode, Stream
+
+    family = await make_family(503, "ru")
+    application = family.application
+    application.referral_mode = ReferralMode.from_date
+    application.referral_from = date(2027, 9, 1)
+    application.stream = Stream.extraordinary
+    application.benefit_category = 1
+    application.benefit_status = BenefitStatus.pending
+    await application.save()
+    parent = Parent(bot_app, 503, "ru")
+    await parent.send("Личный кабинет")
+    await parent.press("Мои заявления")
+    shown = await parent.press(f"№{application.number}")
+    assert "Направление нужно с: 1 сентября 2027" in shown
+    assert "ожидает подтверждения" in shown
+
+    application.status = ApplicationStatus.archived
+    application.archive_reason = ArchiveReason.withdrawn
+    await application.save()
+    await parent.press("Назад")
+    shown = await parent.press(f"№{application.number}")
+    assert "Дети военнослужащих" in shown and "ожидает подтверждения" not in shown

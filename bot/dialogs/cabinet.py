@@ -121,6 +121,12 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
             )
         else:
             lines.append(f"{kg.rank}. {name} ({common.language_name(kg.language)})")
+    if card.referral_from is not None:
+        lines.append(
+            _("Referral wanted from: {date}").format(
+                date=common.fmt_date(card.referral_from, dialog_manager)
+            )
+        )
     lines.append(
         _("Valid until: {date}").format(date=common.fmt_date(card.valid_until, dialog_manager))
     )
@@ -459,6 +465,6 @@ def benefit_line(card: cabinet.ApplicationCard) -> str:
     text = _("Benefit: {benefit}").format(benefit=benefit_class or "—")
     if card.benefit_category is not None:
         text += f" ({benefit_name(card.benefit_category)})"
-    if status:
+    if status and card.status != "archived":  # an archived application waits for nothing
         text += " — " + status
     return text
