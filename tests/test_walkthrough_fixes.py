@@ -22,7 +22,7 @@ STAFF_ID = 900000001
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [("ru", "с 1 сентября по 1 октября"), ("kk", "1 қыркүйек бастап 1 қазан дейін")],
+    [("ru", "с 1 сентября по 1 октября"), ("kk", "ұзарту мерзімінде (1 қыркүйек – 1 қазан)")],
 )
 def test_closed_extension_says_when_it_opens_in_words(locale: str, expected: str) -> None:
     """The refusal used to say only "closed now"; its ISO dates must read as words."""
