@@ -54,3 +54,35 @@ async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
     assert "соңғы орынды басқа біреу жаңа ғана алды" in lost
     assert "Қазір балаңызға бос орын жоқ" in lost
     assert not await Referral.filter(application_id=second.application.id).exists()
+
+
+async def test_a_parent_extends_a_referral_once_after_confirming(
+    bot_app: Any, settings: Any
+) -> None:
+    from core import referrals
+
+    family = await make_family(611, "ru")
+    group = await make_group(family.kindergarten, birth_year=family.application.birth_year)
+    await seats.release_seats(
+        group.id, 1, actor="staff:test", settings=settings, window=timedelta(0)
+    )
+    referral = await referrals.take_seat(
+        family.application.id, group.id, actor="test", settings=settings
+    )
+    parent = Parent(bot_app, 611, "ru")
+    await parent.send("Личный кабинет")
+    await parent.press("Мои направления")
+    await parent.press(f"№{referral.number}")
+    asked = await parent.press("Продлить на 30 дней")
+    assert f"Продлить направление №{referral.number} на 30 дней?" in asked
+    await parent.press("Нет")  # changing one's mind changes nothing
+    await referral.refresh_from_db()
+    assert not referral.extended
+    before = referral.expires_at
+
+    await parent.press("Продлить на 30 дней")
+    done = await parent.press("Да, продлить")
+    assert "Направление продлено." in done
+    await referral.refresh_from_db()
+    assert referral.extended and (referral.expires_at - before).days == 30
+    assert "Продлить на 30 дней" not in parent.buttons()  # only once

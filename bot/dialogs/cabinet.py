@@ -36,6 +36,7 @@ class CabinetSG(StatesGroup):
     referral = State()
     decline_confirm = State()
     feed = State()
+    extend_confirm = State()
 
 
 # --- entry: one verified phone is required ------------------------------------------------
@@ -402,10 +403,10 @@ cabinet_dialog = Dialog(
     Window(
         Format("{card_text}"),
         Column(
-            Button(
+            SwitchTo(
                 Tr("Extend by {days} days"),
                 id="extend",
-                on_click=on_extend_referral,
+                state=CabinetSG.extend_confirm,
                 when="can_extend",
             ),
             SwitchTo(
@@ -429,6 +430,16 @@ cabinet_dialog = Dialog(
         common.hint(),
         getter=referral_getter,
         state=CabinetSG.decline_confirm,
+    ),
+    Window(
+        Tr("Extend referral №{number} by {days} days? A referral can be extended only once."),
+        Row(
+            Button(Tr("Yes, extend"), id="extend_yes", on_click=on_extend_referral),
+            SwitchTo(Tr("No"), id="extend_no", state=CabinetSG.referral),
+        ),
+        common.hint(),
+        getter=referral_getter,
+        state=CabinetSG.extend_confirm,
     ),
     Window(
         Tr("Event feed, page {page} of {pages}"),
