@@ -70,6 +70,10 @@ async def test_the_same_conversation_over_the_telegram_webhook(
         info = stack.telegram.webhook
         assert info is not None and info["url"].endswith("/telegram/webhook")
         assert stack.telegram.stats["webhook_deliveries"] >= 1
+        # Registered from configuration: secret, max connections, the updates the bot uses.
+        assert info["secret_token"] == stack.app.settings.telegram_webhook_secret[0]
+        assert info["max_connections"] == stack.app.settings.telegram_max_connections
+        assert {"message", "callback_query"} <= set(stack.telegram.allowed_updates or ())
 
 
 async def test_commands_are_registered_in_both_languages(stack: Stack) -> None:
