@@ -34,14 +34,14 @@ LIMITS = (300, 1000)
 def _serve(limit: float) -> None:
     from aiohttp import web
 
-    from sandbox.server import bind_socket, emulator_of, make_sandbox_app, serve_app
-    from sandbox.telegram import TelegramConfig
+    from devtools.sandbox.server import bind_socket, emulator_of, make_sandbox_app, serve_app
+    from devtools.sandbox.telegram import TelegramConfig
 
     async def main() -> None:
         config = TelegramConfig(
             global_per_second=limit, known_chats_only=False, per_chat_per_second=1.0
         )
-        from sandbox.server import SandboxConfig
+        from devtools.sandbox.server import SandboxConfig
 
         app = make_sandbox_app(SandboxConfig(telegram=config))
         accepted: list[float] = []
@@ -102,8 +102,8 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    from core.broadcasts import create_broadcast
-    from core.db import close_db
+    from core.notifications.broadcasts import create_broadcast
+    from core.platform.db import close_db
     from worker.sender import Sender
 
     proc = await asyncio.create_subprocess_exec(

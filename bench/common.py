@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.db import close_db, init_db, migrate
-from core.settings import Settings
+from core.platform.db import close_db, init_db, migrate
+from core.platform.settings import Settings
 from scripts.services import postgres_server, redis_server
 
 RESULTS = Path(__file__).resolve().parent / "results.json"

@@ -10,8 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from tortoise.connection import get_connection
 
 from bench.load import copy_rows
-from core import clock
-from core.iin import make_iin
 from core.models import (
     Applicant,
     Application,
@@ -22,6 +20,8 @@ from core.models import (
     Person,
     Phone,
 )
+from core.people.iin import make_iin
+from core.platform import clock
 
 KINDERGARTENS = 120
 

@@ -24,7 +24,7 @@ from core.models import (
     Kindergarten,
     Person,
 )
-from core.queue import StreamCounts, city_position, kindergarten_positions, position_from
+from core.queue.order import StreamCounts, city_position, kindergarten_positions, position_from
 
 SIZES = (10_000, 100_000, 1_000_000)
 LOOKUPS = 2000
@@ -153,7 +153,7 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
         # The Redis sorted-set index (core.position_index), built from the database.
         import redis.asyncio as aioredis
 
-        from core.position_index import PositionIndex
+        from core.queue.index import PositionIndex
 
         redis = aioredis.from_url(ctx.redis_url)
         await redis.flushdb()
@@ -229,7 +229,7 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
                 target="p99 < 2 ms at 1M, growth no worse than logarithmic",
             )
         )
-        from core.db import close_db
+        from core.platform.db import close_db
 
         await close_db()
     return results

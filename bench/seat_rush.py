@@ -32,7 +32,6 @@ from tortoise.connection import get_connection
 
 from bench.common import BenchContext, Result, main_for, percentiles
 from bench.load import copy_rows
-from core import clock
 from core.models import (
     Applicant,
     Application,
@@ -46,6 +45,7 @@ from core.models import (
     Referral,
     Seat,
 )
+from core.platform import clock
 
 SEATS = 100
 CLAIMANTS = 5000
@@ -229,10 +229,10 @@ async def _populate() -> tuple[int, dict[str, list[int]]]:
 
 async def _claim_process(database_url: str, group_id: int, ids: list[int], start_at: float) -> Any:
     """One OS process: at wall-clock `start_at`, every claim at once; (outcome, ms) each."""
-    from core.db import close_db, init_db
-    from core.errors import DomainError
-    from core.referrals import take_seat
-    from core.settings import Settings
+    from core.platform.db import close_db, init_db
+    from core.platform.errors import DomainError
+    from core.platform.settings import Settings
+    from core.referrals.take import take_seat
 
     settings = Settings(database_url=database_url, _env_file=None)
     await init_db(settings)
@@ -257,7 +257,7 @@ async def _claim_process(database_url: str, group_id: int, ids: list[int], start
 
 
 async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
-    from core.seats import release_seats
+    from core.seats.releases import release_seats
 
     settings = await ctx.fresh_database(name)
     group_id, roles = await _populate()
@@ -266,7 +266,7 @@ async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
     import random
 
     random.Random(5).shuffle(claimants)
-    from core.db import close_db
+    from core.platform.db import close_db
 
     await close_db()
     url = ctx.database_url(name, POOL)
@@ -287,7 +287,7 @@ async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
         for part in parts
     ]
     outputs = [json.loads((await p.communicate())[0]) for p in procs]
-    from core.db import init_db
+    from core.platform.db import init_db
 
     await init_db(settings)
     results = [tuple(r) for out in outputs for r in out["results"]]

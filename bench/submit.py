@@ -22,9 +22,9 @@ CONCURRENCY = 8
 
 
 async def run(ctx: BenchContext, quick: bool) -> list[Result]:
-    from core.applications import SubmissionInput, submit
-    from core.db import close_db
-    from core.queue import city_position, kindergarten_positions
+    from core.applications.submission import SubmissionInput, submit
+    from core.platform.db import close_db
+    from core.queue.order import city_position, kindergarten_positions
 
     submissions = 400 if quick else 2000
     settings = await ctx.fresh_database("bench_submit", pool=20)
@@ -32,7 +32,7 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
     city = await populate_city(20_000, free_parents=submissions + 20, rng=rng)
     from redis.asyncio import Redis
 
-    from core.position_index import PositionIndex
+    from core.queue.index import PositionIndex
 
     redis = Redis.from_url(ctx.redis_url)
     await redis.flushdb()

@@ -169,7 +169,7 @@ class Parent:
 
 
 async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict[str, Any]:
-    from bot.composition import build_app, close_app
+    from indigo.app import build_app, close_app
 
     settings = await ctx.fresh_database("bench_updates", pool=20)
     rng = random.Random(11)
@@ -179,7 +179,7 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     flush = aioredis.from_url(ctx.redis_url)
     await flush.flushdb()
     # The queue-position index, built as `indigo migrate` / `indigo seed` do at deploy.
-    from core.position_index import PositionIndex
+    from core.queue.index import PositionIndex
 
     await PositionIndex(flush).rebuild(grace_s=0)
     await flush.aclose()
@@ -266,7 +266,7 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     elapsed = time.perf_counter() - started
     latencies = [ms for p in done if p for ms in p.latencies]
     await close_app(app)
-    from core.db import close_db
+    from core.platform.db import close_db
 
     await close_db()
     if errors:

@@ -14,8 +14,8 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from core import clock
-from core.errors import DomainError
+from core.platform import clock
+from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
 

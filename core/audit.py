@@ -26,8 +26,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
-from core import clock
 from core.models import AuditEntry
+from core.platform import clock
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_426_001  # arbitrary, constant: the audit chain's advisory lock

@@ -18,9 +18,9 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from core import clock
 from core.models import JobRun
-from core.settings import Settings
+from core.platform import clock
+from core.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +64,28 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     # Expiry, the 24 h reminders and lapsed offers live in one service function.
-    Job("referral_expiry", every_minutes(1), "core.referrals", "expire_due"),
-    Job("stop_list_restore", every_minutes(5), "core.referrals", "restore_due"),
+    Job("referral_expiry", every_minutes(1), "core.referrals.take", "expire_due"),
+    Job("stop_list_restore", every_minutes(5), "core.referrals.take", "restore_due"),
     # Seats whose priority window ended (or nobody was addressed for) reach the next in line.
-    Job("general_access", every_minutes(1), "core.seats", "announce_general_access"),
-    Job("position_changes", every_minutes(15), "core.position_watch", "notify_position_changes"),
+    Job("general_access", every_minutes(1), "core.seats.releases", "announce_general_access"),
+    Job("position_changes", every_minutes(15), "core.queue.watch", "notify_position_changes"),
     Job(
         "extension_reminders",
         in_extension_season,
-        "core.extension",
+        "core.applications.extension",
         "remind_extension",
         with_today=True,
     ),
     Job(
         "annual_cleaning",
         after_extension_deadline,
-        "core.extension",
+        "core.applications.extension",
         "annual_cleaning",
         with_today=True,
     ),
-    Job("aged_out", daily, "core.extension", "remove_aged_out", with_today=True),
+    Job("aged_out", daily, "core.applications.extension", "remove_aged_out", with_today=True),
     # Safety net for the Redis position index: any change a process failed to apply.
-    Job("position_index_rebuild", every_minutes(60), "core.position_index", "rebuild_for"),
+    Job("position_index_rebuild", every_minutes(60), "core.queue.index", "rebuild_for"),
 )
 
 

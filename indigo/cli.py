@@ -21,8 +21,8 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from core.logs import setup_logging
-from core.settings import Settings, get_settings
+from core.platform.logs import setup_logging
+from core.platform.settings import Settings, get_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _with_db(settings: Settings, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    from core.db import close_db, init_db
+    from core.platform.db import close_db, init_db
 
     await init_db(settings)
     try:
@@ -67,7 +67,7 @@ async def _with_db(settings: Settings, body: Callable[[], Coroutine[Any, Any, No
 
 async def _rebuild_position_index(settings: Settings) -> None:
     """The Redis queue-position index, rebuilt from the database (core.position_index)."""
-    from core.position_index import rebuild_for
+    from core.queue.index import rebuild_for
 
     indexed = await rebuild_for(settings)
     if indexed is not None:
@@ -76,7 +76,7 @@ async def _rebuild_position_index(settings: Settings) -> None:
 
 async def _print_position(number: int, settings: Settings) -> None:
     from core.models import Application
-    from core.queue import city_position, kindergarten_positions
+    from core.queue.order import city_position, kindergarten_positions
 
     application = await Application.get_or_none(number=number)
     if application is None:
@@ -97,7 +97,7 @@ async def _print_position(number: int, settings: Settings) -> None:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
     if args.command == "migrate":
-        from core.db import migrate
+        from core.platform.db import migrate
 
         async def migrate_and_index() -> None:
             await migrate(settings)
@@ -105,7 +105,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, An
 
         return migrate_and_index()
     if args.command == "seed":
-        from core.seed import SeedSize, seed
+        from devtools.seed import SeedSize, seed
 
         size = SeedSize(
             kindergartens=args.kindergartens, applications=args.applications, random_seed=args.seed
@@ -119,7 +119,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, An
     if args.command == "position":
         return _with_db(settings, lambda: _print_position(args.number, settings))
     if args.command == "run":
-        from bot.composition import run_polling
+        from indigo.app import run_polling
 
         return run_polling(settings)
     if args.command == "serve":
@@ -131,11 +131,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, An
 
         return run_worker(settings)
     if args.command == "demo":
-        from sandbox.demo import run_demo
+        from devtools.demo import run_demo
 
         return run_demo(settings, headless=args.headless, applications=args.applications)
     if args.command == "staff":
-        from core.staff import add_staff_cli
+        from core.people.staff import add_staff_cli
 
         return _with_db(settings, lambda: add_staff_cli(args))
     raise SystemExit(f"indigo: unknown command {args.command}")

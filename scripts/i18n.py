@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 DOMAIN = "messages"
 LANGUAGES = ("kk", "ru")
-SOURCES = ["bot", "core", "webhooks", "sandbox", "worker", "indigo"]
+SOURCES = ["bot", "core", "webhooks", "devtools", "worker", "notifications", "indigo"]
 
 
 def po_path(lang: str) -> Path:

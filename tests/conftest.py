@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-from core.db import close_db, init_db, migrate
-from core.settings import Settings
+from core.platform.db import close_db, init_db, migrate
+from core.platform.settings import Settings
 from scripts.services import postgres_server, redis_server
 
 

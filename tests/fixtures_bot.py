@@ -28,8 +28,8 @@ from aiogram.types import (
     User,
 )
 
-from bot.composition import App, build_app, close_app
-from core.settings import Settings
+from core.platform.settings import Settings
+from indigo.app import App, build_app, close_app
 
 _ids = itertools.count(1000)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from core import clock
 from core.models import Applicant, Application, City, Kindergarten, Language, Notification
-from core.queue import sync_choices
+from core.platform import clock
+from core.queue.order import sync_choices
 from tests.fixtures_queue import make_application, make_child, make_kindergarten, make_parent
 
 

@@ -12,11 +12,12 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from core import applications, clock
+from core.applications import submission as applications
 from core.models import Applicant, Application, Child, City, Group, Kindergarten, Language
-from core.settings import Settings
-from sandbox.stack import Stack
-from tests.e2e import BotMessage, E2EClient
+from core.platform import clock
+from core.platform.settings import Settings
+from devtools.client import BotMessage, E2EClient
+from devtools.stack import Stack
 from tests.fixtures_queue import make_child, make_kindergarten
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta
 
-from core.iin import make_iin
 from core.models import (
     Applicant,
     Application,
@@ -21,7 +20,8 @@ from core.models import (
     QueueType,
     Stream,
 )
-from core.queue import sync_choices
+from core.people.iin import make_iin
+from core.queue.order import sync_choices
 
 _serial = itertools.count(1)
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)

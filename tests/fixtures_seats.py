@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta
 
-from core import clock
 from core.models import (
     Applicant,
     Application,
@@ -24,6 +23,7 @@ from core.models import (
     ReferralMode,
     Stream,
 )
+from core.platform import clock
 
 _numbers = itertools.count(5_000_000)
 _serial = itertools.count(1)
@@ -174,10 +174,10 @@ async def _claim_many(
 
     from tortoise import Tortoise
 
-    from core.db import tortoise_config
-    from core.errors import DomainError
-    from core.referrals import take_seat
-    from core.settings import Settings
+    from core.platform.db import tortoise_config
+    from core.platform.errors import DomainError
+    from core.platform.settings import Settings
+    from core.referrals.take import take_seat
 
     separator = "&" if "?" in database_url else "?"
     await Tortoise.init(config=tortoise_config(f"{database_url}{separator}maxsize=20"))

@@ -22,15 +22,15 @@ from aiogram.types import Message
 from aiohttp import web
 from redis.asyncio import Redis
 
-from core.events import FAMILY_RESULT, EventBus
-from core.gov_client import HttpGovGateway
-from core.settings import Settings
-from core.signing import signed_headers
-from core.sms_client import HttpSmsGateway
-from sandbox.gov import GovConfig, GovFake
-from sandbox.gov import add_routes as add_gov_routes
-from sandbox.sms import SmsConfig, SmsFake
-from sandbox.sms import add_routes as add_sms_routes
+from core.platform.events import FAMILY_RESULT, EventBus
+from core.platform.settings import Settings
+from core.platform.signing import signed_headers
+from core.registry.gov_client import HttpGovGateway
+from core.registry.sms_client import HttpSmsGateway
+from devtools.sandbox.gov import GovConfig, GovFake
+from devtools.sandbox.gov import add_routes as add_gov_routes
+from devtools.sandbox.sms import SmsConfig, SmsFake
+from devtools.sandbox.sms import add_routes as add_sms_routes
 from scripts.services import free_port
 from webhooks.app import make_web_app
 

@@ -195,7 +195,7 @@ class SandboxTelegram:
 async def telegram_sandbox(settings: Any) -> AsyncIterator[SandboxTelegram]:
     """The sandbox server with Telegram's limits (300 messages per second over all chats) and
     any chat id reachable (seeded parents never wrote to the bot in this process)."""
-    from sandbox.server import emulator_of, start_sandbox
+    from devtools.sandbox.server import emulator_of, start_sandbox
 
     runner, url = await start_sandbox(
         telegram={

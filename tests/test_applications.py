@@ -8,8 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import clock
-from core.applications import (
+from core.applications.submission import (
     FIRST_APPLICATION_NUMBER,
     SubmissionInput,
     application_of,
@@ -20,7 +19,6 @@ from core.applications import (
     submit,
     withdraw,
 )
-from core.errors import DomainError
 from core.models import (
     Application,
     ApplicationChoice,
@@ -33,8 +31,10 @@ from core.models import (
     QueueType,
     Stream,
 )
-from core.people import create_child_without_iin, create_document
-from core.queue import city_position, kindergarten_positions, sync_choices
+from core.people.applicants import create_child_without_iin, create_document
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.queue.order import city_position, kindergarten_positions, sync_choices
 from tests.fixtures_queue import make_child, make_city, make_kindergarten, make_parent
 
 

@@ -92,7 +92,7 @@ async def test_check_queue_names_the_failed_iin_rule_in_both_languages(bot_app: 
 
 
 async def test_check_queue_with_an_unknown_iin_says_nothing_was_found(bot_app: Any) -> None:
-    from core.iin import make_iin
+    from core.people.iin import make_iin
 
     parent = chatter(bot_app, 108, "ru")
     await parent.send("Проверить очередь")
@@ -226,7 +226,7 @@ async def test_a_sticker_where_the_iin_is_expected_asks_for_text(bot_app: Any) -
 
 
 async def test_the_bot_talks_to_a_configured_local_bot_api_server(settings: Any) -> None:
-    from bot.composition import build_app, close_app
+    from indigo.app import build_app, close_app
 
     local = settings.model_copy(update={"telegram_api_url": "http://127.0.0.1:8081"})
     app = await build_app(local, init_database=False)
@@ -240,8 +240,8 @@ async def test_the_embedded_redis_default_runs_the_fsm_with_isolation() -> None:
     from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
     from aiogram.fsm.storage.redis import RedisStorage
 
-    from core.redis import make_redis
-    from core.settings import Settings
+    from core.platform.redis import make_redis
+    from core.platform.settings import Settings
 
     storage = RedisStorage(
         make_redis(Settings(redis_url=None, _env_file=None)),

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.calendar import add_working_days, holidays, is_working_day
+from core.calendar.working_days import add_working_days, holidays, is_working_day
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

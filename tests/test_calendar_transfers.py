@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from core.calendar import add_working_days, is_working_day
+from core.calendar.working_days import add_working_days, is_working_day
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core import directory
-from core.errors import DomainError
 from core.models import City, Group, Kindergarten, Language, Ownership, Seat, SeatRelease
+from core.platform.errors import DomainError
+from core.views import directory
 from tests.fixtures_queue import make_application, make_child, make_parent
 
 CENTRE = (51.1280, 71.4300)

@@ -10,8 +10,8 @@ import pytest
 
 from bot.texts import phone_text
 from core.models import Application, ApplicationStatus, Phone
-from core.settings import Settings
-from sandbox.stack import Stack, run_stack
+from core.platform.settings import Settings
+from devtools.stack import Stack, run_stack
 from tests.fixtures_e2e_cabinet import (
     applicant_of,
     captions,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.composition import build_app, close_app
 from core.models import Application, ExtensionAnswers
+from indigo.app import build_app, close_app
 from tests.fixtures_bot import RecordingSession
 from tests.fixtures_cabinet import make_family
 from tests.test_e2e_cabinet import Parent

@@ -9,10 +9,10 @@ import pytest
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from core import people
 from core.models import ExtensionAnswers
-from core.settings import Settings
-from sandbox.stack import Stack, run_stack
+from core.people import applicants
+from core.platform.settings import Settings
+from devtools.stack import Stack, run_stack
 from tests.fixtures_e2e_cabinet import (
     applicant_of,
     city_and_kindergarten,
@@ -43,7 +43,7 @@ async def test_a_parent_answers_the_questionnaire_in_kazakh_and_extends_the_appl
     await parent.send("/start")
     await parent.expect()
     applicant = await applicant_of(user_id)
-    await people.verify_phone(applicant, f"+7707{user_id:07d}")
+    await applicants.verify_phone(applicant, f"+7707{user_id:07d}")
     application = await file_application(applicant, settings)
     _, kindergarten = await city_and_kindergarten()
     valid_before = application.valid_until

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import clock
 from core.models import Application, Document, DocumentKind
-from core.settings import Settings
-from sandbox.gov.personas import ASKHAT, DANIYAR
-from sandbox.stack import Stack
+from core.platform import clock
+from core.platform.settings import Settings
+from devtools.sandbox.gov.personas import ASKHAT, DANIYAR
+from devtools.stack import Stack
 from tests.test_e2e_submission import (  # stack: the shared e2e fixture
     KK,
     RU,

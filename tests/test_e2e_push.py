@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core import cabinet, people
-from core import staff as staff_service
 from core.models import Applicant, Application, Broadcast, Referral, SeatRelease
-from core.settings import Settings
-from sandbox.stack import Stack, run_stack
-from tests.e2e import BotMessage, E2EClient
+from core.people import applicants
+from core.people import staff as staff_service
+from core.platform.settings import Settings
+from core.views import cabinet
+from devtools.client import BotMessage, E2EClient
+from devtools.stack import Stack, run_stack
 from tests.fixtures_e2e_cabinet import (
     _catalog,
     applicant_of,
@@ -49,7 +50,7 @@ async def parent(
     await client.send("/start")
     await client.expect()
     applicant = await applicant_of(user_id)
-    await people.verify_phone(applicant, phone_of(user_id))
+    await applicants.verify_phone(applicant, phone_of(user_id))
     application = await file_application(applicant, settings)
     await client.expect(f"#{application.number}", timeout=20)
     return client, applicant, application

@@ -10,11 +10,11 @@ from datetime import date
 
 import pytest
 
-from core import people
 from core.models import Application, Child, GovRequest, Person
-from core.settings import Settings
-from sandbox.gov.personas import AIGERIM, persona_family
-from sandbox.stack import Stack, run_stack
+from core.people import applicants
+from core.platform.settings import Settings
+from devtools.sandbox.gov.personas import AIGERIM, persona_family
+from devtools.stack import Stack, run_stack
 from tests.fixtures_e2e_cabinet import (
     applicant_of,
     captions,
@@ -52,7 +52,7 @@ async def test_the_legal_representative_recovers_the_application(
     await a.send("/start")
     await a.expect()
     a_applicant = await applicant_of(a_id)
-    await people.verify_phone(a_applicant, f"+7707{a_id:07d}")
+    await applicants.verify_phone(a_applicant, f"+7707{a_id:07d}")
     alikhan = persona_family(AIGERIM, date.today()).children[1].person
     person = await Person.create(
         iin=alikhan.iin,
@@ -70,7 +70,7 @@ async def test_the_legal_representative_recovers_the_application(
     await b.expect()
     b_applicant = await applicant_of(b_id)
     phone = AIGERIM.phones[0]
-    await people.verify_phone(b_applicant, phone)
+    await applicants.verify_phone(b_applicant, phone)
 
     await b.send(t("Personal cabinet", lang))
     await b.expect(t("Choose a section.", lang))

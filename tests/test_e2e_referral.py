@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core import seats
 from core.models import Referral
+from core.seats import releases as seats
 from tests.fixtures_bot import bot_app
 from tests.fixtures_cabinet import make_family
 from tests.fixtures_seats import make_group
@@ -59,7 +59,7 @@ async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
 async def test_a_parent_extends_a_referral_once_after_confirming(
     bot_app: Any, settings: Any
 ) -> None:
-    from core import referrals
+    from core.referrals import take as referrals
 
     family = await make_family(611, "ru")
     group = await make_group(family.kindergarten, birth_year=family.application.birth_year)

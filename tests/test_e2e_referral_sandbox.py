@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 import pytest
 from babel.dates import format_datetime
 
-from core import people, seats
 from core.models import Applicant, Kindergarten, Referral
-from core.referrals import documents_for
-from core.settings import Settings
-from sandbox.stack import Stack, run_stack
-from tests.e2e import BotMessage, E2EClient
+from core.people import applicants
+from core.platform.settings import Settings
+from core.referrals.take import documents_for
+from core.seats import releases as seats
+from devtools.client import BotMessage, E2EClient
+from devtools.stack import Stack, run_stack
 from tests.fixtures_e2e_cabinet import (
     applicant_of,
     city_and_kindergarten,
@@ -58,7 +59,7 @@ async def parent_with_application(
     await parent.send("/start")
     await parent.expect()
     applicant = await applicant_of(user_id)
-    await people.verify_phone(applicant, f"+7707{user_id:07d}")
+    await applicants.verify_phone(applicant, f"+7707{user_id:07d}")
     application = await file_application(applicant, settings)
     return parent, applicant, application.number
 

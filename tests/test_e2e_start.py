@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.settings import Settings
-from sandbox.stack import Stack, run_stack
+from core.platform.settings import Settings
+from devtools.stack import Stack, run_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from core.models import Application, City, Kindergarten, Ownership
-from core.settings import Settings
-from sandbox.gov.personas import AIGERIM, DANIYAR, ELENA, Persona
-from sandbox.stack import Stack, run_stack
-from tests.e2e import BotMessage, E2EClient
+from core.platform.settings import Settings
+from devtools.client import BotMessage, E2EClient
+from devtools.sandbox.gov.personas import AIGERIM, DANIYAR, ELENA, Persona
+from devtools.stack import Stack, run_stack
 
 pytestmark = pytest.mark.e2e
 

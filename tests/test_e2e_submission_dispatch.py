@@ -10,11 +10,11 @@ import asyncio
 from datetime import date
 from typing import Any
 
-from core import gov_requests
-from core.events import FAMILY_RESULT
-from core.iin import make_iin
 from core.models import Applicant, Phone
-from core.ports import PersonRecord
+from core.people.iin import make_iin
+from core.platform.events import FAMILY_RESULT
+from core.registry import family_requests
+from core.registry.ports import PersonRecord
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
 
 __all__ = ["bot_app"]
@@ -52,7 +52,7 @@ def use_fake_gov(app: Any) -> FakeGov:
 async def parent_with_phones(user_id: int, language: str = "ru") -> Applicant:
     applicant = await Applicant.create(telegram_user_id=user_id, chat_id=user_id, language=language)
     for n in (1, 2):
-        from core import clock
+        from core.platform import clock
 
         await Phone.create(
             applicant=applicant, number=f"+7701{user_id:06d}{n}", verified_at=clock.now()
@@ -132,7 +132,7 @@ async def test_invalid_iin_is_refused_with_the_rule_and_family_result_continues_
         ],
         "benefits": [],
     }
-    request = await gov_requests.complete(payload)
+    request = await family_requests.complete(payload)
     await app.events.publish(
         FAMILY_RESULT,
         {"request_id": "req-1", "applicant_id": request.applicant_id, "consent": True},
@@ -164,7 +164,7 @@ async def test_a_refused_consent_is_explained_and_check_finds_nothing_more(bot_a
     sent = await parent.press(check)
     assert any("Әзірге жауап жоқ" in t for t in texts(sent)), texts(sent)
 
-    request = await gov_requests.complete({"request_id": "req-1", "consent": False})
+    request = await family_requests.complete({"request_id": "req-1", "consent": False})
     await app.events.publish(
         FAMILY_RESULT,
         {"request_id": "req-1", "applicant_id": request.applicant_id, "consent": False},

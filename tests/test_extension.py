@@ -6,9 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from core import clock
-from core.errors import DomainError
-from core.extension import (
+from core.applications.extension import (
     QUESTIONS,
     STEPS,
     annual_cleaning,
@@ -28,6 +26,8 @@ from core.models import (
     Language,
     Notification,
 )
+from core.platform import clock
+from core.platform.errors import DomainError
 from tests.fixtures_seats import make_application, make_city, make_kindergarten, make_parent
 
 

@@ -8,16 +8,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from core import gov_requests
-from core.errors import DomainError
-from core.gov_client import HttpGovGateway
-from core.iin import full_years, parse_iin
 from core.models import Applicant, Child, GovRequest, GovRequestStatus, InboxEvent, Person
-from core.ports import GatewayUnavailable
-from core.settings import Settings
-from sandbox.gov import PERSONAS
-from sandbox.gov.callbacks import deliver
-from sandbox.gov.personas import AIGERIM, DANIYAR, ELENA
+from core.people.iin import full_years, parse_iin
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.registry import family_requests
+from core.registry.gov_client import HttpGovGateway
+from core.registry.ports import GatewayUnavailable
+from devtools.sandbox.gov import PERSONAS
+from devtools.sandbox.gov.callbacks import deliver
+from devtools.sandbox.gov.personas import AIGERIM, DANIYAR, ELENA
 from scripts.services import free_port
 from tests.fixtures_webhooks import CallbacksStack, eventually, stack_fixture  # noqa: F401
 
@@ -63,7 +63,7 @@ async def test_a_consented_family_request_stores_the_children_and_tells_the_conv
     stack: CallbacksStack,
 ) -> None:
     applicant = await Applicant.create(telegram_user_id=501)
-    request = await gov_requests.start_family_request(applicant, AIGERIM.iin, stack.gov)
+    request = await family_requests.start_family_request(applicant, AIGERIM.iin, stack.gov)
     assert request.status == GovRequestStatus.consent_pending
 
     async with stack.http.get(stack.sandbox_url + "/sandbox/gov/requests") as resp:
@@ -77,11 +77,11 @@ async def test_a_consented_family_request_stores_the_children_and_tells_the_conv
         assert (await resp.json())["delivered"] is True
 
     async def answered() -> GovRequest | None:
-        found = await gov_requests.result_for(applicant.id)
+        found = await family_requests.result_for(applicant.id)
         return found if found and found.status == GovRequestStatus.consented else None
 
     stored = await eventually(answered)
-    result = gov_requests.family_result(stored)
+    result = family_requests.family_result(stored)
     assert result is not None and result.consent
     ages = sorted(full_years(c.person.birth_date, date.today()) for c in result.children)
     assert ages == [1, 3, 7]  # the 7-year-old is there; the wizard refuses it as too old
@@ -101,7 +101,7 @@ async def test_a_consented_family_request_stores_the_children_and_tells_the_conv
 
 async def test_a_repeated_family_result_changes_nothing(stack: CallbacksStack) -> None:
     applicant = await Applicant.create(telegram_user_id=502)
-    request = await gov_requests.start_family_request(applicant, AIGERIM.iin, stack.gov)
+    request = await family_requests.start_family_request(applicant, AIGERIM.iin, stack.gov)
     await stack.gov_fake.answer(request.request_id, True)
     await eventually(lambda: _status(request.request_id, GovRequestStatus.consented))
     payload = dict(stack.gov_fake.sent[-1])
@@ -117,7 +117,7 @@ async def test_a_repeated_family_result_changes_nothing(stack: CallbacksStack) -
 
 async def test_a_refused_request_stores_no_children(stack: CallbacksStack) -> None:
     applicant = await Applicant.create(telegram_user_id=503)
-    request = await gov_requests.start_family_request(applicant, AIGERIM.iin, stack.gov)
+    request = await family_requests.start_family_request(applicant, AIGERIM.iin, stack.gov)
     async with stack.http.post(
         f"{stack.sandbox_url}/sandbox/gov/consent/{request.request_id}", json={"consent": False}
     ) as resp:
@@ -134,9 +134,9 @@ async def test_auto_consent_answers_without_the_parent(stack: CallbacksStack) ->
     ) as resp:
         assert (await resp.json()) == {"auto_consent": True}
     applicant = await Applicant.create(telegram_user_id=504)
-    request = await gov_requests.start_family_request(applicant, UNKNOWN_PARENT, stack.gov)
+    request = await family_requests.start_family_request(applicant, UNKNOWN_PARENT, stack.gov)
     await eventually(lambda: _status(request.request_id, GovRequestStatus.consented))
-    result = gov_requests.family_result(await GovRequest.get(request_id=request.request_id))
+    result = family_requests.family_result(await GovRequest.get(request_id=request.request_id))
     assert result is not None and len(result.children) <= 2
 
 
@@ -144,10 +144,10 @@ async def test_a_child_whose_guardian_is_someone_else_is_not_linked_to_the_paren
     stack: CallbacksStack,
 ) -> None:
     applicant = await Applicant.create(telegram_user_id=505)
-    request = await gov_requests.start_family_request(applicant, ELENA.iin, stack.gov)
+    request = await family_requests.start_family_request(applicant, ELENA.iin, stack.gov)
     await stack.gov_fake.answer(request.request_id, True)
     stored = await eventually(lambda: _status(request.request_id, GovRequestStatus.consented))
-    result = gov_requests.family_result(stored)
+    result = family_requests.family_result(stored)
     assert result is not None
     flags = {c.person.first_name: c.legal_representative for c in result.children}
     assert flags == {"София": True, "Матвей": False}

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.iin import InvalidIin, check_digit, make_iin, parse_iin
+from core.people.iin import InvalidIin, check_digit, make_iin, parse_iin
 
 
 def test_documented_examples_are_valid() -> None:

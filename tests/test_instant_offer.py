@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.applications import SubmissionInput, submit
+from core.applications.submission import SubmissionInput, submit
 from core.models import Language, Notification, Offer, OfferStatus, QueueType, ReferralMode
-from core.referrals import take_seat
-from core.seats import release_seats
+from core.referrals.take import take_seat
+from core.seats.releases import release_seats
 from tests import fixtures_queue as fq
 from tests import fixtures_seats as fs
 

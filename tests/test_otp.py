@@ -7,12 +7,12 @@ import re
 import pytest
 from redis.asyncio import Redis
 
-from core import people
-from core.errors import DomainError
 from core.models import Applicant
-from core.otp import OtpService
-from core.ports import BmgRecord
-from core.settings import Settings
+from core.people import applicants
+from core.people.otp import OtpService
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.registry.ports import BmgRecord
 
 PHONE = "+77011234567"
 
@@ -62,7 +62,7 @@ async def test_a_code_sent_by_sms_verifies_the_phone(
     assert sms.sent[-1][0] == PHONE
     assert re.fullmatch(r"Код подтверждения: \d{6}", sms.sent[-1][1])
     assert await otp.verify(parent.id, PHONE, sms.last_code()) == 1
-    assert [p.number for p in await people.phones_of(parent) if p.verified_at] == [PHONE]
+    assert [p.number for p in await applicants.phones_of(parent) if p.verified_at] == [PHONE]
 
 
 async def test_a_phone_outside_bmg_is_refused_and_nothing_is_sent(
@@ -249,7 +249,7 @@ async def test_a_parent_confirms_two_phones_in_russian(bot_app: tuple, sms: Fake
     assert "Номер +7 701 765 43 21 подтверждён." in texts(sent)
     assert reply_keyboard(sent)[0] == ["Встать в очередь", "Проверить очередь"]  # menu is back
     applicant = await Applicant.get(telegram_user_id=301)
-    assert await people.verified_phone_count(applicant) == 2
+    assert await applicants.verified_phone_count(applicant) == 2
 
 
 async def test_a_phone_outside_bmg_is_explained_in_kazakh(bot_app: tuple, sms: FakeSms) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from core.logs import install_pii_masking, mask_pii
+from core.platform.logs import install_pii_masking, mask_pii
 from tests.fixtures_bot import Chatter, bot_app  # noqa: F401  (fixture)
 from tests.test_bot_base import _two_applications_in_one_cohort
 

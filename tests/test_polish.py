@@ -11,9 +11,7 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.texts import group_label, phone_text, years_text
-from core import clock
-from core.extension import annual_cleaning
-from core.iin import make_iin
+from core.applications.extension import annual_cleaning
 from core.models import (
     Applicant,
     Application,
@@ -28,8 +26,10 @@ from core.models import (
     StaffRole,
     Stream,
 )
-from core.seed import SeedSize, seed
-from core.staff import add_staff
+from core.people.iin import make_iin
+from core.people.staff import add_staff
+from core.platform import clock
+from devtools.seed import SeedSize, seed
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
 from tests.fixtures_cabinet import make_family
 from tests.fixtures_seats import cohort_year, make_application, make_city, make_group

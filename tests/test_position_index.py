@@ -5,16 +5,16 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from core import clock
-from core.applications import (
+from core.applications.submission import (
     SubmissionInput,
     restore_from_stop_list,
     submit,
     withdraw,
 )
 from core.models import Application, ApplicationStatus, Language, QueueType, Stream
-from core.position_index import PositionIndex, index_for, sync_changed
-from core.queue import city_position, kindergarten_positions, sync_choices
+from core.platform import clock
+from core.queue.index import PositionIndex, index_for, sync_changed
+from core.queue.order import city_position, kindergarten_positions, sync_choices
 from tests.fixtures_queue import (
     T0,
     make_application,
@@ -155,7 +155,7 @@ async def test_a_change_made_in_any_bot_handler_reaches_the_index(db, redis, set
     from aiogram import Router
     from aiogram.filters import Command
 
-    from bot.composition import build_app, close_app
+    from indigo.app import build_app, close_app
     from tests.fixtures_bot import Chatter, RecordingSession
 
     city = await make_city()

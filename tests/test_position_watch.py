@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from core import clock
 from core.models import Application, ApplicationStatus, Language, Notification, Stream
-from core.position_watch import notify_position_changes
-from core.queue import city_position
+from core.platform import clock
+from core.queue.order import city_position
+from core.queue.watch import notify_position_changes
 from tests.fixtures_seats import (
     cohort_year,
     make_application,

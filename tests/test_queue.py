@@ -11,7 +11,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from core.models import Application, ApplicationStatus, Language, Stream
-from core.queue import (
+from core.queue.order import (
     StreamCounts,
     city_position,
     distribution_order,

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core import audit, clock
-from core.calendar import add_working_days
-from core.errors import DomainError
+from core import audit
+from core.calendar.working_days import add_working_days
 from core.models import (
     Application,
     ApplicationChoice,
@@ -34,7 +33,10 @@ from core.models import (
     SeatStatus,
     Stream,
 )
-from core.referrals import (
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.platform.settings import OfferTimeout
+from core.referrals.take import (
     confirm_benefit,
     decline_referral,
     enroll,
@@ -45,8 +47,7 @@ from core.referrals import (
     revoke,
     take_seat,
 )
-from core.seats import release_seats
-from core.settings import OfferTimeout
+from core.seats.releases import release_seats
 from tests.fixtures_seats import (
     cohort_year,
     make_application,

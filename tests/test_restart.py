@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from bot.composition import build_app, close_app
-from core.settings import Settings
+from core.platform.settings import Settings
+from indigo.app import build_app, close_app
 from tests.fixtures_bot import Chatter, RecordingSession, inline_buttons, texts
 
 

@@ -33,9 +33,9 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from sandbox.server import start_sandbox
-from sandbox.telegram.spec import method_returns, validate
-from tests.e2e import E2EClient
+from devtools.client import E2EClient
+from devtools.sandbox.server import start_sandbox
+from devtools.sandbox.telegram.spec import method_returns, validate
 
 TOKEN = "123456:TEST-TOKEN"
 NOT_MODIFIED = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import E2EClient
+from devtools.client import E2EClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -6,9 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import audit, clock
-from core.calendar import add_working_days
-from core.errors import DomainError
+from core import audit
+from core.calendar.working_days import add_working_days
 from core.models import (
     Application,
     ApplicationStatus,
@@ -22,9 +21,11 @@ from core.models import (
     Seat,
     Stream,
 )
-from core.referrals import take_seat
-from core.seats import available_for, decline_offer, release_seats
-from core.settings import WindowUnit
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.platform.settings import WindowUnit
+from core.referrals.take import take_seat
+from core.seats.releases import available_for, decline_offer, release_seats
 from tests.fixtures_seats import (
     cohort_year,
     make_application,

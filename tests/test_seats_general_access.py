@@ -7,8 +7,8 @@ from datetime import UTC, date, timedelta
 
 import pytest
 
-from core import clock, jobs
-from core.applications import SubmissionInput, submit
+from core import jobs
+from core.applications.submission import SubmissionInput, submit
 from core.models import (
     Application,
     ApplicationStatus,
@@ -20,8 +20,10 @@ from core.models import (
     ReferralStatus,
     SeatRelease,
 )
-from core.referrals import decline_referral, take_seat
-from core.seats import announce_general_access, release_seats
+from core.platform import clock
+from core.referrals.take import decline_referral, take_seat
+from core.seats.releases import announce_general_access, release_seats
+from notifications.render import render
 from tests import fixtures_queue as fq
 from tests.fixtures_seats import (
     cohort_year,
@@ -30,7 +32,6 @@ from tests.fixtures_seats import (
     make_group,
     make_kindergarten,
 )
-from worker.templates import render
 
 
 @pytest.fixture

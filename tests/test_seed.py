@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.applications import FIRST_APPLICATION_NUMBER, SubmissionInput, submit
-from core.iin import parse_iin
+from core.applications.submission import FIRST_APPLICATION_NUMBER, SubmissionInput, submit
 from core.models import (
     Applicant,
     Application,
@@ -20,8 +19,9 @@ from core.models import (
     QueueType,
     Stream,
 )
-from core.queue import city_position, distribution_order, kindergarten_positions
-from core.seed import SeedSize, seed
+from core.people.iin import parse_iin
+from core.queue.order import city_position, distribution_order, kindergarten_positions
+from devtools.seed import SeedSize, seed
 from tests.fixtures_queue import T0, make_child
 
 SMALL = SeedSize(kindergartens=12, applications=900, random_seed=7)

@@ -28,19 +28,20 @@ from datetime import date, timedelta
 
 
 async def main():
-    from core import audit, clock
-    from core.applications import SubmissionInput, submit
-    from core.db import close_db, init_db
-    from core.errors import DomainError
+    from core import audit
+    from core.platform import clock
+    from core.applications.submission import SubmissionInput, submit
+    from core.platform.db import close_db, init_db
+    from core.platform.errors import DomainError
     from core.models import (
         Applicant, Application, ApplicationStatus, Child, DocumentKind, Group, GroupKind,
         Notification, Person, Phone, Referral, Seat, SeatStatus, Stream,
     )
-    from core.people import create_document
-    from core.queue import city_position, interleave
-    from core.referrals import take_seat
-    from core.seats import available_for, release_seats
-    from core.settings import Settings
+    from core.people.applicants import create_document
+    from core.queue.order import city_position, interleave
+    from core.referrals.take import take_seat
+    from core.seats.releases import available_for, release_seats
+    from core.platform.settings import Settings
 
     settings = Settings(_env_file=None)
     await init_db(settings)
@@ -88,7 +89,7 @@ async def main():
         out["expected_place"] = [a.id for a in sequence].index(app.id) + 1
         out["cohort"] = len(cohort)
         # Position-change notifications: the first pass records every place silently.
-        from core.position_watch import notify_position_changes
+        from core.queue.watch import notify_position_changes
 
         out["position_notes"] = await notify_position_changes(settings, batch=50)
         recorded = await Application.get(id=app.id)

@@ -12,9 +12,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.handlers.staff import AudienceCb
-from core import broadcasts, seats, stats
-from core import staff as staff_service
-from core.errors import DomainError
 from core.models import (
     Applicant,
     ApplicationStatus,
@@ -26,7 +23,12 @@ from core.models import (
     SeatRelease,
     StaffRole,
 )
-from core.settings import Settings
+from core.notifications import broadcasts
+from core.people import staff as staff_service
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.seats import releases as seats
+from core.views import stats
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
 from tests.fixtures_seats import (
     make_application,
@@ -244,7 +246,7 @@ async def test_enroll_and_revoke_by_referral_number_are_audited_and_published(
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
-    from core.referrals import take_seat
+    from core.referrals.take import take_seat
     from webhooks.protocols import add_protocol_routes
 
     city = await make_city()

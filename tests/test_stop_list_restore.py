@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from core import clock
-from core.errors import DomainError
-from core.extension import restore_by_parent
+from core.applications.extension import restore_by_parent
 from core.models import Application, ApplicationStatus, Language
+from core.platform import clock
+from core.platform.errors import DomainError
 from tests.fixtures_seats import make_application, make_city, make_kindergarten, make_parent
 
 

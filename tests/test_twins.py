@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.errors import DomainError
 from core.models import (
     ApplicationStatus,
     Notification,
@@ -17,8 +16,9 @@ from core.models import (
     Seat,
     SeatStatus,
 )
-from core.referrals import take_seat, twin_applications
-from core.seats import available_for, release_seats
+from core.platform.errors import DomainError
+from core.referrals.take import take_seat, twin_applications
+from core.seats.releases import available_for, release_seats
 from tests.fixtures_seats import (
     cohort_year,
     make_application,

@@ -11,9 +11,10 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.dialogs.submission_text import referral_mode_text
-from core import people, seats
 from core.models import BenefitStatus, Language, Stream
-from core.settings import Settings
+from core.people import applicants
+from core.platform.settings import Settings
+from core.seats import releases as seats
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
 from tests.fixtures_e2e_cabinet import applicant_of, t
 from tests.fixtures_seats import make_application, make_city, make_group, make_kindergarten
@@ -114,7 +115,7 @@ async def test_recovery_with_a_child_iin_without_application_says_so(
     user_id = 741001 if language == "ru" else 741002
     parent = Person(bot_app, user_id, language)
     await parent.send("/start")
-    await people.verify_phone(await applicant_of(user_id), "+77033330001")
+    await applicants.verify_phone(await applicant_of(user_id), "+77033330001")
     await parent.send(t("Personal cabinet", language))
     await parent.press(t("Restore access to an application", language))
     await parent.press(t("Continue", language))

@@ -10,9 +10,9 @@ from aiogram.utils.i18n import I18n
 
 from bot.texts import reason_text
 from core.models import StaffRole
-from core.settings import Settings
-from core.staff import add_staff
-from sandbox.stack import Stack, run_stack
+from core.people.staff import add_staff
+from core.platform.settings import Settings
+from devtools.stack import Stack, run_stack
 from tests.fixtures_e2e_cabinet import city_and_kindergarten
 from tests.fixtures_seats import make_group
 

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from core import clock, gov_requests, inbox
-from core.events import FAMILY_RESULT
 from core.models import Applicant, GovRequest, GovRequestStatus, InboxEvent, InboxStatus
-from core.settings import Settings
-from core.signing import signed_headers
-from sandbox.gov.personas import AIGERIM
+from core.platform import clock
+from core.platform.events import FAMILY_RESULT
+from core.platform.settings import Settings
+from core.platform.signing import signed_headers
+from core.registry import family_requests, inbox
+from devtools.sandbox.gov.personas import AIGERIM
 from tests.fixtures_webhooks import (
     CallbacksStack,
     eventually,
@@ -206,7 +207,7 @@ async def test_a_result_that_arrives_before_its_request_is_retried_not_lost(
     ctx.events.subscribe(FAMILY_RESULT, record)
     with clock.travel(timedelta(minutes=5)):  # the backoff has elapsed
         await inbox.retry_pending(ctx)
-    request = await gov_requests.result_for(applicant.id)
+    request = await family_requests.result_for(applicant.id)
     assert request is not None and request.status == GovRequestStatus.refused
     assert (await InboxEvent.get(event_id="early")).status == InboxStatus.done
     assert published == [

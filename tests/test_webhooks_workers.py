@@ -22,12 +22,12 @@ import pytest
 from aiohttp import web
 
 from core.models import InboxEvent, Person
-from core.settings import Settings
-from core.signing import signed_headers
-from sandbox.gov.personas import AIGERIM
-from sandbox.server import start_sandbox
+from core.platform.settings import Settings
+from core.platform.signing import signed_headers
+from devtools.client import E2EClient
+from devtools.sandbox.gov.personas import AIGERIM
+from devtools.sandbox.server import start_sandbox
 from scripts.services import free_port
-from tests.e2e import E2EClient
 from tests.fixtures_webhooks import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

@@ -15,9 +15,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from redis.asyncio import Redis
 
-from core import broadcasts, outbox
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
-from core.settings import Settings
+from core.notifications import broadcasts, outbox
+from core.platform.settings import Settings
 from tests.fixtures_worker import SandboxTelegram, make_recipients, make_staff, telegram_sandbox
 from worker.sender import Sender, in_flight_limit
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core import jobs
 from core.models import Application, ApplicationStatus, JobRun, Notification
-from core.settings import Settings
+from core.platform.settings import Settings
 from tests.fixtures_seats import make_city, make_kindergarten, make_queue
 
 

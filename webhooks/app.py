@@ -30,13 +30,14 @@ from aiohttp import web
 from pydantic import ValidationError
 from tortoise.connection import get_connection
 
-from core import inbox, metrics
-from core.signing import verify
+from core.platform import metrics
+from core.platform.signing import verify
+from core.registry import inbox
 from webhooks.models import MODELS
 
 if TYPE_CHECKING:
-    from bot.composition import App
-    from core.settings import Settings
+    from core.platform.settings import Settings
+    from indigo.app import App
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def make_web_app(app: App, *, telegram: bool = True) -> web.Application:
 
 async def serve(settings: Settings) -> None:
     """`indigo serve`: the bot in webhook mode plus every callback, until SIGTERM/SIGINT."""
-    from bot.composition import build_app, close_app
+    from indigo.app import build_app, close_app
 
     app = await build_app(settings)
     runner = web.AppRunner(make_web_app(app), access_log=None)

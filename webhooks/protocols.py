@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from core import protocols
-from core.settings import Settings, get_settings
+from core.platform.settings import Settings, get_settings
+from core.views import registers
 
 
 def add_protocol_routes(app: web.Application) -> None:
@@ -25,7 +25,7 @@ def add_protocol_routes(app: web.Application) -> None:
 async def seats_view(request: web.Request) -> web.Response:
     query = request.query
     try:
-        flt = protocols.SeatFilter(
+        flt = registers.SeatFilter(
             ownership=query.get("ownership") or None,
             group_kind=query.get("kind") or None,
             **_common(query),
@@ -33,18 +33,18 @@ async def seats_view(request: web.Request) -> web.Response:
         limit, offset = _paging(query)
     except ValueError as exc:
         return web.json_response({"error": "bad_filter", "detail": str(exc)}, status=400)
-    page = await protocols.seat_protocol(flt, _settings(request).tz, limit=limit, offset=offset)
+    page = await registers.seat_protocol(flt, _settings(request).tz, limit=limit, offset=offset)
     return web.json_response({"total": page.total, "items": [r.as_json() for r in page.rows]})
 
 
 async def referrals_view(request: web.Request) -> web.Response:
     query = request.query
     try:
-        flt = protocols.ReferralFilter(status=query.get("status") or None, **_common(query))
+        flt = registers.ReferralFilter(status=query.get("status") or None, **_common(query))
         limit, offset = _paging(query)
     except ValueError as exc:
         return web.json_response({"error": "bad_filter", "detail": str(exc)}, status=400)
-    page = await protocols.referral_protocol(flt, _settings(request).tz, limit=limit, offset=offset)
+    page = await registers.referral_protocol(flt, _settings(request).tz, limit=limit, offset=offset)
     return web.json_response({"total": page.total, "items": [r.as_json() for r in page.rows]})
 
 

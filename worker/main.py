@@ -23,7 +23,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from core.settings import Settings
+from core.platform.settings import Settings
 from worker.sender import Sender, _sleep_or_stop, outbox_depth
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class WorkerApp:
 
 
 async def run_worker(settings: Settings) -> None:
-    from core.db import close_db, init_db
+    from core.platform.db import close_db, init_db
 
     await init_db(settings)
     app = _build(settings)
@@ -63,7 +63,7 @@ async def run_worker(settings: Settings) -> None:
 
 async def run_worker_loop(app: Any, *, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set or the task is cancelled."""
-    from core.staff import bootstrap_superadmins
+    from core.people.staff import bootstrap_superadmins
 
     settings: Settings = app.settings
     stop = stop or asyncio.Event()
@@ -115,7 +115,7 @@ def _build(settings: Settings) -> WorkerApp:
     )
     sms: Any = None
     try:
-        from core.sms_client import HttpSmsGateway
+        from core.registry.sms_client import HttpSmsGateway
 
         sms = HttpSmsGateway(settings)
     except Exception:
@@ -125,7 +125,7 @@ def _build(settings: Settings) -> WorkerApp:
 
 async def _progress_loop(bot: Bot, stop: asyncio.Event) -> None:
     """Edit each running broadcast's progress message (one message, edited in place)."""
-    from core import broadcasts
+    from core.notifications import broadcasts
 
     shown: dict[int, str] = {}
     while not stop.is_set():
@@ -140,8 +140,8 @@ async def _progress_loop(bot: Bot, stop: asyncio.Event) -> None:
 
 
 async def _update_progress(bot: Bot, broadcast: Any, shown: dict[int, str]) -> None:
-    from core import broadcasts
-    from worker.templates import progress_text
+    from core.notifications import broadcasts
+    from notifications.render import progress_text
 
     progress = await broadcasts.progress(broadcast.id)
     if progress.finished and progress.status == broadcasts.RUNNING:
@@ -174,10 +174,10 @@ async def _staff_language(staff_id: int) -> str:
 
 async def _jobs_loop(settings: Settings, stop: asyncio.Event, redis: Any = None) -> None:
     from core import jobs
-    from core.position_index import sync_changed
+    from core.queue.index import sync_changed
 
     if redis is None and settings.redis_url and settings.position_index:
-        from core.redis import make_redis
+        from core.platform.redis import make_redis
 
         redis = make_redis(settings)
     while not stop.is_set():
@@ -193,7 +193,7 @@ async def _jobs_loop(settings: Settings, stop: asyncio.Event, redis: Any = None)
 
 async def _gauge_loop(stop: asyncio.Event) -> None:
     try:
-        from core.metrics import OUTBOX_DEPTH
+        from core.platform.metrics import OUTBOX_DEPTH
     except Exception:
         return
     while not stop.is_set():

@@ -54,10 +54,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
-from core import clock
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
-from core.settings import Settings
-from worker import templates
+from core.platform import clock
+from core.platform.settings import Settings
+from notifications import render
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def make_gate(settings: Settings, redis: Any | None) -> ChatGate:
     if redis is not None:
         return RedisChatGate(redis, interval, hold, owned=False)
     if settings.redis_url:
-        from core.redis import make_redis
+        from core.platform.redis import make_redis
 
         return RedisChatGate(make_redis(settings), interval, hold, owned=True)
     return ChatGate(interval, hold)
@@ -600,7 +600,7 @@ class Sender:
             return None
         try:
             params = await enrich(row.params or {})
-            text = templates.render(row.kind, params, row.language, tz=self.settings.tz)
+            text = render.render(row.kind, params, row.language, tz=self.settings.tz)
         except Exception as exc:
             log.exception("cannot render notification %s (%s)", row.id, row.kind)
             await self._record(row, NotificationStatus.failed, error=f"render: {exc!r}")
@@ -657,7 +657,7 @@ class Sender:
             return None
         try:
             # The gateway de-duplicates on client_id, so a retry of the same key is safe.
-            message_id = await self.sms.send(phone, templates.plain(text), row.idempotency_key)
+            message_id = await self.sms.send(phone, render.plain(text), row.idempotency_key)
         except Exception as exc:
             if final is None:
                 log.warning("sms re-route of notification %s failed: %r", row.id, exc)
@@ -774,10 +774,10 @@ def _has(params: dict[str, Any], name: str) -> bool:
 
 
 def _markup(kind: str, params: dict[str, Any], language: str) -> InlineKeyboardMarkup | None:
-    label = templates.button_text(kind, language)
+    label = render.button_text(kind, language)
     if not label or "application_id" not in params or "release_id" not in params:
         return None
-    data = templates.offer_callback_data(params["application_id"], params["release_id"])
+    data = render.offer_callback_data(params["application_id"], params["release_id"])
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=data)]]
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from aiogram_dialog import Dialog
 
 if TYPE_CHECKING:
-    from bot.composition import App
+    from indigo.app import App
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,11 @@ from bot.dialogs.settings import SettingsSG
 from bot.dialogs.submission_text import benefit_name
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr, pick_list
-from core import applications, cabinet, extension, referrals
-from core.errors import DomainError
+from core.applications import extension
+from core.applications import submission as applications
+from core.platform.errors import DomainError
+from core.referrals import take as referrals
+from core.views import cabinet
 
 
 class CabinetSG(StatesGroup):
@@ -279,7 +282,7 @@ async def feed_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 def _feed_text(item: cabinet.FeedItem, manager: DialogManager) -> str:
     when = common.fmt_datetime(item.created_at, manager)
     try:
-        from worker.templates import render
+        from notifications.render import render
 
         body = render(
             item.kind, item.params, common.language(manager), tz=common.settings_of(manager).tz

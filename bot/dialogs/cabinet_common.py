@@ -14,12 +14,12 @@ from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
 
 from bot.texts import language_word
-from core import clock
-from core.errors import DomainError
-from core.settings import Settings
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
 
 if TYPE_CHECKING:
-    from core.cabinet import ReferralCard
+    from core.views.cabinet import ReferralCard
 
 BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
 
@@ -130,7 +130,7 @@ def language_name(code: str) -> str:
 
 def documents_to_bring(queue_type: str = "general") -> list[str]:
     """DOMAIN.md: what the parent takes to the kindergarten with the referral."""
-    from core.referrals import documents_for
+    from core.referrals.take import documents_for
 
     labels = {
         "referral": _("the referral"),

@@ -28,8 +28,10 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.widgets import Tr, multiselect, radio
-from core import cabinet, clock, extension
-from core.errors import DomainError
+from core.applications import extension
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.views import cabinet
 
 
 class ExtensionSG(StatesGroup):

@@ -21,14 +21,15 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, Row
 
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.widgets import Tr
-from core import cabinet, gov_requests
-from core.errors import DomainError
-from core.events import FAMILY_RESULT
-from core.iin import InvalidIin, parse_iin
-from core.ports import GatewayUnavailable
+from core.people.iin import InvalidIin, parse_iin
+from core.platform.errors import DomainError
+from core.platform.events import FAMILY_RESULT
+from core.registry import family_requests
+from core.registry.ports import GatewayUnavailable
+from core.views import cabinet
 
 if TYPE_CHECKING:
-    from bot.composition import App
+    from indigo.app import App
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ async def on_child_iin(message: Message, widget: Any, manager: DialogManager) ->
         return
     manager.dialog_data["child_iin"] = iin
     try:
-        request = await gov_requests.start_family_request(
+        request = await family_requests.start_family_request(
             applicant, manager.dialog_data["parent_iin"], manager.middleware_data["gov"]
         )
     except DomainError as error:
@@ -101,11 +102,11 @@ async def _after_consent(manager: DialogManager, say: Say) -> bool:
     """After the SMS consent: is this parent the child's legal representative? Then a code to
     the parent's phone. False while the registry has not answered yet."""
     applicant = common.applicant_id(manager)
-    request = await gov_requests.result_for(applicant)
+    request = await family_requests.result_for(applicant)
     if request is None or request.request_id != manager.dialog_data.get("request_id"):
         await say(_("The request was not found. Please start again."))
         return True
-    result = gov_requests.family_result(request)
+    result = family_requests.family_result(request)
     if result is None:
         await say(_("No answer yet. Confirm the request in the SMS from 1414, then press Check."))
         return False
@@ -245,7 +246,7 @@ async def on_begin(callback: CallbackQuery, widget: Any, manager: DialogManager)
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    from core.otp import mask_phone
+    from core.people.otp import mask_phone
 
     return {"phone": mask_phone(dialog_manager.dialog_data.get("phone", ""))}
 

@@ -23,8 +23,10 @@ from bot.dialogs import cabinet_common as common
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr, pick_list
 from bot.texts import group_label
-from core import cabinet, referrals, seats
-from core.errors import DomainError
+from core.platform.errors import DomainError
+from core.referrals import take as referrals
+from core.seats import releases as seats
+from core.views import cabinet
 
 
 class ReferralSG(StatesGroup):

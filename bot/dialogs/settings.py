@@ -16,8 +16,9 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 from bot.dialogs import cabinet_common as common
 from bot.dialogs.widgets import Tr, pick_list
 from bot.texts import phone_text
-from core import cabinet, people
-from core.errors import DomainError
+from core.people import applicants
+from core.platform.errors import DomainError
+from core.views import cabinet
 
 
 class SettingsSG(StatesGroup):
@@ -121,7 +122,7 @@ async def on_new_phone(message: Message, widget: Any, manager: DialogManager) ->
 
 def people_normalize(text: str | None) -> str | None:
     try:
-        return people.normalize_phone(text or "")
+        return applicants.normalize_phone(text or "")
     except DomainError:
         return None
 

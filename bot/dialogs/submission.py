@@ -37,7 +37,7 @@ from bot.dialogs.submission_text import LocalCalendar
 from bot.dialogs.widgets import Tr, pick_list, radio
 
 if TYPE_CHECKING:
-    from bot.composition import App
+    from indigo.app import App
 
 
 class SubmissionSG(StatesGroup):

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.manager.bg_manager import BgManagerFactoryImpl
 
-from core.events import FAMILY_RESULT
+from core.platform.events import FAMILY_RESULT
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.composition import App
+    from indigo.app import App
 
 log = logging.getLogger(__name__)
 

@@ -31,13 +31,16 @@ from bot.dialogs.submission_text import (
 )
 from bot.keyboards import main_menu
 from bot.texts import error_text, reason_text, years_text
-from core import applications, cabinet, directory, gov_requests, people
-from core.errors import DomainError
-from core.iin import InvalidIin, full_years, mask_iin, parse_iin
+from core.applications import submission as applications
 from core.models import GovRequestStatus
-from core.ports import GatewayUnavailable
-from core.queue import city_position
-from core.settings import Settings
+from core.people import applicants
+from core.people.iin import InvalidIin, full_years, mask_iin, parse_iin
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.queue.order import city_position
+from core.registry import family_requests
+from core.registry.ports import GatewayUnavailable
+from core.views import cabinet, directory
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def tz_of(manager: DialogManager) -> Any:
 
 
 def today_of(manager: DialogManager) -> date:
-    from core import clock
+    from core.platform import clock
 
     return clock.now().astimezone(settings_of(manager).tz).date()
 
@@ -115,7 +118,7 @@ async def on_queue_chosen(callback: CallbackQuery, button: Button, manager: Dial
     manager.dialog_data["queue_type"] = (
         "correctional" if button.widget_id == "q_corr" else "general"
     )
-    await people.record_consents(applicant_of(manager), notifications=True, offer=True)
+    await applicants.record_consents(applicant_of(manager), notifications=True, offer=True)
     await continue_after_phones(manager)
 
 
@@ -125,7 +128,7 @@ async def continue_after_phones(manager: DialogManager) -> None:
 
     settings = settings_of(manager)
     applicant = applicant_of(manager)
-    have = await people.verified_phone_count(applicant.id)
+    have = await applicants.verified_phone_count(applicant.id)
     if have >= settings.min_verified_phones:
         manager.dialog_data.pop("phones_missing", None)
         await manager.switch_to(SubmissionSG.parent_iin)
@@ -153,7 +156,7 @@ async def on_phones_verified(start_data: Any, result: Any, manager: DialogManage
     if manager.current_context().state != SubmissionSG.start:
         return
     settings = settings_of(manager)
-    have = await people.verified_phone_count(applicant_of(manager).id)
+    have = await applicants.verified_phone_count(applicant_of(manager).id)
     if have >= settings.min_verified_phones:
         manager.dialog_data.pop("phones_missing", None)
         await manager.switch_to(SubmissionSG.parent_iin)
@@ -183,7 +186,7 @@ async def on_parent_iin(
     applicant = applicant_of(manager)
     gov = manager.middleware_data["gov"]
     try:
-        request = await gov_requests.start_family_request(applicant, iin.value, gov)
+        request = await family_requests.start_family_request(applicant, iin.value, gov)
     except DomainError as exc:
         await refuse(message, manager, error_text(exc))
         return
@@ -216,7 +219,7 @@ async def load_family(manager: DialogManager) -> str:
     Returns "pending", "refused" or "ready". Used by the background subscriber (the gov
     callback arrived) and by the "Check" button (in case the event was missed)."""
     request_id = manager.dialog_data.get("request_id")
-    request = await gov_requests.result_for(applicant_of(manager).id)
+    request = await family_requests.result_for(applicant_of(manager).id)
     if request is None or request.request_id != request_id:
         return "pending"
     if request.status == GovRequestStatus.consent_pending:
@@ -224,7 +227,7 @@ async def load_family(manager: DialogManager) -> str:
     if request.status != GovRequestStatus.consented:
         manager.dialog_data["family_status"] = "refused"
         return "refused"
-    result = gov_requests.family_result(request)
+    result = family_requests.family_result(request)
     settings = settings_of(manager)
     today = today_of(manager)
     stored = request.result or {}
@@ -252,7 +255,7 @@ async def load_family(manager: DialogManager) -> str:
         )
     manager.dialog_data["children"] = children
     manager.dialog_data["gov_benefits"] = sorted(
-        {b.category for b in gov_requests.first_priority_benefits(request, today)}
+        {b.category for b in family_requests.first_priority_benefits(request, today)}
     )
     manager.dialog_data["family_status"] = "ready"
     manager.dialog_data["parent_name"] = await _parent_name(manager, request.parent_iin)
@@ -629,7 +632,7 @@ async def on_benefit_document(
         await refuse(message, manager, local_refusal("document_expected"))
         return
     file_id, mime, name = upload
-    document = await people.create_document(
+    document = await applicants.create_document(
         applicant_of(manager).id, "benefit", file_id, mime_type=mime, file_name=name
     )
     category = manager.dialog_data.get("benefit")
@@ -661,7 +664,7 @@ async def on_pmpk_document(message: Message, widget: MessageInput, manager: Dial
         await refuse(message, manager, local_refusal("document_expected"))
         return
     file_id, mime, name = upload
-    document = await people.create_document(
+    document = await applicants.create_document(
         applicant_of(manager).id, "pmpk", file_id, mime_type=mime, file_name=name
     )
     manager.dialog_data["pmpk_document_id"] = document.id
@@ -756,7 +759,7 @@ async def review_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
 
 
 async def people_phones(applicant_id: int) -> list[str]:
-    return [phone.number for phone in await people.phones_of(applicant_id) if phone.verified_at]
+    return [phone.number for phone in await applicants.phones_of(applicant_id) if phone.verified_at]
 
 
 def channel_of(manager: DialogManager) -> str:

@@ -25,8 +25,8 @@ from bot.dialogs.submission_logic import (
     today_of,
 )
 from bot.texts import reason_text
-from core import people
-from core.iin import full_years
+from core.people import applicants
+from core.people.iin import full_years
 
 DATA = "no_iin"  # dialog_data key: the child being typed in (JSON primitives)
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
@@ -162,7 +162,7 @@ async def on_certificate(message: Message, widget: MessageInput, manager: Dialog
         await refuse(message, manager, local_refusal("document_expected"))
         return
     file_id, mime, name = upload
-    document = await people.create_document(
+    document = await applicants.create_document(
         applicant_of(manager).id, "birth_certificate", file_id, mime_type=mime, file_name=name
     )
     _draft(manager)["certificate_id"] = document.id
@@ -204,7 +204,7 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
     born = date.fromisoformat(draft["birth"])
     child = await _same_child(applicant.id, draft, born)
     if child is None:
-        child = await people.create_child_without_iin(
+        child = await applicants.create_child_without_iin(
             applicant,
             last_name=draft["last_name"],
             first_name=draft["first_name"],
@@ -238,7 +238,7 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
 async def _same_child(applicant_id: int, draft: dict[str, Any], born: date) -> Any:
     """A child without an IIN this parent already entered with the same name and birth date
     (so a second application for them is refused as a duplicate, not stored twice)."""
-    for child in await people.children_of(applicant_id):
+    for child in await applicants.children_of(applicant_id):
         person = child.person
         if (
             person.iin is None

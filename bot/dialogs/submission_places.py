@@ -10,9 +10,9 @@ from babel.numbers import format_decimal
 
 from bot.dialogs.submission_text import esc, language_name, queue_label
 from bot.i18n import babel_locale
-from core import directory
-from core.errors import DomainError
-from core.settings import Settings
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.views import directory
 
 RESULTS_LIMIT = 60  # name search
 NEAREST_LIMIT = 12

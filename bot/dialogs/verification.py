@@ -22,10 +22,10 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs.widgets import Tr
 from bot.keyboards import main_menu
 from bot.texts import error_text, phone_text, reason_text
-from core import people
-from core.errors import DomainError
-from core.otp import OtpService
-from core.ports import GatewayUnavailable
+from core.people import applicants
+from core.people.otp import OtpService
+from core.platform.errors import DomainError
+from core.registry.ports import GatewayUnavailable
 
 
 class VerifySG(StatesGroup):
@@ -46,7 +46,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     if isinstance(start_data, dict):
         need = int(start_data.get("need", 1))
     manager.dialog_data["need"] = need
-    have = await people.verified_phone_count(_applicant_id(manager))
+    have = await applicants.verified_phone_count(_applicant_id(manager))
     manager.dialog_data["have"] = have
 
 

@@ -22,9 +22,9 @@ from babel.numbers import format_decimal
 from bot.i18n import babel_locale
 from bot.keyboards import MenuButton, main_menu
 from bot.texts import error_text, group_label, language_word
-from core import directory
-from core.errors import DomainError
-from core.settings import Settings
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.views import directory
 
 router = Router(name=__name__)
 

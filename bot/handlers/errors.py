@@ -19,7 +19,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 
 from bot.keyboards import main_menu
 from bot.texts import error_text
-from core.errors import DomainError
+from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)

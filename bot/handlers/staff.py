@@ -30,12 +30,14 @@ from babel.numbers import format_decimal
 
 from bot.dialogs.submission_text import benefit_name
 from bot.texts import group_label, language_name
-from core import broadcasts, clock, protocols, stats
-from core import staff as staff_service
-from core.errors import DomainError
 from core.models import StaffMember, StaffRole
-from core.seats import priority_end_at
-from core.settings import Settings, get_settings
+from core.notifications import broadcasts
+from core.people import staff as staff_service
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.platform.settings import Settings, get_settings
+from core.seats.releases import priority_end_at
+from core.views import registers, stats
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +313,7 @@ async def release_confirm(
     settings: Settings | None = None,
 ) -> None:
     async def body() -> None:
-        from core.seats import release_seats
+        from core.seats.releases import release_seats
 
         settings_ = settings or get_settings()
         await staff_service.group_in_scope(staff, callback_data.grp)
@@ -796,7 +798,7 @@ async def benefit_confirm(
     settings: Settings | None = None,
 ) -> None:
     async def body() -> None:
-        from core.referrals import confirm_benefit
+        from core.referrals.take import confirm_benefit
 
         application = await staff_service.application_in_scope(staff, callback_data.application)
         await confirm_benefit(
@@ -833,7 +835,7 @@ async def benefit_reject(
 async def benefit_reject_reason(
     message: Message, state: FSMContext, staff: StaffMember, settings: Settings | None = None
 ) -> None:
-    from core.referrals import confirm_benefit
+    from core.referrals.take import confirm_benefit
 
     data = await state.get_data()
     await state.clear()
@@ -861,7 +863,7 @@ async def benefit_reject_reason(
 
 @router.message(Command("enroll"), IsStaff())
 async def enroll_command(message: Message, command: CommandObject, staff: StaffMember) -> None:
-    from core.referrals import enroll
+    from core.referrals.take import enroll
 
     number = (command.args or "").strip()
     if not number:
@@ -885,7 +887,7 @@ async def revoke_command(
     staff: StaffMember,
     settings: Settings | None = None,
 ) -> None:
-    from core.referrals import revoke
+    from core.referrals.take import revoke
 
     number, _sep, reason = (command.args or "").strip().partition(" ")
     if not number or not reason.strip():
@@ -963,7 +965,7 @@ async def protocol_command(
         return
     user = message.from_user
     if kind == "seats":
-        page = await protocols.seat_protocol(protocols.SeatFilter(**common), settings_.tz, limit=15)
+        page = await registers.seat_protocol(registers.SeatFilter(**common), settings_.tz, limit=15)
         lines = [_("<b>Seat release protocol</b> (found: {total})").format(total=page.total)]
         for row in page.rows:
             # A release without a window ends its priority the moment it starts: say so, not
@@ -990,8 +992,8 @@ async def protocol_command(
                 )
             )
     elif kind == "referrals":
-        page = await protocols.referral_protocol(
-            protocols.ReferralFilter(status=filters.get("status"), **common), settings_.tz, limit=15
+        page = await registers.referral_protocol(
+            registers.ReferralFilter(status=filters.get("status"), **common), settings_.tz, limit=15
         )
         lines = [_("<b>Referral protocol</b> (found: {total})").format(total=page.total)]
         for row in page.rows:

@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 
 from bot.i18n import client_language
 from bot.keyboards import language_keyboard, main_menu
-from core import people
 from core.models import Applicant
-from core.settings import Settings
+from core.people import applicants
+from core.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
@@ -95,7 +95,7 @@ async def language_chosen(
     redis: Redis,
     i18n: I18n,
 ) -> None:
-    await people.set_language(applicant, callback_data.code)
+    await applicants.set_language(applicant, callback_data.code)
     await redis.set(_chosen_key(applicant.id), 1)
     with i18n.use_locale(callback_data.code):
         if isinstance(callback.message, Message):

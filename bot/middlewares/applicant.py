@@ -8,7 +8,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Router
 from aiogram.types import Chat, TelegramObject, User
 
-from core.people import get_or_create_applicant
+from core.people.applicants import get_or_create_applicant
 
 
 class ApplicantMiddleware(BaseMiddleware):

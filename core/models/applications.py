@@ -23,8 +23,11 @@ class Application(Model):
     id = fields.IntField(primary_key=True)
     number = fields.BigIntField(unique=True)
     applicant = fields.ForeignKeyField("models.Applicant", related_name="applications")
+    applicant_id: int
     child = fields.ForeignKeyField("models.Child", related_name="applications")
+    child_id: int
     city = fields.ForeignKeyField("models.City", related_name="applications")
+    city_id: int
     queue_type = fields.CharEnumField(QueueType, max_length=16)
     birth_year = fields.IntField()
     stream = fields.IntEnumField(Stream, default=Stream.general)
@@ -33,9 +36,11 @@ class Application(Model):
     benefit_document = fields.ForeignKeyField(
         "models.Document", related_name="benefit_applications", null=True
     )
+    benefit_document_id: int | None
     pmpk_document = fields.ForeignKeyField(
         "models.Document", related_name="pmpk_applications", null=True
     )
+    pmpk_document_id: int | None
     referral_mode = fields.CharEnumField(
         ReferralMode, max_length=16, default=ReferralMode.immediately
     )
@@ -61,7 +66,9 @@ class Application(Model):
 class ApplicationChoice(Model):
     id = fields.IntField(primary_key=True)
     application = fields.ForeignKeyField("models.Application", related_name="choices")
+    application_id: int
     kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="choices")
+    kindergarten_id: int
     rank = fields.SmallIntField()  # 1..4, the parent's order
     language = fields.CharEnumField(Language, max_length=2)
     # Copies of the application's ordering columns (see the module docstring).
@@ -102,6 +109,7 @@ class Counter(Model):
 class ExtensionAnswers(Model):
     id = fields.IntField(primary_key=True)
     applicant = fields.ForeignKeyField("models.Applicant", related_name="extension_answers")
+    applicant_id: int
     season = fields.IntField()  # the calendar year of the extension campaign
     answers = fields.JSONField()
     extended_numbers = fields.JSONField(default=list)

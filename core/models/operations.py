@@ -19,7 +19,9 @@ class StaffMember(Model):
     name = fields.CharField(max_length=128, default="")
     role = fields.CharEnumField(StaffRole, max_length=24)
     city = fields.ForeignKeyField("models.City", related_name="staff", null=True)
+    city_id: int | None
     kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="staff", null=True)
+    kindergarten_id: int | None
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -30,6 +32,7 @@ class StaffMember(Model):
 class Broadcast(Model):
     id = fields.IntField(primary_key=True)
     staff = fields.ForeignKeyField("models.StaffMember", related_name="broadcasts")
+    staff_id: int
     text_kk = fields.TextField()
     text_ru = fields.TextField()
     audience = fields.JSONField(default=dict)
@@ -49,7 +52,9 @@ class Notification(Model):
     id = fields.BigIntField(primary_key=True)
     idempotency_key = fields.CharField(max_length=128, unique=True)
     applicant = fields.ForeignKeyField("models.Applicant", related_name="notifications", null=True)
+    applicant_id: int | None
     broadcast = fields.ForeignKeyField("models.Broadcast", related_name="notifications", null=True)
+    broadcast_id: int | None
     kind = fields.CharField(max_length=48)
     params = fields.JSONField(default=dict)
     language = fields.CharEnumField(Language, max_length=2, default=Language.ru)
@@ -74,6 +79,7 @@ class GovRequest(Model):
     id = fields.IntField(primary_key=True)
     request_id = fields.CharField(max_length=64, unique=True)
     applicant = fields.ForeignKeyField("models.Applicant", related_name="gov_requests")
+    applicant_id: int
     parent_iin = fields.CharField(max_length=12)
     status = fields.CharEnumField(
         GovRequestStatus, max_length=24, default=GovRequestStatus.consent_pending

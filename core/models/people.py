@@ -24,6 +24,7 @@ class Applicant(Model):
 
     id = fields.IntField(primary_key=True)
     person = fields.ForeignKeyField("models.Person", related_name="applicants", null=True)
+    person_id: int | None
     telegram_user_id = fields.BigIntField(unique=True, null=True)
     chat_id = fields.BigIntField(null=True)
     language = fields.CharEnumField(Language, max_length=2, default=Language.ru)
@@ -41,6 +42,7 @@ class Applicant(Model):
 class Phone(Model):
     id = fields.IntField(primary_key=True)
     applicant = fields.ForeignKeyField("models.Applicant", related_name="phones")
+    applicant_id: int
     number = fields.CharField(max_length=16)  # E.164, +7XXXXXXXXXX
     verified_at = fields.DatetimeField(null=True)
 
@@ -52,10 +54,13 @@ class Phone(Model):
 class Child(Model):
     id = fields.IntField(primary_key=True)
     person = fields.OneToOneField("models.Person", related_name="child")
+    person_id: int
     representative = fields.ForeignKeyField("models.Applicant", related_name="children", null=True)
+    representative_id: int | None
     birth_certificate = fields.ForeignKeyField(
         "models.Document", related_name="children", null=True
     )
+    birth_certificate_id: int | None
 
     class Meta:
         table = "child"
@@ -66,6 +71,7 @@ class Document(Model):
 
     id = fields.IntField(primary_key=True)
     applicant = fields.ForeignKeyField("models.Applicant", related_name="documents", null=True)
+    applicant_id: int | None
     kind = fields.CharEnumField(DocumentKind, max_length=24)
     telegram_file_id = fields.CharField(max_length=255, default="")
     file_name = fields.CharField(max_length=255, default="")

@@ -19,6 +19,7 @@ class City(Model):
 class Kindergarten(Model):
     id = fields.IntField(primary_key=True)
     city = fields.ForeignKeyField("models.City", related_name="kindergartens")
+    city_id: int
     name_ru = fields.CharField(max_length=255)
     name_kk = fields.CharField(max_length=255)
     ownership = fields.CharEnumField(Ownership, max_length=16)
@@ -45,6 +46,7 @@ class Kindergarten(Model):
 class Group(Model):
     id = fields.IntField(primary_key=True)
     kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="groups")
+    kindergarten_id: int
     name = fields.CharField(max_length=64)
     birth_year = fields.IntField()  # the age cohort this group takes
     age_from = fields.IntField()

@@ -9,7 +9,9 @@ from core.models.enums import OfferStatus, ReferralStatus, SeatStatus
 class SeatRelease(Model):
     id = fields.IntField(primary_key=True)
     group = fields.ForeignKeyField("models.Group", related_name="releases")
+    group_id: int
     kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="releases")
+    kindergarten_id: int
     seats = fields.IntField()
     priority_end_at = fields.DatetimeField()
     released_by = fields.CharField(max_length=64)  # audit actor
@@ -27,7 +29,9 @@ class Seat(Model):
 
     id = fields.IntField(primary_key=True)
     release = fields.ForeignKeyField("models.SeatRelease", related_name="seat_rows")
+    release_id: int
     group = fields.ForeignKeyField("models.Group", related_name="seats")
+    group_id: int
     status = fields.CharEnumField(SeatStatus, max_length=16, default=SeatStatus.free)
     # Until this moment only the release's addressees may take it; after it, general access.
     priority_end_at = fields.DatetimeField()
@@ -43,7 +47,9 @@ class Offer(Model):
 
     id = fields.IntField(primary_key=True)
     release = fields.ForeignKeyField("models.SeatRelease", related_name="offers")
+    release_id: int
     application = fields.ForeignKeyField("models.Application", related_name="offers")
+    application_id: int
     status = fields.CharEnumField(OfferStatus, max_length=16, default=OfferStatus.open)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -56,9 +62,13 @@ class Referral(Model):
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=32, unique=True)
     application = fields.ForeignKeyField("models.Application", related_name="referrals")
+    application_id: int
     seat = fields.OneToOneField("models.Seat", related_name="referral")
+    seat_id: int
     group = fields.ForeignKeyField("models.Group", related_name="referrals")
+    group_id: int
     kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="referrals")
+    kindergarten_id: int
     status = fields.CharEnumField(ReferralStatus, max_length=32)
     issued_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()

@@ -1,0 +1,263 @@
+"""Parents using the bot, their phones, children from the gov registry, and uploaded documents."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+
+from core.models import (
+    Applicant,
+    Child,
+    Document,
+    DocumentKind,
+    Language,
+    Person,
+    Phone,
+)
+from core.platform import clock
+from core.platform.errors import DomainError
+from core.registry.ports import ChildRecord, PersonRecord
+
+_PHONE_DIGITS = re.compile(r"\d")
+
+
+def language_of(code: str | None, default: Language = Language.ru) -> Language:
+    """The service language for a Telegram `language_code` (kk or ru; anything else: default)."""
+    if code:
+        base = code.lower().split("-")[0]
+        if base in ("kk", "kz"):
+            return Language.kk
+        if base == "ru":
+            return Language.ru
+    return default
+
+
+async def get_or_create_applicant(
+    telegram_user_id: int, chat_id: int | None = None, language: Language | str | None = None
+) -> Applicant:
+    """The applicant for a Telegram user, created on first contact; keeps the chat id current.
+
+    `language` (a Telegram language_code or a Language) is used only when creating: afterwards
+    the applicant's own choice wins."""
+    applicant = await Applicant.get_or_none(telegram_user_id=telegram_user_id)
+    if applicant is None:
+        lang = language if isinstance(language, Language) else language_of(language)
+        try:
+            applicant = await Applicant.create(
+                telegram_user_id=telegram_user_id,
+                chat_id=chat_id or telegram_user_id,
+                language=lang,
+            )
+        except IntegrityError:  # created concurrently by another update of the same user
+            applicant = await Applicant.get(telegram_user_id=telegram_user_id)
+        return applicant
+    if chat_id is not None and applicant.chat_id != chat_id:
+        applicant.chat_id = chat_id
+        await applicant.save(update_fields=["chat_id"])
+    return applicant
+
+
+async def set_language(applicant: Applicant, language: Language | str) -> Applicant:
+    applicant.language = Language(language)
+    await applicant.save(update_fields=["language"])
+    return applicant
+
+
+async def record_consents(applicant: Applicant, *, notifications: bool, offer: bool) -> Applicant:
+    """The two consents of the application form (notifications, offer terms), kept with an
+    audit entry: the service may only notify a parent who agreed to it."""
+    from core import audit
+
+    before = {"notifications": applicant.consent_notifications, "offer": applicant.consent_offer}
+    applicant.consent_notifications = notifications
+    applicant.consent_offer = offer
+    await applicant.save(update_fields=["consent_notifications", "consent_offer"])
+    after = {"notifications": notifications, "offer": offer}
+    if after != before:
+        await audit.record(
+            "applicant.consents",
+            "applicant",
+            applicant.id,
+            actor=f"applicant:{applicant.id}",
+            before=before,
+            after=after,
+        )
+    return applicant
+
+
+def normalize_phone(text: str) -> str:
+    """A Kazakhstan mobile number as E.164 (+7XXXXXXXXXX); `invalid_phone` otherwise."""
+    digits = "".join(_PHONE_DIGITS.findall(text or ""))
+    if len(digits) == 11 and digits[0] in "78":
+        digits = "7" + digits[1:]
+    elif len(digits) == 10:
+        digits = "7" + digits
+    if len(digits) != 11 or digits[1] not in "67":
+        raise DomainError("invalid_phone")
+    return "+" + digits
+
+
+async def add_phone(applicant: Applicant | int, number: str) -> Phone:
+    """Record a phone (not yet verified); adding the same number again returns the same row."""
+    applicant_id = applicant if isinstance(applicant, int) else applicant.id
+    number = normalize_phone(number)
+    phone = await Phone.get_or_none(applicant_id=applicant_id, number=number)
+    if phone is not None:
+        return phone
+    try:
+        return await Phone.create(applicant_id=applicant_id, number=number)
+    except IntegrityError:
+        return await Phone.get(applicant_id=applicant_id, number=number)
+
+
+async def verify_phone(applicant: Applicant | int, number: str) -> Phone:
+    """Mark a phone verified (after its one-time code was accepted); adds it if missing."""
+    phone = await add_phone(applicant, number)
+    if phone.verified_at is None:
+        phone.verified_at = clock.now()
+        await phone.save(update_fields=["verified_at"])
+    return phone
+
+
+async def remove_phone(applicant: Applicant | int, number: str) -> bool:
+    applicant_id = applicant if isinstance(applicant, int) else applicant.id
+    deleted = await Phone.filter(applicant_id=applicant_id, number=normalize_phone(number)).delete()
+    return bool(deleted)
+
+
+async def phones_of(applicant: Applicant | int) -> list[Phone]:
+    applicant_id = applicant if isinstance(applicant, int) else applicant.id
+    return await Phone.filter(applicant_id=applicant_id).order_by("id")
+
+
+async def verified_phone_count(
+    applicant: Applicant | int, *, conn: BaseDBAsyncClient | None = None
+) -> int:
+    applicant_id = applicant if isinstance(applicant, int) else applicant.id
+    query = Phone.filter(applicant_id=applicant_id, verified_at__isnull=False)
+    if conn is not None:
+        query = query.using_db(conn)
+    return await query.count()
+
+
+async def upsert_person(record: PersonRecord, *, conn: BaseDBAsyncClient | None = None) -> Person:
+    """The Person with this IIN, created or refreshed from the registry record."""
+    values = {
+        "last_name": record.last_name,
+        "first_name": record.first_name,
+        "middle_name": record.middle_name or "",
+        "birth_date": record.birth_date,
+    }
+    query = Person.filter(iin=record.iin)
+    if conn is not None:
+        query = query.using_db(conn)
+    person = await query.first()
+    if person is None:
+        if conn is not None:  # inside a caller's transaction: let a conflict abort it
+            return await Person.create(iin=record.iin, using_db=conn, **values)
+        try:
+            return await Person.create(iin=record.iin, **values)
+        except IntegrityError:  # stored concurrently (two updates of one family)
+            person = await Person.get(iin=record.iin)
+    changed = [k for k, v in values.items() if getattr(person, k) != v]
+    if changed:
+        for key in changed:
+            setattr(person, key, values[key])
+        await person.save(update_fields=changed, using_db=conn)
+    return person
+
+
+async def link_applicant_person(applicant: Applicant, record: PersonRecord) -> Applicant:
+    """The applicant is this registry person (the parent entered and confirmed their IIN)."""
+    person = await upsert_person(record)
+    if applicant.person_id != person.id:
+        applicant.person_id = person.id
+        await applicant.save(update_fields=["person_id"])
+    return applicant
+
+
+async def store_child(record: ChildRecord | PersonRecord, representative: Applicant) -> Child:
+    """The Child for a registry record (upserted by IIN). A legal representative becomes the
+    child's representative; the gov's word is stored, never the parent's claim."""
+    person_record = record.person if isinstance(record, ChildRecord) else record
+    is_representative = record.legal_representative if isinstance(record, ChildRecord) else True
+    person = await upsert_person(person_record)
+    child = await Child.get_or_none(person_id=person.id)
+    if child is None:
+        try:
+            child = await Child.create(
+                person=person, representative=representative if is_representative else None
+            )
+        except IntegrityError:
+            child = await Child.get(person_id=person.id)
+        else:
+            return child
+    if is_representative and child.representative_id != representative.id:
+        child.representative_id = representative.id
+        await child.save(update_fields=["representative_id"])
+    return child
+
+
+async def store_children(records: list[ChildRecord], representative: Applicant) -> list[Child]:
+    return [await store_child(record, representative) for record in records]
+
+
+async def create_child_without_iin(
+    representative: Applicant,
+    *,
+    last_name: str,
+    first_name: str,
+    middle_name: str = "",
+    birth_date: date,
+    birth_certificate: Document | int | None = None,
+    sex: str = "",
+) -> Child:
+    """A child who is not a citizen (no IIN): applies with a birth certificate scan."""
+    person = await Person.create(
+        iin=None,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        birth_date=birth_date,
+        sex=sex,
+    )
+    certificate_id = (
+        birth_certificate.id if isinstance(birth_certificate, Document) else birth_certificate
+    )
+    return await Child.create(
+        person=person, representative=representative, birth_certificate_id=certificate_id
+    )
+
+
+async def children_of(applicant: Applicant | int) -> list[Child]:
+    """Children this applicant legally represents, with their Person loaded."""
+    applicant_id = applicant if isinstance(applicant, int) else applicant.id
+    return (
+        await Child.filter(representative_id=applicant_id)
+        .prefetch_related("person")
+        .order_by("person__birth_date")
+    )
+
+
+async def create_document(
+    applicant: Applicant | int,
+    kind: DocumentKind | str,
+    telegram_file_id: str,
+    *,
+    mime_type: str = "",
+    file_name: str = "",
+    sha256: str = "",
+) -> Document:
+    """An upload (benefit document, PMPK conclusion, birth certificate) kept by file id."""
+    applicant_id = applicant if isinstance(applicant, int) else applicant.id
+    return await Document.create(
+        applicant_id=applicant_id,
+        kind=DocumentKind(kind),
+        telegram_file_id=telegram_file_id,
+        mime_type=(mime_type or "")[:64],
+        file_name=(file_name or "")[:255],
+        sha256=sha256,
+    )

@@ -1,0 +1,267 @@
+"""Staff roles and their scope.
+
+operator: the education department of one city (every kindergarten of it);
+kindergarten_admin: one kindergarten; superadmin: everything. Staff commands call `check_scope`
+on every action; the audit actor of a staff action is `actor(staff)` = "staff:<id>".
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from core import audit
+from core.models import (
+    Application,
+    ApplicationStatus,
+    BenefitStatus,
+    City,
+    Group,
+    Kindergarten,
+    Offer,
+    Referral,
+    SeatRelease,
+    StaffMember,
+    StaffRole,
+)
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+
+
+def actor(staff: StaffMember) -> str:
+    return f"staff:{staff.id}"
+
+
+async def staff_for(telegram_user_id: int | None) -> StaffMember | None:
+    """The active staff member behind a Telegram user, or None."""
+    if telegram_user_id is None:
+        return None
+    return await StaffMember.get_or_none(telegram_user_id=telegram_user_id, active=True)
+
+
+def can_access(staff: StaffMember, kindergarten: Kindergarten) -> bool:
+    if staff.role == StaffRole.superadmin:
+        return True
+    if staff.role == StaffRole.operator:
+        return staff.city_id is not None and staff.city_id == kindergarten.city_id
+    return staff.kindergarten_id is not None and staff.kindergarten_id == kindergarten.id
+
+
+def check_scope(staff: StaffMember, kindergarten: Kindergarten) -> None:
+    """Raise `out_of_scope` unless the staff member may act on this kindergarten."""
+    if not can_access(staff, kindergarten):
+        raise DomainError("out_of_scope", kindergarten_id=kindergarten.id)
+
+
+async def check_city_scope(staff: StaffMember, city_id: int | None) -> None:
+    if staff.role == StaffRole.superadmin:
+        return
+    if staff.role == StaffRole.operator and city_id == staff.city_id:
+        return
+    raise DomainError("out_of_scope", city_id=city_id)
+
+
+async def kindergartens_in_scope(
+    staff: StaffMember,
+    *,
+    limit: int = 50,
+    search: str | None = None,
+    city_id: int | None = None,
+) -> list[Kindergarten]:
+    """Kindergartens the staff member may act on, by name; `search`: a kindergarten id or part
+    of its name (ru or kk), so that a city of hundreds is reachable from a short list;
+    `city_id` narrows the list further to one city."""
+    query = Kindergarten.all()
+    if city_id is not None:
+        query = query.filter(city_id=city_id)
+    search = (search or "").strip()
+    if search:
+        found = Q(name_ru__icontains=search) | Q(name_kk__icontains=search)
+        if search.isdigit():
+            found |= Q(id=int(search))
+        query = query.filter(found)
+    if staff.role == StaffRole.operator:
+        query = query.filter(city_id=staff.city_id)
+    elif staff.role == StaffRole.kindergarten_admin:
+        query = query.filter(id=staff.kindergarten_id)
+    # Natural order ("№3" before "№10"): a city has hundreds, not millions, of kindergartens.
+    found_all = await query
+    return sorted(found_all, key=lambda kg: _natural_key(kg.name_ru))[:limit]
+
+
+def _natural_key(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+async def kindergarten_in_scope(staff: StaffMember, kindergarten_id: int) -> Kindergarten:
+    kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
+    if kindergarten is None:
+        raise DomainError("kindergarten_not_found", kindergarten_id=kindergarten_id)
+    check_scope(staff, kindergarten)
+    return kindergarten
+
+
+async def groups_in_scope(staff: StaffMember, kindergarten_id: int) -> list[Group]:
+    await kindergarten_in_scope(staff, kindergarten_id)
+    return await Group.filter(kindergarten_id=kindergarten_id).order_by("birth_year", "name")
+
+
+async def group_in_scope(staff: StaffMember, group_id: int) -> Group:
+    group = await Group.get_or_none(id=group_id)
+    if group is None:
+        raise DomainError("group_not_found", group_id=group_id)
+    await kindergarten_in_scope(staff, group.kindergarten_id)
+    return group
+
+
+async def pending_benefits(staff: StaffMember, *, limit: int = 20) -> list[Application]:
+    """Applications whose extraordinary benefit document waits for a decision, in scope."""
+    query = Application.filter(
+        benefit_status=BenefitStatus.pending,
+        status__in=[ApplicationStatus.active, ApplicationStatus.stop_listed],
+    )
+    if staff.role == StaffRole.operator:
+        query = query.filter(city_id=staff.city_id)
+    elif staff.role == StaffRole.kindergarten_admin:
+        query = query.filter(choices__kindergarten_id=staff.kindergarten_id)
+    return (
+        await query.distinct()
+        .order_by("submitted_at")
+        .limit(limit)
+        .prefetch_related("benefit_document")
+    )
+
+
+async def add_staff(
+    telegram_user_id: int,
+    role: StaffRole | str,
+    *,
+    city_code: str | None = None,
+    kindergarten_id: int | None = None,
+    name: str = "",
+    by: str = "cli",
+) -> StaffMember:
+    """Grant (or change) a role; operators need a city, kindergarten admins a kindergarten."""
+    role = StaffRole(role)
+    city_id: int | None = None
+    if role == StaffRole.operator:
+        if not city_code:
+            raise DomainError("staff_city_required")
+        city = await City.get_or_none(code=city_code)
+        if city is None:
+            raise DomainError("city_not_found", city=city_code)
+        city_id = city.id
+    if role == StaffRole.kindergarten_admin:
+        if kindergarten_id is None:
+            raise DomainError("staff_kindergarten_required")
+        kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
+        if kindergarten is None:
+            raise DomainError("kindergarten_not_found", kindergarten_id=kindergarten_id)
+        city_id = kindergarten.city_id
+    else:
+        kindergarten_id = None
+    async with in_transaction() as conn:
+        member = await StaffMember.get_or_none(telegram_user_id=telegram_user_id).using_db(conn)
+        before = _state(member) if member else None
+        if member is None:
+            member = await StaffMember.create(
+                telegram_user_id=telegram_user_id,
+                role=role,
+                city_id=city_id,
+                kindergarten_id=kindergarten_id,
+                name=name,
+                using_db=conn,
+            )
+        else:
+            member.role = role
+            member.city_id = city_id
+            member.kindergarten_id = kindergarten_id
+            member.name = name or member.name
+            member.active = True
+            await member.save(using_db=conn)
+        await audit.record(
+            "staff.granted",
+            "staff",
+            member.id,
+            actor=by,
+            before=before,
+            after=_state(member),
+            conn=conn,
+        )
+    return member
+
+
+async def add_staff_cli(args: argparse.Namespace) -> None:
+    """`indigo staff add <telegram_user_id> --role ... [--city] [--kindergarten] [--name]`."""
+    try:
+        member = await add_staff(
+            args.telegram_user_id,
+            args.role,
+            city_code=args.city,
+            kindergarten_id=args.kindergarten,
+            name=args.name or "",
+            by="cli",
+        )
+    except DomainError as exc:
+        raise SystemExit(f"indigo: staff add refused: {exc.reason} {exc.params}") from exc
+    scope = member.city_id or member.kindergarten_id or "-"
+    print(f"staff {member.id}: telegram {member.telegram_user_id} is {member.role} ({scope})")
+
+
+async def bootstrap_superadmins(settings: Settings) -> int:
+    """settings.staff_bootstrap_ids become superadmins (existing staff members keep their role)."""
+    created = 0
+    for telegram_user_id in settings.staff_bootstrap_ids:
+        if await StaffMember.exists(telegram_user_id=telegram_user_id):
+            continue
+        await add_staff(telegram_user_id, StaffRole.superadmin, by="bootstrap")
+        created += 1
+    return created
+
+
+def _state(member: StaffMember) -> dict[str, object]:
+    return {
+        "telegram_user_id": member.telegram_user_id,
+        "role": str(member.role),
+        "city_id": member.city_id,
+        "kindergarten_id": member.kindergarten_id,
+        "active": member.active,
+    }
+
+
+async def application_in_scope(staff: StaffMember, application_id: int) -> Application:
+    application = await Application.get_or_none(id=application_id)
+    if application is None:
+        raise DomainError("application_not_found", application_id=application_id)
+    if staff.role == StaffRole.superadmin:
+        return application
+    if staff.role == StaffRole.operator and application.city_id == staff.city_id:
+        return application
+    if (
+        staff.role == StaffRole.kindergarten_admin
+        and await application.choices.filter(kindergarten_id=staff.kindergarten_id).exists()
+    ):
+        return application
+    raise DomainError("out_of_scope", application_id=application_id)
+
+
+async def referral_in_scope(staff: StaffMember, number: str) -> Referral:
+    """A referral by its public number ("#123" or "123"), if the staff member may act on it."""
+    referral = await Referral.get_or_none(number=number.strip().lstrip("#"))
+    if referral is None:
+        raise DomainError("referral_not_found", number=number)
+    check_scope(staff, await Kindergarten.get(id=referral.kindergarten_id))
+    return referral
+
+
+async def release_summary(release_id: int) -> dict[str, object]:
+    """What a release did: seats, addressees notified, priority end (for the staff reply)."""
+    release = await SeatRelease.get(id=release_id)
+    return {
+        "seats": release.seats,
+        "addressees": await Offer.filter(release_id=release_id).count(),
+        "priority_end_at": release.priority_end_at,
+    }

@@ -1,0 +1,352 @@
+"""Queue positions in O(log n): Redis sorted sets per cohort and stream, rebuildable from the DB.
+
+`core.queue.city_position` counts rows in PostgreSQL: the totals of the cohort and the rows
+ahead in the stream, which is linear in the cohort (about 0.25 s at 1M applications in one
+city). Here every active application is a member of one sorted set per (city, queue type, birth
+year, stream) and of one per (kindergarten, queue type, birth year, language, stream) for each
+chosen kindergarten. Score = submission time in integer microseconds (exact in a double until
+year 2255); member = the zero-padded number, so ties at the same microsecond order by number as
+DOMAIN.md asks. A position is then ZCARD x3 + ZRANK (or ZCOUNT) in one round trip, and the
+arithmetic of `core.queue.position_from`.
+
+The sets hold active applications only (the same as the COUNT queries). `sync` puts an
+application where it belongs now (call it after the commit of every change to its status,
+stream, submission time, birth year or choices: wherever `core.queue.sync_choices` is called,
+and after `submit`); `rebuild` re-creates everything from the database (deploy, nightly, or
+when `ready` is false), building under a new generation and switching atomically.
+
+Wiring: `core.queue.city_position` / `kindergarten_positions` take `index=` (a PositionIndex or
+a Redis client, see `index_for`) and read here when the index is ready (else COUNT, and a
+rebuild is started in the background). `core.queue.sync_choices` notes the application as
+changed; after the commit, `sync_changed(index)` moves the noted applications (submit,
+withdraw, restore and the benefit/stop-list paths of core.referrals do it themselves).
+Changes committed while a rebuild runs are noted in a "dirty" set and re-applied to the new
+generation before it is switched on, and the old generation is dropped after a grace period
+(readers cache the generation name for `GENERATION_TTL_S`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.models import Application, ApplicationChoice, ApplicationStatus, Stream
+from core.queue.order import Position, StreamCounts, position_from, take_changed
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+PREFIX = "indigo:pos"
+_GENERATION = f"{PREFIX}:generation"
+_BUILDING = f"{PREFIX}:building"  # the generation being built, while a rebuild runs
+_DIRTY = f"{PREFIX}:dirty"  # applications changed while a rebuild runs
+_REBUILD_LOCK = f"{PREFIX}:rebuild-lock"
+_BATCH = 5000
+GENERATION_TTL_S = 1.0
+DROP_GRACE_S = 3.0
+
+log = logging.getLogger(__name__)
+_indexes: weakref.WeakKeyDictionary[Any, PositionIndex] = weakref.WeakKeyDictionary()
+_background: set[asyncio.Task[Any]] = set()
+
+
+def index_for(source: Any) -> PositionIndex | None:
+    """A PositionIndex for a Redis client (one per client, so the generation cache is shared),
+    the index itself, or None."""
+    if source is None or isinstance(source, PositionIndex):
+        return source
+    index = _indexes.get(source)
+    if index is None:
+        index = _indexes[source] = PositionIndex(source)
+    return index
+
+
+async def rebuild_for(settings: Any, redis: Any = None) -> int | None:
+    """Rebuild the index (`indigo migrate`, `indigo seed`, demo start); None when the index is
+    off, or when Redis is the embedded fakeredis of another process (its readers rebuild it
+    themselves on first use)."""
+    if not settings.position_index:
+        return None
+    own = redis is None
+    if own:
+        if settings.redis_url is None:
+            return None
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+    try:
+        return await index_for(redis).rebuild()  # type: ignore[union-attr]
+    finally:
+        if own:
+            await redis.aclose()
+
+
+async def sync_changed(source: Any) -> None:
+    """After a commit: move the applications `core.queue.sync_choices` noted in this task."""
+    index = index_for(source)
+    if index is None:  # leave the notes for the entry point that has the index
+        return
+    changed = take_changed()
+    if not changed:
+        return
+    try:
+        for application_id in sorted(changed):
+            await index.sync(application_id)
+    except Exception:  # the index is a cache: a failure must not undo a committed change
+        log.exception("position index sync failed; readers fall back after the next rebuild")
+
+
+def score(submitted_at: datetime) -> int:
+    return int(submitted_at.timestamp() * 1_000_000)
+
+
+def member(number: int) -> str:
+    return f"{number:015d}"
+
+
+class PositionIndex:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._generation: str | None = None
+        self._read_at = 0.0
+
+    # --- keys ---------------------------------------------------------------------------
+
+    async def generation(self) -> str | None:
+        now = time.monotonic()
+        if self._generation is None or now - self._read_at > GENERATION_TTL_S:
+            raw = await self.redis.get(_GENERATION)
+            self._generation = raw.decode() if isinstance(raw, bytes) else raw
+            self._read_at = now
+        return self._generation
+
+    async def ready(self) -> bool:
+        return await self.generation() is not None
+
+    def rebuild_in_background(self) -> None:
+        """Start a rebuild (one at a time across processes) unless one is running here."""
+        if any(not t.done() for t in _background):
+            return
+        task = asyncio.get_running_loop().create_task(self.rebuild(only_if_missing=True))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    @staticmethod
+    def city_key(gen: str, city_id: int, queue_type: str, birth_year: int, stream: int) -> str:
+        return f"{PREFIX}:{gen}:c:{city_id}:{queue_type}:{birth_year}:{stream}"
+
+    @staticmethod
+    def kg_key(
+        gen: str, kg_id: int, queue_type: str, birth_year: int, language: str, stream: int
+    ) -> str:
+        return f"{PREFIX}:{gen}:k:{kg_id}:{queue_type}:{birth_year}:{language}:{stream}"
+
+    @staticmethod
+    def _keys_of(gen: str, app: Any, choices: Iterable[Any]) -> list[str]:
+        qt, year, stream = str(app.queue_type), app.birth_year, int(app.stream)
+        keys = [PositionIndex.city_key(gen, app.city_id, qt, year, stream)]
+        keys += [
+            PositionIndex.kg_key(gen, c.kindergarten_id, qt, year, str(c.language), stream)
+            for c in choices
+        ]
+        return keys
+
+    # --- maintenance --------------------------------------------------------------------
+
+    async def sync(
+        self,
+        application_id: int,
+        *,
+        application: Application | None = None,
+        choices: Iterable[Any] | None = None,
+    ) -> None:
+        """Put one application where it belongs now (after the change has committed).
+        `application` and `choices` (as committed) save reading them again."""
+        current, building = await self.redis.mget(_GENERATION, _BUILDING)
+        gens = [
+            g.decode() if isinstance(g, bytes) else g for g in (current, building) if g is not None
+        ]
+        if not gens:
+            return  # not built: readers fall back to COUNT queries
+        if building is not None:
+            await self.redis.sadd(_DIRTY, application_id)
+        app = application
+        if app is None:
+            app = await Application.get_or_none(id=application_id)
+        if app is not None and app.status == ApplicationStatus.active and choices is None:
+            choices = await ApplicationChoice.filter(application_id=app.id)
+        for gen in dict.fromkeys(gens):
+            await self._put(gen, application_id, app, list(choices or []))
+
+    async def _put(self, gen: str, application_id: int, app: Any, choices: list[Any]) -> None:
+        where = f"{PREFIX}:{gen}:a:{application_id}"
+        old = await self.redis.smembers(where)
+        pipe = self.redis.pipeline(transaction=True)
+        if app is not None:
+            for key in old:
+                pipe.zrem(key, member(app.number))
+        pipe.delete(where)
+        if app is not None and app.status == ApplicationStatus.active:
+            keys = self._keys_of(gen, app, choices)
+            for key in keys:
+                pipe.zadd(key, {member(app.number): score(app.submitted_at)})
+            pipe.sadd(where, *keys)
+        await pipe.execute()
+
+    async def rebuild(
+        self, *, grace_s: float = DROP_GRACE_S, only_if_missing: bool = False
+    ) -> int | None:
+        """Re-create every set from the database under a new generation, then switch to it.
+        Returns the number of active applications indexed (None when another rebuild runs,
+        or with `only_if_missing` when the index is already built)."""
+        if not await self.redis.set(_REBUILD_LOCK, "1", nx=True, ex=3600):
+            return None
+        try:
+            if only_if_missing and await self.redis.exists(_GENERATION):
+                return None
+            return await self._rebuild(grace_s)
+        finally:
+            await self.redis.delete(_REBUILD_LOCK)
+
+    async def _rebuild(self, grace_s: float) -> int:
+        gen = str(time.time_ns())
+        await self.redis.delete(_DIRTY)
+        await self.redis.set(_BUILDING, gen)
+        indexed = 0
+        last_id = 0
+        while True:
+            apps = (
+                await Application.filter(status=ApplicationStatus.active, id__gt=last_id)
+                .order_by("id")
+                .limit(_BATCH)
+                .values(
+                    "id", "number", "city_id", "queue_type", "birth_year", "stream", "submitted_at"
+                )
+            )
+            if not apps:
+                break
+            last_id = apps[-1]["id"]
+            choices: dict[int, list[Any]] = {}
+            for row in await ApplicationChoice.filter(
+                application_id__in=[a["id"] for a in apps]
+            ).values("application_id", "kindergarten_id", "language"):
+                choices.setdefault(row["application_id"], []).append(_Row(row))
+            pipe = self.redis.pipeline(transaction=False)
+            for row in apps:
+                app = _Row(row)
+                keys = self._keys_of(gen, app, choices.get(app.id, []))
+                for key in keys:
+                    pipe.zadd(key, {member(app.number): score(app.submitted_at)})
+                pipe.sadd(f"{PREFIX}:{gen}:a:{app.id}", *keys)
+            await pipe.execute()
+            indexed += len(apps)
+        # Changes committed while the batches were read: apply them to the new generation.
+        while dirty := await self.redis.spop(_DIRTY, 1000):
+            for raw in dirty:
+                application_id = int(raw)
+                app = await Application.get_or_none(id=application_id)
+                choices_of = await ApplicationChoice.filter(application_id=application_id)
+                await self._put(gen, application_id, app, choices_of)
+        old = await self.redis.get(_GENERATION)
+        old = old.decode() if isinstance(old, bytes) else old
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(_GENERATION, gen)
+        pipe.delete(_BUILDING)
+        await pipe.execute()
+        self._generation, self._read_at = gen, time.monotonic()
+        if old and old != gen:
+            if grace_s > 0:  # readers may still use the old name for GENERATION_TTL_S
+                await asyncio.sleep(grace_s)
+            await self.drop(old)
+        return indexed
+
+    async def drop(self, gen: str) -> None:
+        batch: list[Any] = []
+        async for key in self.redis.scan_iter(match=f"{PREFIX}:{gen}:*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                await self.redis.unlink(*batch)
+                batch = []
+        if batch:
+            await self.redis.unlink(*batch)
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def city_position(self, application: Application, ratio: int) -> Position | None:
+        """As `core.queue.city_position`; None when the index is not built (or does not hold
+        this active application: not synced yet)."""
+        gen = await self.generation()
+        if gen is None:
+            return None
+        qt, year = str(application.queue_type), application.birth_year
+        keys = [self.city_key(gen, application.city_id, qt, year, s) for s in (0, 1, 2)]
+        pipe = self.redis.pipeline(transaction=False)
+        self._queue(pipe, keys, application)
+        return self._answer(await pipe.execute(), application, ratio)
+
+    async def kindergarten_positions(
+        self, application: Application, choices: list[ApplicationChoice], ratio: int
+    ) -> list[Position] | None:
+        """As `core.queue.kindergarten_positions` (one round trip for all choices); None as
+        for `city_position`."""
+        gen = await self.generation()
+        if gen is None:
+            return None
+        if not choices:
+            return []
+        qt, year = str(application.queue_type), application.birth_year
+        pipe = self.redis.pipeline(transaction=False)
+        for c in choices:
+            keys = [
+                self.kg_key(gen, c.kindergarten_id, qt, year, str(c.language), s) for s in (0, 1, 2)
+            ]
+            self._queue(pipe, keys, application)
+        replies = await pipe.execute()
+        step = len(replies) // len(choices)
+        out = []
+        for i in range(len(choices)):
+            position = self._answer(replies[i * step : (i + 1) * step], application, ratio)
+            if position is None:
+                return None
+            out.append(position)
+        return out
+
+    @staticmethod
+    def _queue(pipe: Any, keys: list[str], application: Application) -> None:
+        own_key = keys[int(application.stream)]
+        for key in keys:
+            pipe.zcard(key)
+        if application.status == ApplicationStatus.active:
+            pipe.zrank(own_key, member(application.number))
+        else:  # the place it would take if restored now at its original time
+            own_score = score(application.submitted_at)
+            pipe.zcount(own_key, "-inf", f"({own_score}")
+            pipe.zrangebyscore(own_key, own_score, own_score)
+
+    @staticmethod
+    def _answer(replies: list[Any], application: Application, ratio: int) -> Position | None:
+        stream = Stream(application.stream)
+        totals = [int(n) for n in replies[:3]]
+        if application.status == ApplicationStatus.active:
+            if replies[3] is None:
+                return None  # not in the index yet: the caller counts instead
+            before = int(replies[3])
+        else:
+            own = member(application.number)
+            before = int(replies[3] or 0) + sum(
+                1 for m in replies[4] or [] if (m.decode() if isinstance(m, bytes) else m) < own
+            )
+            totals[int(stream)] += 1
+        return position_from(stream, before + 1, StreamCounts(*totals), ratio)
+
+
+class _Row:
+    """Attribute access over a `.values()` row (rebuild reads rows, not models)."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.__dict__.update(row)

@@ -1,0 +1,229 @@
+"""Kindergarten directory: search by name, nearest to a point, paged lists, and cards.
+
+Shared by the "Kindergartens" menu and the submission wizard's kindergarten choice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
+from core.models import (
+    ApplicationChoice,
+    City,
+    Group,
+    Kindergarten,
+    Seat,
+    SeatStatus,
+)
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+
+PAGE_SIZE = 5
+EARTH_RADIUS_M = 6_371_000
+# Search radii (metres) tried in turn for `nearest`: a bounded candidate set, then exact haversine.
+_RADII = (1_000, 3_000, 10_000, 30_000, 100_000)
+
+
+@dataclass(frozen=True)
+class KindergartenBrief:
+    id: int
+    name_ru: str
+    name_kk: str
+    address_ru: str
+    address_kk: str
+    distance_m: float | None = None
+
+    def name(self, language: str) -> str:
+        return self.name_kk if language == "kk" else self.name_ru
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[KindergartenBrief]
+    page: int  # 0-based
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FreeSeats:
+    group_id: int
+    group_name: str
+    birth_year: int
+    age_from: int
+    age_to: int
+    language: str
+    seats: int
+    kind: str = "general"
+
+
+@dataclass(frozen=True)
+class QueueSize:
+    birth_year: int
+    language: str
+    applications: int
+
+
+@dataclass(frozen=True)
+class KindergartenCard:
+    id: int
+    city_id: int
+    name_ru: str
+    name_kk: str
+    ownership: str  # Ownership value
+    kind: str
+    languages: list[str]
+    address_ru: str
+    address_kk: str
+    latitude: float
+    longitude: float
+    hours: str
+    monthly_cost: int  # tenge; 0: free of charge
+    phone: str
+    email: str
+    free_seats: list[FreeSeats] = field(default_factory=list)
+    queue_size: int = 0  # active applications that chose this kindergarten
+    queues: list[QueueSize] = field(default_factory=list)  # by birth year and language
+
+    def name(self, language: str) -> str:
+        return self.name_kk if language == "kk" else self.name_ru
+
+    def address(self, language: str) -> str:
+        return self.address_kk if language == "kk" else self.address_ru
+
+
+async def default_city_id(settings: Settings) -> int | None:
+    city = await City.get_or_none(code=settings.default_city)
+    if city is None:
+        city = await City.all().order_by("id").first()
+    return city.id if city else None
+
+
+async def city_name(city_id: int, language: str) -> str:
+    city = await City.get_or_none(id=city_id)
+    if city is None:
+        return ""
+    return city.name_kk if language == "kk" else city.name_ru
+
+
+async def search(city_id: int, text: str = "", page: int = 0, page_size: int = PAGE_SIZE) -> Page:
+    """Kindergartens of the city whose Russian or Kazakh name contains `text` (any case)."""
+    query = Kindergarten.filter(city_id=city_id)
+    text = " ".join(text.split())
+    if text:
+        query = query.filter(Q(name_ru__icontains=text) | Q(name_kk__icontains=text))
+    total = await query.count()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(page, 0), pages - 1)
+    rows = await query.order_by("name_ru", "id").offset(page * page_size).limit(page_size)
+    return Page(items=[_brief(row) for row in rows], page=page, pages=pages, total=total)
+
+
+async def nearest(
+    city_id: int, lat: float, lon: float, limit: int = PAGE_SIZE
+) -> list[KindergartenBrief]:
+    """The `limit` kindergartens nearest to the point, nearest first, with the distance."""
+    rows: list[Kindergarten] = []
+    for radius in _RADII:
+        dlat = math.degrees(radius / EARTH_RADIUS_M)
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        rows = await Kindergarten.filter(
+            city_id=city_id,
+            latitude__gte=lat - dlat,
+            latitude__lte=lat + dlat,
+            longitude__gte=lon - dlon,
+            longitude__lte=lon + dlon,
+        )
+        # Enough inside the box, and the limit-th is within the radius (so nothing outside
+        # the box can be nearer).
+        within = sorted(haversine_m(lat, lon, r.latitude, r.longitude) for r in rows)
+        if len(within) >= limit and within[limit - 1] <= radius:
+            break
+    else:
+        rows = await Kindergarten.filter(city_id=city_id)
+    scored = sorted(
+        ((haversine_m(lat, lon, r.latitude, r.longitude), r.id, r) for r in rows),
+        key=lambda item: (item[0], item[1]),
+    )
+    return [_brief(row, distance) for distance, _, row in scored[:limit]]
+
+
+async def card(kindergarten_id: int) -> KindergartenCard:
+    kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
+    if kindergarten is None:
+        raise DomainError("kindergarten_not_found", kindergarten_id=kindergarten_id)
+    free_by_group = dict(
+        await Seat.filter(group__kindergarten_id=kindergarten_id, status=SeatStatus.free)
+        .annotate(n=Count("id"))
+        .group_by("group_id")
+        .values_list("group_id", "n")
+    )
+    groups = await Group.filter(id__in=list(free_by_group)).order_by("birth_year", "language", "id")
+    queues = (
+        await ApplicationChoice.filter(kindergarten_id=kindergarten_id, active=True)
+        .annotate(n=Count("id"))
+        .group_by("birth_year", "language")
+        .values_list("birth_year", "language", "n")
+    )
+    queue_list = sorted(
+        (
+            QueueSize(birth_year=year, language=str(lang), applications=n)
+            for year, lang, n in queues
+        ),
+        key=lambda q: (q.birth_year, q.language),
+    )
+    return KindergartenCard(
+        id=kindergarten.id,
+        city_id=kindergarten.city_id,  # type: ignore[attr-defined]
+        name_ru=kindergarten.name_ru,
+        name_kk=kindergarten.name_kk,
+        ownership=str(kindergarten.ownership.value),
+        kind=kindergarten.kind,
+        languages=[lang.value for lang in kindergarten.language_list],
+        address_ru=kindergarten.address_ru,
+        address_kk=kindergarten.address_kk,
+        latitude=kindergarten.latitude,
+        longitude=kindergarten.longitude,
+        hours=kindergarten.hours,
+        monthly_cost=kindergarten.monthly_cost,
+        phone=kindergarten.phone,
+        email=kindergarten.email,
+        free_seats=[
+            FreeSeats(
+                group_id=g.id,
+                group_name=g.name,
+                birth_year=g.birth_year,
+                age_from=g.age_from,
+                age_to=g.age_to,
+                language=str(g.language.value),
+                seats=free_by_group[g.id],
+                kind=str(g.kind),
+            )
+            for g in groups
+        ],
+        queue_size=sum(q.applications for q in queue_list),
+        queues=queue_list,
+    )
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _brief(row: Kindergarten, distance: float | None = None) -> KindergartenBrief:
+    return KindergartenBrief(
+        id=row.id,
+        name_ru=row.name_ru,
+        name_kk=row.name_kk,
+        address_ru=row.address_ru,
+        address_kk=row.address_kk,
+        distance_m=distance,
+    )
