@@ -6,19 +6,18 @@ wipes), falling back to the Telegram client's language when it is kk or ru, else
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
-DEFAULT_LOCALE = "ru"
-BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
+from core.platform.catalogs import BABEL_LOCALES, compile_if_stale
+from core.platform.catalogs import DEFAULT_LANGUAGE as DEFAULT_LOCALE
+from core.platform.catalogs import LOCALES_DIR as LOCALES
 
 
 def make_i18n() -> I18n:
-    _compile_if_stale()
+    compile_if_stale()  # aiogram refuses a .po without its .mo
     return I18n(path=LOCALES, default_locale=DEFAULT_LOCALE, domain="messages")
 
 
@@ -43,14 +42,3 @@ class ApplicantI18nMiddleware(I18nMiddleware):
             locale = client_language(user.language_code if user else None) or DEFAULT_LOCALE
         data["locale"] = locale
         return locale
-
-
-def _compile_if_stale() -> None:
-    """aiogram refuses a .po without its .mo; compile when a catalog is newer than its .mo."""
-    for po in LOCALES.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            from scripts.i18n import compile_all
-
-            compile_all()
-            return

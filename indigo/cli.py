@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from core.platform.catalogs import compile_all
 from core.platform.logs import setup_logging
 from core.platform.settings import Settings, get_settings
 
@@ -145,8 +146,6 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     setup_logging(args.verbose)  # masks IINs and phones in every record
     settings = get_settings()
-    from scripts.i18n import compile_all
-
     compile_all()  # aiogram refuses a .po without its .mo; a fresh clone has none
     try:
         asyncio.run(_dispatch(args, settings))

@@ -19,18 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from core.platform.catalogs import DOMAIN, LANGUAGES, compile_all, po_path
+from core.platform.catalogs import LOCALES_DIR as LOCALES
+
 ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ROOT / "locales"
-DOMAIN = "messages"
-LANGUAGES = ("kk", "ru")
-SOURCES = ["bot", "core", "webhooks", "devtools", "worker", "notifications", "indigo"]
-
-
-def po_path(lang: str) -> Path:
-    return LOCALES / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+SOURCES = ["bot", "core", "webhooks", "devtools", "worker", "indigo"]
 
 
 @contextmanager
@@ -130,17 +125,6 @@ def set_translations(entries: dict[str, dict[str, str]]) -> None:
                     message.string = texts[lang]
                     message.flags.discard("fuzzy")
             _write(lang, catalog)
-
-
-def compile_all() -> None:
-    for lang in LANGUAGES:
-        path = po_path(lang)
-        if not path.exists():
-            continue
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=lang)
-        with path.with_suffix(".mo").open("wb") as handle:
-            write_mo(handle, catalog)
 
 
 def problems() -> list[str]:

@@ -7,6 +7,7 @@ from datetime import UTC, date, timedelta
 
 import pytest
 
+from bot.notifications.render import render
 from core import jobs
 from core.applications.submission import SubmissionInput, submit
 from core.models import (
@@ -23,7 +24,6 @@ from core.models import (
 from core.platform import clock
 from core.referrals.take import decline_referral, take_seat
 from core.seats.releases import announce_general_access, release_seats
-from notifications.render import render
 from tests import fixtures_queue as fq
 from tests.fixtures_seats import (
     cohort_year,

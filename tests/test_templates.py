@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from notifications.render import render
+from bot.notifications.render import render
 
 
 def test_a_priority_offer_names_its_deadline_in_local_time() -> None:

@@ -140,8 +140,8 @@ async def _progress_loop(bot: Bot, stop: asyncio.Event) -> None:
 
 
 async def _update_progress(bot: Bot, broadcast: Any, shown: dict[int, str]) -> None:
+    from bot.notifications.render import progress_text
     from core.notifications import broadcasts
-    from notifications.render import progress_text
 
     progress = await broadcasts.progress(broadcast.id)
     if progress.finished and progress.status == broadcasts.RUNNING:

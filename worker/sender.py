@@ -54,10 +54,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
+from bot.notifications import render
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
 from core.platform import clock
 from core.platform.settings import Settings
-from notifications import render
 
 log = logging.getLogger(__name__)
 

@@ -282,7 +282,7 @@ async def feed_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 def _feed_text(item: cabinet.FeedItem, manager: DialogManager) -> str:
     when = common.fmt_datetime(item.created_at, manager)
     try:
-        from notifications.render import render
+        from bot.notifications.render import render
 
         body = render(
             item.kind, item.params, common.language(manager), tz=common.settings_of(manager).tz

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
 KINDS = (
     "application_registered",
