@@ -21,7 +21,6 @@ from core.models import (
     Application,
     ApplicationStatus,
     Broadcast,
-    Channel,
     City,
     Kindergarten,
     Language,
@@ -31,6 +30,7 @@ from core.models import (
     StaffMember,
     StaffRole,
 )
+from core.notifications import kinds, outbox
 from core.people.staff import actor, kindergarten_in_scope, kindergartens_in_scope
 from core.platform import clock
 from core.platform.errors import DomainError
@@ -106,7 +106,7 @@ async def recipient_ids(audience: dict[str, Any]) -> list[int]:
             .values_list("applicant_id", flat=True)
         )
         query = query.filter(id__in=list(set(ids)))
-    return sorted(await query.values_list("id", flat=True))
+    return sorted(int(row["id"]) for row in await query.values("id"))
 
 
 async def count_recipients(audience: dict[str, Any]) -> int:
@@ -224,8 +224,8 @@ async def birth_years(staff: StaffMember, audience: dict[str, Any]) -> list[int]
     query = Application.filter(**_application_filters(audience))
     if audience.get("language"):
         query = query.filter(applicant__language=audience["language"])
-    years = await query.distinct().values_list("birth_year", flat=True)
-    return sorted({int(y) for y in years if y is not None}, reverse=True)
+    rows = await query.distinct().values("birth_year")
+    return sorted({int(r["birth_year"]) for r in rows if r["birth_year"] is not None}, reverse=True)
 
 
 async def create_broadcast(
@@ -256,20 +256,19 @@ async def create_broadcast(
             progress_message_id=progress_message_id,
             using_db=conn,
         )
-        params = {"text_kk": text_kk, "text_ru": text_ru}
+        payload = kinds.Broadcast(text_kk=text_kk, text_ru=text_ru)
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             applicants = await Applicant.filter(id__in=chunk).using_db(conn)
             await Notification.bulk_create(
                 [
                     Notification(
-                        idempotency_key=f"broadcast:{broadcast.id}:{a.id}",
-                        applicant_id=a.id,
-                        broadcast_id=broadcast.id,
-                        kind="broadcast",
-                        params=params,
-                        language=a.language,
-                        channel=Channel.sms if a.blocked_bot else a.channel,
+                        **outbox.row_fields(
+                            a,
+                            payload,
+                            key=f"broadcast:{broadcast.id}:{a.id}",
+                            broadcast_id=broadcast.id,
+                        )
                     )
                     for a in applicants
                 ],

@@ -1,23 +1,21 @@
 """The notification outbox: rows written in the same transaction as the change that causes them.
 
 The worker (`worker/`) renders each row in the recipient's language and delivers it once.
-`kind` names a template (see worker templates); `params` are JSON primitives only.
+A row holds a typed payload (`core.notifications.kinds`) as its `kind` and JSON `params`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 
 from core.models import Applicant, Channel, Notification
+from core.notifications.kinds import Payload
 
 
 async def notify(
     applicant: Applicant,
-    kind: str,
-    params: dict[str, Any],
+    payload: Payload,
     *,
     key: str,
     conn: BaseDBAsyncClient | None = None,
@@ -28,14 +26,22 @@ async def notify(
     existing = await Notification.filter(idempotency_key=key).using_db(conn).first()
     if existing:
         return None
-    channel = Channel.sms if applicant.blocked_bot else applicant.channel
     return await Notification.create(
-        idempotency_key=key,
-        applicant_id=applicant.id,
-        broadcast_id=broadcast_id,
-        kind=kind,
-        params=params,
-        language=applicant.language,
-        channel=channel,
-        using_db=conn,
+        using_db=conn, **row_fields(applicant, payload, key=key, broadcast_id=broadcast_id)
     )
+
+
+def row_fields(
+    applicant: Applicant, payload: Payload, *, key: str, broadcast_id: int | None = None
+) -> dict[str, object]:
+    """The columns of one outbox row (also for a bulk insert): the channel is SMS for a parent
+    who blocked the bot, the language the parent's."""
+    return {
+        "idempotency_key": key,
+        "applicant_id": applicant.id,
+        "broadcast_id": broadcast_id,
+        "kind": payload.kind,
+        "params": payload.to_params(),
+        "language": applicant.language,
+        "channel": Channel.sms if applicant.blocked_bot else applicant.channel,
+    }

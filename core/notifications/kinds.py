@@ -1,0 +1,430 @@
+"""The notification kinds: one typed payload per outbox `kind`, with everything its text needs.
+
+A producer builds the payload in the transaction that causes it (`outbox.notify`); the outbox
+row stores `kind` + `to_params()` (JSON primitives, moments as ISO strings) and the renderer
+reads it back with `load(kind, params)`, so the producer and the template cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import ClassVar, Protocol, Self
+
+Params = dict[str, object]
+
+
+class Payload(Protocol):
+    """What every kind offers: its name and a JSON-safe form for the outbox row."""
+
+    kind: ClassVar[str]
+
+    def to_params(self) -> Params: ...
+
+
+@dataclass(frozen=True)
+class Place:
+    """The kindergarten and group a seat or referral is in, as the group label needs them."""
+
+    kindergarten_ru: str
+    kindergarten_kk: str
+    group: str  # the stored short name ("№3") or proper name
+    language: str  # the group's language (kk, ru)
+    group_birth_year: int
+    group_kind: str
+
+    def to_params(self) -> Params:
+        return {
+            "kindergarten_ru": self.kindergarten_ru,
+            "kindergarten_kk": self.kindergarten_kk,
+            "group": self.group,
+            "language": self.language,
+            "group_birth_year": self.group_birth_year,
+            "group_kind": self.group_kind,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            kindergarten_ru=_str(params, "kindergarten_ru"),
+            kindergarten_kk=_str(params, "kindergarten_kk"),
+            group=_str(params, "group"),
+            language=_str(params, "language"),
+            group_birth_year=_int(params, "group_birth_year"),
+            group_kind=_str(params, "group_kind"),
+        )
+
+
+@dataclass(frozen=True)
+class ApplicationRegistered:
+    kind: ClassVar[str] = "application_registered"
+    number: int
+
+    def to_params(self) -> Params:
+        return {"number": self.number}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(number=_int(params, "number"))
+
+
+@dataclass(frozen=True)
+class PositionChanged:
+    kind: ClassVar[str] = "position_changed"
+    application_id: int
+    number: int
+    previous: int
+    position: int
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "number": self.number,
+            "old": self.previous,
+            "new": self.position,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            number=_int(params, "number"),
+            previous=_int(params, "old"),
+            position=_int(params, "new"),
+        )
+
+
+@dataclass(frozen=True)
+class SeatOffered:
+    """A free seat: a priority offer until `deadline`, or open to all (`general_access`)."""
+
+    kind: ClassVar[str] = "seat_offered"
+    application_id: int
+    application_number: int
+    release_id: int  # with application_id, what the "Take the seat" button opens
+    place: Place
+    deadline: datetime | None = None
+    general_access: bool = False
+
+    def to_params(self) -> Params:
+        params: Params = {
+            "release_id": self.release_id,
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+        }
+        if self.deadline is not None:
+            params["deadline"] = self.deadline.isoformat()
+        if self.general_access:
+            params["general_access"] = True
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            release_id=_int(params, "release_id"),
+            place=Place.from_params(params),
+            deadline=_moment_or_none(params, "deadline"),
+            general_access=bool(params.get("general_access", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ReferralIssued:
+    """`queue_type` decides the documents to bring (core.referrals `documents_for`)."""
+
+    kind: ClassVar[str] = "referral_issued"
+    referral_id: int
+    number: str  # the referral's number
+    application_number: int
+    place: Place
+    expires_at: datetime
+    queue_type: str
+    awaiting_benefit_confirmation: bool
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+            "expires_at": self.expires_at.isoformat(),
+            "queue_type": self.queue_type,
+            "awaiting_benefit_confirmation": self.awaiting_benefit_confirmation,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        # Rows written before the typed payloads held the queue type in "documents" and the
+        # referral status in "status"; the cabinet's feed still shows them.
+        awaiting = params.get("awaiting_benefit_confirmation")
+        if awaiting is None:
+            awaiting = params.get("status") == "awaiting_benefit_confirmation"
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+            expires_at=_moment(params, "expires_at"),
+            queue_type=_str(params, "queue_type" if "queue_type" in params else "documents"),
+            awaiting_benefit_confirmation=bool(awaiting),
+        )
+
+
+@dataclass(frozen=True)
+class ReferralExpiring:
+    kind: ClassVar[str] = "referral_expiring"
+    referral_id: int
+    number: str
+    expires_at: datetime
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            expires_at=_moment(params, "expires_at"),
+        )
+
+
+@dataclass(frozen=True)
+class ReferralExpired:
+    kind: ClassVar[str] = "referral_expired"
+    referral_id: int
+    number: str
+    application_number: int
+    stop_listed_until: datetime | None
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            "stop_listed_until": _iso(self.stop_listed_until),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            stop_listed_until=_moment_or_none(params, "stop_listed_until"),
+        )
+
+
+@dataclass(frozen=True)
+class ExtensionDue:
+    kind: ClassVar[str] = "extension_due"
+    numbers: tuple[int, ...]
+    deadline: date
+
+    def to_params(self) -> Params:
+        return {"numbers": list(self.numbers), "deadline": self.deadline.isoformat()}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        numbers = params.get("numbers")
+        if not isinstance(numbers, list):
+            raise ValueError("numbers must be a list")
+        return cls(
+            numbers=tuple(int(n) for n in numbers),
+            deadline=date.fromisoformat(_str(params, "deadline")[:10]),
+        )
+
+
+@dataclass(frozen=True)
+class StopListed:
+    """`reason` is the stop-list reason code (not_extended, referral_expired, ...);
+    `until` None means until the parent restores it."""
+
+    kind: ClassVar[str] = "stop_listed"
+    application_id: int
+    application_number: int
+    reason: str
+    until: datetime | None
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            "reason": self.reason,
+            "until": _iso(self.until),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            reason=_str(params, "reason"),
+            until=_moment_or_none(params, "until"),
+        )
+
+
+@dataclass(frozen=True)
+class Restored:
+    kind: ClassVar[str] = "restored"
+    application_number: int
+
+    def to_params(self) -> Params:
+        return {"application_number": self.application_number}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        # A parent's restore wrote "number" before the typed payloads; the feed still shows it.
+        key = "application_number" if "application_number" in params else "number"
+        return cls(application_number=_int(params, key))
+
+
+@dataclass(frozen=True)
+class BenefitConfirmed:
+    """With the referral that waited for the confirmation, if there was one."""
+
+    kind: ClassVar[str] = "benefit_confirmed"
+    application_number: int
+    referral_number: str | None = None
+    expires_at: datetime | None = None
+
+    def to_params(self) -> Params:
+        params: Params = {"application_number": self.application_number}
+        if self.referral_number is not None:
+            params["number"] = self.referral_number
+            params["expires_at"] = _iso(self.expires_at)
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_number=_int(params, "application_number"),
+            referral_number=_str(params, "number") if params.get("number") else None,
+            expires_at=_moment_or_none(params, "expires_at"),
+        )
+
+
+@dataclass(frozen=True)
+class BenefitRejected:
+    """`reason` is the staff member's words (or the timer's); a referral waiting for the
+    benefit is annulled and the application stop-listed until `stop_listed_until`."""
+
+    kind: ClassVar[str] = "benefit_rejected"
+    application_number: int
+    reason: str
+    referral_number: str | None = None
+    stop_listed_until: datetime | None = None
+
+    def to_params(self) -> Params:
+        params: Params = {"application_number": self.application_number, "reason": self.reason}
+        if self.referral_number is not None:
+            params["number"] = self.referral_number
+            params["stop_listed_until"] = _iso(self.stop_listed_until)
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_number=_int(params, "application_number"),
+            reason=str(params.get("reason") or ""),
+            referral_number=_str(params, "number") if params.get("number") else None,
+            stop_listed_until=_moment_or_none(params, "stop_listed_until"),
+        )
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """An announcement written by staff in both languages."""
+
+    kind: ClassVar[str] = "broadcast"
+    text_kk: str
+    text_ru: str
+
+    def to_params(self) -> Params:
+        return {"text_kk": self.text_kk, "text_ru": self.text_ru}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(text_kk=_str(params, "text_kk"), text_ru=_str(params, "text_ru"))
+
+
+@dataclass(frozen=True)
+class FamilyReady:
+    """The gov family-data request finished: `consent` False when the parent refused."""
+
+    kind: ClassVar[str] = "family_ready"
+    consent: bool
+
+    def to_params(self) -> Params:
+        return {"consent": self.consent}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(consent=params.get("consent") is not False)
+
+
+class _Loader(Protocol):
+    def from_params(self, params: Mapping[str, object]) -> Payload: ...
+
+
+KINDS: dict[str, _Loader] = {
+    kind.kind: kind
+    for kind in (
+        ApplicationRegistered,
+        PositionChanged,
+        SeatOffered,
+        ReferralIssued,
+        ReferralExpiring,
+        ReferralExpired,
+        ExtensionDue,
+        StopListed,
+        Restored,
+        BenefitConfirmed,
+        BenefitRejected,
+        Broadcast,
+        FamilyReady,
+    )
+}
+
+
+def load(kind: str, params: Mapping[str, object]) -> Payload:
+    """The typed payload of an outbox row; KeyError for an unknown kind, ValueError (or
+    KeyError) for params that do not fit it."""
+    loader = KINDS.get(kind)
+    if loader is None:
+        raise KeyError(f"unknown notification kind {kind!r}")
+    return loader.from_params(params)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _str(params: Mapping[str, object], name: str) -> str:
+    value = params[name]
+    if value is None:
+        raise ValueError(f"{name} is missing")
+    return str(value)
+
+
+def _int(params: Mapping[str, object], name: str) -> int:
+    return int(_str(params, name))
+
+
+def _moment(params: Mapping[str, object], name: str) -> datetime:
+    return datetime.fromisoformat(_str(params, name))
+
+
+def _moment_or_none(params: Mapping[str, object], name: str) -> datetime | None:
+    return _moment(params, name) if params.get(name) else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
