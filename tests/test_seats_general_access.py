@@ -21,6 +21,7 @@ from core.models import (
     ReferralStatus,
     SeatRelease,
 )
+from core.notifications.kinds import load
 from core.platform import clock
 from core.referrals.take import decline_referral, take_seat
 from core.seats.releases import announce_general_access, release_seats
@@ -109,7 +110,7 @@ async def test_when_the_window_ends_the_next_in_the_city_queue_are_told(city_que
     sent = await Notification.get(idempotency_key=f"seat_offered:general:{release.id}:{apps[4].id}")
     assert sent.params["kindergarten_ru"] == city_queue["kg1"].name_ru
     assert sent.params["group"] == city_queue["group"].name
-    text = render("seat_offered", sent.params, "ru")
+    text = render(load(sent.kind, sent.params), "ru").text
     assert f"#{apps[4].number}" in text
     assert "только вы" not in text  # no priority window in a general-access message
 

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
 from core.notifications import broadcasts, outbox
+from core.notifications.kinds import Place, Restored, SeatOffered
 from core.platform.settings import Settings
 from tests.fixtures_worker import SandboxTelegram, make_recipients, make_staff, telegram_sandbox
 from worker.sender import Sender, in_flight_limit
@@ -78,14 +80,14 @@ async def test_a_blocked_parent_gets_the_notification_by_sms_once(
     (parent,) = await make_recipients(1)
     await Phone.create(applicant=parent, number="+77011234567")
     telegram_sandbox.block({parent.chat_id})
-    await outbox.notify(parent, "restored", {"number": 1292583}, key="restored:1")
+    await outbox.notify(parent, Restored(application_number=1292583), key="restored:1")
     sms = FakeSms()
     bot = _bot(telegram_sandbox.url, settings.bot_token or "")
     try:
         await Sender(bot, sms, settings).run_until_empty()
         # Later notifications go straight to SMS.
         parent = await Applicant.get(id=parent.id)
-        await outbox.notify(parent, "restored", {"number": 1292584}, key="restored:2")
+        await outbox.notify(parent, Restored(application_number=1292584), key="restored:2")
         await Sender(bot, sms, settings).run_until_empty()
     finally:
         await bot.session.close()
@@ -101,16 +103,21 @@ async def test_a_seat_offer_carries_the_button_that_opens_the_referral_step(
     db: None, settings: Settings, telegram_sandbox: SandboxTelegram
 ) -> None:
     (parent,) = await make_recipients(1)
-    params = {
-        "release_id": 7,
-        "application_id": 42,
-        "application_number": 1292583,
-        "kindergarten_ru": "Детский сад «Ақбата»",
-        "kindergarten_kk": "«Ақбата» балабақшасы",
-        "group": "Күншуақ",
-        "deadline": "2026-03-02T04:00:00+00:00",
-    }
-    await outbox.notify(parent, "seat_offered", params, key="seat_offered:7:42")
+    offered = SeatOffered(
+        release_id=7,
+        application_id=42,
+        application_number=1292583,
+        place=Place(
+            kindergarten_ru="Детский сад «Ақбата»",
+            kindergarten_kk="«Ақбата» балабақшасы",
+            group="Күншуақ",
+            language="kk",
+            group_birth_year=2022,
+            group_kind="general",
+        ),
+        deadline=datetime.fromisoformat("2026-03-02T04:00:00+00:00"),
+    )
+    await outbox.notify(parent, offered, key="seat_offered:7:42")
     bot = _bot(telegram_sandbox.url, settings.bot_token or "")
     try:
         await Sender(bot, None, settings).run_until_empty()
@@ -246,7 +253,7 @@ async def test_two_workers_never_send_two_messages_to_one_chat_within_a_second(
     for round_ in range(3):
         for parent in parents:
             await outbox.notify(
-                parent, "restored", {"number": 1000 + round_}, key=f"r:{parent.id}:{round_}"
+                parent, Restored(application_number=1000 + round_), key=f"r:{parent.id}:{round_}"
             )
     log = tmp_path / "worker.log"
     workers = [await _start_worker(settings, telegram_sandbox.url, log, rate=100) for _ in range(2)]

@@ -56,6 +56,7 @@ from tortoise.transactions import in_transaction
 
 from bot.notifications import render
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
+from core.notifications.kinds import load
 from core.platform import clock
 from core.platform.settings import Settings
 
@@ -599,8 +600,10 @@ class Sender:
             await self._record(row, NotificationStatus.failed, error="no recipient")
             return None
         try:
-            params = await enrich(row.params or {})
-            text = render.render(row.kind, params, row.language, tz=self.settings.tz)
+            message = render.render(
+                load(row.kind, row.params or {}), row.language, tz=self.settings.tz
+            )
+            text = message.text
         except Exception as exc:
             log.exception("cannot render notification %s (%s)", row.id, row.kind)
             await self._record(row, NotificationStatus.failed, error=f"render: {exc!r}")
@@ -611,7 +614,7 @@ class Sender:
             return None
         if by_sms or self.bot is None:
             return await self._send_sms(row, applicant, text, final=NotificationStatus.sent)
-        markup = _markup(row.kind, params, row.language)
+        markup = _markup(message.button)
         try:
             await self.bot.send_message(
                 chat_id,
@@ -736,50 +739,13 @@ def _chat(applicant_id: int | None, row_id: int) -> int:
     return applicant_id or -row_id
 
 
-async def enrich(params: dict[str, Any]) -> dict[str, Any]:
-    """Fill names and dates that a notification refers to by id (kindergarten, group, ...)."""
-    from core.models import Application, Group, Kindergarten, Referral, SeatRelease
-
-    out = dict(params)
-    if "kindergarten_id" in out and not _has(out, "kindergarten"):
-        kg = await Kindergarten.filter(id=out["kindergarten_id"]).first()
-        if kg:
-            out["kindergarten_ru"], out["kindergarten_kk"] = kg.name_ru, kg.name_kk
-    if "group_id" in out and not _has(out, "group"):
-        group = await Group.filter(id=out["group_id"]).first()
-        if group:
-            out["group"] = group.name
-    if "release_id" in out and not out.get("priority_end_at"):
-        release = await SeatRelease.filter(id=out["release_id"]).first()
-        if release:
-            out["priority_end_at"] = release.priority_end_at.isoformat()
-            if not _has(out, "kindergarten"):
-                out.setdefault("kindergarten_id", release.kindergarten_id)
-                out.setdefault("group_id", release.group_id)
-                return await enrich(out)
-    if "referral_id" in out and not out.get("referral_number"):
-        referral = await Referral.filter(id=out["referral_id"]).first()
-        if referral:
-            out["referral_number"] = referral.number
-            out.setdefault("expires_at", referral.expires_at.isoformat())
-    if "application_id" in out and not out.get("number"):
-        application = await Application.filter(id=out["application_id"]).first()
-        if application:
-            out["number"] = application.number
-    return out
-
-
-def _has(params: dict[str, Any], name: str) -> bool:
-    return any(params.get(k) for k in (name, f"{name}_ru", f"{name}_kk", f"{name}_name"))
-
-
-def _markup(kind: str, params: dict[str, Any], language: str) -> InlineKeyboardMarkup | None:
-    label = render.button_text(kind, language)
-    if not label or "application_id" not in params or "release_id" not in params:
+def _markup(button: render.Button | None) -> InlineKeyboardMarkup | None:
+    if button is None:
         return None
-    data = render.offer_callback_data(params["application_id"], params["release_id"])
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=data)]]
+        inline_keyboard=[
+            [InlineKeyboardButton(text=button.text, callback_data=button.callback_data)]
+        ]
     )
 
 

@@ -23,8 +23,10 @@ from bot.dialogs.settings import SettingsSG
 from bot.dialogs.submission_text import benefit_name
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr, pick_list
+from bot.notifications.render import render
 from core.applications import extension
 from core.applications import submission as applications
+from core.notifications.kinds import load
 from core.platform.errors import DomainError
 from core.referrals import take as referrals
 from core.views import cabinet
@@ -282,13 +284,12 @@ async def feed_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 def _feed_text(item: cabinet.FeedItem, manager: DialogManager) -> str:
     when = common.fmt_datetime(item.created_at, manager)
     try:
-        from bot.notifications.render import render
-
-        body = render(
-            item.kind, item.params, common.language(manager), tz=common.settings_of(manager).tz
-        )
-    except Exception:  # no template for this kind (or no worker): the kind and time will do
+        payload = load(item.kind, item.params)
+    except (KeyError, ValueError, TypeError):  # an unknown kind or an old row: its name will do
         body = _feed_kind(item.kind)
+    else:
+        language, tz = common.language(manager), common.settings_of(manager).tz
+        body = render(payload, language, tz=tz).text
     return f"<b>{when}</b>\n{body}"
 
 

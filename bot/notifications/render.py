@@ -1,77 +1,84 @@
-"""Notification texts: one template per outbox kind, rendered in the recipient's language.
+"""Notification texts: one template per kind (`core.notifications.kinds`), in the reader's language.
 
-The worker has no Dispatcher, so it reads the shared gettext catalog with Babel directly.
-Texts are HTML (the bot's parse mode); values from params are escaped. `plain()` turns a
-rendered text into SMS text. Dates arrive as ISO strings and are shown in `settings.tz`.
+The worker (delivery) and the cabinet's event feed both call `render` on the typed payload of an
+outbox row. Texts are HTML (the bot's parse mode) with values escaped; `Message.sms` is the
+plain text for SMS. Moments are shown in `settings.tz`.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_datetime
-from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
-BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
-KINDS = (
-    "application_registered",
-    "position_changed",
-    "seat_offered",
-    "referral_issued",
-    "referral_expiring",
-    "referral_expired",
-    "extension_due",
-    "stop_listed",
-    "restored",
-    "benefit_confirmed",
-    "benefit_rejected",
-    "broadcast",
-    "family_ready",
+from bot.texts import group_label
+from core.notifications.broadcasts import Progress
+from core.notifications.kinds import (
+    AnyPayload,
+    ApplicationRegistered,
+    BenefitConfirmed,
+    BenefitRejected,
+    Broadcast,
+    ExtensionDue,
+    FamilyReady,
+    Place,
+    PositionChanged,
+    ReferralExpired,
+    ReferralExpiring,
+    ReferralIssued,
+    Restored,
+    SeatOffered,
+    StopListed,
 )
+from core.platform.catalogs import (
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    LANGUAGES,
+    LOCALES_DIR,
+    babel_locale,
+    compile_if_stale,
+)
+from core.platform.settings import get_settings
+from core.referrals.take import documents_for
 
 
-def N_(text: str) -> str:
-    """Mark a string for extraction without translating it here."""
-    return text
+@dataclass(frozen=True)
+class Button:
+    """An inline button under the message: its label and callback data."""
+
+    text: str
+    callback_data: str
 
 
-@lru_cache(maxsize=4)
-def translations(language: str) -> NullTranslations:
-    return Translations.load(str(LOCALES_DIR), [language], "messages")
+@dataclass(frozen=True)
+class Message:
+    text: str  # HTML
+    button: Button | None = None
+
+    @property
+    def sms(self) -> str:
+        return plain(self.text)
 
 
-def reload_translations() -> None:
-    translations.cache_clear()
+def render(payload: AnyPayload, language: str, *, tz: ZoneInfo | None = None) -> Message:
+    """One notification as the parent reads it in `language` (kk or ru; Russian otherwise)."""
+    reader = _Reader(language if language in LANGUAGES else DEFAULT_LANGUAGE, tz)
+    with reader.active():
+        return Message(_text(reader, payload).strip(), _button(reader, payload))
 
 
-def offer_callback_data(application_id: object, release_id: object) -> str:
+def offer_callback_data(application_id: int, release_id: int) -> str:
     """The seat_offered button: the same string as the deep-link start payload."""
     return f"ref_{application_id}_{release_id}"
-
-
-def render(kind: str, params: dict[str, Any], language: str, *, tz: ZoneInfo | None = None) -> str:
-    """The text of one notification in `language` (kk or ru)."""
-    language = language if language in BABEL_LOCALES else "ru"
-    t = translations(language)
-    ctx = _Context(params, language, tz or _default_tz())
-    builder = _BUILDERS.get(kind)
-    if builder is None:
-        raise KeyError(f"no template for notification kind {kind!r}")
-    return builder(t, ctx).strip()
-
-
-def button_text(kind: str, language: str) -> str | None:
-    """The label of the inline button that goes with a kind, if any."""
-    if kind != "seat_offered":
-        return None
-    return translations(language if language in BABEL_LOCALES else "ru").gettext("Take the seat")
 
 
 def plain(text: str) -> str:
@@ -79,321 +86,286 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def _default_tz() -> ZoneInfo:
-    from core.platform.settings import get_settings
-
-    return get_settings().tz
-
-
-class _Context:
-    def __init__(self, params: dict[str, Any], language: str, tz: ZoneInfo) -> None:
-        self.params = params
-        self.language = language
-        self.tz = tz
-        self.locale = BABEL_LOCALES[language]
-
-    def text(self, *names: str, default: str = "") -> str:
-        """First present param among `names` (a `<name>_<lang>` variant wins), escaped."""
-        for name in names:
-            localized = self.params.get(f"{name}_{self.language}")
-            if localized not in (None, ""):
-                return html.escape(str(localized))
-            value = self.params.get(name)
-            if value not in (None, ""):
-                return html.escape(str(value))
-        return default
-
-    def when(self, *names: str) -> str:
-        """A date-time param in the reader's zone, to the minute."""
-        for name in names:
-            value = self.params.get(name)
-            if not value:
-                continue
-            try:
-                moment = datetime.fromisoformat(str(value))
-            except ValueError:
-                return html.escape(str(value))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-            return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=self.tz, locale=self.locale)
-        return ""
-
-    def day(self, *names: str) -> str:
-        for name in names:
-            value = self.params.get(name)
-            if not value:
-                continue
-            try:
-                parsed = date.fromisoformat(str(value)[:10])
-            except ValueError:
-                return html.escape(str(value))
-            return format_date(parsed, "d MMMM y", locale=self.locale)
-        return ""
-
-    def number(self) -> str:
-        value = self.text("application_number", "number")
-        return f"#{value}" if value and not value.startswith("#") else value
-
-
-def _place(t: NullTranslations, ctx: _Context) -> str:
-    kindergarten = ctx.text("kindergarten", "kindergarten_name")
-    group = ctx.text("group", "group_name")
-    lines = []
-    if kindergarten:
-        lines.append(t.gettext("Kindergarten: {name}").format(name=kindergarten))
-    if group:
-        lines.append(t.gettext("Group: {name}").format(name=_group_label(ctx, group)))
+def progress_text(progress: Progress, language: str) -> str:
+    """A broadcast's progress message, edited in place by the worker."""
+    reader = _Reader(language if language in LANGUAGES else DEFAULT_LANGUAGE, None)
+    _ = reader.gettext
+    status = {
+        "running": _("sending"),
+        "paused": _("paused"),
+        "done": _("finished"),
+    }.get(progress.status, progress.status)
+    lines = [
+        _("Broadcast #{id}: {status}").format(id=progress.broadcast_id, status=status),
+        _("Sent: {count}").format(count=progress.sent),
+        _("Failed: {count}").format(count=progress.failed + progress.unknown),
+        _("Blocked the bot: {count}").format(count=progress.blocked),
+        _("Remaining: {count}").format(count=progress.remaining),
+    ]
+    if progress.remaining and progress.status == "running":
+        lines.append(_("Rate: {rate} per second").format(rate=round(progress.rate, 1)))
+        if progress.eta_seconds is not None:
+            minutes, seconds = divmod(progress.eta_seconds, 60)
+            lines.append(
+                _("Time left: {minutes} min {seconds} s").format(minutes=minutes, seconds=seconds)
+            )
     return "\n".join(lines)
 
 
-def _group_label(ctx: _Context, group: str) -> str:
-    """The group as the bot shows it everywhere (bot.texts.group_label), in the reader's
-    language: "Средняя группа №3, 2021 г.р., казахский язык"."""
-    birth_year = ctx.params.get("group_birth_year")
-    language = ctx.params.get("language")
-    if not birth_year or language not in BABEL_LOCALES:
-        return group
-    from bot.i18n import make_i18n
-    from bot.texts import group_label
-
-    i18n = _bot_i18n(make_i18n)
-    with i18n.context(), i18n.use_locale(ctx.language):
-        label = group_label(
-            html.unescape(group),
-            int(birth_year),
-            str(language),
-            str(ctx.params.get("group_kind") or "general"),
-        )
-    return html.escape(label)
-
-
-@lru_cache(maxsize=1)
-def _bot_i18n(factory: Any) -> Any:
-    return factory()
-
-
-def _application_registered(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("Your application {number} is registered.").format(number=ctx.number())
-    submitted = ctx.when("submitted_at")
-    if submitted:
-        text += "\n" + t.gettext("Date and time of application: {when}").format(when=submitted)
-    position = ctx.text("position")
-    if position:
-        text += "\n" + t.gettext("Position in the queue: {position}").format(position=position)
+def N_(text: str) -> str:
+    """Mark a string for extraction without translating it here."""
     return text
 
 
-def _position_changed(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("The position of application {number} in the queue is now {position}.")
-    text = text.format(number=ctx.number(), position=ctx.text("position", default="?"))
-    previous = ctx.text("previous", "previous_position")
-    if previous:
-        text += "\n" + t.gettext("It was {position}.").format(position=previous)
-    return text
+# What the parent brings with a referral (codes from core.referrals `documents_for`).
+DOCUMENTS = {
+    "referral": N_("the referral"),
+    "parent_identity": N_("an identity document of a parent"),
+    "birth_certificate": N_("the child's birth certificate"),
+    "vaccination_card_065": N_("vaccination card 065/u"),
+    "health_certificate_027": N_("health certificate 027/u"),
+    "pmpk_conclusion": N_("PMPK conclusion (for special needs)"),
+    "photo_3x4": N_("a 3×4 photo"),
+    "digital_signature": N_("the parent's digital signature"),
+    "bank_account": N_("a bank account number"),
+    "email": N_("an e-mail address"),
+}
+
+STOP_LIST_REASONS = {
+    "not_extended": N_("It was not extended before the deadline."),
+    "referral_expired": N_("The referral was not used in time."),
+    "benefit_not_confirmed": N_("The benefit was not confirmed in time."),
+}
 
 
-def _seat_offered(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("A seat is free for application {number}.").format(number=ctx.number())
-    place = _place(t, ctx)
-    if place:
-        text += "\n" + place
-    deadline = ctx.when("priority_end_at", "deadline")
-    if ctx.params.get("general_access"):
+# --- templates ----------------------------------------------------------------------------------
+
+
+def _text(r: _Reader, payload: AnyPayload) -> str:
+    match payload:
+        case ApplicationRegistered():
+            return _application_registered(r, payload)
+        case PositionChanged():
+            return _position_changed(r, payload)
+        case SeatOffered():
+            return _seat_offered(r, payload)
+        case ReferralIssued():
+            return _referral_issued(r, payload)
+        case ReferralExpiring():
+            return _referral_expiring(r, payload)
+        case ReferralExpired():
+            return _referral_expired(r, payload)
+        case ExtensionDue():
+            return _extension_due(r, payload)
+        case StopListed():
+            return _stop_listed(r, payload)
+        case Restored():
+            return _restored(r, payload)
+        case BenefitConfirmed():
+            return _benefit_confirmed(r, payload)
+        case BenefitRejected():
+            return _benefit_rejected(r, payload)
+        case Broadcast():
+            return _broadcast(r, payload)
+        case FamilyReady():
+            return _family_ready(r, payload)
+        case _:
+            assert_never(payload)
+
+
+def _button(r: _Reader, payload: AnyPayload) -> Button | None:
+    if not isinstance(payload, SeatOffered):
+        return None
+    return Button(
+        r.gettext("Take the seat"),
+        offer_callback_data(payload.application_id, payload.release_id),
+    )
+
+
+def _application_registered(r: _Reader, p: ApplicationRegistered) -> str:
+    return r.gettext("Your application {number} is registered.").format(number=f"#{p.number}")
+
+
+def _position_changed(r: _Reader, p: PositionChanged) -> str:
+    text = r.gettext("The position of application {number} in the queue is now {position}.")
+    text = text.format(number=f"#{p.number}", position=p.position)
+    return text + "\n" + r.gettext("It was {position}.").format(position=p.previous)
+
+
+def _seat_offered(r: _Reader, p: SeatOffered) -> str:
+    text = r.gettext("A seat is free for application {number}.").format(
+        number=f"#{p.application_number}"
+    )
+    text += "\n" + _place(r, p.place)
+    if p.general_access:
         # Open to every eligible application of the city: fair means fast, and says so.
-        text += "\n" + t.gettext(
+        text += "\n" + r.gettext(
             "The seat is open to everyone in the queue: the first to take it gets it."
         )
-    elif deadline:
-        text += "\n" + t.gettext(
+    elif p.deadline is not None:
+        text += "\n" + r.gettext(
             "Only you and the other applications first in line may take it until {deadline}."
-        ).format(deadline=f"<b>{deadline}</b>")
-    text += "\n" + t.gettext("Press the button below to get a referral.")
+        ).format(deadline=f"<b>{r.when(p.deadline)}</b>")
+    text += "\n" + r.gettext("Press the button below to get a referral.")
     return text
 
 
-DOCUMENTS = (
-    N_("the referral"),
-    N_("an identity document of a parent"),
-    N_("the child's birth certificate"),
-    N_("vaccination card 065/u"),
-    N_("health certificate 027/u"),
-    N_("PMPK conclusion (for special needs)"),
-    N_("a 3×4 photo"),
-    N_("the parent's digital signature"),
-    N_("a bank account number"),
-    N_("an e-mail address"),
-)
-
-
-def _referral_issued(t: NullTranslations, ctx: _Context) -> str:
-    referral = ctx.text("referral_number", "number")
-    text = t.gettext("Referral {number} is issued.").format(
-        number=f"<b>#{referral.lstrip('#')}</b>"
-    )
-    place = _place(t, ctx)
-    if place:
-        text += "\n" + place
-    valid = ctx.when("expires_at", "valid_until")
-    if valid:
-        text += "\n" + t.gettext("Valid until {when}.").format(when=f"<b>{valid}</b>")
-    if ctx.params.get("awaiting_benefit_confirmation"):
-        text += "\n" + t.gettext(
+def _referral_issued(r: _Reader, p: ReferralIssued) -> str:
+    text = r.gettext("Referral {number} is issued.").format(number=f"<b>{_referral(p.number)}</b>")
+    text += "\n" + _place(r, p.place)
+    text += "\n" + r.gettext("Valid until {when}.").format(when=f"<b>{r.when(p.expires_at)}</b>")
+    if p.awaiting_benefit_confirmation:
+        text += "\n" + r.gettext(
             "The referral waits for the confirmation of the benefit by the education department."
         )
-    text += "\n\n" + t.gettext("Bring to the kindergarten:")
-    text += "".join(f"\n• {t.gettext(item)}" for item in DOCUMENTS)
+    text += "\n\n" + r.gettext("Bring to the kindergarten:")
+    text += "".join(f"\n• {r.gettext(DOCUMENTS[code])}" for code in documents_for(p.queue_type))
     return text
 
 
-def _referral_expiring(t: NullTranslations, ctx: _Context) -> str:
-    referral = ctx.text("referral_number", "number")
-    text = t.gettext("Referral {number} expires on {when}.").format(
-        number=f"#{referral.lstrip('#')}", when=f"<b>{ctx.when('expires_at', 'valid_until')}</b>"
+def _referral_expiring(r: _Reader, p: ReferralExpiring) -> str:
+    text = r.gettext("Referral {number} expires on {when}.").format(
+        number=_referral(p.number), when=f"<b>{r.when(p.expires_at)}</b>"
     )
-    text += "\n" + t.gettext(
+    text += "\n" + r.gettext(
         "Take the documents to the kindergarten or extend the referral in your cabinet."
     )
     return text
 
 
-def _referral_expired(t: NullTranslations, ctx: _Context) -> str:
-    referral = ctx.text("referral_number", "number")
-    text = t.gettext("Referral {number} has expired; the seat goes to other children.").format(
-        number=f"#{referral.lstrip('#')}"
+def _referral_expired(r: _Reader, p: ReferralExpired) -> str:
+    text = r.gettext("Referral {number} has expired; the seat goes to other children.").format(
+        number=_referral(p.number)
     )
-    until = ctx.when("stop_listed_until", "until")
-    if until:
-        text += "\n" + t.gettext(
+    if p.stop_listed_until is not None:
+        text += "\n" + r.gettext(
             "The application is on the stop-list until {when}, then it returns to the queue "
             "at its original time."
-        ).format(when=until)
+        ).format(when=r.when(p.stop_listed_until))
     return text
 
 
-def _extension_due(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("It is time to extend your applications for another year.")
-    numbers = ctx.params.get("numbers") or []
-    if numbers:
-        text += "\n" + t.gettext("Applications: {numbers}").format(
-            numbers=", ".join(f"#{html.escape(str(n))}" for n in numbers)
+def _extension_due(r: _Reader, p: ExtensionDue) -> str:
+    text = r.gettext("It is time to extend your applications for another year.")
+    if p.numbers:
+        text += "\n" + r.gettext("Applications: {numbers}").format(
+            numbers=", ".join(f"#{n}" for n in p.numbers)
         )
-    deadline = ctx.day("deadline")
-    if deadline:
-        text += "\n" + t.gettext(
-            "Fill in the questionnaire in your cabinet before {date}; applications not "
-            "extended by then go to the stop-list."
-        ).format(date=f"<b>{deadline}</b>")
+    text += "\n" + r.gettext(
+        "Fill in the questionnaire in your cabinet before {date}; applications not "
+        "extended by then go to the stop-list."
+    ).format(date=f"<b>{r.day(p.deadline)}</b>")
     return text
 
 
-def _stop_listed(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("Application {number} is moved to the stop-list.").format(number=ctx.number())
-    reason = ctx.params.get("reason")
-    if reason == "not_extended":
-        text += "\n" + t.gettext("It was not extended before the deadline.")
-    elif reason == "referral_expired":
-        text += "\n" + t.gettext("The referral was not used in time.")
-    elif reason == "benefit_not_confirmed":
-        text += "\n" + t.gettext("The benefit was not confirmed in time.")
-    until = ctx.when("until", "stop_listed_until")
-    if until:
-        text += "\n" + t.gettext("It returns to the queue automatically on {when}.").format(
-            when=until
+def _stop_listed(r: _Reader, p: StopListed) -> str:
+    text = r.gettext("Application {number} is moved to the stop-list.").format(
+        number=f"#{p.application_number}"
+    )
+    reason = STOP_LIST_REASONS.get(p.reason)
+    if reason:
+        text += "\n" + r.gettext(reason)
+    if p.until is not None:
+        text += "\n" + r.gettext("It returns to the queue automatically on {when}.").format(
+            when=r.when(p.until)
         )
     else:
-        text += "\n" + t.gettext(
+        text += "\n" + r.gettext(
             "You can restore it from your cabinet; it keeps its original time."
         )
     return text
 
 
-def _restored(t: NullTranslations, ctx: _Context) -> str:
-    return t.gettext("Application {number} is back in the queue at its original time.").format(
-        number=ctx.number()
+def _restored(r: _Reader, p: Restored) -> str:
+    return r.gettext("Application {number} is back in the queue at its original time.").format(
+        number=f"#{p.application_number}"
     )
 
 
-def _benefit_confirmed(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("The benefit of application {number} is confirmed.").format(
-        number=ctx.number()
+def _benefit_confirmed(r: _Reader, p: BenefitConfirmed) -> str:
+    text = r.gettext("The benefit of application {number} is confirmed.").format(
+        number=f"#{p.application_number}"
     )
-    referral = ctx.text("referral_number") or (
-        ctx.text("number") if ctx.params.get("application_number") else ""
-    )
-    valid = ctx.when("expires_at")
-    if referral and valid:
-        text += "\n" + t.gettext("Referral {number} is valid until {when}.").format(
-            number=f"#{referral.lstrip('#')}", when=f"<b>{valid}</b>"
+    if p.referral_number and p.expires_at is not None:
+        text += "\n" + r.gettext("Referral {number} is valid until {when}.").format(
+            number=_referral(p.referral_number), when=f"<b>{r.when(p.expires_at)}</b>"
         )
     return text
 
 
-def _benefit_rejected(t: NullTranslations, ctx: _Context) -> str:
-    text = t.gettext("The benefit of application {number} is not confirmed.").format(
-        number=ctx.number()
+def _benefit_rejected(r: _Reader, p: BenefitRejected) -> str:
+    text = r.gettext("The benefit of application {number} is not confirmed.").format(
+        number=f"#{p.application_number}"
     )
-    reason = ctx.text("reason")
-    if reason:
-        text += "\n" + t.gettext("Reason: {reason}").format(reason=reason)
+    if p.reason:
+        text += "\n" + r.gettext("Reason: {reason}").format(reason=html.escape(p.reason))
     return text
 
 
-def _broadcast(t: NullTranslations, ctx: _Context) -> str:
-    key = f"text_{ctx.language}"
-    other = "text_ru" if ctx.language == "kk" else "text_kk"
-    return html.escape(str(ctx.params.get(key) or ctx.params.get(other) or ""))
+def _broadcast(r: _Reader, p: Broadcast) -> str:
+    mine, other = (p.text_kk, p.text_ru) if r.language == "kk" else (p.text_ru, p.text_kk)
+    return html.escape(mine or other)
 
 
-def _family_ready(t: NullTranslations, ctx: _Context) -> str:
-    if ctx.params.get("consent") is False:
-        return t.gettext(
+def _family_ready(r: _Reader, p: FamilyReady) -> str:
+    if not p.consent:
+        return r.gettext(
             "The family data request was refused. You can start the application again."
         )
-    return t.gettext("Your family data has arrived. Open the bot to continue the application.")
+    return r.gettext("Your family data has arrived. Open the bot to continue the application.")
 
 
-_BUILDERS = {
-    "application_registered": _application_registered,
-    "position_changed": _position_changed,
-    "seat_offered": _seat_offered,
-    "referral_issued": _referral_issued,
-    "referral_expiring": _referral_expiring,
-    "referral_expired": _referral_expired,
-    "extension_due": _extension_due,
-    "stop_listed": _stop_listed,
-    "restored": _restored,
-    "benefit_confirmed": _benefit_confirmed,
-    "benefit_rejected": _benefit_rejected,
-    "broadcast": _broadcast,
-    "family_ready": _family_ready,
-}
+# --- helpers ------------------------------------------------------------------------------------
 
 
-def progress_text(progress: Any, language: str) -> str:
-    """A broadcast's progress message (core.broadcasts.Progress), edited in place by the worker."""
-    t = translations(language if language in BABEL_LOCALES else "ru")
-    status = {
-        "running": t.gettext("sending"),
-        "paused": t.gettext("paused"),
-        "done": t.gettext("finished"),
-    }.get(progress.status, progress.status)
-    lines = [
-        t.gettext("Broadcast #{id}: {status}").format(id=progress.broadcast_id, status=status),
-        t.gettext("Sent: {count}").format(count=progress.sent),
-        t.gettext("Failed: {count}").format(count=progress.failed + progress.unknown),
-        t.gettext("Blocked the bot: {count}").format(count=progress.blocked),
-        t.gettext("Remaining: {count}").format(count=progress.remaining),
-    ]
-    if progress.remaining and progress.status == "running":
-        lines.append(t.gettext("Rate: {rate} per second").format(rate=round(progress.rate, 1)))
-        if progress.eta_seconds is not None:
-            minutes, seconds = divmod(progress.eta_seconds, 60)
-            lines.append(
-                t.gettext("Time left: {minutes} min {seconds} s").format(
-                    minutes=minutes, seconds=seconds
-                )
-            )
-    return "\n".join(lines)
+def _place(r: _Reader, place: Place) -> str:
+    """The kindergarten in the reader's language and the group as the bot names it everywhere
+    (bot.texts.group_label): "Средняя группа №3, 2021 г.р., казахский язык"."""
+    kindergarten = place.kindergarten_kk if r.language == "kk" else place.kindergarten_ru
+    group = group_label(place.group, place.group_birth_year, place.language, place.group_kind)
+    return "\n".join(
+        (
+            r.gettext("Kindergarten: {name}").format(
+                name=html.escape(kindergarten or place.kindergarten_ru)
+            ),
+            r.gettext("Group: {name}").format(name=html.escape(group)),
+        )
+    )
+
+
+def _referral(number: str) -> str:
+    return f"#{html.escape(number.lstrip('#'))}"
+
+
+class _Reader:
+    """The reader's language: translations, dates in their locale and our time zone."""
+
+    def __init__(self, language: str, tz: ZoneInfo | None) -> None:
+        self.language = language
+        self.locale = babel_locale(language)
+        self.tz = tz or get_settings().tz
+        self.i18n = _i18n()
+
+    def gettext(self, message: str) -> str:
+        return self.i18n.gettext(message, locale=self.language)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """Our catalog and language for the bot's shared texts (group_label) too."""
+        with self.i18n.context(), self.i18n.use_locale(self.language):
+            yield
+
+    def when(self, moment: datetime) -> str:
+        """A moment in our zone, to the minute."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+        return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=self.tz, locale=self.locale)
+
+    def day(self, day: date) -> str:
+        return format_date(day, "d MMMM y", locale=self.locale)
+
+
+@lru_cache(maxsize=1)
+def _i18n() -> I18n:
+    compile_if_stale()  # gettext reads only the compiled .mo
+    return I18n(path=LOCALES_DIR, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)

@@ -26,6 +26,7 @@ from core.models import (
     Kindergarten,
 )
 from core.notifications import outbox
+from core.notifications.kinds import ExtensionDue, Restored, StopListed
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import Settings, get_settings
@@ -296,8 +297,7 @@ async def remind_extension(settings: Settings, today: date) -> int:
         applicant = await Applicant.get(id=applicant_id)
         sent = await outbox.notify(
             applicant,
-            "extension_due",
-            {"numbers": sorted(numbers), "deadline": deadline.isoformat()},
+            ExtensionDue(numbers=tuple(sorted(numbers)), deadline=deadline),
             key=f"extension_due:{today.year}:{applicant_id}",
         )
         reminded += sent is not None
@@ -347,13 +347,12 @@ async def annual_cleaning(settings: Settings, today: date) -> int:
             applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
             await outbox.notify(
                 applicant,
-                "stop_listed",
-                {
-                    "application_id": app.id,
-                    "application_number": app.number,
-                    "reason": "not_extended",
-                    "until": None,
-                },
+                StopListed(
+                    application_id=app.id,
+                    application_number=app.number,
+                    reason="not_extended",
+                    until=None,
+                ),
                 key=f"stop_listed:not_extended:{today.year}:{app.id}",
                 conn=conn,
             )
@@ -448,8 +447,7 @@ async def restore(
         applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
         await outbox.notify(
             applicant,
-            "restored",
-            {"application_id": app.id, "application_number": app.number},
+            Restored(application_number=app.number),
             key=f"restored:{app.id}:{int(clock.now().timestamp())}",
             conn=conn,
         )

@@ -37,6 +37,7 @@ from core.models import (
     Stream,
 )
 from core.notifications import outbox
+from core.notifications.kinds import ApplicationRegistered, Restored
 from core.people.applicants import verified_phone_count
 from core.people.iin import InvalidIin, full_years, parse_iin
 from core.platform import clock
@@ -229,8 +230,7 @@ async def submit(
         )
         await outbox.notify(
             applicant,
-            "application_registered",
-            {"number": number},
+            ApplicationRegistered(number=number),
             key=f"application_registered:{application.id}",
             conn=conn,
         )
@@ -354,8 +354,7 @@ async def restore_from_stop_list(
     applicant = await Applicant.get(id=application.applicant_id).using_db(conn)
     await outbox.notify(
         applicant,
-        "restored",
-        {"number": application.number},
+        Restored(application_number=application.number),
         key=f"restored:{application.id}:{now.isoformat()}",
         conn=conn,
     )

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar, Protocol, Self
+from typing import ClassVar, Protocol, Self, get_args
+
+from core.models import Group, Kindergarten
 
 Params = dict[str, object]
 
@@ -33,6 +35,17 @@ class Place:
     language: str  # the group's language (kk, ru)
     group_birth_year: int
     group_kind: str
+
+    @classmethod
+    def of(cls, kindergarten: Kindergarten, group: Group) -> Self:
+        return cls(
+            kindergarten_ru=kindergarten.name_ru,
+            kindergarten_kk=kindergarten.name_kk,
+            group=group.name,
+            language=str(group.language),
+            group_birth_year=group.birth_year,
+            group_kind=str(group.kind),
+        )
 
     def to_params(self) -> Params:
         return {
@@ -371,37 +384,31 @@ class FamilyReady:
         return cls(consent=params.get("consent") is not False)
 
 
-class _Loader(Protocol):
-    def from_params(self, params: Mapping[str, object]) -> Payload: ...
+AnyPayload = (
+    ApplicationRegistered
+    | PositionChanged
+    | SeatOffered
+    | ReferralIssued
+    | ReferralExpiring
+    | ReferralExpired
+    | ExtensionDue
+    | StopListed
+    | Restored
+    | BenefitConfirmed
+    | BenefitRejected
+    | Broadcast
+    | FamilyReady
+)
+KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 
 
-KINDS: dict[str, _Loader] = {
-    kind.kind: kind
-    for kind in (
-        ApplicationRegistered,
-        PositionChanged,
-        SeatOffered,
-        ReferralIssued,
-        ReferralExpiring,
-        ReferralExpired,
-        ExtensionDue,
-        StopListed,
-        Restored,
-        BenefitConfirmed,
-        BenefitRejected,
-        Broadcast,
-        FamilyReady,
-    )
-}
-
-
-def load(kind: str, params: Mapping[str, object]) -> Payload:
+def load(kind: str, params: Mapping[str, object]) -> AnyPayload:
     """The typed payload of an outbox row; KeyError for an unknown kind, ValueError (or
     KeyError) for params that do not fit it."""
-    loader = KINDS.get(kind)
-    if loader is None:
+    payload = KINDS.get(kind)
+    if payload is None:
         raise KeyError(f"unknown notification kind {kind!r}")
-    return loader.from_params(params)
+    return payload.from_params(params)
 
 
 # --- helpers ------------------------------------------------------------------------------------

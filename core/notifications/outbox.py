@@ -10,12 +10,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 
 from core.models import Applicant, Channel, Notification
-from core.notifications.kinds import Payload
+from core.notifications.kinds import AnyPayload
 
 
 async def notify(
     applicant: Applicant,
-    payload: Payload,
+    payload: AnyPayload,
     *,
     key: str,
     conn: BaseDBAsyncClient | None = None,
@@ -32,7 +32,7 @@ async def notify(
 
 
 def row_fields(
-    applicant: Applicant, payload: Payload, *, key: str, broadcast_id: int | None = None
+    applicant: Applicant, payload: AnyPayload, *, key: str, broadcast_id: int | None = None
 ) -> dict[str, object]:
     """The columns of one outbox row (also for a bulk insert): the channel is SMS for a parent
     who blocked the bot, the language the parent's."""

@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from core.models import Applicant, Application, ApplicationStatus, Stream
 from core.notifications import outbox
+from core.notifications.kinds import PositionChanged
 from core.platform import clock
 from core.platform.settings import Settings
 from core.queue.order import StreamCounts, sequence_place
@@ -134,16 +135,12 @@ async def _apply(moves: list[_Move]) -> int:
                 continue
             written = await outbox.notify(
                 applicant,
-                "position_changed",
-                {
-                    "application_id": move.application_id,
-                    "number": move.number,
-                    "old": move.old,
-                    "new": move.new,
-                    # The names the worker's template reads.
-                    "position": move.new,
-                    "previous": move.old,
-                },
+                PositionChanged(
+                    application_id=move.application_id,
+                    number=move.number,
+                    previous=move.old,
+                    position=move.new,
+                ),
                 key=f"position_changed:{move.application_id}:{move.old}:{move.new}:{day}",
                 conn=conn,
             )

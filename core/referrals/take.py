@@ -43,6 +43,16 @@ from core.models import (
     Stream,
 )
 from core.notifications import outbox
+from core.notifications.kinds import (
+    BenefitConfirmed,
+    BenefitRejected,
+    Place,
+    ReferralExpired,
+    ReferralExpiring,
+    ReferralIssued,
+    Restored,
+    StopListed,
+)
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import OfferTimeout, Settings, get_settings
@@ -388,21 +398,15 @@ async def _issue(
     applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
     await outbox.notify(
         applicant,
-        "referral_issued",
-        {
-            "referral_id": referral.id,
-            "number": number,
-            "application_number": app.number,
-            "kindergarten_ru": kindergarten.name_ru,
-            "kindergarten_kk": kindergarten.name_kk,
-            "group": group.name,
-            "language": str(group.language),
-            "group_birth_year": group.birth_year,  # for the group label (age group, year)
-            "group_kind": str(group.kind),
-            "status": str(status),
-            "expires_at": expires_at.isoformat(),
-            "documents": str(app.queue_type),
-        },
+        ReferralIssued(
+            referral_id=referral.id,
+            number=number,
+            application_number=app.number,
+            place=Place.of(kindergarten, group),
+            expires_at=expires_at,
+            queue_type=str(app.queue_type),
+            awaiting_benefit_confirmation=status == ReferralStatus.awaiting_benefit_confirmation,
+        ),
         key=f"referral_issued:{referral.id}",
         conn=conn,
     )
@@ -523,7 +527,7 @@ async def confirm_benefit(
                 after={"benefit_status": str(app.benefit_status), "reason": reason},
                 conn=conn,
             )
-            params: dict[str, object] = {"application_number": app.number}
+            confirmed_payload = BenefitConfirmed(application_number=app.number)
             if referral is not None:
                 before = _snapshot(referral)
                 referral.status = ReferralStatus.awaiting_enrollment
@@ -540,9 +544,13 @@ async def confirm_benefit(
                     after=_snapshot(referral),
                     conn=conn,
                 )
-                params |= {"number": referral.number, "expires_at": referral.expires_at.isoformat()}
+                confirmed_payload = BenefitConfirmed(
+                    application_number=app.number,
+                    referral_number=referral.number,
+                    expires_at=referral.expires_at,
+                )
             await outbox.notify(
-                applicant, "benefit_confirmed", params, key=f"benefit_confirmed:{app.id}", conn=conn
+                applicant, confirmed_payload, key=f"benefit_confirmed:{app.id}", conn=conn
             )
         else:
             await _reject_benefit(conn, app, referral, reason, actor=actor, settings=settings)
@@ -563,18 +571,9 @@ async def expire_due(settings: Settings) -> int:
         applicant = await Applicant.get(id=referral.application.applicant_id)
         await outbox.notify(
             applicant,
-            "referral_expiring",
-            {
-                "referral_id": referral.id,
-                "number": referral.number,
-                "kindergarten_ru": referral.kindergarten.name_ru,
-                "kindergarten_kk": referral.kindergarten.name_kk,
-                "group": referral.group.name,
-                "language": str(referral.group.language),
-                "group_birth_year": referral.group.birth_year,
-                "group_kind": str(referral.group.kind),
-                "expires_at": referral.expires_at.isoformat(),
-            },
+            ReferralExpiring(
+                referral_id=referral.id, number=referral.number, expires_at=referral.expires_at
+            ),
             key=f"referral_expiring:{referral.id}:{int(referral.expires_at.timestamp())}",
         )
 
@@ -609,15 +608,12 @@ async def expire_due(settings: Settings) -> int:
                 applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
                 await outbox.notify(
                     applicant,
-                    "referral_expired",
-                    {
-                        "referral_id": referral.id,
-                        "number": referral.number,
-                        "application_number": app.number,
-                        "stop_listed_until": app.stop_listed_until.isoformat()
-                        if app.stop_listed_until
-                        else None,
-                    },
+                    ReferralExpired(
+                        referral_id=referral.id,
+                        number=referral.number,
+                        application_number=app.number,
+                        stop_listed_until=app.stop_listed_until,
+                    ),
                     key=f"referral_expired:{referral.id}",
                     conn=conn,
                 )
@@ -649,8 +645,7 @@ async def restore_due(settings: Settings) -> int:
             applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
             await outbox.notify(
                 applicant,
-                "restored",
-                {"application_id": app.id, "application_number": app.number},
+                Restored(application_number=app.number),
                 key=f"restored:{app.id}:{int(now.timestamp())}",
                 conn=conn,
             )
@@ -941,13 +936,9 @@ async def _stop_list(
         applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
         await outbox.notify(
             applicant,
-            "stop_listed",
-            {
-                "application_id": app.id,
-                "application_number": app.number,
-                "reason": reason,
-                "until": until.isoformat() if until else None,
-            },
+            StopListed(
+                application_id=app.id, application_number=app.number, reason=reason, until=until
+            ),
             key=f"stop_listed:{reason}:{app.id}:{int(clock.now().timestamp())}",
             conn=conn,
         )
@@ -987,7 +978,7 @@ async def _reject_benefit(
         conn=conn,
     )
     applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-    params: dict[str, object] = {"application_number": app.number, "reason": reason}
+    rejected = BenefitRejected(application_number=app.number, reason=reason)
     if referral is not None:
         await _close(conn, referral, ReferralStatus.annulled, reason, actor)
         await _stop_list(
@@ -999,15 +990,13 @@ async def _reject_benefit(
             notify=False,
         )
         await _return_seat(conn, referral, app, actor=actor, settings=settings)
-        params |= {
-            "number": referral.number,
-            "stop_listed_until": app.stop_listed_until.isoformat()
-            if app.stop_listed_until
-            else None,
-        }
-    await outbox.notify(
-        applicant, "benefit_rejected", params, key=f"benefit_rejected:{app.id}", conn=conn
-    )
+        rejected = BenefitRejected(
+            application_number=app.number,
+            reason=reason,
+            referral_number=referral.number,
+            stop_listed_until=app.stop_listed_until,
+        )
+    await outbox.notify(applicant, rejected, key=f"benefit_rejected:{app.id}", conn=conn)
 
 
 async def _lapse_offers(settings: Settings, now: datetime) -> int:

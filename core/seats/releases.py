@@ -41,6 +41,7 @@ from core.models import (
     SeatStatus,
 )
 from core.notifications import outbox
+from core.notifications.kinds import Place, SeatOffered
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import Settings, WindowUnit
@@ -162,7 +163,7 @@ async def release_in(
             group,
             kindergarten,
             key=f"seat_offered:{release.id}:{app.id}",
-            deadline=priority_end.isoformat(),
+            deadline=priority_end,
         )
     if count > len(addressees):
         # The rest open to general access at once: the queue's next ones hear of it now.
@@ -736,25 +737,22 @@ async def _notify_seat_offered(
     kindergarten: Kindergarten,
     *,
     key: str,
-    **terms: Any,
+    deadline: datetime | None = None,
+    general_access: bool = False,
 ) -> None:
     """The "seat offered" push to one application's parent: the place and the group label, the
     release its "Take the seat" button opens, and the offer's terms (a priority `deadline`, or
     `general_access`)."""
     applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-    params = {
-        "release_id": release_id,
-        "application_id": app.id,
-        "application_number": app.number,
-        "kindergarten_ru": kindergarten.name_ru,
-        "kindergarten_kk": kindergarten.name_kk,
-        "group": group.name,
-        "language": str(group.language),
-        "group_birth_year": group.birth_year,  # for the group label (age group, year)
-        "group_kind": str(group.kind),
-        **terms,
-    }
-    await outbox.notify(applicant, "seat_offered", params, key=key, conn=conn)
+    offered = SeatOffered(
+        application_id=app.id,
+        application_number=app.number,
+        release_id=release_id,
+        place=Place.of(kindergarten, group),
+        deadline=deadline,
+        general_access=general_access,
+    )
+    await outbox.notify(applicant, offered, key=key, conn=conn)
 
 
 # --- Eligibility (shared with core.referrals) ------------------------------------------------
