@@ -1,4 +1,4 @@
-"""Notification texts as a parent reads them, in Kazakh and Russian, from what the producers wrote."""
+"""Notification texts as a parent reads them (kk and ru), from what the producers wrote."""
 
 from __future__ import annotations
 

@@ -10,19 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar, Protocol, Self, get_args
+from typing import ClassVar, Self, get_args
 
 from core.models import Group, Kindergarten
 
 Params = dict[str, object]
-
-
-class Payload(Protocol):
-    """What every kind offers: its name and a JSON-safe form for the outbox row."""
-
-    kind: ClassVar[str]
-
-    def to_params(self) -> Params: ...
 
 
 @dataclass(frozen=True)
