@@ -15,7 +15,15 @@ from aiogram_dialog import BgManagerFactory, setup_dialogs
 from redis.asyncio import Redis
 
 from bot.dialogs import cabinet, extension, recovery, referral, settings, submission, verification
-from bot.handlers import check, directory, errors, help, menu, staff, start
+from bot.handlers import (
+    check,
+    directory,
+    errors,
+    help,
+    menu,
+    staff,  # until bot.staff lands: `from bot import staff`
+    start,
+)
 from bot.i18n import ApplicantI18nMiddleware
 from bot.middlewares.applicant import ApplicantMiddleware
 from bot.middlewares.position_index import PositionIndexMiddleware
