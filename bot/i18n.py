@@ -1,4 +1,5 @@
-"""Gettext wiring: the catalog, and the middleware choosing each update's language.
+"""Gettext wiring: the catalog, the extraction marker, and the middleware choosing each
+update's language.
 
 The language comes from the applicant's stored choice (not FSM data, which `state.clear()`
 wipes), falling back to the Telegram client's language when it is kk or ru, else Russian.
@@ -11,25 +12,33 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from core.platform.catalogs import BABEL_LOCALES, compile_if_stale
-from core.platform.catalogs import DEFAULT_LANGUAGE as DEFAULT_LOCALE
-from core.platform.catalogs import LOCALES_DIR as LOCALES
+from core.platform.catalogs import (
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    LANGUAGES,
+    LOCALES_DIR,
+    compile_if_stale,
+)
+
+# Telegram clients that report the country's code for Kazakh.
+CLIENT_ALIASES = {"kz": "kk"}
 
 
 def make_i18n() -> I18n:
     compile_if_stale()  # aiogram refuses a .po without its .mo
-    return I18n(path=LOCALES, default_locale=DEFAULT_LOCALE, domain="messages")
+    return I18n(path=LOCALES_DIR, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)
+
+
+def N_(msgid: str) -> str:
+    """Mark a msgid for extraction without translating it here (translated where it is shown)."""
+    return msgid
 
 
 def client_language(language_code: str | None) -> str | None:
     """kk or ru when the Telegram client speaks one of them ("ru-RU" counts), else None."""
     code = (language_code or "").split("-")[0].lower()
-    return {"kk": "kk", "kz": "kk", "ru": "ru"}.get(code)
-
-
-def babel_locale(locale: str) -> str:
-    """The Babel locale for one of our languages: kk -> kk_KZ, ru -> ru_RU."""
-    return BABEL_LOCALES.get(locale, BABEL_LOCALES[DEFAULT_LOCALE])
+    code = CLIENT_ALIASES.get(code, code)
+    return code if code in LANGUAGES else None
 
 
 class ApplicantI18nMiddleware(I18nMiddleware):
@@ -39,6 +48,6 @@ class ApplicantI18nMiddleware(I18nMiddleware):
             locale = str(applicant.language.value)
         else:
             user: User | None = data.get("event_from_user")
-            locale = client_language(user.language_code if user else None) or DEFAULT_LOCALE
+            locale = client_language(user.language_code if user else None) or DEFAULT_LANGUAGE
         data["locale"] = locale
         return locale

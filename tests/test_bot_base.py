@@ -218,6 +218,27 @@ async def test_a_deep_link_with_an_application_number_shows_its_status(bot_app: 
     assert "Заявление с таким номером не найдено." in texts(sent)
 
 
+def test_a_seat_offer_payload_is_a_deep_link_string_that_parses_back() -> None:
+    from bot.callbacks import parse_seat_offer, seat_offer_payload
+
+    payload = seat_offer_payload(12, 34)
+    assert payload == "ref_12_34"  # /start payloads allow only [A-Za-z0-9_-]
+    assert parse_seat_offer(payload) == (12, 34)
+    assert parse_seat_offer("1234") is None
+    assert parse_seat_offer("ref_12_34_x") is None
+
+
+async def test_the_start_up_hook_registers_the_commands(bot_app: Any) -> None:
+    app, session = bot_app
+    await app.dispatcher.emit_startup(bot=app.bot)
+    languages = {
+        request.language_code
+        for request in session.take()
+        if request.__api_method__ == "setMyCommands"
+    }
+    assert languages == {"kk", "ru", None}
+
+
 async def test_a_sticker_where_the_iin_is_expected_asks_for_text(bot_app: Any) -> None:
     parent = chatter(bot_app, 130, "kk")
     await parent.send("Кезекті тексеру")

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
 from bot.dialogs.submission_text import esc, language_name, queue_label
-from bot.i18n import babel_locale
+from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.views import directory

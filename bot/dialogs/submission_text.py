@@ -22,8 +22,8 @@ from aiogram_dialog.widgets.kbd.calendar_kbd import (
 from aiogram_dialog.widgets.text import Format, Text
 from babel.dates import format_date
 
-from bot.i18n import babel_locale
 from bot.texts import phone_text
+from core.platform.catalogs import babel_locale
 
 EXTRAORDINARY = (1, 2, 3, 4)
 FIRST_PRIORITY = (5, 6, 7, 8, 9, 10, 11)

@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_time
+from redis.asyncio import Redis
 
-from bot.i18n import babel_locale
 from bot.keyboards import main_menu
 from bot.texts import error_text, language_word, reason_text
 from core.applications.public import lookup_number
 from core.applications.submission import PublicApplication, public_lookup
 from core.people.iin import InvalidIin, parse_iin
+from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.queue.order import Position
 
-router = Router(name=__name__)
-
 
 class CheckQueue(StatesGroup):
     iin = State()
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(iin_received, CheckQueue.iin, F.text)
+    router.message.register(iin_not_text, CheckQueue.iin)
+    return router
 
 
 async def ask_iin(message: Message, state: FSMContext) -> None:
@@ -36,9 +42,8 @@ async def ask_iin(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(CheckQueue.iin, F.text)
 async def iin_received(
-    message: Message, state: FSMContext, settings: Settings, redis: Any = None
+    message: Message, state: FSMContext, settings: Settings, redis: Redis | None = None
 ) -> None:
     text = message.text or ""
     try:
@@ -61,7 +66,6 @@ async def iin_received(
         await message.answer(render_application(application, settings), reply_markup=main_menu())
 
 
-@router.message(CheckQueue.iin)
 async def iin_not_text(message: Message) -> None:
     await message.answer(_("Please send the IIN as text: 12 digits."))
 
@@ -76,8 +80,6 @@ async def show_application_number(message: Message, payload: str, settings: Sett
 
 
 def render_application(application: PublicApplication, settings: Settings) -> str:
-    from aiogram.utils.i18n import get_i18n
-
     locale = babel_locale(get_i18n().current_locale)
     submitted = local_time(application.submitted_at, settings, locale)
     lines = [

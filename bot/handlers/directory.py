@@ -16,21 +16,20 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from babel.numbers import format_decimal
 
-from bot.i18n import babel_locale
-from bot.keyboards import MenuButton, main_menu
+from bot.filters import MenuButton
+from bot.i18n import N_
+from bot.keyboards import main_menu
 from bot.texts import error_text, group_label, language_word
+from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.views import directory
 
-router = Router(name=__name__)
-
-SHOW_ALL = __("Show all kindergartens")
-NEAREST = __("📍 Nearest to me")
-MAIN_MENU = __("Main menu")
+SHOW_ALL = N_("Show all kindergartens")
+NEAREST = N_("📍 Nearest to me")
+MAIN_MENU = N_("Main menu")
 
 
 class DirectorySearch(StatesGroup):
@@ -54,12 +53,25 @@ class KgMap(CallbackData, prefix="kgm"):
     id: int
 
 
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(back_to_menu, DirectorySearch.query, MenuButton(MAIN_MENU))
+    router.message.register(show_all, DirectorySearch.query, MenuButton(SHOW_ALL))
+    router.message.register(by_location, DirectorySearch.query, F.location)
+    router.message.register(by_name, DirectorySearch.query, F.text)
+    router.callback_query.register(turn_page, KgPage.filter())
+    router.callback_query.register(back_to_list, KgBack.filter())
+    router.callback_query.register(show_card, KgCard.filter())
+    router.callback_query.register(show_on_map, KgMap.filter())
+    return router
+
+
 def search_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[
-            [KeyboardButton(text=str(NEAREST), request_location=True)],
-            [KeyboardButton(text=str(SHOW_ALL))],
-            [KeyboardButton(text=str(MAIN_MENU))],
+            [KeyboardButton(text=_(NEAREST), request_location=True)],
+            [KeyboardButton(text=_(SHOW_ALL))],
+            [KeyboardButton(text=_(MAIN_MENU))],
         ],
         resize_keyboard=True,
     )
@@ -77,19 +89,16 @@ async def ask_search(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(DirectorySearch.query, MenuButton(MAIN_MENU))
 async def back_to_menu(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Main menu"), reply_markup=main_menu())
 
 
-@router.message(DirectorySearch.query, MenuButton(SHOW_ALL))
 async def show_all(message: Message, state: FSMContext, settings: Settings) -> None:
     await state.update_data(query="")
     await _send_page(message, settings, "", 0)
 
 
-@router.message(DirectorySearch.query, F.location)
 async def by_location(message: Message, state: FSMContext, settings: Settings) -> None:
     assert message.location is not None
     near = [message.location.latitude, message.location.longitude]
@@ -123,14 +132,12 @@ async def _send_nearest(
         await message.answer(text, reply_markup=markup)
 
 
-@router.message(DirectorySearch.query, F.text)
 async def by_name(message: Message, state: FSMContext, settings: Settings) -> None:
     query = (message.text or "").strip()[:64]
     await state.update_data(query=query)
     await _send_page(message, settings, query, 0)
 
 
-@router.callback_query(KgPage.filter())
 async def turn_page(
     callback: CallbackQuery, callback_data: KgPage, state: FSMContext, settings: Settings
 ) -> None:
@@ -139,7 +146,6 @@ async def turn_page(
         await _send_page(callback.message, settings, query, callback_data.page, edit=True)
 
 
-@router.callback_query(KgBack.filter())
 async def back_to_list(
     callback: CallbackQuery, callback_data: KgBack, state: FSMContext, settings: Settings
 ) -> None:
@@ -154,7 +160,6 @@ async def back_to_list(
         await _send_page(callback.message, settings, data.get("query", ""), page, edit=True)
 
 
-@router.callback_query(KgCard.filter())
 async def show_card(callback: CallbackQuery, callback_data: KgCard) -> None:
     if not isinstance(callback.message, Message):
         return
@@ -174,7 +179,6 @@ async def show_card(callback: CallbackQuery, callback_data: KgCard) -> None:
     )
 
 
-@router.callback_query(KgMap.filter())
 async def show_on_map(callback: CallbackQuery, callback_data: KgMap) -> None:
     try:
         card = await directory.card(callback_data.id)

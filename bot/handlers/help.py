@@ -9,7 +9,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import main_menu
 
-router = Router(name=__name__)
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(help_command, Command("help"))
+    return router
 
 
 async def send_help(message: Message) -> None:
@@ -31,6 +35,5 @@ async def send_help(message: Message) -> None:
     )
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await send_help(message)

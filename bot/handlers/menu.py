@@ -1,85 +1,68 @@
-"""The main menu: each caption starts its conversation (dialogs of the other flows)."""
+"""The main menu: each caption starts its conversation or its plain-handler flow."""
 
 from __future__ import annotations
 
-import importlib
-import logging
-
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
-from bot.handlers import check, directory
+from bot.dialogs.cabinet import CabinetSG
+from bot.dialogs.referral import ReferralSG
+from bot.dialogs.submission import SubmissionSG
+from bot.filters import MenuButton
+from bot.handlers.check import ask_iin
+from bot.handlers.directory import ask_search
 from bot.handlers.help import send_help
-from bot.keyboards import (
-    CABINET,
-    CHECK_QUEUE,
-    GET_REFERRAL,
-    HELP,
-    JOIN_QUEUE,
-    KINDERGARTENS,
-    MenuButton,
-    main_menu,
-)
-
-log = logging.getLogger(__name__)
-router = Router(name=__name__)
+from bot.keyboards import CABINET, CHECK_QUEUE, GET_REFERRAL, HELP, JOIN_QUEUE, KINDERGARTENS
 
 
-async def start_flow(
-    message: Message, dialog_manager: DialogManager, module: str, group: str
-) -> None:
-    """Start the first state of `bot.dialogs.<module>.<group>` on a fresh stack."""
-    try:
-        states = getattr(importlib.import_module(f"bot.dialogs.{module}"), group)
-        first = states.__states__[0]
-    except (ImportError, AttributeError, IndexError):
-        log.warning("dialog %s.%s is not available", module, group)
-        await message.answer(
-            _("This section is not available yet. Please try again later."),
-            reply_markup=main_menu(),
-        )
-        return
-    await dialog_manager.start(first, mode=StartMode.RESET_STACK)
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(join_queue, MenuButton(JOIN_QUEUE))
+    router.message.register(cabinet, MenuButton(CABINET))
+    router.message.register(referral, MenuButton(GET_REFERRAL))
+    router.message.register(check_queue, MenuButton(CHECK_QUEUE))
+    router.message.register(kindergartens, MenuButton(KINDERGARTENS))
+    router.message.register(help_, MenuButton(HELP))
+    return router
 
 
-@router.message(MenuButton(JOIN_QUEUE))
 async def join_queue(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
-    await start_flow(message, dialog_manager, "submission", "SubmissionSG")
+    await start_flow(dialog_manager, SubmissionSG)
 
 
-@router.message(MenuButton(CABINET))
 async def cabinet(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
-    await start_flow(message, dialog_manager, "cabinet", "CabinetSG")
+    await start_flow(dialog_manager, CabinetSG)
 
 
-@router.message(MenuButton(GET_REFERRAL))
 async def referral(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
-    await start_flow(message, dialog_manager, "referral", "ReferralSG")
+    await start_flow(dialog_manager, ReferralSG)
 
 
-@router.message(MenuButton(CHECK_QUEUE))
 async def check_queue(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await _leave_dialogs(dialog_manager)
-    await check.ask_iin(message, state)
+    await ask_iin(message, state)
 
 
-@router.message(MenuButton(KINDERGARTENS))
 async def kindergartens(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await _leave_dialogs(dialog_manager)
-    await directory.ask_search(message, state)
+    await ask_search(message, state)
 
 
-@router.message(MenuButton(HELP))
 async def help_(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await _leave_dialogs(dialog_manager)
     await state.clear()
     await send_help(message)
+
+
+async def start_flow(dialog_manager: DialogManager, states: type[StatesGroup]) -> None:
+    """Start the first state of a conversation on a fresh stack."""
+    await dialog_manager.start(states.__states__[0], mode=StartMode.RESET_STACK)
 
 
 async def _leave_dialogs(dialog_manager: DialogManager) -> None:

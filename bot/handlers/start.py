@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommand, CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
@@ -15,22 +13,25 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from redis.asyncio import Redis
 
+from bot.callbacks import LanguageChoice
+from bot.handlers.check import show_application_number
 from bot.i18n import client_language
 from bot.keyboards import language_keyboard, main_menu
 from core.models import Applicant
 from core.people import applicants
+from core.platform.catalogs import DEFAULT_LANGUAGE, LANGUAGES
 from core.platform.settings import Settings
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
-class LanguageChoice(CallbackData, prefix="lang"):
-    code: str
-
-
-def _chosen_key(applicant_id: int) -> str:
-    return f"indigo:lang-chosen:{applicant_id}"
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    router.message.register(change_language, Command("lang"))
+    router.callback_query.register(language_chosen, LanguageChoice.filter(F.code.in_(LANGUAGES)))
+    router.message.register(cancel, Command("cancel"))
+    return router
 
 
 async def language_known(applicant: Applicant, user: User | None, redis: Redis) -> bool:
@@ -57,7 +58,6 @@ async def ask_language(message: Message) -> None:
     await message.answer("Тілді таңдаңыз.\nВыберите язык.", reply_markup=language_keyboard())
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -73,21 +73,19 @@ async def start(
     if not await language_known(applicant, message.from_user, redis):
         await ask_language(message)
         return
+    # A seat-offer payload (bot.callbacks.seat_offer_payload) is taken by the offer router,
+    # included before this one; any other payload is an application number.
     if command.args:
-        from bot.handlers.check import show_application_number
-
         await message.answer(_("Welcome!"), reply_markup=main_menu())
         await show_application_number(message, command.args.strip(), settings)
         return
     await send_greeting(message)
 
 
-@router.message(Command("lang"))
 async def change_language(message: Message) -> None:
     await ask_language(message)
 
 
-@router.callback_query(LanguageChoice.filter(F.code.in_({"kk", "ru"})))
 async def language_chosen(
     callback: CallbackQuery,
     callback_data: LanguageChoice,
@@ -104,7 +102,6 @@ async def language_chosen(
             await send_greeting(callback.message)
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
     if dialog_manager.has_context():
@@ -122,17 +119,15 @@ def bot_commands() -> list[BotCommand]:
     ]
 
 
-async def set_commands(
-    bot: Bot | None = None, i18n: I18n | None = None, app: Any = None, **_: Any
-) -> None:
+async def set_commands(bot: Bot, i18n: I18n) -> None:
     """setMyCommands for kk, ru and the default (Russian), at start-up."""
-    bot = bot or getattr(app, "bot", None)
-    if bot is None or i18n is None:
-        log.warning("setMyCommands skipped: no bot or i18n in the start-up data")
-        return
-    for language in ("kk", "ru", None):
-        with i18n.context(), i18n.use_locale(language or "ru"):
+    for language in (*LANGUAGES, None):
+        with i18n.context(), i18n.use_locale(language or DEFAULT_LANGUAGE):
             try:
                 await bot.set_my_commands(bot_commands(), language_code=language)
             except Exception:  # the bot still works without the command hints
                 log.exception("setMyCommands failed for %s", language)
+
+
+def _chosen_key(applicant_id: int) -> str:
+    return f"indigo:lang-chosen:{applicant_id}"

@@ -1,5 +1,1 @@
-"""Dispatcher middlewares: the applicant behind each update."""
-
-from bot.middlewares.applicant import ApplicantMiddleware
-
-__all__ = ["ApplicantMiddleware"]
+"""Dispatcher middlewares: the applicant behind each update, and the position index kept in step."""

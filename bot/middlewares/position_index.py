@@ -12,13 +12,14 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject
+from redis.asyncio import Redis
 
 from core.queue.index import sync_changed
 from core.queue.order import take_changed
 
 
 class PositionIndexMiddleware(BaseMiddleware):
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
     def setup(self, dispatcher: Dispatcher) -> PositionIndexMiddleware:

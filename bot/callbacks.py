@@ -1,0 +1,34 @@
+"""Button payloads shared between modules: typed CallbackData factories and the seat-offer string.
+
+One definition per payload, so a button and the handler that answers it cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    """The language picker's buttons (kk or ru)."""
+
+    code: str
+
+
+# The seat_offered button and the /start deep link carry the same string (a deep-link payload
+# allows only [A-Za-z0-9_-], so it is not a CallbackData, whose parts are joined by ":").
+SEAT_OFFER = re.compile(r"^ref_(\d+)_(\d+)$")
+
+
+def seat_offer_payload(application_id: int, release_id: int) -> str:
+    """The payload of a seat offer: `ref_<application_id>_<release_id>`."""
+    return f"ref_{application_id}_{release_id}"
+
+
+def parse_seat_offer(payload: str) -> tuple[int, int] | None:
+    """(application_id, release_id) of a seat-offer payload, or None for any other string."""
+    match = SEAT_OFFER.match(payload)
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2))

@@ -1,0 +1,151 @@
+"""The Dispatcher's wiring: every router and dialog by an explicit list, the middlewares in
+order, the start-up hook and the conversations that continue on core events.
+
+`indigo.app.build_app` calls `setup_dispatcher` once per Dispatcher; every router here is built
+fresh by its factory, so several apps can live in one process (tests build many).
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+from aiogram_dialog import BgManagerFactory, setup_dialogs
+from redis.asyncio import Redis
+
+from bot.dialogs import cabinet, extension, recovery, referral, settings, submission, verification
+from bot.handlers import (
+    check,
+    directory,
+    errors,
+    help,
+    menu,
+    staff,  # until bot.staff lands: `from bot import staff`
+    start,
+)
+from bot.i18n import ApplicantI18nMiddleware
+from bot.middlewares.applicant import ApplicantMiddleware
+from bot.middlewares.position_index import PositionIndexMiddleware
+from core.platform.events import EventBus
+
+
+def setup_dispatcher(
+    dispatcher: Dispatcher,
+    *,
+    isolation: BaseEventIsolation,
+    i18n: I18n,
+    bot: Bot,
+    redis: Redis,
+    events: EventBus,
+) -> BgManagerFactory:
+    """Include every router and dialog, set up aiogram-dialog and the middlewares, register the
+    start-up hook and the background subscriptions. Returns aiogram-dialog's background manager
+    factory, with which code outside a conversation (core event subscribers) moves one on."""
+    dispatcher.include_routers(
+        errors.make_router(),  # first: its error observers see every router's failures
+        # Commands and the main menu come before the dialogs: they work inside any conversation.
+        *_answered(offer_router()),
+        staff_router(),
+        *_answered(
+            start.make_router(),
+            help.make_router(),
+            menu.make_router(),
+            check.make_router(),
+            directory.make_router(),
+        ),
+        *conversations(),
+        # Last: whatever no command, menu or conversation took.
+        *_answered(errors.make_fallback_router()),
+    )
+    bg_factory = setup_dialogs(dispatcher, events_isolation=isolation)
+    # After setup_dialogs, so that background dialog updates get an applicant and a language too.
+    ApplicantMiddleware().setup(dispatcher)
+    PositionIndexMiddleware(redis).setup(dispatcher)
+    ApplicantI18nMiddleware(i18n).setup(dispatcher)
+
+    async def set_commands() -> None:
+        await start.set_commands(bot, i18n)
+
+    dispatcher.startup.register(set_commands)
+    subscribe_background(dispatcher, events=events, redis=redis, bot=bot, bg_factory=bg_factory)
+    return bg_factory
+
+
+def _answered(*routers: Router) -> tuple[Router, ...]:
+    """Plain handlers get the automatic answer to a button press. Not the dialogs: aiogram-dialog
+    answers its own presses, and a second answer is refused by Telegram ("query is too old")."""
+    for router in routers:
+        router.callback_query.middleware(CallbackAnswerMiddleware())
+    return routers
+
+
+# ---------------------------------------------------------------------------------------------
+# Until make_dialog() lands: today's names of the dialog and staff modules. At the merge this
+# block becomes:
+#     def offer_router() -> Router: return referral.make_offer_router()
+#     def staff_router() -> Router: return staff.make_router()          # bot.staff
+#     def conversations() -> list[Router]:
+#         return [cabinet.make_dialog(), extension.make_dialog(), recovery.make_dialog(),
+#                 referral.make_dialog(), settings.make_dialog(), submission.make_dialog(),
+#                 verification.make_dialog()]
+#     def subscribe_background(dispatcher, *, events, redis, bot, bg_factory) -> None:
+#         submission.subscribe(events, redis, bot, bg_factory)
+#         recovery.subscribe(events, redis, bot, bg_factory)
+# and `_detached` goes.
+# ---------------------------------------------------------------------------------------------
+
+
+def offer_router() -> Router:
+    """The seat-offer button and deep link (a plain router inside the referral module)."""
+    # A fresh parent carries the automatic answer: the module-level router is shared by every
+    # Dispatcher of the process, so a middleware added to it would pile up.
+    offer = Router(name="seat-offer")
+    offer.include_router(_detached(referral.router))
+    return offer
+
+
+def staff_router() -> Router:
+    """Staff commands; the router answers its own button presses (`_AnswerIfUnanswered`)."""
+    return _detached(staff.router)
+
+
+def conversations() -> list[Router]:
+    """Every dialog, each once."""
+    return [
+        _detached(cabinet.cabinet_dialog),
+        _detached(extension.extension_dialog),
+        _detached(recovery.recovery_dialog),
+        _detached(referral.referral_dialog),
+        _detached(settings.settings_dialog),
+        *submission.make_dialogs(),
+        _detached(verification.dialog),
+    ]
+
+
+def subscribe_background(
+    dispatcher: Dispatcher,
+    *,
+    events: EventBus,
+    redis: Redis,
+    bot: Bot,
+    bg_factory: BgManagerFactory,
+) -> None:
+    """The conversations that continue by themselves on core events (the gov family result)."""
+    app = dispatcher.workflow_data["app"]  # today's subscriptions take the whole App
+    recovery.setup_recovery(app)  # access recovery goes on when the registry answers
+    submission.setup_submission(app)  # the submission wizard shows the children found
+
+
+def _detached(router: Router) -> Router:
+    """A module-level router attaches to one Dispatcher; tests build several apps in one
+    process, so it is detached from the previous one first."""
+    parent = router.parent_router
+    if parent is not None:
+        if router in parent.sub_routers:
+            parent.sub_routers.remove(router)
+        router._parent_router = None
+    return router
+
+
+# ---------------------------------------------------------------------------------------------
