@@ -62,12 +62,12 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
                 await manager.switch_to(ReferralSG.kindergartens)
         else:
             await manager.switch_to(ReferralSG.search)
-    if await cabinet.verified_phone_count(applicant) < 1:
+    if await applicants.verified_phone_count(applicant) < 1:
         await manager.start(VerifySG.phone, data={"need": 1})
 
 
 async def on_process_result(start_data: Any, result: Any, manager: DialogManager) -> None:
-    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+    if await applicants.verified_phone_count(common.applicant_id(manager)) < 1:
         await manager.done()
 
 

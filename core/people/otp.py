@@ -19,11 +19,6 @@ from core.platform.settings import Settings
 from core.registry.ports import GovGateway, SmsGateway
 
 
-def mask_phone(phone: str) -> str:
-    """For logs: +7701*****67."""
-    return phone[:5] + "*" * max(len(phone) - 7, 0) + phone[-2:] if len(phone) > 7 else "***"
-
-
 @dataclass(frozen=True)
 class CodeSent:
     phone: str

@@ -26,7 +26,6 @@ from core.models import (
     Child,
     ExtensionAnswers,
     Kindergarten,
-    Language,
     Notification,
     Offer,
     OfferStatus,
@@ -309,18 +308,6 @@ async def feed(applicant_id: int, page: int = 0, page_size: int = FEED_PAGE_SIZE
 # --- settings -----------------------------------------------------------------------------
 
 
-async def set_language(applicant_id: int, language: str) -> None:
-    """The parent's language for the bot and for notifications on their applications."""
-    lang = Language(language)
-    async with in_transaction() as conn:
-        await Applicant.filter(id=applicant_id).using_db(conn).update(language=lang)
-        await (
-            Application.filter(applicant_id=applicant_id)
-            .using_db(conn)
-            .update(notification_language=lang)
-        )
-
-
 async def set_channel(applicant_id: int, channel: str) -> None:
     await Applicant.filter(id=applicant_id).update(channel=Channel(channel))
 
@@ -328,36 +315,6 @@ async def set_channel(applicant_id: int, channel: str) -> None:
 async def phones_of(applicant_id: int) -> list[PhoneView]:
     rows = await Phone.filter(applicant_id=applicant_id).order_by("id")
     return [PhoneView(id=p.id, number=p.number, verified=p.verified_at is not None) for p in rows]
-
-
-async def verified_phone_count(applicant_id: int) -> int:
-    return await Phone.filter(applicant_id=applicant_id, verified_at__isnull=False).count()
-
-
-async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -> None:
-    """Drop `old_phone_id` once `new_number` is a verified phone of the same parent."""
-    async with in_transaction() as conn:
-        new = (
-            await Phone.filter(applicant_id=applicant_id, number=new_number)
-            .using_db(conn)
-            .select_for_update()
-            .first()
-        )
-        if new is None or new.verified_at is None:
-            raise DomainError("phone_not_verified")
-        old = await Phone.filter(id=old_phone_id, applicant_id=applicant_id).using_db(conn).first()
-        if old is None or old.id == new.id:
-            return
-        await old.delete(using_db=conn)
-        await audit.record(
-            "phone_replaced",
-            "applicant",
-            applicant_id,
-            actor=f"applicant:{applicant_id}",
-            before={"phone_id": old.id},
-            after={"phone_id": new.id},
-            conn=conn,
-        )
 
 
 # --- access recovery ----------------------------------------------------------------------
