@@ -23,6 +23,7 @@ from bot.dialogs import cabinet_common as common
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr, pick_list
 from bot.texts import group_label
+from core.people import applicants
 from core.platform.errors import DomainError
 from core.referrals import take as referrals
 from core.seats import releases as seats

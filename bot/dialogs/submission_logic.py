@@ -35,8 +35,8 @@ from core.applications import submission as applications
 from core.models import GovRequestStatus
 from core.people import applicants
 from core.people.iin import InvalidIin, full_years, parse_iin
-from core.platform.pii import mask_iin
 from core.platform.errors import DomainError
+from core.platform.pii import mask_iin
 from core.platform.settings import Settings
 from core.queue.order import city_position
 from core.registry import family_requests

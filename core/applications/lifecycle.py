@@ -142,7 +142,8 @@ async def transition(
         )
     before = None if current is None else snapshot(app)
     app.status = target
-    app.archive_reason = _ARCHIVE_REASONS.get(event)
+    # A nullable column: tortoise's stubs type CharEnumField(null=True) as never None.
+    app.archive_reason = _ARCHIVE_REASONS.get(event)  # type: ignore[assignment]
     app.stop_listed_until = until if target is STOP_LISTED else None
     if valid_until is not None:
         app.valid_until = valid_until
@@ -245,9 +246,12 @@ async def restore_due(settings: Settings) -> int:
     """Timer: applications whose stop-list term ended are active again at their original
     time (their submission time never changed)."""
     now = clock.now()
-    due = await Application.filter(status=STOP_LISTED, stop_listed_until__lte=now).values_list(
-        "id", flat=True
-    )
+    due = [
+        row_id
+        for (row_id,) in await Application.filter(
+            status=STOP_LISTED, stop_listed_until__lte=now
+        ).values_list("id")
+    ]
     restored = 0
     for application_id in due:
         async with in_transaction() as conn:
@@ -266,9 +270,12 @@ async def restore_due(settings: Settings) -> int:
 async def remove_aged_out(settings: Settings, today: date) -> int:
     """Archive applications of children who are `max_child_age_years` full years old."""
     born_by = years_after(today, -settings.max_child_age_years)
-    due = await Application.filter(
-        status__in=(ACTIVE, STOP_LISTED), child__person__birth_date__lte=born_by
-    ).values_list("id", flat=True)
+    due = [
+        row_id
+        for (row_id,) in await Application.filter(
+            status__in=(ACTIVE, STOP_LISTED), child__person__birth_date__lte=born_by
+        ).values_list("id")
+    ]
     archived = 0
     for application_id in due:
         async with in_transaction() as conn:
@@ -355,7 +362,7 @@ async def _notify(conn: BaseDBAsyncClient, app: Application, event: Event) -> No
     """The transition's one notification (stop-lists after a referral are told by the
     referral's own notification, which carries the referral)."""
     if event is Event.submitted:
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
         await outbox.notify(
             applicant,
             "application_registered",
@@ -364,7 +371,7 @@ async def _notify(conn: BaseDBAsyncClient, app: Application, event: Event) -> No
             conn=conn,
         )
     elif event is Event.restored:
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
         await outbox.notify(
             applicant,
             "restored",
@@ -373,7 +380,7 @@ async def _notify(conn: BaseDBAsyncClient, app: Application, event: Event) -> No
             conn=conn,
         )
     elif event is Event.not_extended:
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
         await outbox.notify(
             applicant,
             "stop_listed",
@@ -388,7 +395,7 @@ async def _notify(conn: BaseDBAsyncClient, app: Application, event: Event) -> No
         )
     elif event is Event.offer_timeout:
         reason, until = str(event), app.stop_listed_until
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
         await outbox.notify(
             applicant,
             "stop_listed",

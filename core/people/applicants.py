@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -171,7 +172,7 @@ async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -
 
 async def upsert_person(record: PersonRecord, *, conn: BaseDBAsyncClient | None = None) -> Person:
     """The Person with this IIN, created or refreshed from the registry record."""
-    values = {
+    values: dict[str, Any] = {
         "last_name": record.last_name,
         "first_name": record.first_name,
         "middle_name": record.middle_name or "",

@@ -67,7 +67,7 @@ class OtpService:
     async def resend_in(self, applicant_id: int, phone: str) -> int:
         """Seconds until a new code may be requested for this phone (0: now)."""
         number = applicants.normalize_phone(phone)
-        return max(await self._redis.ttl(self._key("cool", applicant_id, number)), 0)
+        return max(int(await self._redis.ttl(self._key("cool", applicant_id, number))), 0)
 
     async def verify(self, applicant_id: int, phone: str, code: str) -> int:
         """Accept the code and mark the phone verified; returns the applicant's verified count."""

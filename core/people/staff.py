@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from core import audit
 from core.models import (
     Application,
+    ApplicationChoice,
     ApplicationStatus,
     BenefitStatus,
     City,
@@ -54,14 +55,6 @@ def check_scope(staff: StaffMember, kindergarten: Kindergarten) -> None:
     """Raise `out_of_scope` unless the staff member may act on this kindergarten."""
     if not can_access(staff, kindergarten):
         raise DomainError("out_of_scope", kindergarten_id=kindergarten.id)
-
-
-async def check_city_scope(staff: StaffMember, city_id: int | None) -> None:
-    if staff.role == StaffRole.superadmin:
-        return
-    if staff.role == StaffRole.operator and city_id == staff.city_id:
-        return
-    raise DomainError("out_of_scope", city_id=city_id)
 
 
 async def kindergartens_in_scope(
@@ -164,7 +157,7 @@ async def add_staff(
     else:
         kindergarten_id = None
     async with in_transaction() as conn:
-        member = await StaffMember.get_or_none(telegram_user_id=telegram_user_id).using_db(conn)
+        member = await StaffMember.get_or_none(telegram_user_id=telegram_user_id, using_db=conn)
         before = _state(member) if member else None
         if member is None:
             member = await StaffMember.create(
@@ -242,7 +235,9 @@ async def application_in_scope(staff: StaffMember, application_id: int) -> Appli
         return application
     if (
         staff.role == StaffRole.kindergarten_admin
-        and await application.choices.filter(kindergarten_id=staff.kindergarten_id).exists()
+        and await ApplicationChoice.filter(
+            application_id=application.id, kindergarten_id=staff.kindergarten_id
+        ).exists()
     ):
         return application
     raise DomainError("out_of_scope", application_id=application_id)

@@ -53,9 +53,9 @@ async def confirm_benefit(
             .using_db(conn)
             .first()
         )
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
         if confirmed:
-            before = {"benefit_status": str(app.benefit_status)}
+            before: dict[str, object] = {"benefit_status": str(app.benefit_status)}
             app.benefit_status = BenefitStatus.confirmed
             await app.save(using_db=conn, update_fields=["benefit_status"])
             await audit.record(
@@ -126,7 +126,7 @@ async def reject_benefit(
         },
         conn=conn,
     )
-    applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+    applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
     params: dict[str, object] = {"application_number": app.number, "reason": reason}
     if referral is not None:
         await close(conn, referral, ReferralStatus.annulled, reason, actor)

@@ -131,9 +131,12 @@ async def expire_due(settings: Settings) -> int:
         )
 
     closed = 0
-    due = await Referral.filter(status__in=LIVE_REFERRAL_STATUSES, expires_at__lte=now).values_list(
-        "id", flat=True
-    )
+    due = [
+        row_id
+        for (row_id,) in await Referral.filter(
+            status__in=LIVE_REFERRAL_STATUSES, expires_at__lte=now
+        ).values_list("id")
+    ]
     for referral_id in due:
         async with in_transaction() as conn:
             app, referral = await lock_referral(conn, referral_id)
@@ -158,7 +161,7 @@ async def expire_due(settings: Settings) -> int:
                         days=settings.stop_list_days,
                         actor="system",
                     )
-                applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+                applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
                 await outbox.notify(
                     applicant,
                     "referral_expired",

@@ -22,7 +22,7 @@ async def lock_referral(
     conn: BaseDBAsyncClient, referral_id: int, applicant_id: int | None = None
 ) -> tuple[Application, Referral]:
     """Lock the referral's application, then the referral (the module's lock order)."""
-    found = await Referral.get_or_none(id=referral_id).using_db(conn)
+    found = await Referral.get_or_none(id=referral_id, using_db=conn)
     if found is None:
         raise DomainError(Reason.referral_not_found)
     app = await lock_application(conn, found.application_id)
@@ -71,7 +71,7 @@ async def return_seat(
         after={"status": str(SeatStatus.withdrawn), "referral_id": referral.id},
         conn=conn,
     )
-    group = await Group.get(id=referral.group_id).using_db(conn)
+    group = await Group.get(id=referral.group_id, using_db=conn)
     await release_in(
         conn, group, 1, actor=actor, settings=settings, exclude_application_ids=(app.id,)
     )

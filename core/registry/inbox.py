@@ -31,10 +31,10 @@ from core.models import (
     NotificationStatus,
     Person,
 )
-from core.platform.pii import mask_iin, mask_phone
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
+from core.platform.pii import mask_iin, mask_phone
 from core.platform.settings import Settings, get_settings
 from core.registry.ports import GovGateway
 

@@ -169,11 +169,12 @@ async def applications_of(
         .prefetch_related("child__person", "choices__kindergarten")
         .order_by("-submitted_at")
     )
-    live = set(
-        await Referral.filter(
+    live = {
+        application_id
+        for (application_id,) in await Referral.filter(
             application_id__in=[row.id for row in rows], status__in=LIVE_REFERRAL_STATUSES
-        ).values_list("application_id", flat=True)
-    )
+        ).values_list("application_id")
+    }
     return [await _card(row, row.id in live, settings, positions=positions) for row in rows]
 
 

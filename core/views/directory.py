@@ -178,7 +178,7 @@ async def card(kindergarten_id: int) -> KindergartenCard:
     )
     return KindergartenCard(
         id=kindergarten.id,
-        city_id=kindergarten.city_id,  # type: ignore[attr-defined]
+        city_id=kindergarten.city_id,
         name_ru=kindergarten.name_ru,
         name_kk=kindergarten.name_kk,
         ownership=str(kindergarten.ownership.value),
