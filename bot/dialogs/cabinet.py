@@ -238,6 +238,7 @@ async def on_extend_referral(callback: CallbackQuery, widget: Any, manager: Dial
             manager.dialog_data["referral_id"],
             common.applicant_id(manager),
             actor=f"applicant:{common.applicant_id(manager)}",
+            settings=common.settings_of(manager),
         )
     except DomainError as error:
         await callback.message.answer(common.refusal(error))
@@ -252,6 +253,7 @@ async def on_decline_referral(callback: CallbackQuery, widget: Any, manager: Dia
             manager.dialog_data["referral_id"],
             common.applicant_id(manager),
             actor=f"applicant:{common.applicant_id(manager)}",
+            settings=common.settings_of(manager),
         )
     except DomainError as error:
         await callback.message.answer(common.refusal(error))

@@ -37,6 +37,7 @@ from core.models import (
 )
 from core.platform import clock
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.queue import order as queue
 
@@ -188,7 +189,7 @@ async def application_of(
         .first()
     )
     if row is None:
-        raise DomainError("application_not_found")
+        raise DomainError(Reason.application_not_found)
     live = await Referral.filter(application_id=row.id, status__in=LIVE_REFERRAL_STATUSES).exists()
     return await _card(row, live, settings)
 
@@ -260,7 +261,7 @@ async def referral_of(applicant_id: int, referral_id: int) -> ReferralCard:
         .first()
     )
     if row is None:
-        raise DomainError("referral_not_found")
+        raise DomainError(Reason.referral_not_found)
     return _referral_card(row)
 
 
@@ -345,7 +346,7 @@ async def transfer_applications(child_iin: str, applicant_id: int) -> list[int]:
             .order_by("id")
         )
         if not rows:
-            raise DomainError("application_not_found")
+            raise DomainError(Reason.application_not_found)
         for row in rows:
             if row.applicant_id == applicant_id:
                 continue
