@@ -1,9 +1,11 @@
 """The parent's personal cabinet: read models and the few changes no other service owns.
 
 The bot's cabinet, referral and extension conversations read through here (applications with
-positions, referrals, the event feed, phones) so that dialogs never query the database. Changes
-owned elsewhere (withdraw, restore, extend, decline, take a seat) stay in their services; this
-module holds settings updates, phone replacement and the access-recovery transfer.
+positions, referrals, the event feed, phones) so that dialogs never query the database: the one
+home of the parent's read side. Changes stay in their features (withdraw and restore in
+`core.applications.lifecycle`, extend and decline in `core.referrals.lifecycle`, language and
+phones in `core.people.applicants`); this module keeps only the notification channel and the
+access-recovery transfer.
 """
 
 from __future__ import annotations
