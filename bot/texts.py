@@ -103,6 +103,9 @@ def _texts() -> dict[str, Callable[[], str]]:
             "Application No. {number} has a valid referral, so it cannot be changed now."
         ),
         "not_stop_listed": lambda: _("Application No. {number} is not in the stop-list."),
+        "transition_not_allowed": lambda: _(
+            "Application No. {number} cannot be changed in its current status."
+        ),
         "offer_not_open": lambda: _("This offer is no longer open."),
         "phone_not_verified": lambda: _("This phone number is not confirmed yet."),
         "referral_date_required": lambda: _("Choose the date from which you need a referral."),

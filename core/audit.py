@@ -168,4 +168,5 @@ async def verify_chain(batch: int = 5000) -> ChainReport:
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    result: dict[str, Any] = json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return result

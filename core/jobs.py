@@ -64,8 +64,8 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     # Expiry, the 24 h reminders and lapsed offers live in one service function.
-    Job("referral_expiry", every_minutes(1), "core.referrals.take", "expire_due"),
-    Job("stop_list_restore", every_minutes(5), "core.referrals.take", "restore_due"),
+    Job("referral_expiry", every_minutes(1), "core.referrals.lifecycle", "expire_due"),
+    Job("stop_list_restore", every_minutes(5), "core.applications.lifecycle", "restore_due"),
     # Seats whose priority window ended (or nobody was addressed for) reach the next in line.
     Job("general_access", every_minutes(1), "core.seats.releases", "announce_general_access"),
     Job("position_changes", every_minutes(15), "core.queue.watch", "notify_position_changes"),
@@ -83,7 +83,7 @@ JOBS: tuple[Job, ...] = (
         "annual_cleaning",
         with_today=True,
     ),
-    Job("aged_out", daily, "core.applications.extension", "remove_aged_out", with_today=True),
+    Job("aged_out", daily, "core.applications.lifecycle", "remove_aged_out", with_today=True),
     # Safety net for the Redis position index: any change a process failed to apply.
     Job("position_index_rebuild", every_minutes(60), "core.queue.index", "rebuild_for"),
 )

@@ -24,12 +24,7 @@ from tortoise.fields import JSONField
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
-from core.applications.submission import (
-    APPLICATION_COUNTER,
-    FIRST_APPLICATION_NUMBER,
-    ensure_counter_at_least,
-    one_year_after,
-)
+from core.applications.submission import APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER
 from core.models import (
     Applicant,
     Application,
@@ -52,6 +47,8 @@ from core.models import (
 )
 from core.people.iin import make_iin
 from core.platform import clock
+from core.platform.counters import ensure_counter_at_least
+from core.platform.dates import one_year_after
 
 if TYPE_CHECKING:
     from core.platform.settings import Settings
@@ -544,7 +541,10 @@ class _Builder:
         if rows:
             # The next live application gets a number after every seeded one.
             await ensure_counter_at_least(
-                APPLICATION_COUNTER, max(last_number, FIRST_APPLICATION_NUMBER - 1), conn=conn
+                APPLICATION_COUNTER,
+                max(last_number, FIRST_APPLICATION_NUMBER - 1),
+                conn=conn,
+                first=FIRST_APPLICATION_NUMBER,
             )
         return len(rows)
 

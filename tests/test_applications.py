@@ -8,17 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.applications.submission import (
-    FIRST_APPLICATION_NUMBER,
-    SubmissionInput,
-    application_of,
-    applications_of,
-    mask_name,
-    public_lookup,
-    restore_from_stop_list,
-    submit,
-    withdraw,
-)
+from core.applications.lifecycle import restore, withdraw
+from core.applications.public import public_lookup
+from core.applications.submission import FIRST_APPLICATION_NUMBER, SubmissionInput, submit
 from core.models import (
     Application,
     ApplicationChoice,
@@ -34,7 +26,9 @@ from core.models import (
 from core.people.applicants import create_child_without_iin, create_document
 from core.platform import clock
 from core.platform.errors import DomainError
+from core.platform.pii import mask_name
 from core.queue.order import city_position, kindergarten_positions, sync_choices
+from core.views.cabinet import application_of, applications_of
 from tests.fixtures_queue import make_child, make_city, make_kindergarten, make_parent
 
 
@@ -245,10 +239,11 @@ async def test_withdrawn_application_leaves_the_queue(family, settings) -> None:
     with pytest.raises(DomainError) as caught:
         await withdraw(mine.id, family["parent"].id, actor="t")
     assert caught.value.reason == "application_archived"
-    assert [a.number for a in await applications_of(family["parent"].id)] == [mine.number]
-    assert (await application_of(family["parent"].id, mine.id)).child.person.first_name
+    parent_id = family["parent"].id
+    assert [a.number for a in await applications_of(parent_id, settings)] == [mine.number]
+    assert (await application_of(parent_id, mine.id, settings)).child_first_name
     with pytest.raises(DomainError):
-        await application_of(other_parent.id, mine.id)
+        await application_of(other_parent.id, mine.id, settings)
 
 
 async def test_restore_from_stop_list_returns_at_the_original_time(family, settings) -> None:
@@ -265,13 +260,11 @@ async def test_restore_from_stop_list_returns_at_the_original_time(family, setti
     assert (await city_position(second, settings)).place == 1
 
     with pytest.raises(DomainError) as caught:
-        await restore_from_stop_list(first.id, family["parent"].id, actor="t", settings=settings)
+        await restore(first.id, family["parent"].id, actor="t", settings=settings)
     assert caught.value.reason == "stop_list_not_over"
 
     with clock.travel(timedelta(days=11)):
-        restored = await restore_from_stop_list(
-            first.id, family["parent"].id, actor="t", settings=settings
-        )
+        restored = await restore(first.id, family["parent"].id, actor="t", settings=settings)
     assert restored.status == ApplicationStatus.active
     assert restored.submitted_at == first.submitted_at
     assert (await city_position(restored, settings)).place == 1
@@ -279,7 +272,7 @@ async def test_restore_from_stop_list_returns_at_the_original_time(family, setti
     assert await Notification.filter(kind="restored").count() == 1
 
     with pytest.raises(DomainError) as caught:
-        await restore_from_stop_list(first.id, family["parent"].id, actor="t")
+        await restore(first.id, family["parent"].id, actor="t", settings=settings)
     assert caught.value.reason == "not_stop_listed"
 
 

@@ -11,6 +11,7 @@ from core.models import Applicant, Child, DocumentKind, Language, Person
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.registry.ports import ChildRecord, PersonRecord
+from core.views import cabinet
 
 
 def record(iin: str, first: str = "Алихан", born: date = date(2022, 1, 1)) -> PersonRecord:
@@ -47,7 +48,7 @@ async def test_only_verified_phones_count(db: None) -> None:
     await applicants.verify_phone(applicant, "+77011234567")
     await applicants.verify_phone(applicant, "+77071234567")
     assert await applicants.verified_phone_count(applicant) == 2
-    assert [p.number for p in await applicants.phones_of(applicant)] == [
+    assert [p.number for p in await cabinet.phones_of(applicant.id)] == [
         "+77011234567",
         "+77071234567",
     ]

@@ -14,7 +14,7 @@ from babel.dates import format_datetime
 from core.models import Applicant, Kindergarten, Referral
 from core.people import applicants
 from core.platform.settings import Settings
-from core.referrals.take import documents_for
+from core.referrals.documents import documents_for
 from core.seats import releases as seats
 from devtools.client import BotMessage, E2EClient
 from devtools.stack import Stack, run_stack

@@ -13,10 +13,9 @@ from core.applications.extension import (
     extend_applications,
     extendable,
     remind_extension,
-    remove_aged_out,
-    restore,
     save_answers,
 )
+from core.applications.lifecycle import remove_aged_out, restore
 from core.models import (
     Application,
     ApplicationChoice,
@@ -192,7 +191,7 @@ async def test_a_timed_stop_list_cannot_be_cut_short(family, settings):
     await Application.filter(id=app.id).update(stop_listed_until=clock.now() + timedelta(days=5))
     with pytest.raises(DomainError) as refused:
         await restore(app.id, parent.id, actor="parent", settings=settings)
-    assert refused.value.reason == "stop_listed_until"
+    assert refused.value.reason == "stop_list_not_over"  # one restore, one code (same text)
 
 
 async def test_children_of_six_full_years_leave_the_queue(family, settings):

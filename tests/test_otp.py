@@ -13,6 +13,7 @@ from core.people.otp import OtpService
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.registry.ports import BmgRecord
+from core.views import cabinet
 
 PHONE = "+77011234567"
 
@@ -62,7 +63,7 @@ async def test_a_code_sent_by_sms_verifies_the_phone(
     assert sms.sent[-1][0] == PHONE
     assert re.fullmatch(r"Код подтверждения: \d{6}", sms.sent[-1][1])
     assert await otp.verify(parent.id, PHONE, sms.last_code()) == 1
-    assert [p.number for p in await applicants.phones_of(parent) if p.verified_at] == [PHONE]
+    assert [p.number for p in await cabinet.phones_of(parent.id) if p.verified] == [PHONE]
 
 
 async def test_a_phone_outside_bmg_is_refused_and_nothing_is_sent(

@@ -5,12 +5,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from core.applications.submission import (
-    SubmissionInput,
-    restore_from_stop_list,
-    submit,
-    withdraw,
-)
+from core.applications.lifecycle import restore, withdraw
+from core.applications.submission import SubmissionInput, submit
 from core.models import Application, ApplicationStatus, Language, QueueType, Stream
 from core.platform import clock
 from core.queue.index import PositionIndex, index_for, sync_changed
@@ -124,7 +120,7 @@ async def test_index_follows_submit_withdraw_and_restore(db, redis, settings) ->
     assert (await city_position(apps[3], settings, index=redis)).place == 2
     await assert_index_equals_count(settings, redis, apps)
 
-    await restore_from_stop_list(third.id, parent.id, actor="t", settings=settings, index=redis)
+    await restore(third.id, parent.id, actor="t", settings=settings, index=redis)
     assert (await city_position(apps[3], settings, index=redis)).place == 3
     await assert_index_equals_count(settings, redis, apps)
 

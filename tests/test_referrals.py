@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core import audit
+from core.applications.lifecycle import restore_due
 from core.calendar.working_days import add_working_days
 from core.models import (
     Application,
@@ -36,18 +37,12 @@ from core.models import (
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import OfferTimeout
-from core.referrals.take import (
-    confirm_benefit,
-    decline_referral,
-    enroll,
-    expire_due,
-    extend_referral,
-    referrals_of,
-    restore_due,
-    revoke,
-    take_seat,
-)
+from core.referrals.benefits import confirm_benefit
+from core.referrals.documents import documents_for
+from core.referrals.lifecycle import decline_referral, enroll, expire_due, extend_referral, revoke
+from core.referrals.take import take_seat
 from core.seats.releases import release_seats
+from core.views.cabinet import referrals_of
 from tests.fixtures_seats import (
     cohort_year,
     make_application,
@@ -324,7 +319,7 @@ async def test_extend_once_by_thirty_days(place, settings):
     assert refused.value.reason == "referral_already_extended"
     [card] = await referrals_of(app.applicant_id)
     assert card.extended and not card.can_extend and card.live
-    assert "birth_certificate" in card.documents
+    assert "birth_certificate" in documents_for(card.queue_type)
 
 
 async def test_a_declined_referral_returns_the_seat_without_stop_list(place, settings):

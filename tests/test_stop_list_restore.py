@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.applications.extension import restore_by_parent
+from core.applications.lifecycle import restore
 from core.models import Application, ApplicationStatus, Language
 from core.platform import clock
 from core.platform.errors import DomainError
@@ -34,10 +34,10 @@ async def test_after_the_annual_cleaning_the_parent_restores_and_confirms_the_ye
 ):
     app, parent, stranger = stop_listed
     with pytest.raises(DomainError) as refused:
-        await restore_by_parent(app.id, stranger.id, actor="x", settings=settings)
+        await restore(app.id, stranger.id, actor="x", settings=settings)
     assert refused.value.reason == "application_not_found"
 
-    restored = await restore_by_parent(app.id, parent.id, actor="parent", settings=settings)
+    restored = await restore(app.id, parent.id, actor="parent", settings=settings)
     assert restored.status == ApplicationStatus.active
     assert restored.submitted_at == app.submitted_at
     assert restored.valid_until > clock.now().date() + timedelta(days=360)
@@ -47,10 +47,10 @@ async def test_after_an_expired_referral_the_parent_waits_out_the_term(stop_list
     app, parent, _ = stop_listed
     await Application.filter(id=app.id).update(stop_listed_until=clock.now() + timedelta(days=5))
     with pytest.raises(DomainError) as refused:
-        await restore_by_parent(app.id, parent.id, actor="parent", settings=settings)
+        await restore(app.id, parent.id, actor="parent", settings=settings)
     assert refused.value.reason == "stop_list_not_over"
 
     with clock.travel(timedelta(days=6)):
-        restored = await restore_by_parent(app.id, parent.id, actor="parent", settings=settings)
+        restored = await restore(app.id, parent.id, actor="parent", settings=settings)
     assert restored.status == ApplicationStatus.active
     assert restored.submitted_at == app.submitted_at

@@ -24,11 +24,11 @@ from bot.dialogs.submission_text import benefit_name
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr, pick_list
 from bot.notifications.render import render
-from core.applications import extension
-from core.applications import submission as applications
+from core.applications import lifecycle
 from core.notifications.kinds import load
+from core.people import applicants
 from core.platform.errors import DomainError
-from core.referrals import take as referrals
+from core.referrals import lifecycle as referrals
 from core.views import cabinet
 
 
@@ -48,7 +48,7 @@ class CabinetSG(StatesGroup):
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
-    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+    if await applicants.verified_phone_count(common.applicant_id(manager)) < 1:
         await manager.start(VerifySG.phone, data={"need": 1})
 
 
@@ -56,7 +56,7 @@ async def on_verified(start_data: Any, result: Any, manager: DialogManager) -> N
     """Back from the phone verification: continue, or leave if the parent gave up."""
     if manager.current_context().state != CabinetSG.main:
         return
-    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+    if await applicants.verified_phone_count(common.applicant_id(manager)) < 1:
         await manager.done()
 
 
@@ -158,7 +158,7 @@ async def on_get_referral(callback: CallbackQuery, widget: Any, manager: DialogM
 
 async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     try:
-        await applications.withdraw(
+        await lifecycle.withdraw(
             manager.dialog_data["application_id"],
             common.applicant_id(manager),
             actor=f"applicant:{common.applicant_id(manager)}",
@@ -174,7 +174,7 @@ async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManag
 async def on_restore(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     applicant = common.applicant_id(manager)
     try:
-        await extension.restore_by_parent(
+        await lifecycle.restore(
             manager.dialog_data["application_id"],
             applicant,
             actor=f"applicant:{applicant}",

@@ -130,7 +130,7 @@ def language_name(code: str) -> str:
 
 def documents_to_bring(queue_type: str = "general") -> list[str]:
     """DOMAIN.md: what the parent takes to the kindergarten with the referral."""
-    from core.referrals.take import documents_for
+    from core.referrals.documents import documents_for
 
     labels = {
         "referral": _("the referral"),

@@ -246,7 +246,7 @@ async def on_begin(callback: CallbackQuery, widget: Any, manager: DialogManager)
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    from core.people.otp import mask_phone
+    from core.platform.pii import mask_phone
 
     return {"phone": mask_phone(dialog_manager.dialog_data.get("phone", ""))}
 

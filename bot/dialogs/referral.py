@@ -23,6 +23,7 @@ from bot.dialogs import cabinet_common as common
 from bot.dialogs.verification import VerifySG
 from bot.dialogs.widgets import Tr, pick_list
 from bot.texts import group_label
+from core.people import applicants
 from core.platform.errors import DomainError
 from core.referrals import take as referrals
 from core.seats import releases as seats
@@ -62,12 +63,12 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
                 await manager.switch_to(ReferralSG.kindergartens)
         else:
             await manager.switch_to(ReferralSG.search)
-    if await cabinet.verified_phone_count(applicant) < 1:
+    if await applicants.verified_phone_count(applicant) < 1:
         await manager.start(VerifySG.phone, data={"need": 1})
 
 
 async def on_process_result(start_data: Any, result: Any, manager: DialogManager) -> None:
-    if await cabinet.verified_phone_count(common.applicant_id(manager)) < 1:
+    if await applicants.verified_phone_count(common.applicant_id(manager)) < 1:
         await manager.done()
 
 

@@ -56,7 +56,7 @@ async def on_language(
     callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
 ) -> None:
     applicant = manager.middleware_data["applicant"]
-    await cabinet.set_language(applicant.id, item_id)
+    await applicants.set_language(applicant, item_id)
     applicant.language = item_id
     get_i18n().current_locale = item_id  # this answer already speaks the new language
     manager.middleware_data["locale"] = item_id
@@ -138,7 +138,7 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
         await manager.middleware_data["otp"].verify(applicant, number, (message.text or "").strip())
         old = manager.dialog_data.get("old_phone_id")
         if old is not None:
-            await cabinet.replace_phone(applicant, old, number)
+            await applicants.replace_phone(applicant, old, number)
     except DomainError as error:
         await message.answer(common.refusal(error))
         return

@@ -34,8 +34,9 @@ from bot.texts import error_text, reason_text, years_text
 from core.applications import submission as applications
 from core.models import GovRequestStatus
 from core.people import applicants
-from core.people.iin import InvalidIin, full_years, mask_iin, parse_iin
+from core.people.iin import InvalidIin, full_years, parse_iin
 from core.platform.errors import DomainError
+from core.platform.pii import mask_iin
 from core.platform.settings import Settings
 from core.queue.order import city_position
 from core.registry import family_requests
@@ -759,7 +760,7 @@ async def review_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
 
 
 async def people_phones(applicant_id: int) -> list[str]:
-    return [phone.number for phone in await applicants.phones_of(applicant_id) if phone.verified_at]
+    return [phone.number for phone in await cabinet.phones_of(applicant_id) if phone.verified]
 
 
 def channel_of(manager: DialogManager) -> str:

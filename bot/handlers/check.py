@@ -15,8 +15,7 @@ from redis.asyncio import Redis
 
 from bot.keyboards import main_menu
 from bot.texts import error_text, language_word, reason_text
-from core.applications.public import lookup_number
-from core.applications.submission import PublicApplication, public_lookup
+from core.applications.public import PublicApplication, lookup_number, public_lookup
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError

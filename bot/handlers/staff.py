@@ -798,7 +798,7 @@ async def benefit_confirm(
     settings: Settings | None = None,
 ) -> None:
     async def body() -> None:
-        from core.referrals.take import confirm_benefit
+        from core.referrals.benefits import confirm_benefit
 
         application = await staff_service.application_in_scope(staff, callback_data.application)
         await confirm_benefit(
@@ -835,7 +835,7 @@ async def benefit_reject(
 async def benefit_reject_reason(
     message: Message, state: FSMContext, staff: StaffMember, settings: Settings | None = None
 ) -> None:
-    from core.referrals.take import confirm_benefit
+    from core.referrals.benefits import confirm_benefit
 
     data = await state.get_data()
     await state.clear()
@@ -863,7 +863,7 @@ async def benefit_reject_reason(
 
 @router.message(Command("enroll"), IsStaff())
 async def enroll_command(message: Message, command: CommandObject, staff: StaffMember) -> None:
-    from core.referrals.take import enroll
+    from core.referrals.lifecycle import enroll
 
     number = (command.args or "").strip()
     if not number:
@@ -887,7 +887,7 @@ async def revoke_command(
     staff: StaffMember,
     settings: Settings | None = None,
 ) -> None:
-    from core.referrals.take import revoke
+    from core.referrals.lifecycle import revoke
 
     number, _sep, reason = (command.args or "").strip().partition(" ")
     if not number or not reason.strip():

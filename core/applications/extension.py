@@ -1,4 +1,4 @@
-"""The yearly extension campaign, annual cleaning and restoring from the stop-list.
+"""The yearly extension campaign and its annual cleaning.
 
 Every application is valid one year. Between `extension_opens` and `extension_deadline` the
 parent answers the questionnaire (the 6 questions of the INDIGO "Анкета", kept here as ids and
@@ -16,21 +16,20 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import audit
-from core.applications import submission as applications
+from core.applications.lifecycle import Event, transition
 from core.models import (
     Applicant,
     Application,
     ApplicationStatus,
-    ArchiveReason,
     ExtensionAnswers,
     Kindergarten,
 )
 from core.notifications import outbox
-from core.notifications.kinds import ExtensionDue, Restored, StopListed
-from core.platform import clock
+from core.notifications.kinds import ExtensionDue
+from core.platform.dates import local_today, one_year_after
 from core.platform.errors import DomainError
-from core.platform.settings import Settings, get_settings
-from core.referrals.take import set_application_status
+from core.platform.reasons import Reason
+from core.platform.settings import Settings
 
 PAYMENT_LIMITS = (
     10000,
@@ -171,26 +170,26 @@ async def validate_answers(answers: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     ids = answers.get("kindergartens") or []
     if not isinstance(ids, list) or not 1 <= len(ids) <= 3 or len(set(ids)) != len(ids):
-        raise DomainError("invalid_answer", question="kindergartens")
+        raise DomainError(Reason.invalid_answer, question="kindergartens")
     ids = [int(i) for i in ids]
     if await Kindergarten.filter(id__in=ids).count() != len(ids):
-        raise DomainError("invalid_answer", question="kindergartens")
+        raise DomainError(Reason.invalid_answer, question="kindergartens")
     clean["kindergartens"] = ids
     for qid in ("ownership", "language", "max_payment"):
         value = str(answers.get(qid, ""))
         if value not in _BY_ID[qid].options:
-            raise DomainError("invalid_answer", question=qid)
+            raise DomainError(Reason.invalid_answer, question=qid)
         clean[qid] = int(value) if qid == "max_payment" else value
     for qid in ("ownership_why", "activities", "digital"):
         question = _BY_ID[qid]
         chosen = answers.get(qid) or []
         if not isinstance(chosen, list) or any(c not in question.options for c in chosen):
-            raise DomainError("invalid_answer", question=qid)
+            raise DomainError(Reason.invalid_answer, question=qid)
         clean[qid] = [c for c in question.options if c in chosen]
         if question.other:
             other = str(answers.get(f"{qid}_other") or "").strip()
             if len(other) > OTHER_MAX_LENGTH:
-                raise DomainError("invalid_answer", question=qid, max_length=OTHER_MAX_LENGTH)
+                raise DomainError(Reason.invalid_answer, question=qid, max_length=OTHER_MAX_LENGTH)
             clean[f"{qid}_other"] = other
     # "Why?", the activities and the digital services may be left empty (as on the portal).
     return clean
@@ -211,7 +210,7 @@ def campaign_open(settings: Settings, today: date) -> bool:
 async def extendable(applicant_id: int, settings: Settings) -> list[Extendable]:
     """The parent's applications the campaign may extend (not archived), with a mark for those
     already extended this season: the "Продлить заявления (N шт.)" list."""
-    season = _today(settings).year
+    season = local_today(settings).year
     answers = await answers_of(applicant_id, season)
     done = set(answers.extended_numbers) if answers else set()
     apps = (
@@ -227,14 +226,14 @@ async def extend_applications(
 ) -> list[Application]:
     """Extend each chosen application by one year; only during the campaign and after the
     questionnaire of this season is answered. Already extended ones are left as they are."""
-    today = _today(settings)
+    today = local_today(settings)
     if not campaign_open(settings, today):
         opens, deadline = campaign_window(settings, today.year)
         raise DomainError(
-            "extension_closed", opens=opens.isoformat(), deadline=deadline.isoformat()
+            Reason.extension_closed, opens=opens.isoformat(), deadline=deadline.isoformat()
         )
     if not application_ids:
-        raise DomainError("nothing_to_extend")
+        raise DomainError(Reason.nothing_to_extend)
     async with in_transaction() as conn:
         answers = (
             await ExtensionAnswers.filter(applicant_id=applicant_id, season=today.year)
@@ -243,7 +242,7 @@ async def extend_applications(
             .first()
         )
         if answers is None:
-            raise DomainError("questionnaire_required")
+            raise DomainError(Reason.questionnaire_required)
         done = list(answers.extended_numbers)
         extended: list[Application] = []
         for application_id in sorted(set(application_ids)):
@@ -254,13 +253,13 @@ async def extend_applications(
                 .first()
             )
             if app is None or app.applicant_id != applicant_id:
-                raise DomainError("application_not_found")
+                raise DomainError(Reason.application_not_found)
             if app.status == ApplicationStatus.archived:
-                raise DomainError("application_archived", number=app.number)
+                raise DomainError(Reason.application_archived, number=app.number)
             if app.number in done:
                 continue
             before = {"valid_until": app.valid_until.isoformat()}
-            app.valid_until = _plus_year(max(app.valid_until, today))
+            app.valid_until = one_year_after(max(app.valid_until, today))
             await app.save(using_db=conn, update_fields=["valid_until"])
             await audit.record(
                 "application.extended",
@@ -336,137 +335,6 @@ async def annual_cleaning(settings: Settings, today: date) -> int:
             )
             if app is None:
                 continue
-            await set_application_status(
-                conn,
-                app,
-                ApplicationStatus.stop_listed,
-                actor="system",
-                until=None,
-                reason="not_extended",
-            )
-            applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-            await outbox.notify(
-                applicant,
-                StopListed(
-                    application_id=app.id,
-                    application_number=app.number,
-                    reason="not_extended",
-                    until=None,
-                ),
-                key=f"stop_listed:not_extended:{today.year}:{app.id}",
-                conn=conn,
-            )
+            await transition(conn, app, Event.not_extended, actor="system")
             cleaned += 1
     return cleaned
-
-
-async def remove_aged_out(settings: Settings, today: date) -> int:
-    """Archive applications of children who are `max_child_age_years` full years old."""
-    born_by = _minus_years(today, settings.max_child_age_years)
-    due = await Application.filter(
-        status__in=(ApplicationStatus.active, ApplicationStatus.stop_listed),
-        child__person__birth_date__lte=born_by,
-    ).values_list("id", flat=True)
-    archived = 0
-    for application_id in due:
-        async with in_transaction() as conn:
-            app = (
-                await Application.filter(id=application_id)
-                .exclude(status=ApplicationStatus.archived)
-                .select_for_update(no_key=True)
-                .using_db(conn)
-                .first()
-            )
-            if app is None:
-                continue
-            await set_application_status(
-                conn,
-                app,
-                ApplicationStatus.archived,
-                actor="system",
-                archive_reason=ArchiveReason.aged_out,
-                reason="aged_out",
-            )
-            archived += 1
-    return archived
-
-
-async def restore_by_parent(
-    application_id: int, applicant_id: int, *, actor: str, settings: Settings | None = None
-) -> Application:
-    """The parent's "Restore from the stop-list" button. An indefinite stop-list (annual cleaning)
-    ends through `restore`, which also confirms the year; a timed one (after an expired referral)
-    through the queue's restore, which refuses while the term still runs."""
-    timed = await Application.filter(
-        id=application_id, applicant_id=applicant_id, stop_listed_until__isnull=False
-    ).exists()
-    if not timed:
-        return await restore(application_id, applicant_id, actor=actor, settings=settings)
-    return await applications.restore_from_stop_list(
-        application_id, applicant_id, actor=actor, settings=settings
-    )
-
-
-async def restore(
-    application_id: int, applicant_id: int, *, actor: str, settings: Settings | None = None
-) -> Application:
-    """The parent brings an application back from the indefinite stop-list (annual cleaning)
-    at its original submission time; it counts as confirmed for another year."""
-    settings = settings or get_settings()
-    async with in_transaction() as conn:
-        app = (
-            await Application.filter(id=application_id)
-            .select_for_update(no_key=True)
-            .using_db(conn)
-            .first()
-        )
-        if app is None or app.applicant_id != applicant_id:
-            raise DomainError("application_not_found")
-        if app.status != ApplicationStatus.stop_listed:
-            raise DomainError("not_stop_listed", status=str(app.status))
-        if app.stop_listed_until is not None:
-            # A timed stop-list (after an expired referral) ends by itself.
-            raise DomainError("stop_listed_until", until=app.stop_listed_until.isoformat())
-        today = _today(settings)
-        if app.valid_until < _plus_year(today):
-            before = app.valid_until.isoformat()
-            app.valid_until = _plus_year(today)
-            await app.save(using_db=conn, update_fields=["valid_until"])
-            await audit.record(
-                "application.extended",
-                "application",
-                app.id,
-                actor=actor,
-                before={"valid_until": before},
-                after={"valid_until": app.valid_until.isoformat(), "reason": "restored"},
-                conn=conn,
-            )
-        await set_application_status(
-            conn, app, ApplicationStatus.active, actor=actor, reason="restored"
-        )
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        await outbox.notify(
-            applicant,
-            Restored(application_number=app.number),
-            key=f"restored:{app.id}:{int(clock.now().timestamp())}",
-            conn=conn,
-        )
-        return app
-
-
-def _today(settings: Settings) -> date:
-    return clock.now().astimezone(settings.tz).date()
-
-
-def _plus_year(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
-
-
-def _minus_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)

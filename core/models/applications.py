@@ -54,6 +54,7 @@ class Application(Model):
     valid_until = fields.DateField()
     notification_language = fields.CharEnumField(Language, max_length=2, default=Language.ru)
     last_notified_position = fields.IntField(null=True)
+    choices: fields.ReverseRelation["ApplicationChoice"]  # ApplicationChoice.application
 
     class Meta:
         table = "application"

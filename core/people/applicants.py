@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
+from core import audit
 from core.models import (
     Applicant,
+    Application,
     Child,
     Document,
     DocumentKind,
@@ -19,6 +23,7 @@ from core.models import (
 )
 from core.platform import clock
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.registry.ports import ChildRecord, PersonRecord
 
 _PHONE_DIGITS = re.compile(r"\d")
@@ -61,16 +66,23 @@ async def get_or_create_applicant(
 
 
 async def set_language(applicant: Applicant, language: Language | str) -> Applicant:
-    applicant.language = Language(language)
-    await applicant.save(update_fields=["language"])
+    """The parent's language for the bot and for the notifications on their applications
+    (/lang and the settings dialog alike)."""
+    lang = Language(language)
+    async with in_transaction() as conn:
+        await Applicant.filter(id=applicant.id).using_db(conn).update(language=lang)
+        await (
+            Application.filter(applicant_id=applicant.id)
+            .using_db(conn)
+            .update(notification_language=lang)
+        )
+    applicant.language = lang
     return applicant
 
 
 async def record_consents(applicant: Applicant, *, notifications: bool, offer: bool) -> Applicant:
     """The two consents of the application form (notifications, offer terms), kept with an
     audit entry: the service may only notify a parent who agreed to it."""
-    from core import audit
-
     before = {"notifications": applicant.consent_notifications, "offer": applicant.consent_offer}
     applicant.consent_notifications = notifications
     applicant.consent_offer = offer
@@ -96,7 +108,7 @@ def normalize_phone(text: str) -> str:
     elif len(digits) == 10:
         digits = "7" + digits
     if len(digits) != 11 or digits[1] not in "67":
-        raise DomainError("invalid_phone")
+        raise DomainError(Reason.invalid_phone)
     return "+" + digits
 
 
@@ -122,17 +134,6 @@ async def verify_phone(applicant: Applicant | int, number: str) -> Phone:
     return phone
 
 
-async def remove_phone(applicant: Applicant | int, number: str) -> bool:
-    applicant_id = applicant if isinstance(applicant, int) else applicant.id
-    deleted = await Phone.filter(applicant_id=applicant_id, number=normalize_phone(number)).delete()
-    return bool(deleted)
-
-
-async def phones_of(applicant: Applicant | int) -> list[Phone]:
-    applicant_id = applicant if isinstance(applicant, int) else applicant.id
-    return await Phone.filter(applicant_id=applicant_id).order_by("id")
-
-
 async def verified_phone_count(
     applicant: Applicant | int, *, conn: BaseDBAsyncClient | None = None
 ) -> int:
@@ -143,9 +144,35 @@ async def verified_phone_count(
     return await query.count()
 
 
+async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -> None:
+    """Drop `old_phone_id` once `new_number` is a verified phone of the same parent."""
+    async with in_transaction() as conn:
+        new = (
+            await Phone.filter(applicant_id=applicant_id, number=new_number)
+            .using_db(conn)
+            .select_for_update()
+            .first()
+        )
+        if new is None or new.verified_at is None:
+            raise DomainError(Reason.phone_not_verified)
+        old = await Phone.filter(id=old_phone_id, applicant_id=applicant_id).using_db(conn).first()
+        if old is None or old.id == new.id:
+            return
+        await old.delete(using_db=conn)
+        await audit.record(
+            "phone_replaced",
+            "applicant",
+            applicant_id,
+            actor=f"applicant:{applicant_id}",
+            before={"phone_id": old.id},
+            after={"phone_id": new.id},
+            conn=conn,
+        )
+
+
 async def upsert_person(record: PersonRecord, *, conn: BaseDBAsyncClient | None = None) -> Person:
     """The Person with this IIN, created or refreshed from the registry record."""
-    values = {
+    values: dict[str, Any] = {
         "last_name": record.last_name,
         "first_name": record.first_name,
         "middle_name": record.middle_name or "",

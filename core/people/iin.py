@@ -30,9 +30,6 @@ class Iin:
     def __str__(self) -> str:
         return self.value
 
-    def age_on(self, day: date) -> int:
-        return full_years(self.birth_date, day)
-
 
 def parse_iin(text: str, today: date | None = None) -> Iin:
     value = text.strip().replace(" ", "")
@@ -79,8 +76,3 @@ def full_years(born: date, day: date) -> int:
     if (day.month, day.day) < (born.month, born.day):
         years -= 1
     return years
-
-
-def mask_iin(value: str) -> str:
-    """For logs: never an IIN in clear."""
-    return value[:2] + "*" * 8 + value[-2:] if len(value) == 12 else "***"

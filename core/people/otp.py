@@ -15,13 +15,9 @@ from redis.asyncio import Redis
 
 from core.people import applicants
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.registry.ports import GovGateway, SmsGateway
-
-
-def mask_phone(phone: str) -> str:
-    """For logs: +7701*****67."""
-    return phone[:5] + "*" * max(len(phone) - 7, 0) + phone[-2:] if len(phone) > 7 else "***"
 
 
 @dataclass(frozen=True)
@@ -40,19 +36,19 @@ class OtpService:
 
     async def request(self, applicant_id: int, phone: str, sms_text: str) -> CodeSent:
         """Send a fresh code to `phone`; `sms_text` is the localized text with a `{code}` slot."""
-        number = applicants.normalize_phone(phone)  # DomainError("invalid_phone")
+        number = applicants.normalize_phone(phone)  # DomainError(Reason.invalid_phone)
         await self._refuse_if_locked(applicant_id)
         cooldown_key = self._key("cool", applicant_id, number)
         left = await self._redis.ttl(cooldown_key)
         if left > 0:
-            raise DomainError("resend_cooldown", seconds_left=left)
+            raise DomainError(Reason.resend_cooldown, seconds_left=left)
         record = await self._gov.phone_registered(number)
         if not record.registered:
-            raise DomainError("phone_not_in_bmg")
+            raise DomainError(Reason.phone_not_in_bmg)
         cooldown = self._settings.otp_resend_cooldown_seconds
         if not await self._redis.set(cooldown_key, 1, ex=cooldown, nx=True):
             raise DomainError(
-                "resend_cooldown", seconds_left=max(await self._redis.ttl(cooldown_key), 1)
+                Reason.resend_cooldown, seconds_left=max(await self._redis.ttl(cooldown_key), 1)
             )
         code = f"{secrets.randbelow(10**self._settings.otp_length):0{self._settings.otp_length}d}"
         code_key = self._key("code", applicant_id, number)
@@ -72,22 +68,22 @@ class OtpService:
     async def resend_in(self, applicant_id: int, phone: str) -> int:
         """Seconds until a new code may be requested for this phone (0: now)."""
         number = applicants.normalize_phone(phone)
-        return max(await self._redis.ttl(self._key("cool", applicant_id, number)), 0)
+        return max(int(await self._redis.ttl(self._key("cool", applicant_id, number))), 0)
 
     async def verify(self, applicant_id: int, phone: str, code: str) -> int:
         """Accept the code and mark the phone verified; returns the applicant's verified count."""
-        number = applicants.normalize_phone(phone)  # DomainError("invalid_phone")
+        number = applicants.normalize_phone(phone)  # DomainError(Reason.invalid_phone)
         await self._refuse_if_locked(applicant_id)
         code_key = self._key("code", applicant_id, number)
         stored = await self._redis.get(code_key)
         if stored is None:
-            raise DomainError("otp_expired")
+            raise DomainError(Reason.otp_expired)
         expected = stored.decode() if isinstance(stored, bytes) else str(stored)
         given = self._digest(applicant_id, number, code.strip())
         if not hmac.compare_digest(expected, given):
             await self._wrong_try(applicant_id, code_key)
         if not await self._redis.delete(code_key):  # used by a concurrent verify: no replay
-            raise DomainError("otp_expired")
+            raise DomainError(Reason.otp_expired)
         await self._redis.delete(self._key("fails", applicant_id))
         await applicants.verify_phone(applicant_id, number)
         return await applicants.verified_phone_count(applicant_id)
@@ -101,15 +97,15 @@ class OtpService:
             fails, _ = await pipe.execute()
         left = self._settings.otp_max_attempts - int(fails)
         if left > 0:
-            raise DomainError("otp_wrong", attempts_left=left)
+            raise DomainError(Reason.otp_wrong, attempts_left=left)
         await self._redis.set(self._key("lock", applicant_id), 1, ex=lockout)
         await self._redis.delete(fails_key, code_key)
-        raise DomainError("otp_locked", seconds_left=lockout)
+        raise DomainError(Reason.otp_locked, seconds_left=lockout)
 
     async def _refuse_if_locked(self, applicant_id: int) -> None:
         left = await self._redis.ttl(self._key("lock", applicant_id))
         if left > 0:
-            raise DomainError("otp_locked", seconds_left=left)
+            raise DomainError(Reason.otp_locked, seconds_left=left)
 
     def _digest(self, applicant_id: int, phone: str, code: str) -> str:
         message = f"{applicant_id}:{phone}:{code}".encode()

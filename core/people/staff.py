@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from core import audit
 from core.models import (
     Application,
+    ApplicationChoice,
     ApplicationStatus,
     BenefitStatus,
     City,
@@ -28,6 +29,7 @@ from core.models import (
     StaffRole,
 )
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 
 
@@ -53,15 +55,7 @@ def can_access(staff: StaffMember, kindergarten: Kindergarten) -> bool:
 def check_scope(staff: StaffMember, kindergarten: Kindergarten) -> None:
     """Raise `out_of_scope` unless the staff member may act on this kindergarten."""
     if not can_access(staff, kindergarten):
-        raise DomainError("out_of_scope", kindergarten_id=kindergarten.id)
-
-
-async def check_city_scope(staff: StaffMember, city_id: int | None) -> None:
-    if staff.role == StaffRole.superadmin:
-        return
-    if staff.role == StaffRole.operator and city_id == staff.city_id:
-        return
-    raise DomainError("out_of_scope", city_id=city_id)
+        raise DomainError(Reason.out_of_scope, kindergarten_id=kindergarten.id)
 
 
 async def kindergartens_in_scope(
@@ -99,7 +93,7 @@ def _natural_key(text: str) -> list[object]:
 async def kindergarten_in_scope(staff: StaffMember, kindergarten_id: int) -> Kindergarten:
     kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
     if kindergarten is None:
-        raise DomainError("kindergarten_not_found", kindergarten_id=kindergarten_id)
+        raise DomainError(Reason.kindergarten_not_found, kindergarten_id=kindergarten_id)
     check_scope(staff, kindergarten)
     return kindergarten
 
@@ -112,7 +106,7 @@ async def groups_in_scope(staff: StaffMember, kindergarten_id: int) -> list[Grou
 async def group_in_scope(staff: StaffMember, group_id: int) -> Group:
     group = await Group.get_or_none(id=group_id)
     if group is None:
-        raise DomainError("group_not_found", group_id=group_id)
+        raise DomainError(Reason.group_not_found, group_id=group_id)
     await kindergarten_in_scope(staff, group.kindergarten_id)
     return group
 
@@ -149,22 +143,22 @@ async def add_staff(
     city_id: int | None = None
     if role == StaffRole.operator:
         if not city_code:
-            raise DomainError("staff_city_required")
+            raise DomainError(Reason.staff_city_required)
         city = await City.get_or_none(code=city_code)
         if city is None:
-            raise DomainError("city_not_found", city=city_code)
+            raise DomainError(Reason.city_not_found, city=city_code)
         city_id = city.id
     if role == StaffRole.kindergarten_admin:
         if kindergarten_id is None:
-            raise DomainError("staff_kindergarten_required")
+            raise DomainError(Reason.staff_kindergarten_required)
         kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
         if kindergarten is None:
-            raise DomainError("kindergarten_not_found", kindergarten_id=kindergarten_id)
+            raise DomainError(Reason.kindergarten_not_found, kindergarten_id=kindergarten_id)
         city_id = kindergarten.city_id
     else:
         kindergarten_id = None
     async with in_transaction() as conn:
-        member = await StaffMember.get_or_none(telegram_user_id=telegram_user_id).using_db(conn)
+        member = await StaffMember.get_or_none(telegram_user_id=telegram_user_id, using_db=conn)
         before = _state(member) if member else None
         if member is None:
             member = await StaffMember.create(
@@ -235,24 +229,26 @@ def _state(member: StaffMember) -> dict[str, object]:
 async def application_in_scope(staff: StaffMember, application_id: int) -> Application:
     application = await Application.get_or_none(id=application_id)
     if application is None:
-        raise DomainError("application_not_found", application_id=application_id)
+        raise DomainError(Reason.application_not_found, application_id=application_id)
     if staff.role == StaffRole.superadmin:
         return application
     if staff.role == StaffRole.operator and application.city_id == staff.city_id:
         return application
     if (
         staff.role == StaffRole.kindergarten_admin
-        and await application.choices.filter(kindergarten_id=staff.kindergarten_id).exists()
+        and await ApplicationChoice.filter(
+            application_id=application.id, kindergarten_id=staff.kindergarten_id
+        ).exists()
     ):
         return application
-    raise DomainError("out_of_scope", application_id=application_id)
+    raise DomainError(Reason.out_of_scope, application_id=application_id)
 
 
 async def referral_in_scope(staff: StaffMember, number: str) -> Referral:
     """A referral by its public number ("#123" or "123"), if the staff member may act on it."""
     referral = await Referral.get_or_none(number=number.strip().lstrip("#"))
     if referral is None:
-        raise DomainError("referral_not_found", number=number)
+        raise DomainError(Reason.referral_not_found, number=number)
     check_scope(staff, await Kindergarten.get(id=referral.kindergarten_id))
     return referral
 

@@ -1,4 +1,4 @@
-"""Referrals: taking a seat, and everything that happens to a referral afterwards.
+"""Referrals: taking a seat (what happens afterwards: `core.referrals.lifecycle`).
 
 Taking a seat is one transaction: the application row is locked (so one child's claims queue
 up), the child row too (a child's general and correctional applications share one limit), and
@@ -11,31 +11,27 @@ Lock order everywhere in this module: application, then child, then referral, th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
-from tortoise.transactions import in_transaction
 
 from core import audit
+from core.applications.lifecycle import lock_application as _lock_application
 from core.calendar.working_days import add_working_days
 from core.models import (
     LIVE_REFERRAL_STATUSES,
     Applicant,
     Application,
     ApplicationChoice,
-    ApplicationStatus,
-    ArchiveReason,
     BenefitStatus,
     Child,
     Group,
     Kindergarten,
     Offer,
     OfferStatus,
-    QueueType,
     Referral,
     ReferralStatus,
     Seat,
@@ -44,67 +40,24 @@ from core.models import (
 )
 from core.notifications import outbox
 from core.notifications.kinds import (
-    BenefitConfirmed,
-    BenefitRejected,
     Place,
-    ReferralExpired,
-    ReferralExpiring,
     ReferralIssued,
-    Restored,
-    StopListed,
 )
 from core.platform import clock
+from core.platform.counters import next_number, prepare_counter
 from core.platform.errors import DomainError
-from core.platform.settings import OfferTimeout, Settings, get_settings
-from core.queue import order as queue
+from core.platform.settings import Settings
+from core.referrals.records import snapshot as _snapshot  # (and _lock_application: kept names
+
+# so the seat-taking functions read as before; the eligibility rewrite calls the public ones)
 from core.seats.releases import (
     application_problem,
     group_problem,
     local_today,
-    release_in,
     twin_applications,
 )
 
 NUMBER_PREFIX = "NP"
-REMINDER_BEFORE = timedelta(hours=24)
-
-# What the parent brings to the kindergarten (DOMAIN.md); the bot translates the codes.
-DOCUMENTS = (
-    "referral",
-    "parent_identity",
-    "birth_certificate",
-    "vaccination_card_065",
-    "health_certificate_027",
-    "photo_3x4",
-    "digital_signature",
-    "bank_account",
-    "email",
-)
-CORRECTIONAL_DOCUMENTS = (*DOCUMENTS[:5], "pmpk_conclusion", *DOCUMENTS[5:])
-
-
-def documents_for(queue_type: QueueType | str) -> tuple[str, ...]:
-    return CORRECTIONAL_DOCUMENTS if queue_type == QueueType.correctional else DOCUMENTS
-
-
-@dataclass(frozen=True)
-class ReferralCard:
-    id: int
-    number: str
-    status: str
-    application_id: int
-    application_number: int
-    kindergarten_id: int
-    kindergarten_name_ru: str
-    kindergarten_name_kk: str
-    group_name: str
-    language: str
-    issued_at: datetime
-    expires_at: datetime
-    extended: bool
-    can_extend: bool
-    live: bool
-    documents: tuple[str, ...]
 
 
 async def take_seat(
@@ -124,8 +77,6 @@ async def take_seat(
     entries are written at the end of the transaction (`audit.transaction`).
     """
     await _precheck(application_id, group_id, settings)
-    from core.applications.submission import prepare_counter
-
     await prepare_counter("referral", 1)
     async with audit.transaction() as conn:
         found = await Application.get_or_none(id=application_id).using_db(conn)
@@ -413,309 +364,7 @@ async def _issue(
     return referral
 
 
-async def extend_referral(
-    referral_id: int, applicant_id: int, *, actor: str, settings: Settings
-) -> Referral:
-    """The parent extends a referral once by `referral_extension_days` calendar days."""
-    async with in_transaction() as conn:
-        _app, referral = await _lock_referral(conn, referral_id, applicant_id)
-        if (
-            referral.status != ReferralStatus.awaiting_enrollment
-            or referral.expires_at <= clock.now()
-        ):
-            raise DomainError("referral_not_extendable", status=str(referral.status))
-        if referral.extended:
-            raise DomainError(
-                "referral_already_extended", expires_at=referral.expires_at.isoformat()
-            )
-        before = _snapshot(referral)
-        referral.expires_at = referral.expires_at + timedelta(days=settings.referral_extension_days)
-        referral.extended = True
-        await referral.save(using_db=conn, update_fields=["expires_at", "extended"])
-        await audit.record(
-            "referral.extended",
-            "referral",
-            referral.id,
-            actor=actor,
-            before=before,
-            after=_snapshot(referral),
-            conn=conn,
-        )
-        return referral
-
-
-async def decline_referral(
-    referral_id: int, applicant_id: int, *, actor: str, settings: Settings
-) -> Referral:
-    """The parent declines a live referral: the seat is released again, the application stays
-    in the queue at its place (no stop-list after a decline)."""
-    async with in_transaction() as conn:
-        app, referral = await _lock_referral(conn, referral_id, applicant_id)
-        if referral.status not in LIVE_REFERRAL_STATUSES:
-            raise DomainError("referral_not_live", status=str(referral.status))
-        await _close(conn, referral, ReferralStatus.declined, "declined by the parent", actor)
-        await _return_seat(conn, referral, app, actor=actor, settings=settings)
-        return referral
-
-
-async def enroll(referral_id: int, *, actor: str) -> Referral:
-    """The kindergarten enrolled the child: the referral is used, the application archived."""
-    async with in_transaction() as conn:
-        app, referral = await _lock_referral(conn, referral_id)
-        if referral.status != ReferralStatus.awaiting_enrollment:
-            raise DomainError("referral_not_enrollable", status=str(referral.status))
-        await _close(conn, referral, ReferralStatus.enrolled, "enrolled", actor)
-        await set_application_status(
-            conn,
-            app,
-            ApplicationStatus.archived,
-            actor=actor,
-            archive_reason=ArchiveReason.enrolled,
-        )
-        return referral
-
-
-async def revoke(
-    referral_id: int, reason: str, *, actor: str, settings: Settings | None = None
-) -> Referral:
-    """Staff revoke a live referral; the seat is released again, the application stays active."""
-    settings = settings or get_settings()
-    async with in_transaction() as conn:
-        app, referral = await _lock_referral(conn, referral_id)
-        if referral.status not in LIVE_REFERRAL_STATUSES:
-            raise DomainError("referral_not_live", status=str(referral.status))
-        await _close(conn, referral, ReferralStatus.revoked, reason, actor)
-        await _return_seat(conn, referral, app, actor=actor, settings=settings)
-        return referral
-
-
-async def confirm_benefit(
-    application_id: int,
-    confirmed: bool,
-    reason: str = "",
-    *,
-    actor: str,
-    settings: Settings | None = None,
-) -> Application:
-    """Staff decide on an extraordinary benefit's document. Confirmed: a referral waiting for
-    it starts its enrollment validity. Rejected: the benefit is removed (general stream); a
-    referral waiting for it is annulled and the application stop-listed for `stop_list_days`."""
-    settings = settings or get_settings()
-    async with in_transaction() as conn:
-        app = await _lock_application(conn, application_id)
-        if app.benefit_status != BenefitStatus.pending:
-            raise DomainError("benefit_not_pending", status=str(app.benefit_status))
-        referral = (
-            await Referral.filter(
-                application_id=app.id, status=ReferralStatus.awaiting_benefit_confirmation
-            )
-            .select_for_update()
-            .using_db(conn)
-            .first()
-        )
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        if confirmed:
-            before = {"benefit_status": str(app.benefit_status)}
-            app.benefit_status = BenefitStatus.confirmed
-            await app.save(using_db=conn, update_fields=["benefit_status"])
-            await audit.record(
-                "benefit.confirmed",
-                "application",
-                app.id,
-                actor=actor,
-                before=before,
-                after={"benefit_status": str(app.benefit_status), "reason": reason},
-                conn=conn,
-            )
-            confirmed_payload = BenefitConfirmed(application_number=app.number)
-            if referral is not None:
-                before = _snapshot(referral)
-                referral.status = ReferralStatus.awaiting_enrollment
-                referral.expires_at = add_working_days(
-                    clock.now(), settings.referral_valid_working_days, settings.tz
-                )
-                await referral.save(using_db=conn, update_fields=["status", "expires_at"])
-                await audit.record(
-                    "referral.benefit_confirmed",
-                    "referral",
-                    referral.id,
-                    actor=actor,
-                    before=before,
-                    after=_snapshot(referral),
-                    conn=conn,
-                )
-                confirmed_payload = BenefitConfirmed(
-                    application_number=app.number,
-                    referral_number=referral.number,
-                    expires_at=referral.expires_at,
-                )
-            await outbox.notify(
-                applicant, confirmed_payload, key=f"benefit_confirmed:{app.id}", conn=conn
-            )
-        else:
-            await _reject_benefit(conn, app, referral, reason, actor=actor, settings=settings)
-        return app
-
-
-async def expire_due(settings: Settings) -> int:
-    """Timer: remind 24 h before expiry, expire referrals past their deadline (stop-list and
-    seat release), annul those whose benefit was not confirmed in time, lapse offers whose
-    priority window ended. Returns the number of referrals closed. Safe to run concurrently."""
-    now = clock.now()
-    soon = await Referral.filter(
-        status=ReferralStatus.awaiting_enrollment,
-        expires_at__gt=now,
-        expires_at__lte=now + REMINDER_BEFORE,
-    ).prefetch_related("application", "kindergarten", "group")
-    for referral in soon:
-        applicant = await Applicant.get(id=referral.application.applicant_id)
-        await outbox.notify(
-            applicant,
-            ReferralExpiring(
-                referral_id=referral.id, number=referral.number, expires_at=referral.expires_at
-            ),
-            key=f"referral_expiring:{referral.id}:{int(referral.expires_at.timestamp())}",
-        )
-
-    closed = 0
-    due = await Referral.filter(status__in=LIVE_REFERRAL_STATUSES, expires_at__lte=now).values_list(
-        "id", flat=True
-    )
-    for referral_id in due:
-        async with in_transaction() as conn:
-            app, referral = await _lock_referral(conn, referral_id)
-            if referral.status not in LIVE_REFERRAL_STATUSES or referral.expires_at > clock.now():
-                continue  # another worker, or the parent, got there first
-            if referral.status == ReferralStatus.awaiting_benefit_confirmation:
-                await _reject_benefit(
-                    conn,
-                    app,
-                    referral,
-                    "benefit not confirmed in time",
-                    actor="system",
-                    settings=settings,
-                )
-            else:
-                await _close(conn, referral, ReferralStatus.expired, "not used in time", "system")
-                await _stop_list(
-                    conn,
-                    app,
-                    days=settings.stop_list_days,
-                    reason="referral_expired",
-                    actor="system",
-                    notify=False,
-                )
-                applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-                await outbox.notify(
-                    applicant,
-                    ReferralExpired(
-                        referral_id=referral.id,
-                        number=referral.number,
-                        application_number=app.number,
-                        stop_listed_until=app.stop_listed_until,
-                    ),
-                    key=f"referral_expired:{referral.id}",
-                    conn=conn,
-                )
-                await _return_seat(conn, referral, app, actor="system", settings=settings)
-            closed += 1
-
-    await _lapse_offers(settings, now)
-    return closed
-
-
-async def restore_due(settings: Settings) -> int:
-    """Timer: applications whose stop-list term ended are active again at their original
-    time (their submission time never changed)."""
-    now = clock.now()
-    due = await Application.filter(
-        status=ApplicationStatus.stop_listed, stop_listed_until__lte=now
-    ).values_list("id", flat=True)
-    restored = 0
-    for application_id in due:
-        async with in_transaction() as conn:
-            app = await _lock_application(conn, application_id)
-            if (
-                app.status != ApplicationStatus.stop_listed
-                or app.stop_listed_until is None
-                or app.stop_listed_until > now
-            ):
-                continue
-            await set_application_status(conn, app, ApplicationStatus.active, actor="system")
-            applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-            await outbox.notify(
-                applicant,
-                Restored(application_number=app.number),
-                key=f"restored:{app.id}:{int(now.timestamp())}",
-                conn=conn,
-            )
-            restored += 1
-    return restored
-
-
-async def referrals_of(applicant_id: int) -> list[ReferralCard]:
-    """The parent's referrals, newest first, as the cabinet shows them."""
-    rows = (
-        await Referral.filter(application__applicant_id=applicant_id)
-        .order_by("-issued_at")
-        .prefetch_related("application", "kindergarten", "group")
-    )
-    now = clock.now()
-    cards = []
-    for r in rows:
-        live = r.status in LIVE_REFERRAL_STATUSES
-        cards.append(
-            ReferralCard(
-                id=r.id,
-                number=r.number,
-                status=str(r.status),
-                application_id=r.application.id,
-                application_number=r.application.number,
-                kindergarten_id=r.kindergarten.id,
-                kindergarten_name_ru=r.kindergarten.name_ru,
-                kindergarten_name_kk=r.kindergarten.name_kk,
-                group_name=r.group.name,
-                language=str(r.group.language),
-                issued_at=r.issued_at,
-                expires_at=r.expires_at,
-                extended=r.extended,
-                can_extend=r.status == ReferralStatus.awaiting_enrollment
-                and not r.extended
-                and r.expires_at > now,
-                live=live,
-                documents=documents_for(r.application.queue_type),
-            )
-        )
-    return cards
-
-
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-async def _lock_application(conn: BaseDBAsyncClient, application_id: int) -> Application:
-    app = (
-        await Application.filter(id=application_id)
-        .select_for_update(no_key=True)
-        .using_db(conn)
-        .first()
-    )
-    if app is None:
-        raise DomainError("application_not_found")
-    return app
-
-
-async def _lock_referral(
-    conn: BaseDBAsyncClient, referral_id: int, applicant_id: int | None = None
-) -> tuple[Application, Referral]:
-    """Lock the referral's application, then the referral (the module's lock order)."""
-    found = await Referral.get_or_none(id=referral_id).using_db(conn)
-    if found is None:
-        raise DomainError("referral_not_found")
-    app = await _lock_application(conn, found.application_id)
-    if applicant_id is not None and app.applicant_id != applicant_id:
-        raise DomainError("referral_not_found")
-    referral = await Referral.filter(id=referral_id).select_for_update().using_db(conn).get()
-    return app, referral
 
 
 async def _candidate_seats(
@@ -813,221 +462,4 @@ async def _next_value(conn: BaseDBAsyncClient, name: str) -> int:
 
     PostgreSQL: a sequence (no row lock held to the commit, so concurrent winners of a rush
     do not queue on it; a rolled-back claim leaves a gap in the serials)."""
-    if conn.capabilities.dialect == "postgres":
-        from core.applications.submission import next_number
-
-        return await next_number(name, 1, conn=conn)
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(
-        "INSERT INTO counter (name, value) VALUES "
-        f"({mark}, 1) ON CONFLICT (name) DO UPDATE SET value = counter.value + 1 RETURNING value",
-        [name],
-    )
-    return int(rows[0]["value"])
-
-
-def _snapshot(referral: Referral) -> dict[str, object]:
-    return {
-        "number": referral.number,
-        "application_id": referral.application_id,
-        "seat_id": referral.seat_id,
-        "group_id": referral.group_id,
-        "status": str(referral.status),
-        "expires_at": referral.expires_at.isoformat(),
-        "extended": referral.extended,
-    }
-
-
-async def _close(
-    conn: BaseDBAsyncClient, referral: Referral, status: ReferralStatus, reason: str, actor: str
-) -> None:
-    before = _snapshot(referral)
-    referral.status = status
-    referral.closed_at = clock.now()
-    referral.close_reason = reason[:255]
-    await referral.save(using_db=conn, update_fields=["status", "closed_at", "close_reason"])
-    await audit.record(
-        f"referral.{status}",
-        "referral",
-        referral.id,
-        actor=actor,
-        before=before,
-        after=_snapshot(referral) | {"reason": reason},
-        conn=conn,
-    )
-
-
-async def _return_seat(
-    conn: BaseDBAsyncClient,
-    referral: Referral,
-    app: Application,
-    *,
-    actor: str,
-    settings: Settings,
-) -> None:
-    """The referral's seat is withdrawn and a new seat released in its group (a new release:
-    the queue's next eligible application gets the priority offer, not this one)."""
-    await Seat.filter(id=referral.seat_id).using_db(conn).update(status=SeatStatus.withdrawn)
-    await audit.record(
-        "seat.returned",
-        "seat",
-        referral.seat_id,
-        actor=actor,
-        before={"status": str(SeatStatus.taken)},
-        after={"status": str(SeatStatus.withdrawn), "referral_id": referral.id},
-        conn=conn,
-    )
-    group = await Group.get(id=referral.group_id).using_db(conn)
-    await release_in(
-        conn, group, 1, actor=actor, settings=settings, exclude_application_ids=(app.id,)
-    )
-
-
-async def set_application_status(
-    conn: BaseDBAsyncClient,
-    app: Application,
-    status: ApplicationStatus,
-    *,
-    actor: str,
-    archive_reason: ArchiveReason | None = None,
-    until: datetime | None = None,
-    reason: str = "",
-) -> None:
-    before = {
-        "status": str(app.status),
-        "stop_listed_until": app.stop_listed_until.isoformat() if app.stop_listed_until else None,
-    }
-    app.status = status
-    app.archive_reason = archive_reason
-    app.stop_listed_until = until if status == ApplicationStatus.stop_listed else None
-    await app.save(using_db=conn, update_fields=["status", "archive_reason", "stop_listed_until"])
-    await queue.sync_choices(app, conn)
-    await audit.record(
-        f"application.{status}",
-        "application",
-        app.id,
-        actor=actor,
-        before=before,
-        after={
-            "status": str(status),
-            "archive_reason": str(archive_reason) if archive_reason else None,
-            "stop_listed_until": until.isoformat() if until else None,
-            "reason": reason,
-        },
-        conn=conn,
-    )
-
-
-async def _stop_list(
-    conn: BaseDBAsyncClient,
-    app: Application,
-    *,
-    days: int | None,
-    reason: str,
-    actor: str,
-    notify: bool = True,
-) -> None:
-    """Put the application on the stop-list for `days` calendar days (None: indefinitely)."""
-    until = clock.now() + timedelta(days=days) if days is not None else None
-    await set_application_status(
-        conn, app, ApplicationStatus.stop_listed, actor=actor, until=until, reason=reason
-    )
-    if notify:
-        applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-        await outbox.notify(
-            applicant,
-            StopListed(
-                application_id=app.id, application_number=app.number, reason=reason, until=until
-            ),
-            key=f"stop_listed:{reason}:{app.id}:{int(clock.now().timestamp())}",
-            conn=conn,
-        )
-
-
-async def _reject_benefit(
-    conn: BaseDBAsyncClient,
-    app: Application,
-    referral: Referral | None,
-    reason: str,
-    *,
-    actor: str,
-    settings: Settings,
-) -> None:
-    before = {
-        "benefit_category": app.benefit_category,
-        "benefit_status": str(app.benefit_status),
-        "stream": int(app.stream),
-    }
-    app.benefit_category = None
-    app.benefit_status = BenefitStatus.rejected
-    app.stream = Stream.general
-    await app.save(using_db=conn, update_fields=["benefit_category", "benefit_status", "stream"])
-    await queue.sync_choices(app, conn)
-    await audit.record(
-        "benefit.rejected",
-        "application",
-        app.id,
-        actor=actor,
-        before=before,
-        after={
-            "benefit_category": None,
-            "benefit_status": "rejected",
-            "stream": 2,
-            "reason": reason,
-        },
-        conn=conn,
-    )
-    applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
-    rejected = BenefitRejected(application_number=app.number, reason=reason)
-    if referral is not None:
-        await _close(conn, referral, ReferralStatus.annulled, reason, actor)
-        await _stop_list(
-            conn,
-            app,
-            days=settings.stop_list_days,
-            reason="benefit_rejected",
-            actor=actor,
-            notify=False,
-        )
-        await _return_seat(conn, referral, app, actor=actor, settings=settings)
-        rejected = BenefitRejected(
-            application_number=app.number,
-            reason=reason,
-            referral_number=referral.number,
-            stop_listed_until=app.stop_listed_until,
-        )
-    await outbox.notify(applicant, rejected, key=f"benefit_rejected:{app.id}", conn=conn)
-
-
-async def _lapse_offers(settings: Settings, now: datetime) -> int:
-    """Open offers whose priority window ended lapse; the addressee keeps its place unless
-    `on_offer_timeout = stop_list`."""
-    stale = await Offer.filter(
-        status=OfferStatus.open, release__priority_end_at__lte=now
-    ).values_list("id", "application_id")
-    for offer_id, application_id in stale:
-        async with in_transaction() as conn:
-            app = await _lock_application(conn, application_id)
-            lapsed = (
-                await Offer.filter(id=offer_id, status=OfferStatus.open)
-                .using_db(conn)
-                .update(status=OfferStatus.lapsed)
-            )
-            if not lapsed:
-                continue
-            await audit.record(
-                "offer.lapsed",
-                "offer",
-                offer_id,
-                actor="system",
-                after={"application_id": application_id},
-                conn=conn,
-            )
-            if (
-                settings.on_offer_timeout is OfferTimeout.stop_list
-                and app.status == ApplicationStatus.active
-            ):
-                await _stop_list(
-                    conn, app, days=settings.stop_list_days, reason="offer_timeout", actor="system"
-                )
-    return len(stale)
+    return await next_number(name, 1, conn=conn)

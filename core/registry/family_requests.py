@@ -13,8 +13,8 @@ from typing import Any
 
 from core.models import Applicant, GovRequest, GovRequestStatus
 from core.people.applicants import link_applicant_person, store_children
-from core.people.iin import mask_iin
 from core.platform import clock
+from core.platform.pii import mask_iin
 from core.registry.gov_client import benefit_from_json, person_from_json
 from core.registry.ports import (
     BenefitRecord,

@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from core.people.iin import mask_iin
 from core.platform.errors import DomainError
+from core.platform.pii import mask_iin
 from core.platform.settings import Settings
 from core.registry.http import DEFAULT_TIMEOUT, HttpGateway
 from core.registry.ports import BenefitRecord, BmgRecord, GatewayUnavailable, PersonRecord

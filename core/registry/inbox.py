@@ -31,10 +31,10 @@ from core.models import (
     NotificationStatus,
     Person,
 )
-from core.people.iin import mask_iin
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
+from core.platform.pii import mask_iin, mask_phone
 from core.platform.settings import Settings, get_settings
 from core.registry.ports import GovGateway
 
@@ -199,7 +199,7 @@ async def _benefit_confirmed(event: InboxEvent, ctx: InboxContext) -> None:
     payload = event.payload
     iin, category = str(payload["iin"]), int(payload["category"])
     try:
-        from core.referrals.take import confirm_benefit
+        from core.referrals.benefits import confirm_benefit
     except ImportError:
         log.info("benefit decision for %s recorded (no handler in this build)", mask_iin(iin))
         return
@@ -285,7 +285,3 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("sms", "delivery_report"): _delivery_report,
     ("sms", "inbound"): _inbound,
 }
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:2] + "*" * max(len(phone) - 4, 0) + phone[-2:] if len(phone) > 4 else "***"

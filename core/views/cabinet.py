@@ -1,9 +1,11 @@
 """The parent's personal cabinet: read models and the few changes no other service owns.
 
 The bot's cabinet, referral and extension conversations read through here (applications with
-positions, referrals, the event feed, phones) so that dialogs never query the database. Changes
-owned elsewhere (withdraw, restore, extend, decline, take a seat) stay in their services; this
-module holds settings updates, phone replacement and the access-recovery transfer.
+positions, referrals, the event feed, phones) so that dialogs never query the database: the one
+home of the parent's read side. Changes stay in their features (withdraw and restore in
+`core.applications.lifecycle`, extend and decline in `core.referrals.lifecycle`, language and
+phones in `core.people.applicants`); this module keeps only the notification channel and the
+access-recovery transfer.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from core.models import (
     Child,
     ExtensionAnswers,
     Kindergarten,
-    Language,
     Notification,
     Offer,
     OfferStatus,
@@ -38,6 +39,7 @@ from core.models import (
 )
 from core.platform import clock
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.queue import order as queue
 
@@ -170,11 +172,12 @@ async def applications_of(
         .prefetch_related("child__person", "choices__kindergarten")
         .order_by("-submitted_at")
     )
-    live = set(
-        await Referral.filter(
+    live = {
+        application_id
+        for (application_id,) in await Referral.filter(
             application_id__in=[row.id for row in rows], status__in=LIVE_REFERRAL_STATUSES
-        ).values_list("application_id", flat=True)
-    )
+        ).values_list("application_id")
+    }
     return [await _card(row, row.id in live, settings, positions=positions) for row in rows]
 
 
@@ -188,7 +191,7 @@ async def application_of(
         .first()
     )
     if row is None:
-        raise DomainError("application_not_found")
+        raise DomainError(Reason.application_not_found)
     live = await Referral.filter(application_id=row.id, status__in=LIVE_REFERRAL_STATUSES).exists()
     return await _card(row, live, settings)
 
@@ -260,7 +263,7 @@ async def referral_of(applicant_id: int, referral_id: int) -> ReferralCard:
         .first()
     )
     if row is None:
-        raise DomainError("referral_not_found")
+        raise DomainError(Reason.referral_not_found)
     return _referral_card(row)
 
 
@@ -309,18 +312,6 @@ async def feed(applicant_id: int, page: int = 0, page_size: int = FEED_PAGE_SIZE
 # --- settings -----------------------------------------------------------------------------
 
 
-async def set_language(applicant_id: int, language: str) -> None:
-    """The parent's language for the bot and for notifications on their applications."""
-    lang = Language(language)
-    async with in_transaction() as conn:
-        await Applicant.filter(id=applicant_id).using_db(conn).update(language=lang)
-        await (
-            Application.filter(applicant_id=applicant_id)
-            .using_db(conn)
-            .update(notification_language=lang)
-        )
-
-
 async def set_channel(applicant_id: int, channel: str) -> None:
     await Applicant.filter(id=applicant_id).update(channel=Channel(channel))
 
@@ -328,36 +319,6 @@ async def set_channel(applicant_id: int, channel: str) -> None:
 async def phones_of(applicant_id: int) -> list[PhoneView]:
     rows = await Phone.filter(applicant_id=applicant_id).order_by("id")
     return [PhoneView(id=p.id, number=p.number, verified=p.verified_at is not None) for p in rows]
-
-
-async def verified_phone_count(applicant_id: int) -> int:
-    return await Phone.filter(applicant_id=applicant_id, verified_at__isnull=False).count()
-
-
-async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -> None:
-    """Drop `old_phone_id` once `new_number` is a verified phone of the same parent."""
-    async with in_transaction() as conn:
-        new = (
-            await Phone.filter(applicant_id=applicant_id, number=new_number)
-            .using_db(conn)
-            .select_for_update()
-            .first()
-        )
-        if new is None or new.verified_at is None:
-            raise DomainError("phone_not_verified")
-        old = await Phone.filter(id=old_phone_id, applicant_id=applicant_id).using_db(conn).first()
-        if old is None or old.id == new.id:
-            return
-        await old.delete(using_db=conn)
-        await audit.record(
-            "phone_replaced",
-            "applicant",
-            applicant_id,
-            actor=f"applicant:{applicant_id}",
-            before={"phone_id": old.id},
-            after={"phone_id": new.id},
-            conn=conn,
-        )
 
 
 # --- access recovery ----------------------------------------------------------------------
@@ -387,7 +348,7 @@ async def transfer_applications(child_iin: str, applicant_id: int) -> list[int]:
             .order_by("id")
         )
         if not rows:
-            raise DomainError("application_not_found")
+            raise DomainError(Reason.application_not_found)
         for row in rows:
             if row.applicant_id == applicant_id:
                 continue

@@ -20,6 +20,7 @@ from core.models import (
     SeatStatus,
 )
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 
 PAGE_SIZE = 5
@@ -155,7 +156,7 @@ async def nearest(
 async def card(kindergarten_id: int) -> KindergartenCard:
     kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
     if kindergarten is None:
-        raise DomainError("kindergarten_not_found", kindergarten_id=kindergarten_id)
+        raise DomainError(Reason.kindergarten_not_found, kindergarten_id=kindergarten_id)
     free_by_group = dict(
         await Seat.filter(group__kindergarten_id=kindergarten_id, status=SeatStatus.free)
         .annotate(n=Count("id"))
@@ -178,7 +179,7 @@ async def card(kindergarten_id: int) -> KindergartenCard:
     )
     return KindergartenCard(
         id=kindergarten.id,
-        city_id=kindergarten.city_id,  # type: ignore[attr-defined]
+        city_id=kindergarten.city_id,
         name_ru=kindergarten.name_ru,
         name_kk=kindergarten.name_kk,
         ownership=str(kindergarten.ownership.value),

@@ -20,6 +20,7 @@ from core.models import (
     Kindergarten,
     Person,
 )
+from core.platform.pii import mask_name
 
 MAX_LIMIT = 200
 
@@ -250,25 +251,6 @@ async def _child_names(application_ids: set[int]) -> dict[int, str]:
                 person.last_name, person.first_name, person.middle_name
             )
     return names
-
-
-def mask_name(last: str, first: str, middle: str = "") -> str:
-    """ "Аскаров Руслан Жанович" -> "А***В Р*** Ж." (the public form)."""
-    try:
-        from core.applications.submission import mask_name as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        return shared(last, first, middle)
-    parts = []
-    last, first, middle = (x.strip().upper() for x in (last or "", first or "", middle or ""))
-    if last:
-        parts.append(last[0] + "***" + (last[-1] if len(last) > 1 else ""))
-    if first:
-        parts.append(first[0] + "***")
-    if middle:
-        parts.append(middle[0] + ".")
-    return " ".join(parts)
 
 
 def _page(rows: list[Any], limit: int, offset: int) -> Page:

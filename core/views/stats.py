@@ -51,9 +51,12 @@ async def open_data(city_id: int | None = None) -> OpenData:
     # A child leaving a kindergarten frees a seat that staff (or the kindergarten's system)
     # release; seats coming back from unused referrals are re-releases, not departures.
     released = (await releases.annotate(total=Sum("seats")).first().values("total")) or {}
-    returned_ids = await AuditEntry.filter(action="seat.returned", at__gte=since).values_list(
-        "entity_id", flat=True
-    )
+    returned_ids = [
+        entity_id
+        for (entity_id,) in await AuditEntry.filter(
+            action="seat.returned", at__gte=since
+        ).values_list("entity_id")
+    ]
     returned = len(returned_ids)
     if city_id is not None and returned_ids:
         returned = await Seat.filter(

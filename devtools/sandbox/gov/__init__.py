@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.people.iin import mask_iin
+from core.platform.pii import mask_iin
 from devtools.sandbox.gov.callbacks import CallbackSender, deliver, new_event_id, send_gov_callback
 from devtools.sandbox.gov.personas import BY_IIN, PERSONAS, persona_family, persona_person
 from devtools.sandbox.gov.registry import Family, generated_family, generated_person

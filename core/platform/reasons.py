@@ -1,0 +1,82 @@
+"""Every reason code a core service refuses with, named once.
+
+`DomainError(Reason.x, **params)`: the code is the enum's value (a str), so the bot's texts,
+the webhooks and the audit keep reading plain strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    already_has_referral = "already_has_referral"
+    applicant_not_found = "applicant_not_found"
+    application_archived = "application_archived"
+    application_not_found = "application_not_found"
+    benefit_document_required = "benefit_document_required"
+    benefit_not_pending = "benefit_not_pending"
+    birth_certificate_required = "birth_certificate_required"
+    broadcast_bad_filter = "broadcast_bad_filter"
+    broadcast_no_recipients = "broadcast_no_recipients"
+    broadcast_text_required = "broadcast_text_required"
+    child_not_found = "child_not_found"
+    child_too_old = "child_too_old"
+    city_not_found = "city_not_found"
+    document_not_found = "document_not_found"
+    duplicate_application = "duplicate_application"
+    duplicate_kindergarten = "duplicate_kindergarten"
+    extension_closed = "extension_closed"
+    group_not_found = "group_not_found"
+    invalid_answer = "invalid_answer"
+    invalid_benefit = "invalid_benefit"
+    invalid_iin = "invalid_iin"
+    invalid_language = "invalid_language"
+    invalid_phone = "invalid_phone"
+    invalid_queue_type = "invalid_queue_type"
+    invalid_referral_mode = "invalid_referral_mode"
+    invalid_seat_count = "invalid_seat_count"
+    kindergarten_not_found = "kindergarten_not_found"
+    language_not_taught = "language_not_taught"
+    live_referral = "live_referral"
+    no_free_seat = "no_free_seat"
+    no_kindergartens = "no_kindergartens"
+    not_eligible = "not_eligible"
+    not_enough_verified_phones = "not_enough_verified_phones"
+    not_legal_representative = "not_legal_representative"
+    not_stop_listed = "not_stop_listed"
+    nothing_to_extend = "nothing_to_extend"
+    offer_not_open = "offer_not_open"
+    otp_expired = "otp_expired"
+    otp_locked = "otp_locked"
+    otp_wrong = "otp_wrong"
+    out_of_scope = "out_of_scope"
+    parent_not_found = "parent_not_found"
+    phone_not_in_bmg = "phone_not_in_bmg"
+    phone_not_verified = "phone_not_verified"
+    pmpk_required = "pmpk_required"
+    questionnaire_required = "questionnaire_required"
+    referral_already_extended = "referral_already_extended"
+    referral_date_required = "referral_date_required"
+    referral_not_enrollable = "referral_not_enrollable"
+    referral_not_extendable = "referral_not_extendable"
+    referral_not_found = "referral_not_found"
+    referral_not_live = "referral_not_live"
+    resend_cooldown = "resend_cooldown"
+    staff_city_required = "staff_city_required"
+    staff_kindergarten_required = "staff_kindergarten_required"
+    stop_list_not_over = "stop_list_not_over"
+    too_many_kindergartens = "too_many_kindergartens"
+    transition_not_allowed = "transition_not_allowed"
+    twins_need_seats = "twins_need_seats"
+
+
+# Codes for input the bot never sends (its keyboards offer only valid values): no parent text.
+INTERNAL = frozenset(
+    {
+        Reason.invalid_queue_type,
+        Reason.invalid_referral_mode,
+        Reason.invalid_language,
+        Reason.invalid_benefit,
+    }
+)
