@@ -9,13 +9,16 @@ import pytest
 
 from bot.notifications.render import render
 from core.applications.extension import annual_cleaning, remind_extension
+from core.applications.lifecycle import restore_due
 from core.applications.submission import SubmissionInput, submit
 from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
 from core.notifications.broadcasts import create_broadcast
 from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
 from core.platform import clock
 from core.queue.watch import notify_position_changes
-from core.referrals.take import confirm_benefit, expire_due, restore_due, take_seat
+from core.referrals.benefits import confirm_benefit
+from core.referrals.lifecycle import expire_due
+from core.referrals.take import take_seat
 from core.seats.releases import release_seats
 from tests.fixtures_queue import make_child, make_city, make_kindergarten, make_parent
 from tests.fixtures_seats import make_application, make_group, make_queue

@@ -48,7 +48,7 @@ from core.platform.catalogs import (
     compile_if_stale,
 )
 from core.platform.settings import get_settings
-from core.referrals.take import documents_for
+from core.referrals.documents import documents_for
 
 
 @dataclass(frozen=True)
