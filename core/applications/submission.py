@@ -49,7 +49,7 @@ from core.queue.order import (
     sync_choices,
     take_changed,
 )
-from core.seats.releases import offer_on_submission
+from core.seats.offers import offer_on_submission
 
 if TYPE_CHECKING:
     from core.platform.settings import Settings
