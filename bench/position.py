@@ -24,7 +24,8 @@ from core.models import (
     Kindergarten,
     Person,
 )
-from core.queue.order import StreamCounts, city_position, kindergarten_positions, position_from
+from core.queue.order import city_position, kindergarten_positions
+from core.queue.places import StreamCounts, position_from
 
 SIZES = (10_000, 100_000, 1_000_000)
 LOOKUPS = 2000

@@ -13,8 +13,8 @@ from typing import Any
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject
 
+from core.queue.changes import take_changed
 from core.queue.index import sync_changed
-from core.queue.order import take_changed
 
 
 class PositionIndexMiddleware(BaseMiddleware):

@@ -41,14 +41,9 @@ from core.people.applicants import verified_phone_count
 from core.people.iin import InvalidIin, full_years, parse_iin
 from core.platform import clock
 from core.platform.errors import DomainError
-from core.queue.order import (
-    Position,
-    city_position,
-    kindergarten_positions,
-    note_changed,
-    sync_choices,
-    take_changed,
-)
+from core.queue.changes import note_changed, take_changed
+from core.queue.order import city_position, kindergarten_positions, sync_choices
+from core.queue.places import Position
 from core.seats.offers import offer_on_submission
 
 if TYPE_CHECKING:

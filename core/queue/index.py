@@ -33,13 +33,14 @@ import time
 import weakref
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias
+
+from redis.asyncio import Redis
 
 from core.models import Application, ApplicationChoice, ApplicationStatus, Stream
-from core.queue.order import Position, StreamCounts, position_from, take_changed
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
+from core.platform.settings import Settings
+from core.queue.changes import take_changed
+from core.queue.places import Position, StreamCounts, position_from
 
 PREFIX = "indigo:pos"
 _GENERATION = f"{PREFIX}:generation"
@@ -50,43 +51,40 @@ _BATCH = 5000
 GENERATION_TTL_S = 1.0
 DROP_GRACE_S = 3.0
 
+# What positions are read from: a Redis client, or its PositionIndex (`index_for`).
+IndexSource: TypeAlias = "Redis | PositionIndex"
+
 log = logging.getLogger(__name__)
-_indexes: weakref.WeakKeyDictionary[Any, PositionIndex] = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[Redis, PositionIndex] = weakref.WeakKeyDictionary()
 _background: set[asyncio.Task[Any]] = set()
 
 
-def index_for(source: Any) -> PositionIndex | None:
+def index_for(source: IndexSource | None) -> PositionIndex | None:
     """A PositionIndex for a Redis client (one per client, so the generation cache is shared),
     the index itself, or None."""
     if source is None or isinstance(source, PositionIndex):
         return source
-    index = _indexes.get(source)
-    if index is None:
-        index = _indexes[source] = PositionIndex(source)
-    return index
+    return _index_of(source)
 
 
-async def rebuild_for(settings: Any, redis: Any = None) -> int | None:
+async def rebuild_for(settings: Settings, redis: Redis | None = None) -> int | None:
     """Rebuild the index (`indigo migrate`, `indigo seed`, demo start); None when the index is
     off, or when Redis is the embedded fakeredis of another process (its readers rebuild it
     themselves on first use)."""
     if not settings.position_index:
         return None
-    own = redis is None
-    if own:
-        if settings.redis_url is None:
-            return None
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(settings.redis_url)
+    if redis is not None:
+        return await _index_of(redis).rebuild()
+    if settings.redis_url is None:
+        return None
+    own = Redis.from_url(settings.redis_url)
     try:
-        return await index_for(redis).rebuild()  # type: ignore[union-attr]
+        return await _index_of(own).rebuild()
     finally:
-        if own:
-            await redis.aclose()
+        await own.aclose()
 
 
-async def sync_changed(source: Any) -> None:
+async def sync_changed(source: IndexSource | None) -> None:
     """After a commit: move the applications `core.queue.sync_choices` noted in this task."""
     index = index_for(source)
     if index is None:  # leave the notes for the entry point that has the index
@@ -99,6 +97,13 @@ async def sync_changed(source: Any) -> None:
             await index.sync(application_id)
     except Exception:  # the index is a cache: a failure must not undo a committed change
         log.exception("position index sync failed; readers fall back after the next rebuild")
+
+
+def _index_of(redis: Redis) -> PositionIndex:
+    index = _indexes.get(redis)
+    if index is None:
+        index = _indexes[redis] = PositionIndex(redis)
+    return index
 
 
 def score(submitted_at: datetime) -> int:

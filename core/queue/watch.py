@@ -25,7 +25,7 @@ from core.models import Applicant, Application, ApplicationStatus, Stream
 from core.notifications import outbox
 from core.platform import clock
 from core.platform.settings import Settings
-from core.queue.order import StreamCounts, sequence_place
+from core.queue.places import StreamCounts, sequence_place
 
 log = logging.getLogger(__name__)
 

@@ -249,7 +249,7 @@ async def _issue(
         after=_snapshot(referral) | {"application_number": app.number},
         conn=conn,
     )
-    applicant = await Applicant.get(id=app.applicant_id).using_db(conn)
+    applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
     await outbox.notify(
         applicant,
         "referral_issued",
