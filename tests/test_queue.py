@@ -174,7 +174,11 @@ async def test_positions_match_a_brute_force_ordering(db: None, settings) -> Non
             assert position.total == len(order)
 
     first = await distribution_order(
-        city_id=city.id, queue_type="general", birth_year=2021, limit=25, ratio=settings.first_priority_ratio
+        city_id=city.id,
+        queue_type="general",
+        birth_year=2021,
+        limit=25,
+        ratio=settings.first_priority_ratio,
     )
     assert [a.id for a in first] == [a.id for a in expected[:25]]
     skipped = {expected[0].id, expected[3].id}
