@@ -11,6 +11,7 @@ import random
 import time
 from datetime import UTC, date, datetime, timedelta
 
+import redis.asyncio as aioredis
 from tortoise.connection import get_connection
 
 from bench.common import BenchContext, Result, main_for, percentiles, timed
@@ -23,7 +24,10 @@ from core.models import (
     City,
     Kindergarten,
     Person,
+    Stream,
 )
+from core.platform.db import close_db
+from core.queue.index import PositionIndex
 from core.queue.order import city_position, kindergarten_positions
 from core.queue.places import StreamCounts, position_from
 
@@ -136,7 +140,6 @@ async def _window_baseline(app: Application, ratio: int) -> int:
     for row in totals:
         counts[row["stream"]] = row["n"]
     row = rows[0]
-    from core.models import Stream
 
     return position_from(Stream(row["stream"]), row["rn"], StreamCounts(*counts), ratio).place
 
@@ -152,9 +155,6 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
         ids = rng.sample(range(1, size + 1), min(LOOKUPS if not quick else 300, size))
         apps = await Application.filter(id__in=ids, status="active")
         # The Redis sorted-set index (core.position_index), built from the database.
-        import redis.asyncio as aioredis
-
-        from core.queue.index import PositionIndex
 
         redis = aioredis.from_url(ctx.redis_url)
         await redis.flushdb()
@@ -230,7 +230,6 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
                 target="p99 < 2 ms at 1M, growth no worse than logarithmic",
             )
         )
-        from core.platform.db import close_db
 
         await close_db()
     return results
