@@ -149,7 +149,8 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
         await session.close()
         report = await (await http.get(f"{url}/bench/report")).json()
     statuses = Counter(
-        await Notification.filter(broadcast_id=broadcast.id).values_list("status", flat=True)
+        NotificationStatus(row["status"])
+        for row in await Notification.filter(broadcast_id=broadcast.id).values("status")
     )
     proc.stdin.close()
     await proc.wait()

@@ -192,7 +192,7 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     i18n = app.dispatcher.workflow_data["i18n"]
 
     def label(msgid: str, locale: str) -> str:
-        return i18n.gettext(msgid, locale=locale)
+        return str(i18n.gettext(msgid, locale=locale))
 
     async def feed(update: Update) -> None:
         await app.dispatcher.feed_update(app.bot, update)
