@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -36,6 +36,9 @@ from core.platform.settings import Settings
 from core.queue.changes import note_changed
 from core.queue.index import IndexSource, PositionIndex, index_for
 from core.queue.places import Position, StreamCounts, position_from
+
+T = TypeVar("T")
+
 
 # --- Positions from the database -------------------------------------------------------------
 
@@ -137,7 +140,7 @@ async def kindergarten_positions(
 
 
 async def _position(
-    base: Any,
+    base: QuerySet[Application] | QuerySet[ApplicationChoice],
     stream: Stream,
     submitted_at: datetime,
     number: int,
@@ -166,12 +169,12 @@ async def _position(
 # --- The sequence itself (for offers) --------------------------------------------------------
 
 
-def interleave(streams: Sequence[Sequence[Any]], ratio: int, limit: int) -> list[Any]:
+def interleave(streams: Sequence[Sequence[T]], ratio: int, limit: int) -> list[T]:
     """Merge the three stream-ordered lists (extraordinary, first-priority, general) into the
     distribution sequence, at most `limit` items. Lists shorter than `limit` are taken to be
     the whole stream."""
     extraordinary, firsts, generals = (list(s) for s in streams)
-    out: list[Any] = list(extraordinary[:limit])
+    out: list[T] = list(extraordinary[:limit])
     i = j = 0
     while len(out) < limit and (i < len(firsts) or j < len(generals)):
         if ratio == 0:
