@@ -20,10 +20,25 @@ from collections import Counter
 from typing import Any
 
 import aiohttp
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
 
 from bench.common import BenchContext, Result, main_for
 from bench.load import copy_rows
 from core.models import Applicant, Notification, NotificationStatus, StaffMember
+from core.notifications.broadcasts import create_broadcast
+from core.platform.db import close_db
+from devtools.sandbox.server import (
+    SandboxConfig,
+    bind_socket,
+    emulator_of,
+    make_sandbox_app,
+    serve_app,
+)
+from devtools.sandbox.telegram import TelegramConfig
+from worker.sender import Sender
 
 LIMITS = (300, 1000)
 
@@ -32,16 +47,10 @@ LIMITS = (300, 1000)
 
 
 def _serve(limit: float) -> None:
-    from aiohttp import web
-
-    from devtools.sandbox.server import bind_socket, emulator_of, make_sandbox_app, serve_app
-    from devtools.sandbox.telegram import TelegramConfig
-
     async def main() -> None:
         config = TelegramConfig(
             global_per_second=limit, known_chats_only=False, per_chat_per_second=1.0
         )
-        from devtools.sandbox.server import SandboxConfig
 
         app = make_sandbox_app(SandboxConfig(telegram=config))
         accepted: list[float] = []
@@ -98,14 +107,6 @@ async def _populate(recipients: int) -> StaffMember:
 
 
 async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]:
-    from aiogram import Bot
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-
-    from core.notifications.broadcasts import create_broadcast
-    from core.platform.db import close_db
-    from worker.sender import Sender
-
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -148,7 +149,8 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
         await session.close()
         report = await (await http.get(f"{url}/bench/report")).json()
     statuses = Counter(
-        await Notification.filter(broadcast_id=broadcast.id).values_list("status", flat=True)
+        NotificationStatus(row["status"])
+        for row in await Notification.filter(broadcast_id=broadcast.id).values("status")
     )
     proc.stdin.close()
     await proc.wait()

@@ -76,7 +76,7 @@ async def populate_city(
     total = applications + free_parents
     persons, applicants, phones, children, apps, choices = [], [], [], [], [], []
     iins: set[str] = set()
-    result = City1(city.id, [k["id"] for k in kgs])
+    result = City1(city.id, list(range(1, KINDERGARTENS + 1)))  # the ids of `kgs`
     start = datetime(year - 3, 1, 1, tzinfo=UTC)
     verified = clock.now()
     for i in range(1, total + 1):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
+import redis.asyncio as aioredis
 from tortoise.connection import get_connection
 
 from bench.common import BenchContext, Result, main_for, percentiles, timed
@@ -23,8 +25,12 @@ from core.models import (
     City,
     Kindergarten,
     Person,
+    Stream,
 )
-from core.queue.order import StreamCounts, city_position, kindergarten_positions, position_from
+from core.platform.db import close_db
+from core.queue.index import PositionIndex
+from core.queue.order import city_position, kindergarten_positions
+from core.queue.places import StreamCounts, position_from
 
 SIZES = (10_000, 100_000, 1_000_000)
 LOOKUPS = 2000
@@ -135,7 +141,6 @@ async def _window_baseline(app: Application, ratio: int) -> int:
     for row in totals:
         counts[row["stream"]] = row["n"]
     row = rows[0]
-    from core.models import Stream
 
     return position_from(Stream(row["stream"]), row["rn"], StreamCounts(*counts), ratio).place
 
@@ -151,9 +156,6 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
         ids = rng.sample(range(1, size + 1), min(LOOKUPS if not quick else 300, size))
         apps = await Application.filter(id__in=ids, status="active")
         # The Redis sorted-set index (core.position_index), built from the database.
-        import redis.asyncio as aioredis
-
-        from core.queue.index import PositionIndex
 
         redis = aioredis.from_url(ctx.redis_url)
         await redis.flushdb()
@@ -166,22 +168,18 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
         index_mismatches = 0
         for app in apps:
             # Through core.queue with index= (what the bot calls), not the index alone.
-            idx_ms.append(
-                await timed(lambda a=app, s=settings, i=index: city_position(a, s, index=i))
-            )
+            idx_ms.append(await timed(partial(city_position, app, settings, index=index)))
             choices = await ApplicationChoice.filter(application_id=app.id).order_by("rank")
             idx_kg_ms.append(
                 await timed(
-                    lambda a=app, c=choices, s=settings, i=index: kindergarten_positions(
-                        a, s, index=i, choices=c
-                    )
+                    partial(kindergarten_positions, app, settings, index=index, choices=choices)
                 )
             )
         city_ms, kg_ms, base_ms = [], [], []
         mismatches = 0
         for app in apps[: 300 if quick else len(apps)]:
-            city_ms.append(await timed(lambda a=app, s=settings: city_position(a, s)))
-            kg_ms.append(await timed(lambda a=app, s=settings: kindergarten_positions(a, s)))
+            city_ms.append(await timed(partial(city_position, app, settings)))
+            kg_ms.append(await timed(partial(kindergarten_positions, app, settings)))
         for app in apps[:100]:
             choices = await ApplicationChoice.filter(application_id=app.id).order_by("rank")
             ours = await index.city_position(app, ratio)
@@ -193,9 +191,9 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
         await redis.flushdb()
         await redis.aclose()
         for app in apps[: 30 if quick else 200]:
-            base_ms.append(await timed(lambda a=app, r=ratio: _window_baseline(a, r)))
-            ours = (await city_position(app, settings)).place
-            if ours != await _window_baseline(app, settings.first_priority_ratio):
+            base_ms.append(await timed(partial(_window_baseline, app, ratio)))
+            place = (await city_position(app, settings)).place
+            if place != await _window_baseline(app, settings.first_priority_ratio):
                 mismatches += 1
         city = percentiles(city_ms)
         kg = percentiles(kg_ms)
@@ -229,7 +227,6 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
                 target="p99 < 2 ms at 1M, growth no worse than logarithmic",
             )
         )
-        from core.platform.db import close_db
 
         await close_db()
     return results

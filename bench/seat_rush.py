@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import subprocess
 import sys
 import time
@@ -44,8 +45,20 @@ from core.models import (
     Person,
     Referral,
     Seat,
+    SeatRelease,
 )
 from core.platform import clock
+from core.platform.db import close_db, init_db
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.referrals.take import take_seat
+from core.seats.eligibility import (
+    access_problem,
+    application_problem,
+    chosen_languages,
+    group_problem,
+)
+from core.seats.releases import release_seats
 
 SEATS = 100
 CLAIMANTS = 5000
@@ -186,8 +199,6 @@ async def _populate() -> tuple[int, dict[str, list[int]]]:
         kind="general",
         capacity=25,
     )
-    from core.models import SeatRelease
-
     release = await SeatRelease.create(
         group_id=other.id,
         kindergarten_id=3,
@@ -229,12 +240,8 @@ async def _populate() -> tuple[int, dict[str, list[int]]]:
 
 async def _claim_process(database_url: str, group_id: int, ids: list[int], start_at: float) -> Any:
     """One OS process: at wall-clock `start_at`, every claim at once; (outcome, ms) each."""
-    from core.platform.db import close_db, init_db
-    from core.platform.errors import DomainError
-    from core.platform.settings import Settings
-    from core.referrals.take import take_seat
-
-    settings = Settings(database_url=database_url, _env_file=None)
+    # _env_file: an init option of pydantic-settings that mypy (no pydantic plugin) misses.
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     await init_db(settings)
     await Application.all().count()  # connect before the start signal
 
@@ -257,17 +264,11 @@ async def _claim_process(database_url: str, group_id: int, ids: list[int], start
 
 
 async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
-    from core.seats.releases import release_seats
-
     settings = await ctx.fresh_database(name)
     group_id, roles = await _populate()
     await release_seats(group_id, SEATS, actor="bench", settings=settings)
     claimants = [i for ids in roles.values() for i in ids]
-    import random
-
     random.Random(5).shuffle(claimants)
-    from core.platform.db import close_db
-
     await close_db()
     url = ctx.database_url(name, POOL)
     start_at = time.time() + 3.0
@@ -287,12 +288,10 @@ async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
         for part in parts
     ]
     outputs = [json.loads((await p.communicate())[0]) for p in procs]
-    from core.platform.db import init_db
-
     await init_db(settings)
     results = [tuple(r) for out in outputs for r in out["results"]]
     wall = max(o["ended"] for o in outputs) - min(o["began"] for o in outputs)
-    checks = await _check(roles, group_id)
+    checks = await _check(roles, group_id, settings)
     outcomes = Counter(outcome for outcome, _ in results)
     await close_db()
     return {
@@ -303,7 +302,7 @@ async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
     }
 
 
-async def _check(roles: dict[str, list[int]], group_id: int) -> dict[str, int]:
+async def _check(roles: dict[str, list[int]], group_id: int, settings: Settings) -> dict[str, int]:
     conn = get_connection("default")
     issued = await Referral.filter(group_id=group_id).count()
     doubles = await conn.execute_query_dict(
@@ -316,14 +315,19 @@ async def _check(roles: dict[str, list[int]], group_id: int) -> dict[str, int]:
     allowed = set(roles["addressee"]) | set(roles["eligible"])
     offers = {(o.release_id, o.application_id) for o in await Offer.all()}
     violations = 0
-    for referral in await Referral.filter(group_id=group_id).prefetch_related("seat"):
+    for referral in await Referral.filter(group_id=group_id).prefetch_related(
+        "seat", "application", "group__kindergarten"
+    ):
         seat = referral.seat
         if referral.application_id not in allowed:
-            violations += 1
-        elif seat.priority_end_at > referral.issued_at and (
-            (seat.release_id, referral.application_id) not in offers
-        ):
-            violations += 1  # a priority seat to someone without that release's offer
+            violations += 1  # a claimant the data meant to be refused
+        elif seat.priority_end_at > referral.issued_at:
+            if (seat.release_id, referral.application_id) not in offers or await _refused(
+                referral, settings, general_access=False
+            ):
+                violations += 1  # a priority seat to someone without that release's offer
+        elif await _refused(referral, settings, general_access=True):
+            violations += 1  # a general-access seat the eligibility rules do not allow
     return {
         "seats_issued": issued,
         "double_allocations": doubles[0]["seats"] + doubles[0]["children"],
@@ -332,6 +336,30 @@ async def _check(roles: dict[str, list[int]], group_id: int) -> dict[str, int]:
             group_id=group_id, application_id__in=roles["addressee"]
         ).count(),
     }
+
+
+async def _refused(referral: Referral, settings: Settings, *, general_access: bool) -> bool:
+    """Whether `core.seats.eligibility` refuses the referral's application a seat of its group
+    (a general-access one: with the city and language rule) on the day it was issued. A live
+    referral of the child aside: the referral itself is one, and two per child are counted as
+    double allocations."""
+    app, group = referral.application, referral.group
+    today = referral.issued_at.astimezone(settings.tz).date()
+    languages = await chosen_languages(None, [app.id])
+    return (
+        application_problem(app, today, settings) is not None
+        or group_problem(app, group) is not None
+        or (
+            general_access
+            and access_problem(
+                app.city_id,
+                languages.get(app.id, set()),
+                group.kindergarten.city_id,
+                group.language,
+            )
+            is not None
+        )
+    )
 
 
 async def run(ctx: BenchContext, quick: bool) -> list[Result]:

@@ -15,24 +15,23 @@ import random
 import time
 from typing import Any
 
+from redis.asyncio import Redis
+
 from bench.common import BenchContext, Result, main_for, percentiles
 from bench.data import populate_city
+from core.applications.submission import SubmissionInput, submit
+from core.platform.db import close_db
+from core.queue.index import PositionIndex
+from core.queue.order import city_position, kindergarten_positions
 
 CONCURRENCY = 8
 
 
 async def run(ctx: BenchContext, quick: bool) -> list[Result]:
-    from core.applications.submission import SubmissionInput, submit
-    from core.platform.db import close_db
-    from core.queue.order import city_position, kindergarten_positions
-
     submissions = 400 if quick else 2000
     settings = await ctx.fresh_database("bench_submit", pool=20)
     rng = random.Random(3)
     city = await populate_city(20_000, free_parents=submissions + 20, rng=rng)
-    from redis.asyncio import Redis
-
-    from core.queue.index import PositionIndex
 
     redis = Redis.from_url(ctx.redis_url)
     await redis.flushdb()

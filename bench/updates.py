@@ -27,6 +27,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -43,6 +44,9 @@ from aiogram.types import (
 
 from bench.common import BenchContext, Result, main_for, percentiles
 from bench.data import populate_city
+from core.platform.db import close_db
+from core.queue.index import PositionIndex
+from indigo.app import build_app, close_app
 
 _ids = itertools.count(1_000)
 
@@ -169,17 +173,13 @@ class Parent:
 
 
 async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict[str, Any]:
-    from indigo.app import build_app, close_app
-
     settings = await ctx.fresh_database("bench_updates", pool=20)
     rng = random.Random(11)
     city = await populate_city(20_000, free_parents=parents, rng=rng)
-    import redis.asyncio as aioredis
 
     flush = aioredis.from_url(ctx.redis_url)
     await flush.flushdb()
     # The queue-position index, built as `indigo migrate` / `indigo seed` do at deploy.
-    from core.queue.index import PositionIndex
 
     await PositionIndex(flush).rebuild(grace_s=0)
     await flush.aclose()
@@ -192,7 +192,7 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     i18n = app.dispatcher.workflow_data["i18n"]
 
     def label(msgid: str, locale: str) -> str:
-        return i18n.gettext(msgid, locale=locale)
+        return str(i18n.gettext(msgid, locale=locale))
 
     async def feed(update: Update) -> None:
         await app.dispatcher.feed_update(app.bot, update)
@@ -266,7 +266,6 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     elapsed = time.perf_counter() - started
     latencies = [ms for p in done if p for ms in p.latencies]
     await close_app(app)
-    from core.platform.db import close_db
 
     await close_db()
     if errors:

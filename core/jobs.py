@@ -67,7 +67,7 @@ JOBS: tuple[Job, ...] = (
     Job("referral_expiry", every_minutes(1), "core.referrals.lifecycle", "expire_due"),
     Job("stop_list_restore", every_minutes(5), "core.applications.lifecycle", "restore_due"),
     # Seats whose priority window ended (or nobody was addressed for) reach the next in line.
-    Job("general_access", every_minutes(1), "core.seats.releases", "announce_general_access"),
+    Job("general_access", every_minutes(1), "core.seats.general_access", "announce_general_access"),
     Job("position_changes", every_minutes(15), "core.queue.watch", "notify_position_changes"),
     Job(
         "extension_reminders",

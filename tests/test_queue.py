@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 
 from core.models import Application, ApplicationStatus, Language, Stream
 from core.queue.order import (
-    StreamCounts,
     city_position,
     distribution_order,
     interleave,
     kindergarten_positions,
-    sequence_place,
     sync_choices,
 )
+from core.queue.places import StreamCounts, sequence_place
 from tests.fixtures_queue import (
     T0,
     make_application,
@@ -175,7 +174,11 @@ async def test_positions_match_a_brute_force_ordering(db: None, settings) -> Non
             assert position.total == len(order)
 
     first = await distribution_order(
-        city_id=city.id, queue_type="general", birth_year=2021, limit=25
+        city_id=city.id,
+        queue_type="general",
+        birth_year=2021,
+        limit=25,
+        ratio=settings.first_priority_ratio,
     )
     assert [a.id for a in first] == [a.id for a in expected[:25]]
     skipped = {expected[0].id, expected[3].id}
@@ -184,6 +187,7 @@ async def test_positions_match_a_brute_force_ordering(db: None, settings) -> Non
         queue_type="general",
         birth_year=2021,
         limit=10,
+        ratio=settings.first_priority_ratio,
         exclude_application_ids=skipped,
     )
     assert [a.id for a in first] == [a.id for a in expected if a.id not in skipped][:10]
@@ -200,6 +204,7 @@ async def test_positions_match_a_brute_force_ordering(db: None, settings) -> Non
         kindergarten_id=kg_a.id,
         language=Language.ru,
         limit=100,
+        ratio=settings.first_priority_ratio,
     )
     assert [a.id for a in first] == [a.id for a in brute_force(queue_a_ru, 3)]
 

@@ -25,7 +25,9 @@ from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import WindowUnit
 from core.referrals.take import take_seat
-from core.seats.releases import available_for, decline_offer, release_seats
+from core.seats.availability import available_for
+from core.seats.general_access import decline_offer
+from core.seats.releases import release_seats
 from tests.fixtures_seats import (
     cohort_year,
     make_application,
@@ -208,14 +210,14 @@ async def test_declining_an_offer_keeps_the_place_and_opens_the_seat(place, sett
     addressee, other = await make_queue(city, kindergarten, 2)
     release = await release_seats(group.id, 1, actor="staff:1", settings=settings)
 
-    await decline_offer(addressee.id, release.id, actor="parent")
+    await decline_offer(addressee.id, release.id, actor="parent", settings=settings)
 
     assert (await Offer.get(application_id=addressee.id)).status == OfferStatus.declined
     assert (await Application.get(id=addressee.id)).status == ApplicationStatus.active
     # Nobody holds the seat any more: it is in general access now.
     assert [o.via for o in await available_for(other.id, settings)] == ["general"]
     with pytest.raises(DomainError) as refused:
-        await decline_offer(addressee.id, release.id, actor="parent")
+        await decline_offer(addressee.id, release.id, actor="parent", settings=settings)
     assert refused.value.reason == "offer_not_open"
 
 

@@ -25,7 +25,8 @@ from core.notifications.kinds import load
 from core.platform import clock
 from core.referrals.lifecycle import decline_referral
 from core.referrals.take import take_seat
-from core.seats.releases import announce_general_access, release_seats
+from core.seats.general_access import announce_general_access
+from core.seats.releases import release_seats
 from tests import fixtures_queue as fq
 from tests.fixtures_seats import (
     cohort_year,

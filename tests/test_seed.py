@@ -65,6 +65,7 @@ async def test_seed_builds_a_city_with_a_queue(db: None, settings) -> None:
         queue_type=app.queue_type,
         birth_year=app.birth_year,
         limit=position.total,
+        ratio=settings.first_priority_ratio,
     )
     assert head[position.place - 1].id == app.id
     for _choice, kg_position in await kindergarten_positions(app, settings):

@@ -40,7 +40,8 @@ async def main():
     from core.people.applicants import create_document
     from core.queue.order import city_position, interleave
     from core.referrals.take import take_seat
-    from core.seats.releases import available_for, release_seats
+    from core.seats.availability import available_for
+    from core.seats.releases import release_seats
     from core.platform.settings import Settings
 
     settings = Settings(_env_file=None)

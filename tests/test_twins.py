@@ -17,8 +17,10 @@ from core.models import (
     SeatStatus,
 )
 from core.platform.errors import DomainError
-from core.referrals.take import take_seat, twin_applications
-from core.seats.releases import available_for, release_seats
+from core.referrals.take import take_seat
+from core.seats.availability import available_for
+from core.seats.eligibility import twin_applications
+from core.seats.releases import release_seats
 from tests.fixtures_seats import (
     cohort_year,
     make_application,

@@ -26,7 +26,7 @@ from bot.texts import group_label
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.referrals import take as referrals
-from core.seats import releases as seats
+from core.seats import availability, general_access
 from core.views import cabinet
 
 
@@ -187,7 +187,7 @@ async def on_decline_here(callback: CallbackQuery, widget: Any, manager: DialogM
 
 async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     try:
-        await seats.decline_offer(
+        await general_access.decline_offer(
             manager.dialog_data["application_id"],
             manager.dialog_data["release_id"],
             actor=f"applicant:{common.applicant_id(manager)}",
@@ -205,13 +205,13 @@ async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: Dialog
 # --- kindergartens and groups with free seats -----------------------------------------------
 
 
-async def _options(manager: DialogManager) -> list[seats.SeatOption]:
-    return await seats.available_for(
+async def _options(manager: DialogManager) -> list[availability.SeatOption]:
+    return await availability.available_for(
         manager.dialog_data["application_id"], common.settings_of(manager)
     )
 
 
-async def _option(manager: DialogManager) -> seats.SeatOption | None:
+async def _option(manager: DialogManager) -> availability.SeatOption | None:
     group_id = manager.dialog_data.get("group_id")
     for option in await _options(manager):
         if option.group_id == group_id:

@@ -20,7 +20,7 @@ from core.people.iin import InvalidIin, parse_iin
 from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
-from core.queue.order import Position
+from core.queue.places import Position
 
 
 class CheckQueue(StatesGroup):

@@ -14,8 +14,8 @@ from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject
 from redis.asyncio import Redis
 
+from core.queue.changes import take_changed
 from core.queue.index import sync_changed
-from core.queue.order import take_changed
 
 
 class PositionIndexMiddleware(BaseMiddleware):

@@ -46,8 +46,9 @@ from core.platform.dates import local_today, one_year_after, years_after
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
+from core.queue.changes import take_changed
 from core.queue.index import PositionIndex, index_for, sync_changed
-from core.queue.order import sync_choices, take_changed
+from core.queue.order import sync_choices
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from core.platform.errors import DomainError
 from core.platform.pii import mask_name
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
-from core.queue.order import Position, city_position, kindergarten_positions
+from core.queue.order import city_position, kindergarten_positions
+from core.queue.places import Position
 
 
 @dataclass(frozen=True)

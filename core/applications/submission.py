@@ -40,8 +40,8 @@ from core.platform.dates import local_today, one_year_after
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
-from core.queue.order import note_changed
-from core.seats.releases import offer_on_submission
+from core.queue.changes import note_changed
+from core.seats.offers import offer_on_submission
 
 APPLICATION_COUNTER = "application"
 # The first number handed out (numbers look like #1292583 in the source documents).

@@ -32,14 +32,17 @@ import logging
 import time
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeAlias
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from core.models import Application, ApplicationChoice, ApplicationStatus, Stream
-from core.queue.order import Position, StreamCounts, position_from, take_changed
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
+from core.platform.settings import Settings
+from core.queue.changes import take_changed
+from core.queue.places import Position, StreamCounts, position_from
 
 PREFIX = "indigo:pos"
 _GENERATION = f"{PREFIX}:generation"
@@ -50,43 +53,40 @@ _BATCH = 5000
 GENERATION_TTL_S = 1.0
 DROP_GRACE_S = 3.0
 
+# What positions are read from: a Redis client, or its PositionIndex (`index_for`).
+IndexSource: TypeAlias = "Redis | PositionIndex"
+
 log = logging.getLogger(__name__)
-_indexes: weakref.WeakKeyDictionary[Any, PositionIndex] = weakref.WeakKeyDictionary()
-_background: set[asyncio.Task[Any]] = set()
+_indexes: weakref.WeakKeyDictionary[Redis, PositionIndex] = weakref.WeakKeyDictionary()
+_background: set[asyncio.Task[int | None]] = set()
 
 
-def index_for(source: Any) -> PositionIndex | None:
+def index_for(source: IndexSource | None) -> PositionIndex | None:
     """A PositionIndex for a Redis client (one per client, so the generation cache is shared),
     the index itself, or None."""
     if source is None or isinstance(source, PositionIndex):
         return source
-    index = _indexes.get(source)
-    if index is None:
-        index = _indexes[source] = PositionIndex(source)
-    return index
+    return _index_of(source)
 
 
-async def rebuild_for(settings: Any, redis: Any = None) -> int | None:
+async def rebuild_for(settings: Settings, redis: Redis | None = None) -> int | None:
     """Rebuild the index (`indigo migrate`, `indigo seed`, demo start); None when the index is
     off, or when Redis is the embedded fakeredis of another process (its readers rebuild it
     themselves on first use)."""
     if not settings.position_index:
         return None
-    own = redis is None
-    if own:
-        if settings.redis_url is None:
-            return None
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(settings.redis_url)
+    if redis is not None:
+        return await _index_of(redis).rebuild()
+    if settings.redis_url is None:
+        return None
+    own = Redis.from_url(settings.redis_url)
     try:
-        return await index_for(redis).rebuild()  # type: ignore[union-attr]
+        return await _index_of(own).rebuild()
     finally:
-        if own:
-            await redis.aclose()
+        await own.aclose()
 
 
-async def sync_changed(source: Any) -> None:
+async def sync_changed(source: IndexSource | None) -> None:
     """After a commit: move the applications `core.queue.sync_choices` noted in this task."""
     index = index_for(source)
     if index is None:  # leave the notes for the entry point that has the index
@@ -99,6 +99,13 @@ async def sync_changed(source: Any) -> None:
             await index.sync(application_id)
     except Exception:  # the index is a cache: a failure must not undo a committed change
         log.exception("position index sync failed; readers fall back after the next rebuild")
+
+
+def _index_of(redis: Redis) -> PositionIndex:
+    index = _indexes.get(redis)
+    if index is None:
+        index = _indexes[redis] = PositionIndex(redis)
+    return index
 
 
 def score(submitted_at: datetime) -> int:
@@ -147,7 +154,7 @@ class PositionIndex:
         return f"{PREFIX}:{gen}:k:{kg_id}:{queue_type}:{birth_year}:{language}:{stream}"
 
     @staticmethod
-    def _keys_of(gen: str, app: Any, choices: Iterable[Any]) -> list[str]:
+    def _keys_of(gen: str, app: _Ordered, choices: Iterable[_Chosen]) -> list[str]:
         qt, year, stream = str(app.queue_type), app.birth_year, int(app.stream)
         keys = [PositionIndex.city_key(gen, app.city_id, qt, year, stream)]
         keys += [
@@ -163,7 +170,7 @@ class PositionIndex:
         application_id: int,
         *,
         application: Application | None = None,
-        choices: Iterable[Any] | None = None,
+        choices: Iterable[_Chosen] | None = None,
     ) -> None:
         """Put one application where it belongs now (after the change has committed).
         `application` and `choices` (as committed) save reading them again."""
@@ -174,18 +181,22 @@ class PositionIndex:
         if not gens:
             return  # not built: readers fall back to COUNT queries
         if building is not None:
-            await self.redis.sadd(_DIRTY, application_id)
+            await self.redis.sadd(_DIRTY, application_id)  # type: ignore[misc]  # as in _put
         app = application
         if app is None:
             app = await Application.get_or_none(id=application_id)
         if app is not None and app.status == ApplicationStatus.active and choices is None:
-            choices = await ApplicationChoice.filter(application_id=app.id)
+            choices = list(await ApplicationChoice.filter(application_id=app.id))
         for gen in dict.fromkeys(gens):
             await self._put(gen, application_id, app, list(choices or []))
 
-    async def _put(self, gen: str, application_id: int, app: Any, choices: list[Any]) -> None:
+    async def _put(
+        self, gen: str, application_id: int, app: Application | None, choices: list[_Chosen]
+    ) -> None:
         where = f"{PREFIX}:{gen}:a:{application_id}"
-        old = await self.redis.smembers(where)
+        # redis-py types the asyncio client's commands as `Awaitable[T] | T` (shared with the
+        # sync client): they are awaitables here.
+        old = await self.redis.smembers(where)  # type: ignore[misc]
         pipe = self.redis.pipeline(transaction=True)
         if app is not None:
             for key in old:
@@ -231,14 +242,15 @@ class PositionIndex:
             if not apps:
                 break
             last_id = apps[-1]["id"]
-            choices: dict[int, list[Any]] = {}
+            choices: dict[int, list[_Chosen]] = {}
             for row in await ApplicationChoice.filter(
                 application_id__in=[a["id"] for a in apps]
             ).values("application_id", "kindergarten_id", "language"):
-                choices.setdefault(row["application_id"], []).append(_Row(row))
+                choice = _ChoiceRow(int(row["kindergarten_id"]), str(row["language"]))
+                choices.setdefault(row["application_id"], []).append(choice)
             pipe = self.redis.pipeline(transaction=False)
             for row in apps:
-                app = _Row(row)
+                app = _AppRow(**row)
                 keys = self._keys_of(gen, app, choices.get(app.id, []))
                 for key in keys:
                     pipe.zadd(key, {member(app.number): score(app.submitted_at)})
@@ -246,12 +258,12 @@ class PositionIndex:
             await pipe.execute()
             indexed += len(apps)
         # Changes committed while the batches were read: apply them to the new generation.
-        while dirty := await self.redis.spop(_DIRTY, 1000):
+        while dirty := await self.redis.spop(_DIRTY, 1000):  # type: ignore[misc]  # as in _put
             for raw in dirty:
                 application_id = int(raw)
-                app = await Application.get_or_none(id=application_id)
+                changed = await Application.get_or_none(id=application_id)
                 choices_of = await ApplicationChoice.filter(application_id=application_id)
-                await self._put(gen, application_id, app, choices_of)
+                await self._put(gen, application_id, changed, list(choices_of))
         old = await self.redis.get(_GENERATION)
         old = old.decode() if isinstance(old, bytes) else old
         pipe = self.redis.pipeline(transaction=True)
@@ -266,7 +278,7 @@ class PositionIndex:
         return indexed
 
     async def drop(self, gen: str) -> None:
-        batch: list[Any] = []
+        batch: list[bytes | str] = []
         async for key in self.redis.scan_iter(match=f"{PREFIX}:{gen}:*", count=5000):
             batch.append(key)
             if len(batch) >= 5000:
@@ -317,7 +329,7 @@ class PositionIndex:
         return out
 
     @staticmethod
-    def _queue(pipe: Any, keys: list[str], application: Application) -> None:
+    def _queue(pipe: Pipeline, keys: list[str], application: Application) -> None:
         own_key = keys[int(application.stream)]
         for key in keys:
             pipe.zcard(key)
@@ -345,8 +357,42 @@ class PositionIndex:
         return position_from(stream, before + 1, StreamCounts(*totals), ratio)
 
 
-class _Row:
-    """Attribute access over a `.values()` row (rebuild reads rows, not models)."""
+class _Ordered(Protocol):
+    """What places an application in the sets: an `Application`, or a row of one (rebuild)."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.__dict__.update(row)
+    @property
+    def city_id(self) -> int: ...
+    @property
+    def queue_type(self) -> str: ...
+    @property
+    def birth_year(self) -> int: ...
+    @property
+    def stream(self) -> int: ...
+
+
+class _Chosen(Protocol):
+    """A kindergarten choice: an `ApplicationChoice`, or a row of one (rebuild)."""
+
+    @property
+    def kindergarten_id(self) -> int: ...
+    @property
+    def language(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class _AppRow:
+    """An application as rebuild reads it (`.values()`, not models)."""
+
+    id: int
+    number: int
+    city_id: int
+    queue_type: str
+    birth_year: int
+    stream: int
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class _ChoiceRow:
+    kindergarten_id: int
+    language: str

@@ -8,7 +8,7 @@ stream: submission time, then number.
 
 A place in that sequence is arithmetic on the rank within the stream and the stream totals
 (`sequence_place`), so a position costs two index-backed counting queries and never loads the
-cohort into Python. With `index=` (a Redis client or `core.position_index.PositionIndex`)
+cohort into Python. With `index=` (a Redis client or `core.queue.index.PositionIndex`)
 and `settings.position_index` on, positions come from the Redis sorted-set index in one round
 trip when it is built (outside a transaction only: the index reflects committed state).
 """
@@ -16,14 +16,13 @@ trip when it is built (outside a transaction only: the index reflects committed 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from core.models import (
     Application,
@@ -33,66 +32,22 @@ from core.models import (
     QueueType,
     Stream,
 )
+from core.platform.settings import Settings
+from core.queue.changes import note_changed
+from core.queue.index import IndexSource, PositionIndex, index_for
+from core.queue.places import Position, StreamCounts, position_from
 
-if TYPE_CHECKING:
-    from core.platform.settings import Settings
-
-
-@dataclass(frozen=True)
-class StreamCounts:
-    extraordinary: int = 0
-    first_priority: int = 0
-    general: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.extraordinary + self.first_priority + self.general
-
-    def of(self, stream: Stream) -> int:
-        return (self.extraordinary, self.first_priority, self.general)[int(stream)]
-
-
-@dataclass(frozen=True)
-class Position:
-    """Place in the distribution sequence (1-based) of `total`, and who stands ahead by class."""
-
-    place: int
-    total: int
-    ahead: StreamCounts
-
-
-def sequence_place(stream: Stream, rank: int, counts: StreamCounts, ratio: int) -> int:
-    """Place (1-based) of the `rank`-th application of `stream` in a cohort with `counts`."""
-    return _ahead(stream, rank, counts, ratio).total + 1
-
-
-def _ahead(stream: Stream, rank: int, counts: StreamCounts, ratio: int) -> StreamCounts:
-    """How many of each class stand ahead of the `rank`-th application of `stream`."""
-    if rank < 1:
-        raise ValueError("rank is 1-based")
-    e, p, g = counts.extraordinary, counts.first_priority, counts.general
-    if stream is Stream.extraordinary:
-        return StreamCounts(rank - 1, 0, 0)
-    if stream is Stream.first_priority:
-        generals = 0 if ratio == 0 else min(g, ratio * (rank - 1))
-        return StreamCounts(e, rank - 1, generals)
-    firsts = p if ratio == 0 else min(p, -(-rank // ratio))
-    return StreamCounts(e, firsts, rank - 1)
-
-
-def position_from(stream: Stream, rank: int, counts: StreamCounts, ratio: int) -> Position:
-    ahead = _ahead(stream, rank, counts, ratio)
-    return Position(place=ahead.total + 1, total=counts.total, ahead=ahead)
+T = TypeVar("T")
 
 
 # --- Positions from the database -------------------------------------------------------------
 
 
-def _usable_index(settings: Settings, index: Any, conn: BaseDBAsyncClient | None) -> Any:
+def _usable_index(
+    settings: Settings, index: IndexSource | None, conn: BaseDBAsyncClient | None
+) -> PositionIndex | None:
     if index is None or conn is not None or not settings.position_index:
         return None
-    from core.queue.index import index_for
-
     return index_for(index)
 
 
@@ -101,7 +56,7 @@ async def city_position(
     settings: Settings,
     *,
     conn: BaseDBAsyncClient | None = None,
-    index: Any = None,
+    index: IndexSource | None = None,
 ) -> Position:
     """The application's place in its city cohort (active applications only).
 
@@ -139,7 +94,7 @@ async def kindergarten_positions(
     settings: Settings,
     *,
     conn: BaseDBAsyncClient | None = None,
-    index: Any = None,
+    index: IndexSource | None = None,
     choices: list[ApplicationChoice] | None = None,
 ) -> list[tuple[ApplicationChoice, Position]]:
     """For each chosen kindergarten (parent's order): the place in that kindergarten's queue
@@ -185,7 +140,7 @@ async def kindergarten_positions(
 
 
 async def _position(
-    base: Any,
+    base: QuerySet[Application] | QuerySet[ApplicationChoice],
     stream: Stream,
     submitted_at: datetime,
     number: int,
@@ -214,12 +169,12 @@ async def _position(
 # --- The sequence itself (for offers) --------------------------------------------------------
 
 
-def interleave(streams: Sequence[Sequence[Any]], ratio: int, limit: int) -> list[Any]:
+def interleave(streams: Sequence[Sequence[T]], ratio: int, limit: int) -> list[T]:
     """Merge the three stream-ordered lists (extraordinary, first-priority, general) into the
     distribution sequence, at most `limit` items. Lists shorter than `limit` are taken to be
     the whole stream."""
     extraordinary, firsts, generals = (list(s) for s in streams)
-    out: list[Any] = list(extraordinary[:limit])
+    out: list[T] = list(extraordinary[:limit])
     i = j = 0
     while len(out) < limit and (i < len(firsts) or j < len(generals)):
         if ratio == 0:
@@ -248,7 +203,7 @@ async def distribution_order(
     language: Language | str | None = None,
     limit: int,
     exclude_application_ids: Iterable[int] = (),
-    ratio: int | None = None,
+    ratio: int,
     conn: BaseDBAsyncClient | None = None,
 ) -> list[Application]:
     """The first `limit` active applications of a cohort in distribution sequence.
@@ -256,20 +211,17 @@ async def distribution_order(
     With `kindergarten_id` (and optionally `language`): that kindergarten's queue. Excluded
     applications (e.g. not eligible for an offer) are skipped without reordering the others.
     Each stream is read with an ordered index scan of at most `limit + len(excluded)` rows,
-    then merged arithmetically. `ratio` defaults to the settings' `first_priority_ratio`.
+    then merged arithmetically. `ratio`: the settings' `first_priority_ratio`.
     """
     if limit <= 0:
         return []
-    if ratio is None:
-        from core.platform.settings import get_settings
-
-        ratio = get_settings().first_priority_ratio
     # Exclusions filter the sequence, they do not re-interleave it: an excluded general
     # application keeps its slot, so read enough of each stream to skip them afterwards.
     excluded = set(exclude_application_ids)
     window = limit + len(excluded)
     per_stream: list[list[int]] = []
     for stream in Stream:
+        query: QuerySet[Application] | QuerySet[ApplicationChoice]
         if kindergarten_id is None:
             query = Application.filter(
                 city_id=city_id,
@@ -292,11 +244,8 @@ async def distribution_order(
             id_field = "application_id"
         if conn is not None:
             query = query.using_db(conn)
-        ids = (
-            await query.order_by("submitted_at", "number")
-            .limit(window)
-            .values_list(id_field, flat=True)
-        )
+        rows = await query.order_by("submitted_at", "number").limit(window).values(id_field)
+        ids = [int(row[id_field]) for row in rows]
         # With language=None a kindergarten queue spans both languages; an application
         # chooses a kindergarten once, but keep the first occurrence to be safe.
         per_stream.append(list(dict.fromkeys(ids)))
@@ -311,37 +260,10 @@ async def distribution_order(
     return [by_id[i] for i in ordered_ids if i in by_id]
 
 
-# Applications whose ordering changed in this task, for the position index to move after the
-# commit (`core.position_index.sync_changed`). Bounded: a task that never drains it keeps the
-# latest ids only (the index is rebuilt regularly anyway).
-_changed: ContextVar[set[int] | None] = ContextVar("queue_changed", default=None)
-_CHANGED_MAX = 10_000
-
-
-def note_changed(application_id: int) -> None:
-    changed = _changed.get()
-    if changed is None:
-        changed = set()
-        _changed.set(changed)
-    if len(changed) >= _CHANGED_MAX:
-        changed.clear()
-    changed.add(application_id)
-
-
-def take_changed() -> set[int]:
-    """The noted application ids (and forget them)."""
-    changed = _changed.get()
-    if not changed:
-        return set()
-    out = set(changed)
-    changed.clear()
-    return out
-
-
 async def sync_choices(application: Application, conn: BaseDBAsyncClient | None = None) -> int:
     """Copy the application's ordering columns onto its ApplicationChoice rows; call in the
     transaction of every change to its stream, status, submitted_at or birth year. The
-    application is noted for the position index (`core.position_index.sync_changed` after
+    application is noted for the position index (`core.queue.index.sync_changed` after
     the commit)."""
     note_changed(application.id)
     query = ApplicationChoice.filter(application_id=application.id)

@@ -26,7 +26,7 @@ from core.notifications import outbox
 from core.notifications.kinds import PositionChanged
 from core.platform import clock
 from core.platform.settings import Settings
-from core.queue.order import StreamCounts, sequence_place
+from core.queue.places import StreamCounts, sequence_place
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,228 @@
+"""Priority offers of released seats: who a release is offered to, the "seat offered" push, and
+the seat already free when an application is submitted (DOMAIN.md, "Seats").
+
+A release of N seats in a group makes the first N eligible applications of that kindergarten's
+queue (birth year + language, queue type matching the group kind) its addressees: only they may
+take those seats until `priority_end_at` (`core.seats.releases`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from core import audit
+from core.models import (
+    Applicant,
+    Application,
+    ApplicationChoice,
+    Group,
+    GroupKind,
+    Kindergarten,
+    Offer,
+    OfferStatus,
+    ReferralMode,
+    Seat,
+    SeatStatus,
+)
+from core.notifications import outbox
+from core.notifications.kinds import Place, SeatOffered
+from core.platform import clock
+from core.platform.settings import Settings
+from core.queue import order as queue
+from core.seats.eligibility import (
+    QUEUE_OF_KIND,
+    application_problem,
+    children_with_live_referrals,
+    eligible_twins,
+    kinds_for,
+    local_today,
+    twin_applications,
+)
+
+# The queue is read in pages of `count * PAGE_FACTOR + PAGE_SLACK` applications: most of a page
+# is eligible, so one page usually fills the release.
+PAGE_FACTOR = 2
+PAGE_SLACK = 20
+
+
+async def addressees_for(
+    conn: BaseDBAsyncClient,
+    group: Group,
+    count: int,
+    *,
+    settings: Settings,
+    exclude: tuple[int, ...] = (),
+) -> list[Application]:
+    """The first `count` eligible applications of the group's kindergarten queue, in
+    distribution order (ineligible ones are skipped, keeping the others' order).
+
+    Twins are a batch (DOMAIN.md): the first twin in the queue brings its eligible twins along
+    (they are offered together, using as many seats); a batch larger than the seats still
+    unassigned is passed over and keeps its place for a later release."""
+    today = local_today(settings)
+    excluded: set[int] = set(exclude)
+    kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
+    selected: list[Application] = []
+    batch = count * PAGE_FACTOR + PAGE_SLACK
+    while True:
+        page = await queue.distribution_order(
+            city_id=kindergarten.city_id,
+            queue_type=QUEUE_OF_KIND[GroupKind(group.kind)],
+            birth_year=group.birth_year,
+            kindergarten_id=group.kindergarten_id,
+            language=group.language,
+            limit=batch,
+            exclude_application_ids=excluded,
+            ratio=settings.first_priority_ratio,
+            conn=conn,
+        )
+        live = await children_with_live_referrals(conn, [app.child_id for app in page])
+        for app in page:
+            if app.id in excluded:  # a twin already taken along with its sibling
+                continue
+            excluded.add(app.id)
+            if application_problem(app, today, settings) is not None or app.child_id in live:
+                continue
+            # Twins already passed over (or offered) with a sibling are not counted again.
+            twins = [t for t in await twin_applications(app, conn=conn) if t.id not in excluded]
+            excluded.update(twin.id for twin in twins)
+            members = [
+                app,
+                *await eligible_twins(app, group, today, settings, conn=conn, twins=twins),
+            ]
+            if len(members) > count - len(selected):
+                continue  # twins need more seats than are left: they keep their place
+            selected.extend(members)
+            if len(selected) >= count:
+                return selected
+        if len(page) < batch:
+            return selected
+
+
+# --- A seat already free when an application is submitted -------------------------------------
+
+
+async def offer_on_submission(
+    conn: BaseDBAsyncClient, app: Application, *, settings: Settings
+) -> Seat | None:
+    """DOMAIN.md: "If a seat is free in a chosen kindergarten at the moment an application is
+    submitted with mode 'immediately', the referral is offered at once".
+
+    Called inside the submission's transaction. Looks, in the parent's order of kindergartens,
+    for a free general-access seat in a group matching the application (birth year, group kind
+    for the queue type, the chosen teaching language); reserved seats that no open offer holds
+    any more are opened to general access first. Writes one `seat_offered` notification for the
+    first kindergarten with a seat (its button opens the referral step for that seat's release)
+    and returns the seat, or None. The seat is not reserved: general access is first come,
+    first served, and `core.referrals.take_seat` decides.
+    """
+    if app.referral_mode != ReferralMode.immediately:
+        return None
+    if application_problem(app, local_today(settings), settings) is not None:
+        return None
+    if await children_with_live_referrals(conn, [app.child_id]):
+        return None
+    kinds = kinds_for(app.queue_type)
+    choices = await ApplicationChoice.filter(application_id=app.id).using_db(conn).order_by("rank")
+    now = clock.now()
+    for choice in choices:
+        groups = {
+            group.id: group
+            for group in await Group.filter(
+                kindergarten_id=choice.kindergarten_id,
+                birth_year=app.birth_year,
+                kind__in=kinds,
+                language=choice.language,
+            ).using_db(conn)
+        }
+        if not groups:
+            continue
+        held = (
+            await Seat.filter(
+                group_id__in=list(groups), status=SeatStatus.free, priority_end_at__gt=now
+            )
+            .using_db(conn)
+            .values("release_id")
+        )
+        for release_id in sorted({int(row["release_id"]) for row in held}):
+            await open_unheld_seats(conn, release_id, actor="system")
+        now = clock.now()
+        seat = (
+            await Seat.filter(
+                group_id__in=list(groups), status=SeatStatus.free, priority_end_at__lte=now
+            )
+            .using_db(conn)
+            .order_by("id")
+            .first()
+        )
+        if seat is None:
+            continue
+        group = groups[seat.group_id]
+        kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
+        await notify_seat_offered(
+            conn,
+            app,
+            seat.release_id,
+            group,
+            kindergarten,
+            key=f"seat_offered:submission:{app.id}",
+            general_access=True,
+        )
+        return seat
+    return None
+
+
+async def notify_seat_offered(
+    conn: BaseDBAsyncClient,
+    app: Application,
+    release_id: int,
+    group: Group,
+    kindergarten: Kindergarten,
+    *,
+    key: str,
+    deadline: datetime | None = None,
+    general_access: bool = False,
+) -> None:
+    """The "seat offered" push to one application's parent: the place and the group label, the
+    release its "Take the seat" button opens, and the offer's terms (a priority `deadline`, or
+    `general_access`)."""
+    applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
+    offered = SeatOffered(
+        application_id=app.id,
+        application_number=app.number,
+        release_id=release_id,
+        place=Place.of(kindergarten, group),
+        deadline=deadline,
+        general_access=general_access,
+    )
+    await outbox.notify(applicant, offered, key=key, conn=conn)
+
+
+async def open_unheld_seats(conn: BaseDBAsyncClient, release_id: int, *, actor: str) -> int:
+    """Free seats of a release beyond its still-open offers go to general access now."""
+    now = clock.now()
+    reserved = (
+        await Seat.filter(release_id=release_id, status=SeatStatus.free, priority_end_at__gt=now)
+        .using_db(conn)
+        .order_by("id")
+        .select_for_update()
+    )
+    holders = (
+        await Offer.filter(release_id=release_id, status=OfferStatus.open).using_db(conn).count()
+    )
+    surplus = reserved[holders:]
+    for seat in surplus:
+        await Seat.filter(id=seat.id).using_db(conn).update(priority_end_at=now)
+    for seat in surplus:
+        await audit.record(
+            "seat.general_access",
+            "seat",
+            seat.id,
+            actor=actor,
+            before={"priority_end_at": seat.priority_end_at.isoformat()},
+            after={"priority_end_at": now.isoformat()},
+            conn=conn,
+        )
+    return len(surplus)
