@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp import web
 from tortoise.connection import get_connection
 
-from core.platform.settings import Settings, load_settings
+from core.platform.settings import Settings
 from devtools.client import E2EClient
 from devtools.sandbox.gov import GOV, GovFake
 from devtools.sandbox.server import (
@@ -109,7 +109,7 @@ def stack_settings(base: Settings, sandbox_url: str, **overrides: Any) -> Settin
 async def run_stack(
     settings_overrides: dict[str, Any] | None = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     telegram: dict[str, Any] | None = None,
     auto_consent: bool = False,
     worker: bool = True,
@@ -124,7 +124,6 @@ async def run_stack(
     to the webhooks app's /telegram/webhook instead of long polling. `init_database`: None
     initialises Tortoise only when nothing did yet (the `db` fixture already has).
     """
-    base = settings or load_settings()
     sandbox_sock = bind_socket(host, sandbox_port)
     hooks_sock = bind_socket(host, 0)
     sandbox_url = "http://{}:{}".format(*sandbox_sock.getsockname()[:2])
@@ -132,9 +131,9 @@ async def run_stack(
     overrides = dict(settings_overrides or {})
     if webhook:
         overrides.setdefault("telegram_webhook_url", f"{webhooks_url}/telegram/webhook")
-        if not base.telegram_webhook_secret:
+        if not settings.telegram_webhook_secret:
             overrides.setdefault("telegram_webhook_secret", ["sandbox-tg-secret"])
-    app_settings = stack_settings(base, sandbox_url, **overrides)
+    app_settings = stack_settings(settings, sandbox_url, **overrides)
     token = app_settings.bot_token or PLACEHOLDER_TOKEN
     sandbox_app = make_sandbox_app(
         SandboxConfig(

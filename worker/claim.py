@@ -150,6 +150,22 @@ async def unclaim(item: Claimed, wait: float | None) -> None:
     )
 
 
+async def requeue_expired(older_than: timedelta) -> int:
+    """`claimed` rows whose lease is older than `older_than` (a dead worker's) back to `pending`:
+    they never reached the wire."""
+    return await Notification.filter(
+        status=NotificationStatus.claimed, next_attempt_at__lt=clock.now() - older_than
+    ).update(status=NotificationStatus.pending, next_attempt_at=None)
+
+
+async def give_up_in_flight(older_than: timedelta) -> int:
+    """`sending` rows older than a request can take become `unknown`, never sent again: the
+    request may or may not have reached the chat."""
+    return await Notification.filter(
+        status=NotificationStatus.sending, next_attempt_at__lt=clock.now() - older_than
+    ).update(status=NotificationStatus.unknown, error="worker stopped during the request")
+
+
 def due(now: datetime) -> QuerySet[Notification]:
     """Pending rows whose time has come, except those of a paused broadcast."""
     return Notification.filter(

@@ -250,18 +250,11 @@ class Sender:
     async def sweep(self) -> tuple[int, int]:
         """Recover the rows of dead workers: expired leases back to `pending`; `sending` rows
         older than a request can take to `unknown` (never re-sent)."""
-        now = clock.now()
-        requeued = await Notification.filter(
-            status=NotificationStatus.claimed,
-            next_attempt_at__lt=now - timedelta(seconds=self.lease),
-        ).update(status=NotificationStatus.pending, next_attempt_at=None)
+        requeued = await claims.requeue_expired(timedelta(seconds=self.lease))
         if requeued:
             log.warning("%d claimed notifications of a stopped worker sent again", requeued)
             self.stats.requeued += requeued
-        unknown = await Notification.filter(
-            status=NotificationStatus.sending,
-            next_attempt_at__lt=now - unknown_after(self.settings),
-        ).update(status=NotificationStatus.unknown, error="worker stopped during the request")
+        unknown = await claims.give_up_in_flight(unknown_after(self.settings))
         if unknown:
             log.warning("%d notifications have an unknown outcome; not re-sent", unknown)
             self.stats.unknown += unknown
