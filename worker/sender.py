@@ -96,6 +96,10 @@ LOOP_ERROR_PAUSE_SECONDS = 1.0  # after an unexpected error of the loop, before 
 MAX_ERROR_LENGTH = 250  # notification.error is a short column
 MAX_BATCH = 200  # rows claimed at once, and requests run at once, at most
 MIN_IN_FLIGHT = 4
+IN_FLIGHT_SECONDS = 0.25  # requests run at once: this much sending (latency + FLUSH_DELAY)
+BATCHES_PER_SECOND = 10  # rows claimed at once: a tenth of a second of sending
+IDLE_SECONDS = 0.2  # an empty outbox is looked at again after this
+MAX_TELEGRAM_ERROR_LENGTH = 200
 
 
 def in_flight_limit(settings: Settings) -> int:
@@ -103,7 +107,9 @@ def in_flight_limit(settings: Settings) -> int:
 
     A quarter of a second of sending: enough for the request latency plus FLUSH_DELAY.
     """
-    return max(MIN_IN_FLIGHT, min(MAX_BATCH, math.ceil(settings.send_rate_per_second / 4)))
+    return max(
+        MIN_IN_FLIGHT, min(MAX_BATCH, math.ceil(settings.send_rate_per_second * IN_FLIGHT_SECONDS))
+    )
 
 
 def unknown_after(settings: Settings) -> timedelta:
@@ -151,12 +157,12 @@ class Sender:
         )
         # Rows claimed at once: about a tenth of a second of sending, so that few rows wait in
         # `claimed` before their request goes out.
-        self.batch = max(1, min(MAX_BATCH, int(settings.send_rate_per_second / 10)))
+        self.batch = max(1, min(MAX_BATCH, int(settings.send_rate_per_second / BATCHES_PER_SECOND)))
         self._postgres = settings.is_postgres
 
     # --- the loop -------------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
+    async def run(self, stop: asyncio.Event, *, idle: float = IDLE_SECONDS) -> None:
         # The next batch is claimed while the current one is being sent, so that the rate does
         # not sag by the time a claim takes.
         upcoming: asyncio.Task[list[Claimed]] | None = None
@@ -350,12 +356,14 @@ class Sender:
         except TelegramServerError as exc:
             await self._retry(item, None, f"server: {exc.message}")
         except (TelegramBadRequest, TelegramNotFound) as exc:
-            await self._record(item, NotificationStatus.failed, error=exc.message[:200])
+            error = exc.message[:MAX_TELEGRAM_ERROR_LENGTH]
+            await self._record(item, NotificationStatus.failed, error=error)
         except TelegramNetworkError as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 await self._retry(item, None, "connection refused")  # nothing was sent
             else:  # a timeout or a dropped connection: the chat may have the message
-                await self._record(item, NotificationStatus.unknown, error=exc.message[:200])
+                error = exc.message[:MAX_TELEGRAM_ERROR_LENGTH]
+                await self._record(item, NotificationStatus.unknown, error=error)
         else:
             return await self._record(item, NotificationStatus.sent)
         return None
