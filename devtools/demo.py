@@ -21,7 +21,16 @@ from typing import Any
 
 from aiogram_dialog.utils import split_reply_callback
 
+from core.models import StaffMember
+from core.models.enums import StaffRole
+from core.people.staff import add_staff
+from core.platform.db import close_db, init_db, migrate
 from core.platform.settings import Settings
+from core.queue.index import index_for
+from devtools.sandbox.gov.personas import PERSONAS
+from devtools.sandbox.telegram import TelegramEmulator
+from devtools.seed import SeedSize, seed
+from devtools.stack import Stack, run_stack
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +56,6 @@ class DemoPersona:
 
 def demo_personas() -> list[DemoPersona]:
     """Parents the fake registry knows (sandbox.gov.personas), each with a Telegram user id."""
-    try:
-        from devtools.sandbox.gov.personas import PERSONAS
-    except ImportError:
-        return []
     return [
         DemoPersona(
             user_id=FIRST_PERSONA_ID + index,
@@ -74,9 +79,6 @@ def demo_settings(settings: Settings) -> Settings:
 
 
 async def prepare_database(settings: Settings, applications: int | None) -> None:
-    from core.platform.db import init_db, migrate
-    from devtools.seed import SeedSize, seed
-
     await migrate(settings)
     await init_db(settings)
     size = SeedSize(
@@ -94,10 +96,6 @@ async def prepare_database(settings: Settings, applications: int | None) -> None
 
 
 async def ensure_staff() -> None:
-    from core.models import StaffMember
-    from core.models.enums import StaffRole
-    from core.people.staff import add_staff
-
     if not await StaffMember.exists(telegram_user_id=DEMO_STAFF_ID):
         await add_staff(DEMO_STAFF_ID, StaffRole.superadmin, name="Demo staff", by="demo")
 
@@ -115,8 +113,6 @@ def personas_text(personas: list[DemoPersona]) -> str:
 
 
 async def run_demo(settings: Settings, *, headless: bool, applications: int | None) -> None:
-    from devtools.stack import run_stack
-
     settings = demo_settings(settings)
     log_file = None
     if not headless:
@@ -140,9 +136,9 @@ async def run_demo(settings: Settings, *, headless: bool, applications: int | No
         ) as stack:
             print(personas_text(demo_personas()), flush=True)
             print(f"sandbox: {stack.sandbox_url}", flush=True)
-            from core.queue.index import index_for
-
-            index_for(stack.app.redis).rebuild_in_background()  # queue positions from Redis
+            index = index_for(stack.app.redis)
+            if index is not None:
+                index.rebuild_in_background()  # queue positions from Redis
             if headless:
                 await stop.wait()
             else:
@@ -151,8 +147,6 @@ async def run_demo(settings: Settings, *, headless: bool, applications: int | No
                 chat = TerminalChat(stack, stop)
                 await chat.run()
     finally:
-        from core.platform.db import close_db
-
         with contextlib.suppress(Exception):
             await close_db()
         print("demo stopped", flush=True)
@@ -187,7 +181,7 @@ Other /commands (/start, /cancel, /help@bot...) go to the bot."""
 class TerminalChat:
     """Prints the current persona's chat as it changes; reads lines and acts on them."""
 
-    def __init__(self, stack: Any, stop: asyncio.Event) -> None:
+    def __init__(self, stack: Stack, stop: asyncio.Event) -> None:
         self.stack = stack
         self.stop = stop
         self.personas = demo_personas()
@@ -198,7 +192,7 @@ class TerminalChat:
         self._buttons_shown = ""
 
     @property
-    def emulator(self) -> Any:
+    def emulator(self) -> TelegramEmulator:
         return self.stack.telegram
 
     def persona(self) -> DemoPersona | None:

@@ -17,12 +17,15 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from aiohttp import web
+from tortoise.connection import get_connection
 
-from core.platform.settings import Settings, load_settings
+from core.platform.settings import Settings
+from devtools.client import E2EClient
+from devtools.sandbox.gov import GOV, GovFake
 from devtools.sandbox.server import (
     SandboxConfig,
     bind_socket,
@@ -31,11 +34,12 @@ from devtools.sandbox.server import (
     serve_app,
     set_callbacks_url,
 )
+from devtools.sandbox.sms import SMS, SmsFake
 from devtools.sandbox.telegram import TelegramConfig, TelegramEmulator
-
-if TYPE_CHECKING:
-    from devtools.client import E2EClient
-    from indigo.app import App
+from indigo.app import PLACEHOLDER_TOKEN, App, build_app, close_app
+from webhooks.app import make_web_app
+from webhooks.telegram import register_webhook
+from worker.main import run_worker_loop
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ STACK_TELEGRAM = {"per_chat_burst": 10, "validate": True}
 @dataclass
 class Stack:
     sandbox_url: str
-    webhooks_url: str | None
+    webhooks_url: str
     app: App
     sandbox_app: web.Application
     http: aiohttp.ClientSession
@@ -63,20 +67,14 @@ class Stack:
         return emulator_of(self.sandbox_app)
 
     @property
-    def gov(self) -> Any:
-        from devtools.sandbox.gov import GOV
-
+    def gov(self) -> GovFake:
         return self.sandbox_app[GOV]
 
     @property
-    def sms(self) -> Any:
-        from devtools.sandbox.sms import SMS
-
+    def sms(self) -> SmsFake:
         return self.sandbox_app[SMS]
 
     def client(self, user_id: int, language_code: str | None = None, **profile: Any) -> E2EClient:
-        from devtools.client import E2EClient
-
         return E2EClient(
             self.sandbox_url, user_id, language_code=language_code, session=self.http, **profile
         )
@@ -85,7 +83,10 @@ class Stack:
         async with self.http.get(f"{self.sandbox_url}/sandbox/sms/inbox/{phone}") as resp:
             resp.raise_for_status()
             body = await resp.json()
-        return body.get("messages", body) if isinstance(body, dict) else body
+        messages: list[dict[str, Any]] = (
+            body.get("messages", body) if isinstance(body, dict) else body
+        )
+        return messages
 
 
 def stack_settings(base: Settings, sandbox_url: str, **overrides: Any) -> Settings:
@@ -108,7 +109,7 @@ def stack_settings(base: Settings, sandbox_url: str, **overrides: Any) -> Settin
 async def run_stack(
     settings_overrides: dict[str, Any] | None = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     telegram: dict[str, Any] | None = None,
     auto_consent: bool = False,
     worker: bool = True,
@@ -123,9 +124,6 @@ async def run_stack(
     to the webhooks app's /telegram/webhook instead of long polling. `init_database`: None
     initialises Tortoise only when nothing did yet (the `db` fixture already has).
     """
-    from indigo.app import build_app, close_app
-
-    base = settings or load_settings()
     sandbox_sock = bind_socket(host, sandbox_port)
     hooks_sock = bind_socket(host, 0)
     sandbox_url = "http://{}:{}".format(*sandbox_sock.getsockname()[:2])
@@ -133,12 +131,9 @@ async def run_stack(
     overrides = dict(settings_overrides or {})
     if webhook:
         overrides.setdefault("telegram_webhook_url", f"{webhooks_url}/telegram/webhook")
-        if not base.telegram_webhook_secret:
+        if not settings.telegram_webhook_secret:
             overrides.setdefault("telegram_webhook_secret", ["sandbox-tg-secret"])
-    app_settings = stack_settings(base, sandbox_url, **overrides)
-
-    from indigo.app import PLACEHOLDER_TOKEN
-
+    app_settings = stack_settings(settings, sandbox_url, **overrides)
     token = app_settings.bot_token or PLACEHOLDER_TOKEN
     sandbox_app = make_sandbox_app(
         SandboxConfig(
@@ -162,30 +157,19 @@ async def run_stack(
         app = await build_app(app_settings, init_database=init_database)
         cleanups.append(lambda: close_app(app))
 
+        hooks_runner, _ = await serve_app(make_web_app(app, telegram=webhook), hooks_sock)
+        cleanups.append(hooks_runner.cleanup)
+        set_callbacks_url(sandbox_app, webhooks_url)
         stack = Stack(
             sandbox_url=sandbox_url,
-            webhooks_url=None,
+            webhooks_url=webhooks_url,
             app=app,
             sandbox_app=sandbox_app,
             http=http,
         )
-        try:
-            from webhooks.app import make_web_app
-        except ImportError:
-            if webhook:
-                raise
-            log.warning("webhooks app not available: gov and SMS callbacks are not received")
-            hooks_sock.close()
-        else:
-            hooks_runner, _ = await serve_app(make_web_app(app, telegram=webhook), hooks_sock)
-            cleanups.append(hooks_runner.cleanup)
-            stack.webhooks_url = webhooks_url
-            set_callbacks_url(sandbox_app, webhooks_url)
 
         if webhook:
-            from webhooks.app import register_webhook
-
-            await register_webhook(app)
+            await register_webhook(app.bot, app.dispatcher, app.settings)
         else:
             polling = asyncio.create_task(
                 app.dispatcher.start_polling(
@@ -197,10 +181,12 @@ async def run_stack(
             cleanups.append(lambda: _stop_polling(app, polling))
         if worker:
             stop_worker = asyncio.Event()
-            worker_task = _start_worker(app, stop_worker)
-            if worker_task is not None:
-                stack.tasks.append(worker_task)
-                cleanups.append(lambda: _stop_worker(worker_task, stop_worker))
+            worker_task = asyncio.create_task(
+                run_worker_loop(app.settings, app.bot, app.sms, app.redis, stop=stop_worker),
+                name="worker",
+            )
+            stack.tasks.append(worker_task)
+            cleanups.append(lambda: _stop_worker(worker_task, stop_worker))
         if not webhook:
             await _wait_polling(stack.telegram, polling)
         yield stack
@@ -213,22 +199,11 @@ async def run_stack(
 
 
 def _database_ready() -> bool:
-    from tortoise.connection import get_connection
-
     try:
         get_connection("default")
     except Exception:  # not initialised, or closed
         return False
     return True
-
-
-def _start_worker(app: App, stop: asyncio.Event) -> asyncio.Task[Any] | None:
-    try:
-        from worker.main import run_worker_loop
-    except ImportError:
-        log.warning("worker not available: notifications are not sent")
-        return None
-    return asyncio.create_task(run_worker_loop(app, stop=stop), name="worker")
 
 
 async def _stop_worker(task: asyncio.Task[Any], stop: asyncio.Event) -> None:

@@ -6,8 +6,6 @@ exercise the production wiring.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -125,30 +123,3 @@ async def close_app(app: App) -> None:
             log.exception("closing %s failed", closer)
     if app.owns_database:
         await close_db()
-
-
-async def run_polling(settings: Settings) -> None:
-    """`indigo run`: long polling, plus the callbacks web app on `settings.http_port`."""
-    from aiohttp import web
-
-    app = await build_app(settings)
-    runner: web.AppRunner | None = None
-    try:
-        try:
-            from webhooks.app import make_web_app
-        except ImportError:
-            log.warning("webhooks app not available: gov and SMS callbacks are not received")
-        else:
-            runner = web.AppRunner(make_web_app(app, telegram=False))
-            await runner.setup()
-            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-            log.info("callbacks on http://%s:%s", settings.http_host, settings.http_port)
-        await app.bot.delete_webhook(drop_pending_updates=False)
-        await app.dispatcher.start_polling(app.bot)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        if runner is not None:
-            with contextlib.suppress(Exception):
-                await runner.cleanup()
-        await close_app(app)

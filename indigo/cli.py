@@ -9,8 +9,8 @@
     indigo demo [--headless]  everything offline against the sandbox, with a terminal chat
     indigo staff add ...      grant a staff role
 
-Subcommand bodies live beside what they run; this module only parses arguments and logs
-configuration errors as one line (see core.settings.load_settings).
+This module only parses arguments and calls what runs: the process lifecycles are in
+indigo.runners; configuration errors are logged as one line (see load_settings).
 """
 
 from __future__ import annotations
@@ -18,12 +18,52 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
+from core.models import Application
+from core.people.staff import add_staff
 from core.platform.catalogs import compile_all
+from core.platform.db import close_db, init_db, migrate
+from core.platform.errors import DomainError
 from core.platform.logs import setup_logging
-from core.platform.settings import Settings, get_settings
+from core.platform.settings import Settings, load_settings
+from core.queue.index import rebuild_for
+from core.queue.order import city_position, kindergarten_positions
+from devtools.demo import run_demo
+from devtools.seed import SeedSize, seed
+from indigo.runners.polling import run_polling
+from indigo.runners.serve import serve
+from indigo.runners.worker import run_worker
+
+STAFF_ROLES = ("operator", "kindergarten_admin", "superadmin")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    setup_logging(args.verbose)  # masks IINs and phones in every record
+    settings = load_settings()
+    compile_all()  # aiogram refuses a .po without its .mo; a fresh clone has none
+    try:
+        asyncio.run(_command(args, settings))
+    except KeyboardInterrupt:
+        pass
+
+
+async def add_staff_cli(args: argparse.Namespace) -> None:
+    """`indigo staff add <telegram_user_id> --role ... [--city] [--kindergarten] [--name]`."""
+    try:
+        member = await add_staff(
+            args.telegram_user_id,
+            args.role,
+            city_code=args.city,
+            kindergarten_id=args.kindergarten,
+            name=args.name or "",
+            by="cli",
+        )
+    except DomainError as exc:
+        raise SystemExit(f"indigo: staff add refused: {exc.reason} {exc.params}") from exc
+    scope = member.city_id or member.kindergarten_id or "-"
+    print(f"staff {member.id}: telegram {member.telegram_user_id} is {member.role} ({scope})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,10 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations")
-    seed = sub.add_parser("seed", help="build the demo city (idempotent: skips a seeded database)")
-    seed.add_argument("--kindergartens", type=int, default=344)
-    seed.add_argument("--applications", type=int, default=108_000)
-    seed.add_argument("--seed", type=int, default=2026, help="random seed")
+    seed_args = sub.add_parser(
+        "seed", help="build the demo city (idempotent: skips a seeded database)"
+    )
+    seed_args.add_argument("--kindergartens", type=int, default=344)
+    seed_args.add_argument("--applications", type=int, default=108_000)
+    seed_args.add_argument("--seed", type=int, default=2026, help="random seed")
     position = sub.add_parser("position", help="print an application's queue positions")
     position.add_argument("number", type=int, help="application number, e.g. 1292001")
     sub.add_parser("run", help="run the bot with long polling")
@@ -47,18 +89,39 @@ def _parser() -> argparse.ArgumentParser:
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
     add = staff_sub.add_parser("add", help="grant a role")
     add.add_argument("telegram_user_id", type=int)
-    add.add_argument(
-        "--role", required=True, choices=["operator", "kindergarten_admin", "superadmin"]
-    )
+    add.add_argument("--role", required=True, choices=STAFF_ROLES)
     add.add_argument("--city", help="city code (operators)")
     add.add_argument("--kindergarten", type=int, help="kindergarten id (kindergarten admins)")
     add.add_argument("--name", default="")
     return parser
 
 
-async def _with_db(settings: Settings, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    from core.platform.db import close_db, init_db
+async def _command(args: argparse.Namespace, settings: Settings) -> None:
+    if args.command == "migrate":
+        await migrate(settings)
+        await _with_db(settings, lambda: _rebuild_position_index(settings))
+    elif args.command == "seed":
+        size = SeedSize(
+            kindergartens=args.kindergartens, applications=args.applications, random_seed=args.seed
+        )
+        await _with_db(settings, lambda: _seed_and_index(settings, size))
+    elif args.command == "position":
+        await _with_db(settings, lambda: _print_position(args.number, settings))
+    elif args.command == "run":
+        await run_polling(settings)
+    elif args.command == "serve":
+        await serve(settings)
+    elif args.command == "worker":
+        await run_worker(settings)
+    elif args.command == "demo":
+        await run_demo(settings, headless=args.headless, applications=args.applications)
+    elif args.command == "staff":
+        await _with_db(settings, lambda: add_staff_cli(args))
+    else:
+        raise SystemExit(f"indigo: unknown command {args.command}")
 
+
+async def _with_db(settings: Settings, body: Callable[[], Awaitable[None]]) -> None:
     await init_db(settings)
     try:
         await body()
@@ -66,19 +129,19 @@ async def _with_db(settings: Settings, body: Callable[[], Coroutine[Any, Any, No
         await close_db()
 
 
-async def _rebuild_position_index(settings: Settings) -> None:
-    """The Redis queue-position index, rebuilt from the database (core.position_index)."""
-    from core.queue.index import rebuild_for
+async def _seed_and_index(settings: Settings, size: SeedSize) -> None:
+    await seed(settings, size)
+    await _rebuild_position_index(settings)
 
+
+async def _rebuild_position_index(settings: Settings) -> None:
+    """The Redis queue-position index, rebuilt from the database (core.queue.index)."""
     indexed = await rebuild_for(settings)
     if indexed is not None:
         print(f"position index: {indexed} active applications", flush=True)
 
 
 async def _print_position(number: int, settings: Settings) -> None:
-    from core.models import Application
-    from core.queue.order import city_position, kindergarten_positions
-
     application = await Application.get_or_none(number=number)
     if application is None:
         sys.exit(f"indigo: no application #{number}")
@@ -94,65 +157,6 @@ async def _print_position(number: int, settings: Settings) -> None:
             f"  {choice.rank}. kindergarten {choice.kindergarten_id} ({choice.language.value}): "
             f"place {place.place} of {place.total}"
         )
-
-
-def _dispatch(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
-    if args.command == "migrate":
-        from core.platform.db import migrate
-
-        async def migrate_and_index() -> None:
-            await migrate(settings)
-            await _with_db(settings, lambda: _rebuild_position_index(settings))
-
-        return migrate_and_index()
-    if args.command == "seed":
-        from devtools.seed import SeedSize, seed
-
-        size = SeedSize(
-            kindergartens=args.kindergartens, applications=args.applications, random_seed=args.seed
-        )
-
-        async def seed_and_index() -> None:
-            await seed(settings, size)
-            await _rebuild_position_index(settings)
-
-        return _with_db(settings, seed_and_index)
-    if args.command == "position":
-        return _with_db(settings, lambda: _print_position(args.number, settings))
-    if args.command == "run":
-        from indigo.app import run_polling
-
-        return run_polling(settings)
-    if args.command == "serve":
-        from webhooks.app import serve
-
-        return serve(settings)
-    if args.command == "worker":
-        from worker.main import run_worker
-
-        return run_worker(settings)
-    if args.command == "demo":
-        from devtools.demo import run_demo
-
-        return run_demo(settings, headless=args.headless, applications=args.applications)
-    if args.command == "staff":
-        from core.people.staff import add_staff_cli
-
-        return _with_db(settings, lambda: add_staff_cli(args))
-    raise SystemExit(f"indigo: unknown command {args.command}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
-    setup_logging(args.verbose)  # masks IINs and phones in every record
-    settings = get_settings()
-    compile_all()  # aiogram refuses a .po without its .mo; a fresh clone has none
-    try:
-        asyncio.run(_dispatch(args, settings))
-    except KeyboardInterrupt:
-        pass
-    except ModuleNotFoundError as exc:
-        sys.exit(f"indigo: {args.command} is not available in this build ({exc.name})")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.seats import releases as seats
 from core.views import stats
+from indigo.cli import add_staff_cli
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
 from tests.fixtures_seats import (
     make_application,
@@ -247,7 +248,7 @@ async def test_enroll_and_revoke_by_referral_number_are_audited_and_published(
     from aiohttp.test_utils import TestClient, TestServer
 
     from core.referrals.take import take_seat
-    from webhooks.protocols import add_protocol_routes
+    from webhooks.registers import add_register_routes
 
     city = await make_city()
     kindergarten = await make_kindergarten(city)
@@ -272,7 +273,7 @@ async def test_enroll_and_revoke_by_referral_number_are_audited_and_published(
     assert "Ахметова" not in shown and "А***А А***" in shown  # masked child names
 
     web_app = web.Application()
-    add_protocol_routes(web_app)
+    add_register_routes(web_app, settings)
     async with TestClient(TestServer(web_app)) as client:
         response = await client.get("/protocols/referrals", params={"status": "enrolled"})
         body = await response.json()
@@ -295,12 +296,12 @@ async def test_staff_are_added_from_the_command_line_and_bootstrapped(
     args = argparse.Namespace(
         telegram_user_id=555, role="operator", city="astana", kindergarten=None, name="Айгүл"
     )
-    await staff_service.add_staff_cli(args)
+    await add_staff_cli(args)
     assert "555 is operator" in capsys.readouterr().out
     member = await staff_service.staff_for(555)
     assert member is not None and member.city_id == city.id
     with pytest.raises(SystemExit):
-        await staff_service.add_staff_cli(
+        await add_staff_cli(
             argparse.Namespace(
                 telegram_user_id=556, role="operator", city=None, kindergarten=None, name=""
             )

@@ -203,7 +203,7 @@ async def test_a_result_that_arrives_before_its_request_is_retried_not_lost(
     async def record(data: dict[str, object]) -> None:
         published.append(data)
 
-    ctx = inbox.InboxContext(events=stack.app.events)
+    ctx = inbox.InboxContext(settings=stack.settings, events=stack.app.events)
     ctx.events.subscribe(FAMILY_RESULT, record)
     with clock.travel(timedelta(minutes=5)):  # the backoff has elapsed
         await inbox.retry_pending(ctx)

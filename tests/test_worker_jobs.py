@@ -21,7 +21,7 @@ async def test_several_workers_run_each_job_once_per_period(db: None, settings: 
     assert await JobRun.filter(name="referral_expiry").count() == 1
     later = await jobs.run_due(settings, now + timedelta(minutes=1))
     assert "referral_expiry" in later and "aged_out" not in later  # a new minute, same day
-    assert jobs.missing_jobs() == []
+    assert all(callable(job.body) for job in jobs.JOBS)  # bodies are imported, never looked up
 
 
 async def test_extension_reminders_reach_each_parent_once_a_season(

@@ -7,7 +7,6 @@ on every action; the audit actor of a staff action is `actor(staff)` = "staff:<i
 
 from __future__ import annotations
 
-import argparse
 import re
 
 from tortoise.expressions import Q
@@ -186,23 +185,6 @@ async def add_staff(
             conn=conn,
         )
     return member
-
-
-async def add_staff_cli(args: argparse.Namespace) -> None:
-    """`indigo staff add <telegram_user_id> --role ... [--city] [--kindergarten] [--name]`."""
-    try:
-        member = await add_staff(
-            args.telegram_user_id,
-            args.role,
-            city_code=args.city,
-            kindergarten_id=args.kindergarten,
-            name=args.name or "",
-            by="cli",
-        )
-    except DomainError as exc:
-        raise SystemExit(f"indigo: staff add refused: {exc.reason} {exc.params}") from exc
-    scope = member.city_id or member.kindergarten_id or "-"
-    print(f"staff {member.id}: telegram {member.telegram_user_id} is {member.role} ({scope})")
 
 
 async def bootstrap_superadmins(settings: Settings) -> int:

@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Fine offline (demo, tests); a process talking to the real Telegram refuses it (below).
+DEFAULT_OTP_SECRET = "change-me-in-production"
+
 
 class WindowUnit(StrEnum):
     calendar = "calendar"
@@ -93,7 +96,7 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     otp_lockout_seconds: int = 900
     otp_resend_cooldown_seconds: int = 60
-    otp_secret: str = "change-me-in-production"
+    otp_secret: str = DEFAULT_OTP_SECRET
 
     # Sending.
     send_rate_per_second: float = Field(default=30, gt=0, le=1000)
@@ -162,6 +165,18 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
         sys.exit(f"indigo: invalid configuration: {name}: {first['msg']}")
+
+
+def refuse_default_secrets(settings: Settings) -> None:
+    """A service process against the real Telegram (a token, no local Bot API server such as the
+    sandbox) ends with one line while OTP_SECRET is the published default: anyone could forge
+    one-time codes."""
+    if (
+        settings.bot_token
+        and not settings.telegram_api_url
+        and settings.otp_secret == DEFAULT_OTP_SECRET
+    ):
+        sys.exit("indigo: invalid configuration: OTP_SECRET: set a secret (the default is public)")
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from redis.asyncio import Redis
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -35,8 +36,12 @@ from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
 from core.platform.pii import mask_iin, mask_phone
-from core.platform.settings import Settings, get_settings
+from core.platform.settings import Settings
+from core.queue.index import sync_changed
+from core.referrals.benefits import confirm_benefit
+from core.registry.family_requests import complete_request
 from core.registry.ports import GovGateway
+from core.seats.releases import release_seats
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +53,15 @@ STALE_PENDING = timedelta(seconds=30)  # a pending event this old lost its proce
 class InboxContext:
     """What processing needs from the composition root."""
 
+    settings: Settings
     events: EventBus | None = None
     gov: GovGateway | None = None
-    settings: Settings | None = None
-    redis: Any = None  # for the position index, after changes committed by a callback
+    redis: Redis | None = None  # for the position index, after changes committed by a callback
 
 
 async def _sync_positions(ctx: InboxContext) -> None:
     """Apply the application changes this callback committed to the position index."""
     if ctx.redis is not None:
-        from core.queue.index import sync_changed
-
         await sync_changed(ctx.redis)
 
 
@@ -175,8 +178,6 @@ async def retry_loop(ctx: InboxContext, *, interval: float = 2.0) -> None:
 
 
 async def _family_result(event: InboxEvent, ctx: InboxContext) -> None:
-    from core.registry.family_requests import complete_request
-
     request, changed = await complete_request(event.payload, ctx.gov)
     if request is None:
         raise UnknownRequest(f"family request {event.payload.get('request_id')} unknown")
@@ -195,19 +196,17 @@ async def _family_result(event: InboxEvent, ctx: InboxContext) -> None:
 
 async def _benefit_confirmed(event: InboxEvent, ctx: InboxContext) -> None:
     """The registry decided on a benefit: every pending application of that person (parent or
-    child IIN) with that category gets the decision through `core.referrals.confirm_benefit`."""
+    child IIN) with that category gets the decision through `confirm_benefit`."""
     payload = event.payload
     iin, category = str(payload["iin"]), int(payload["category"])
-    try:
-        from core.referrals.benefits import confirm_benefit
-    except ImportError:
-        log.info("benefit decision for %s recorded (no handler in this build)", mask_iin(iin))
-        return
-    pending = await Application.filter(
-        Q(child__person__iin=iin) | Q(applicant__person__iin=iin),
-        benefit_category=category,
-        benefit_status=BenefitStatus.pending,
-    ).values_list("id", flat=True)
+    pending = [
+        application.id
+        for application in await Application.filter(
+            Q(child__person__iin=iin) | Q(applicant__person__iin=iin),
+            benefit_category=category,
+            benefit_status=BenefitStatus.pending,
+        ).only("id")
+    ]
     for application_id in pending:
         try:
             await confirm_benefit(
@@ -225,16 +224,11 @@ async def _benefit_confirmed(event: InboxEvent, ctx: InboxContext) -> None:
 
 async def _seats_released(event: InboxEvent, ctx: InboxContext) -> None:
     """The kindergarten's system released seats: the same path as a staff release."""
-    try:
-        from core.seats.releases import release_seats
-    except ImportError:
-        log.info("seats.released for group %s recorded (no handler)", event.payload["group_id"])
-        return
     await release_seats(
         int(event.payload["group_id"]),
         int(event.payload["seats"]),
         actor="kindergarten_erp",
-        settings=ctx.settings or get_settings(),
+        settings=ctx.settings,
     )
 
 

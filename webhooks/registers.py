@@ -1,4 +1,4 @@
-"""Public JSON endpoints of the protocols (open data, no login).
+"""Public JSON endpoints of the registers, the seat and referral protocols (open data, no login).
 
 GET /protocols/seats?date=YYYY-MM-DD&city=<id>&kindergarten=<id>&q=<name>&ownership=state|private
     &kind=general|correctional|sanatorium&language=kk|ru&age_from=3&age_to=4&limit=50&offset=0
@@ -8,21 +8,43 @@ GET /protocols/referrals?date=...&city=...&kindergarten=...&q=...&language=...&a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from multidict import MultiMapping
 
-from core.platform.settings import Settings, get_settings
+from core.platform.settings import Settings
 from core.views import registers
 
-
-def add_protocol_routes(app: web.Application) -> None:
-    app.router.add_get("/protocols/seats", seats_view)
-    app.router.add_get("/protocols/referrals", referrals_view)
+DEFAULT_LIMIT = 50
+View = Callable[[web.Request], Awaitable[web.Response]]
 
 
-async def seats_view(request: web.Request) -> web.Response:
+def add_register_routes(web_app: web.Application, settings: Settings) -> None:
+    """GET /protocols/seats and /protocols/referrals (dates in the service's time zone)."""
+    tz = settings.tz
+    web_app.router.add_get("/protocols/seats", _seats_view(tz))
+    web_app.router.add_get("/protocols/referrals", _referrals_view(tz))
+
+
+def _seats_view(tz: ZoneInfo) -> View:
+    async def view(request: web.Request) -> web.Response:
+        return await seats(request, tz)
+
+    return view
+
+
+def _referrals_view(tz: ZoneInfo) -> View:
+    async def view(request: web.Request) -> web.Response:
+        return await referrals(request, tz)
+
+    return view
+
+
+async def seats(request: web.Request, tz: ZoneInfo) -> web.Response:
     query = request.query
     try:
         flt = registers.SeatFilter(
@@ -33,22 +55,22 @@ async def seats_view(request: web.Request) -> web.Response:
         limit, offset = _paging(query)
     except ValueError as exc:
         return web.json_response({"error": "bad_filter", "detail": str(exc)}, status=400)
-    page = await registers.seat_protocol(flt, _settings(request).tz, limit=limit, offset=offset)
+    page = await registers.seat_protocol(flt, tz, limit=limit, offset=offset)
     return web.json_response({"total": page.total, "items": [r.as_json() for r in page.rows]})
 
 
-async def referrals_view(request: web.Request) -> web.Response:
+async def referrals(request: web.Request, tz: ZoneInfo) -> web.Response:
     query = request.query
     try:
         flt = registers.ReferralFilter(status=query.get("status") or None, **_common(query))
         limit, offset = _paging(query)
     except ValueError as exc:
         return web.json_response({"error": "bad_filter", "detail": str(exc)}, status=400)
-    page = await registers.referral_protocol(flt, _settings(request).tz, limit=limit, offset=offset)
+    page = await registers.referral_protocol(flt, tz, limit=limit, offset=offset)
     return web.json_response({"total": page.total, "items": [r.as_json() for r in page.rows]})
 
 
-def _common(query: Any) -> dict[str, Any]:
+def _common(query: MultiMapping[str]) -> dict[str, Any]:
     def number(name: str) -> int | None:
         value = query.get(name)
         return int(value) if value not in (None, "") else None
@@ -65,13 +87,5 @@ def _common(query: Any) -> dict[str, Any]:
     }
 
 
-def _paging(query: Any) -> tuple[int, int]:
-    return int(query.get("limit", 50)), int(query.get("offset", 0))
-
-
-def _settings(request: web.Request) -> Settings:
-    for value in request.app.values() if hasattr(request.app, "values") else []:
-        settings = getattr(value, "settings", None)
-        if isinstance(settings, Settings):
-            return settings
-    return get_settings()
+def _paging(query: MultiMapping[str]) -> tuple[int, int]:
+    return int(query.get("limit", DEFAULT_LIMIT)), int(query.get("offset", 0))
