@@ -40,7 +40,7 @@ def group_text(group: Group, language: str) -> str:
     """A group as the bot shows it (bot.texts.group_label) to a parent reading `language`."""
     from aiogram.utils.i18n import I18n
 
-    from bot.texts import group_label
+    from bot.texts.labels import group_label
 
     i18n = I18n(path=LOCALES, default_locale="ru", domain="messages")
     with i18n.context(), i18n.use_locale(language):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -26,28 +25,15 @@ from aiogram_dialog.widgets.kbd import (
 )
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import cabinet_common as common
-from bot.dialogs.widgets import Tr, multiselect, radio
+from bot.dialogs import common
+from bot.dialogs.common import Tr, multiselect, radio
+from bot.dialogs.states import ExtensionSG
+from bot.texts.formats import fmt_date, fmt_datetime, fmt_money
+from bot.texts.reasons import error_text
 from core.applications import extension
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.views import cabinet
-
-
-class ExtensionSG(StatesGroup):
-    intro = State()
-    kindergartens = State()
-    ownership = State()
-    language = State()
-    payment = State()
-    activities = State()
-    activities_other = State()
-    digital = State()
-    digital_other = State()
-    extend = State()
-    done = State()
-    view = State()
-
 
 # Option codes (stored) and their labels (translated here). The codes follow core.extension.
 OWNERSHIP = {"any": __("Any"), "state": __("State"), "private": __("Private")}
@@ -123,8 +109,8 @@ async def intro_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
             "questionnaire opens on {opens}; until then there is nothing to fill in, and your "
             "applications stay in the queue until their validity date."
         ).format(
-            opens=common.fmt_date(opens, dialog_manager),
-            deadline=common.fmt_date(deadline, dialog_manager),
+            opens=fmt_date(opens, common.locale_of(dialog_manager)),
+            deadline=fmt_date(deadline, common.locale_of(dialog_manager)),
         )
     return {"has_answers": stored is not None, "campaign_open": is_open, "closed_note": closed_note}
 
@@ -170,7 +156,10 @@ async def language_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
 async def payment_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     amounts = [int(v) for v in _codes("max_payment", [str(p) for p in PAYMENTS])]
     items = [
-        (str(a), _("up to {amount} ₸").format(amount=common.fmt_money(a, dialog_manager)))
+        (
+            str(a),
+            _("up to {amount} ₸").format(amount=fmt_money(a, common.locale_of(dialog_manager))),
+        )
         for a in amounts
     ]
     return {"payments": items, "can_next": bool(dialog_manager.find("pay").get_checked())}
@@ -235,7 +224,7 @@ async def extend_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         (
             str(row.application_id),
             _("№{number} · valid until {date}").format(
-                number=row.number, date=common.fmt_date(row.valid_until, m)
+                number=row.number, date=fmt_date(row.valid_until, common.locale_of(m))
             )
             + (" · " + _("extended") if row.extended else ""),
         )
@@ -277,7 +266,7 @@ async def on_extend(callback: CallbackQuery, widget: Any, manager: DialogManager
             applicant_id, ids, actor=f"applicant:{applicant_id}", settings=settings
         )
     except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        await callback.message.answer(error_text(error))
         return
     manager.dialog_data["extended"] = len(ids)
     await manager.switch_to(ExtensionSG.done)
@@ -304,7 +293,9 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         return ", ".join(labels) or "—"
 
     lines = [
-        _("Questionnaire of {date}").format(date=common.fmt_datetime(stored.created_at, m)),
+        _("Questionnaire of {date}").format(
+            date=fmt_datetime(stored.created_at, common.tz_of(m), common.locale_of(m))
+        ),
         "",
         _("1. Expected kindergartens: {value}").format(value=", ".join(kgs) or "—"),
         _("2. Ownership preference: {value}; why: {why}").format(
@@ -326,173 +317,189 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         lines.append("")
         lines.append(_("Extended applications:"))
         lines.extend(
-            _("№{number}: valid until {date}").format(number=n, date=common.fmt_date(d, m))
+            _("№{number}: valid until {date}").format(
+                number=n, date=fmt_date(d, common.locale_of(m))
+            )
             for n, d in stored.valid_until
         )
     return {"view_text": "\n".join(lines)}
 
 
-extension_dialog = Dialog(
-    Window(
-        Tr("Questionnaire"),
-        Tr(
-            "Read before filling in the questionnaire.\n\n"
-            "The questionnaire is needed to extend your applications in the queue. Every "
-            "application is valid for one year and must be extended every autumn. If you do not "
-            "extend it, it is removed from the queue and put in the stop-list indefinitely.\n\n"
-            "If an application you still need was removed during the cleaning, you can restore it "
-            'from the stop-list in the cabinet section "My applications".'
+def make_dialog() -> Dialog:
+    """The extension questionnaire, fresh for each Dispatcher."""
+    return Dialog(
+        Window(
+            Tr("Questionnaire"),
+            Tr(
+                "Read before filling in the questionnaire.\n\n"
+                "The questionnaire is needed to extend your applications in the queue. Every "
+                "application is valid for one year and must be extended every autumn. If you do "
+                "not "
+                "extend it, it is removed from the queue and put in the stop-list indefinitely.\n\n"
+                "If an application you still need was removed during the cleaning, you can "
+                "restore it "
+                'from the stop-list in the cabinet section "My applications".'
+            ),
+            Format("\n⏳ {closed_note}", when="closed_note"),
+            Column(
+                Button(
+                    Tr("Fill in the questionnaire"),
+                    id="fill",
+                    on_click=on_fill,
+                    when="campaign_open",
+                ),
+                SwitchTo(
+                    Tr("View the questionnaire"),
+                    id="view",
+                    state=ExtensionSG.view,
+                    when="has_answers",
+                ),
+                Cancel(Tr("Back")),
+            ),
+            common.hint(),
+            getter=intro_getter,
+            state=ExtensionSG.intro,
         ),
-        Format("\n⏳ {closed_note}", when="closed_note"),
-        Column(
+        Window(
+            Tr("Question 1 of 6"),
+            Tr("<b>Expected kindergartens</b>"),
+            Tr(
+                "Choose the kindergartens you would like your child to attend (from 1 to 3). This "
+                "does not mean the child will be enrolled in them, but the answer tells us the "
+                "demand "
+                "for each kindergarten. Chosen: {chosen} of 3."
+            ),
+            ScrollingGroup(
+                multiselect("kgs", "items", max_selected=3), id="kgs_pages", width=1, height=6
+            ),
+            Row(
+                Cancel(Tr("Back")),
+                SwitchTo(Tr("Next"), id="next_q1", state=ExtensionSG.ownership, when="can_next"),
+            ),
+            common.hint(),
+            getter=kindergartens_getter,
+            state=ExtensionSG.kindergartens,
+        ),
+        Window(
+            Tr("Question 2 of 6"),
+            Tr("<b>Preference for state or private kindergartens</b>"),
+            Tr("Tell us how important the form of ownership of the kindergarten is to you."),
+            Group(radio("own", "ownership"), width=3),
+            Tr("Why?"),
+            Group(multiselect("why", "reasons"), width=2),
+            Row(
+                Back(Tr("Back")),
+                SwitchTo(Tr("Next"), id="next_q2", state=ExtensionSG.language, when="can_next"),
+            ),
+            common.hint(),
+            getter=ownership_getter,
+            state=ExtensionSG.ownership,
+        ),
+        Window(
+            Tr("Question 3 of 6"),
+            Tr("<b>Teaching language</b>"),
+            Tr("Choose the teaching language you want."),
+            Column(radio("lang", "languages")),
+            Row(
+                Back(Tr("Back")),
+                SwitchTo(Tr("Next"), id="next_q3", state=ExtensionSG.payment, when="can_next"),
+            ),
+            common.hint(),
+            getter=language_getter,
+            state=ExtensionSG.language,
+        ),
+        Window(
+            Tr("Question 4 of 6"),
+            Tr("<b>Maximum parental payment</b>"),
+            Tr(
+                "What is the maximum monthly payment for the kindergarten's services you can "
+                "afford? "
+                "Please be objective: do not give the lowest possible level if you are ready to "
+                "pay "
+                "more. This helps to plan next year's state educational order."
+            ),
+            Group(radio("pay", "payments"), width=3),
+            Row(
+                Back(Tr("Back")),
+                SwitchTo(Tr("Next"), id="next_q4", state=ExtensionSG.activities, when="can_next"),
+            ),
+            common.hint(),
+            getter=payment_getter,
+            state=ExtensionSG.payment,
+        ),
+        Window(
+            Tr("Question 5 of 6"),
+            Tr("<b>Extra sections and activities</b>"),
+            Tr(
+                "Which extra services would interest you if the kindergarten offered them for a "
+                "fee? "
+                'Choose any; for "Other" you will type your own.'
+            ),
+            Group(multiselect("acts", "activities"), width=2),
+            Row(
+                SwitchTo(Tr("Back"), id="back_q5", state=ExtensionSG.payment),
+                Button(Tr("Next"), id="next_q5", on_click=on_activities_next),
+            ),
+            common.hint(),
+            getter=activities_getter,
+            state=ExtensionSG.activities,
+        ),
+        Window(
+            Tr("Type which other activities interest you."),
+            TextInput(id="acts_other", on_success=on_activities_other),
+            MessageInput(on_not_text),
+            SwitchTo(Tr("Back"), id="back_q5o", state=ExtensionSG.activities),
+            state=ExtensionSG.activities_other,
+        ),
+        Window(
+            Tr("Question 6 of 6"),
+            Tr("<b>Digitalisation</b>"),
+            Tr("Which features of the personal cabinet would be interesting and useful to you?"),
+            Group(multiselect("digi", "digital"), width=1),
+            Row(
+                SwitchTo(Tr("Back"), id="back_q6", state=ExtensionSG.activities),
+                Button(Tr("Next"), id="next_q6", on_click=on_digital_next),
+            ),
+            common.hint(),
+            getter=digital_getter,
+            state=ExtensionSG.digital,
+        ),
+        Window(
+            Tr("Type which other features would be useful to you."),
+            TextInput(id="digi_other", on_success=on_digital_other),
+            MessageInput(on_not_text),
+            SwitchTo(Tr("Back"), id="back_q6o", state=ExtensionSG.digital),
+            state=ExtensionSG.digital_other,
+        ),
+        Window(
+            Tr("Choose the applications to extend by one year."),
+            Tr("You have no applications to extend.", when="no_apps"),
+            Column(multiselect("apps_ms", "apps")),
             Button(
-                Tr("Fill in the questionnaire"), id="fill", on_click=on_fill, when="campaign_open"
+                Tr("Extend applications ({count} pcs.)"),
+                id="extend",
+                on_click=on_extend,
+                when="can_extend",
             ),
-            SwitchTo(
-                Tr("View the questionnaire"), id="view", state=ExtensionSG.view, when="has_answers"
+            SwitchTo(Tr("Back"), id="back_ext", state=ExtensionSG.digital),
+            common.hint(),
+            getter=extend_getter,
+            state=ExtensionSG.extend,
+        ),
+        Window(
+            Tr("Thank you! Your answers are saved and the applications are extended by one year."),
+            Column(
+                SwitchTo(Tr("View the questionnaire"), id="view_done", state=ExtensionSG.view),
+                Cancel(Tr("Back to the cabinet")),
             ),
-            Cancel(Tr("Back")),
+            common.hint(),
+            state=ExtensionSG.done,
         ),
-        common.hint(),
-        getter=intro_getter,
-        state=ExtensionSG.intro,
-    ),
-    Window(
-        Tr("Question 1 of 6"),
-        Tr("<b>Expected kindergartens</b>"),
-        Tr(
-            "Choose the kindergartens you would like your child to attend (from 1 to 3). This "
-            "does not mean the child will be enrolled in them, but the answer tells us the demand "
-            "for each kindergarten. Chosen: {chosen} of 3."
-        ),
-        ScrollingGroup(
-            multiselect("kgs", "items", max_selected=3), id="kgs_pages", width=1, height=6
-        ),
-        Row(
-            Cancel(Tr("Back")),
-            SwitchTo(Tr("Next"), id="next_q1", state=ExtensionSG.ownership, when="can_next"),
-        ),
-        common.hint(),
-        getter=kindergartens_getter,
-        state=ExtensionSG.kindergartens,
-    ),
-    Window(
-        Tr("Question 2 of 6"),
-        Tr("<b>Preference for state or private kindergartens</b>"),
-        Tr("Tell us how important the form of ownership of the kindergarten is to you."),
-        Group(radio("own", "ownership"), width=3),
-        Tr("Why?"),
-        Group(multiselect("why", "reasons"), width=2),
-        Row(
-            Back(Tr("Back")),
-            SwitchTo(Tr("Next"), id="next_q2", state=ExtensionSG.language, when="can_next"),
-        ),
-        common.hint(),
-        getter=ownership_getter,
-        state=ExtensionSG.ownership,
-    ),
-    Window(
-        Tr("Question 3 of 6"),
-        Tr("<b>Teaching language</b>"),
-        Tr("Choose the teaching language you want."),
-        Column(radio("lang", "languages")),
-        Row(
-            Back(Tr("Back")),
-            SwitchTo(Tr("Next"), id="next_q3", state=ExtensionSG.payment, when="can_next"),
-        ),
-        common.hint(),
-        getter=language_getter,
-        state=ExtensionSG.language,
-    ),
-    Window(
-        Tr("Question 4 of 6"),
-        Tr("<b>Maximum parental payment</b>"),
-        Tr(
-            "What is the maximum monthly payment for the kindergarten's services you can afford? "
-            "Please be objective: do not give the lowest possible level if you are ready to pay "
-            "more. This helps to plan next year's state educational order."
-        ),
-        Group(radio("pay", "payments"), width=3),
-        Row(
-            Back(Tr("Back")),
-            SwitchTo(Tr("Next"), id="next_q4", state=ExtensionSG.activities, when="can_next"),
-        ),
-        common.hint(),
-        getter=payment_getter,
-        state=ExtensionSG.payment,
-    ),
-    Window(
-        Tr("Question 5 of 6"),
-        Tr("<b>Extra sections and activities</b>"),
-        Tr(
-            "Which extra services would interest you if the kindergarten offered them for a fee? "
-            'Choose any; for "Other" you will type your own.'
-        ),
-        Group(multiselect("acts", "activities"), width=2),
-        Row(
-            SwitchTo(Tr("Back"), id="back_q5", state=ExtensionSG.payment),
-            Button(Tr("Next"), id="next_q5", on_click=on_activities_next),
-        ),
-        common.hint(),
-        getter=activities_getter,
-        state=ExtensionSG.activities,
-    ),
-    Window(
-        Tr("Type which other activities interest you."),
-        TextInput(id="acts_other", on_success=on_activities_other),
-        MessageInput(on_not_text),
-        SwitchTo(Tr("Back"), id="back_q5o", state=ExtensionSG.activities),
-        state=ExtensionSG.activities_other,
-    ),
-    Window(
-        Tr("Question 6 of 6"),
-        Tr("<b>Digitalisation</b>"),
-        Tr("Which features of the personal cabinet would be interesting and useful to you?"),
-        Group(multiselect("digi", "digital"), width=1),
-        Row(
-            SwitchTo(Tr("Back"), id="back_q6", state=ExtensionSG.activities),
-            Button(Tr("Next"), id="next_q6", on_click=on_digital_next),
-        ),
-        common.hint(),
-        getter=digital_getter,
-        state=ExtensionSG.digital,
-    ),
-    Window(
-        Tr("Type which other features would be useful to you."),
-        TextInput(id="digi_other", on_success=on_digital_other),
-        MessageInput(on_not_text),
-        SwitchTo(Tr("Back"), id="back_q6o", state=ExtensionSG.digital),
-        state=ExtensionSG.digital_other,
-    ),
-    Window(
-        Tr("Choose the applications to extend by one year."),
-        Tr("You have no applications to extend.", when="no_apps"),
-        Column(multiselect("apps_ms", "apps")),
-        Button(
-            Tr("Extend applications ({count} pcs.)"),
-            id="extend",
-            on_click=on_extend,
-            when="can_extend",
-        ),
-        SwitchTo(Tr("Back"), id="back_ext", state=ExtensionSG.digital),
-        common.hint(),
-        getter=extend_getter,
-        state=ExtensionSG.extend,
-    ),
-    Window(
-        Tr("Thank you! Your answers are saved and the applications are extended by one year."),
-        Column(
-            SwitchTo(Tr("View the questionnaire"), id="view_done", state=ExtensionSG.view),
+        Window(
+            Format("{view_text}"),
             Cancel(Tr("Back to the cabinet")),
+            common.hint(),
+            getter=view_getter,
+            state=ExtensionSG.view,
         ),
-        common.hint(),
-        state=ExtensionSG.done,
-    ),
-    Window(
-        Format("{view_text}"),
-        Cancel(Tr("Back to the cabinet")),
-        common.hint(),
-        getter=view_getter,
-        state=ExtensionSG.view,
-    ),
-)
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
@@ -19,18 +18,15 @@ from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.widgets import Tr
+from bot.dialogs.common import Tr
+from bot.dialogs.states import VerifySG
 from bot.keyboards import main_menu
-from bot.texts import error_text, phone_text, reason_text
+from bot.texts.formats import phone_text
+from bot.texts.reasons import error_text, reason_text
 from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.errors import DomainError
 from core.registry.ports import GatewayUnavailable
-
-
-class VerifySG(StatesGroup):
-    phone = State()
-    code = State()
 
 
 def _otp(manager: DialogManager) -> OtpService:
@@ -158,44 +154,46 @@ async def on_close(_result: Any, manager: DialogManager) -> None:
     await bot.send_message(chat.id, text, reply_markup=main_menu())
 
 
-dialog = Dialog(
-    Window(
-        Format("{notice}\n", when="notice"),
-        Tr(
-            "<b>Phone confirmation</b> (confirmed {have} of {need})\n\n"
-            "Share your contact with the button below, or type your mobile number as "
-            "+7 7XX XXX XX XX. The number must be registered in the mobile citizens "
-            "database (БМГ)."
+def make_dialog() -> Dialog:
+    """Phone verification, fresh for each Dispatcher."""
+    return Dialog(
+        Window(
+            Format("{notice}\n", when="notice"),
+            Tr(
+                "<b>Phone confirmation</b> (confirmed {have} of {need})\n\n"
+                "Share your contact with the button below, or type your mobile number as "
+                "+7 7XX XXX XX XX. The number must be registered in the mobile citizens "
+                "database (БМГ)."
+            ),
+            Format("\n{error}", when="error"),
+            RequestContact(Tr("Share my contact")),
+            Cancel(Tr("Cancel")),
+            MessageInput(on_contact, content_types=ContentType.CONTACT),
+            MessageInput(on_phone_text, content_types=ContentType.TEXT),
+            MessageInput(on_other_content),
+            markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+            state=VerifySG.phone,
+            getter=phone_getter,
         ),
-        Format("\n{error}", when="error"),
-        RequestContact(Tr("Share my contact")),
-        Cancel(Tr("Cancel")),
-        MessageInput(on_contact, content_types=ContentType.CONTACT),
-        MessageInput(on_phone_text, content_types=ContentType.TEXT),
-        MessageInput(on_other_content),
-        markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
-        state=VerifySG.phone,
-        getter=phone_getter,
-    ),
-    Window(
-        Tr(
-            "We have sent an SMS with a 6-digit code to {phone}. Type the code here. "
-            "It is valid for {minutes} min."
+        Window(
+            Tr(
+                "We have sent an SMS with a 6-digit code to {phone}. Type the code here. "
+                "It is valid for {minutes} min."
+            ),
+            Format("\n{error}", when="error"),
+            Button(Tr("Send the code again"), id="resend", on_click=on_resend, when="can_resend"),
+            Button(
+                Tr("Send the code again (in {seconds_left} s)"),
+                id="resend_wait",
+                on_click=on_resend,
+                when="wait_resend",
+            ),
+            Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
+            MessageInput(on_code, content_types=ContentType.TEXT),
+            MessageInput(on_code_not_text),
+            state=VerifySG.code,
+            getter=code_getter,
         ),
-        Format("\n{error}", when="error"),
-        Button(Tr("Send the code again"), id="resend", on_click=on_resend, when="can_resend"),
-        Button(
-            Tr("Send the code again (in {seconds_left} s)"),
-            id="resend_wait",
-            on_click=on_resend,
-            when="wait_resend",
-        ),
-        Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
-        MessageInput(on_code, content_types=ContentType.TEXT),
-        MessageInput(on_code_not_text),
-        state=VerifySG.code,
-        getter=code_getter,
-    ),
-    on_start=on_start,
-    on_close=on_close,
-)
+        on_start=on_start,
+        on_close=on_close,
+    )

@@ -14,7 +14,8 @@ def all_routers() -> list[Router]:
     routers = [errors.router, start.router, help.router, menu.router, check.router]
     routers.append(directory.router)
     routers.insert(1, importlib.import_module("bot.handlers.staff").router)  # staff commands
-    routers.insert(1, importlib.import_module("bot.dialogs.referral").router)  # offer button
+    referral = importlib.import_module("bot.dialogs.referral")
+    routers.insert(1, referral.make_offer_router())  # offer button
     return [_detached(router) for router in routers]
 
 

@@ -14,7 +14,8 @@ from babel.dates import format_date, format_time
 
 from bot.i18n import babel_locale
 from bot.keyboards import main_menu
-from bot.texts import error_text, language_word, reason_text
+from bot.texts.labels import language_word
+from bot.texts.reasons import error_text, reason_text
 from core.applications.public import lookup_number
 from core.applications.submission import PublicApplication, public_lookup
 from core.people.iin import InvalidIin, parse_iin

@@ -21,7 +21,8 @@ from babel.numbers import format_decimal
 
 from bot.i18n import babel_locale
 from bot.keyboards import MenuButton, main_menu
-from bot.texts import error_text, group_label, language_word
+from bot.texts.labels import group_label, language_word
+from bot.texts.reasons import error_text
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.views import directory

@@ -48,19 +48,19 @@ async def start_flow(
 @router.message(MenuButton(JOIN_QUEUE))
 async def join_queue(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
-    await start_flow(message, dialog_manager, "submission", "SubmissionSG")
+    await start_flow(message, dialog_manager, "states", "SubmissionSG")
 
 
 @router.message(MenuButton(CABINET))
 async def cabinet(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
-    await start_flow(message, dialog_manager, "cabinet", "CabinetSG")
+    await start_flow(message, dialog_manager, "states", "CabinetSG")
 
 
 @router.message(MenuButton(GET_REFERRAL))
 async def referral(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
-    await start_flow(message, dialog_manager, "referral", "ReferralSG")
+    await start_flow(message, dialog_manager, "states", "ReferralSG")
 
 
 @router.message(MenuButton(CHECK_QUEUE))

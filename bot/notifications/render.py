@@ -157,7 +157,7 @@ def _group_label(ctx: _Context, group: str) -> str:
     if not birth_year or language not in BABEL_LOCALES:
         return group
     from bot.i18n import make_i18n
-    from bot.texts import group_label
+    from bot.texts.labels import group_label
 
     i18n = _bot_i18n(make_i18n)
     with i18n.context(), i18n.use_locale(ctx.language):
