@@ -304,7 +304,7 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         ),
         _("3. Teaching language: {value}").format(value=_label(LANGUAGES, a.get("language") or "")),
         _("4. Maximum monthly payment: up to {amount} ₸").format(
-            amount=common.fmt_money(int(a.get("max_payment") or 0), m)
+            amount=fmt_money(int(a.get("max_payment") or 0), common.locale_of(m))
         ),
         _("5. Extra activities: {value}").format(
             value=many(ACTIVITIES, a.get("activities", []), a.get("activities_other", ""))
