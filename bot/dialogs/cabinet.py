@@ -159,10 +159,10 @@ async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManag
             actor=f"applicant:{common.applicant_id(manager)}",
         )
     except DomainError as error:
-        await callback.message.answer(error_text(error))
+        await common.reply(callback, error_text(error))
         await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
         return
-    await callback.message.answer(_("The application has been withdrawn."))
+    await common.reply(callback, _("The application has been withdrawn."))
     await manager.switch_to(CabinetSG.applications, show_mode=ShowMode.SEND)
 
 
@@ -176,10 +176,10 @@ async def on_restore(callback: CallbackQuery, widget: Any, manager: DialogManage
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(error_text(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(
-            _("The application is back in the queue at its original time.")
+        await common.reply(
+            callback, _("The application is back in the queue at its original time.")
         )
     await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
 
@@ -238,9 +238,9 @@ async def on_extend_referral(callback: CallbackQuery, widget: Any, manager: Dial
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(error_text(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(_("The referral has been extended."))
+        await common.reply(callback, _("The referral has been extended."))
     await manager.switch_to(CabinetSG.referral, show_mode=ShowMode.SEND)
 
 
@@ -253,9 +253,9 @@ async def on_decline_referral(callback: CallbackQuery, widget: Any, manager: Dia
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(error_text(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(_("You declined the referral; the seat goes to others."))
+        await common.reply(callback, _("You declined the referral; the seat goes to others."))
     await manager.switch_to(CabinetSG.referral, show_mode=ShowMode.SEND)
 
 

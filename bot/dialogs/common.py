@@ -7,22 +7,31 @@ from __future__ import annotations
 import operator
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.enums import ContentType
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n, gettext, ngettext
 from aiogram_dialog.api.protocols import DialogManager
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Multiselect, Radio, Select
+from aiogram_dialog.widgets.kbd import (
+    ManagedCheckbox,
+    ManagedMultiselect,
+    ManagedRadio,
+    Multiselect,
+    Radio,
+    Select,
+)
 from aiogram_dialog.widgets.text import Format, Text
 
 from core.models import Applicant
 from core.platform import clock
 from core.platform.catalogs import DEFAULT_LANGUAGE, LANGUAGES
 from core.platform.settings import Settings
+
+W = TypeVar("W")
 
 # --- the update's context ---------------------------------------------------------------------
 
@@ -82,6 +91,36 @@ def numbered(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
+async def reply(callback: CallbackQuery, text: str, **kwargs: Any) -> None:
+    """A new message below the one whose button was pressed."""
+    if callback.message is None:  # Telegram leaves it out only for inline-mode messages
+        raise LookupError("the pressed button has no message to answer")
+    await callback.message.answer(text, **kwargs)
+
+
+# --- the managed widgets of the current window ------------------------------------------------
+
+
+def checkbox(manager: DialogManager, widget_id: str) -> ManagedCheckbox:
+    return _find(manager, widget_id, ManagedCheckbox)
+
+
+def radio_of(manager: DialogManager, widget_id: str) -> ManagedRadio[str]:
+    return _find(manager, widget_id, ManagedRadio)
+
+
+def multiselect_of(manager: DialogManager, widget_id: str) -> ManagedMultiselect[str]:
+    return _find(manager, widget_id, ManagedMultiselect)
+
+
+def _find(manager: DialogManager, widget_id: str, kind: type[W]) -> W:
+    """`manager.find` typed: a widget id that is not in the dialog is a programming error."""
+    widget = manager.find(widget_id)
+    if not isinstance(widget, kind):
+        raise LookupError(f"no {kind.__name__} {widget_id!r} in the current dialog")
+    return widget
+
+
 # --- texts ------------------------------------------------------------------------------------
 
 
@@ -116,7 +155,7 @@ class TrN(Text):
 # always item[0] and item[1]; labels are already translated by the getter.
 
 
-def pick_list(widget_id: str, items: str, on_click: Any) -> Select:
+def pick_list(widget_id: str, items: str, on_click: Any) -> Select[str]:
     """One button per `(id, label)` pair in `data[items]`; a press calls `on_click(..., id)`."""
     return Select(
         Format("{item[1]}"),
@@ -127,7 +166,7 @@ def pick_list(widget_id: str, items: str, on_click: Any) -> Select:
     )
 
 
-def radio(widget_id: str, items: str) -> Radio:
+def radio(widget_id: str, items: str) -> Radio[str]:
     """Exactly one of the `(id, label)` pairs chosen: 🔘 marks it, ⚪ the others."""
     return Radio(
         Format("🔘 {item[1]}"),
@@ -138,7 +177,7 @@ def radio(widget_id: str, items: str) -> Radio:
     )
 
 
-def multiselect(widget_id: str, items: str, max_selected: int = 0) -> Multiselect:
+def multiselect(widget_id: str, items: str, max_selected: int = 0) -> Multiselect[str]:
     """Any of the `(id, label)` pairs chosen (at most `max_selected`, 0 = no limit)."""
     return Multiselect(
         Format("✅ {item[1]}"),

@@ -26,7 +26,7 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common
-from bot.dialogs.common import Tr, multiselect, radio
+from bot.dialogs.common import Tr, multiselect, multiselect_of, radio, radio_of
 from bot.dialogs.states import ExtensionSG
 from bot.texts.formats import fmt_date, fmt_datetime, fmt_money
 from bot.texts.reasons import error_text
@@ -118,7 +118,8 @@ async def intro_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
 async def on_fill(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     manager.dialog_data.clear()
     for widget_id in ("kgs", "acts", "digi", "apps_ms"):
-        await manager.find(widget_id).reset_checked()
+        # aiogram-dialog 2.6 leaves ManagedMultiselect.reset_checked unannotated
+        await multiselect_of(manager, widget_id).reset_checked()  # type: ignore[no-untyped-call]
     await manager.switch_to(ExtensionSG.kindergartens)
 
 
@@ -128,7 +129,7 @@ async def on_fill(callback: CallbackQuery, widget: Any, manager: DialogManager) 
 async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     options = await cabinet.kindergarten_options(common.applicant_id(dialog_manager))
     items = [(str(o.id), common.localized(dialog_manager, o.name_ru, o.name_kk)) for o in options]
-    chosen = len(dialog_manager.find("kgs").get_checked())
+    chosen = len(multiselect_of(dialog_manager, "kgs").get_checked())
     return {"items": items, "chosen": chosen, "can_next": 1 <= chosen <= 3}
 
 
@@ -136,9 +137,8 @@ async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> 
 
 
 async def ownership_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    own = dialog_manager.find("own").get_checked()
-    why = dialog_manager.find("why").get_checked()
-    why = bool(why) or own == "any"
+    own = radio_of(dialog_manager, "own").get_checked()
+    why = bool(multiselect_of(dialog_manager, "why").get_checked()) or own == "any"
     return {
         "ownership": _items(OWNERSHIP, "ownership"),
         "reasons": _items(OWNERSHIP_REASONS, "ownership_why"),
@@ -149,7 +149,7 @@ async def ownership_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict
 async def language_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     return {
         "languages": _items(LANGUAGES, "language"),
-        "can_next": bool(dialog_manager.find("lang").get_checked()),
+        "can_next": bool(radio_of(dialog_manager, "lang").get_checked()),
     }
 
 
@@ -162,7 +162,7 @@ async def payment_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
         )
         for a in amounts
     ]
-    return {"payments": items, "can_next": bool(dialog_manager.find("pay").get_checked())}
+    return {"payments": items, "can_next": bool(radio_of(dialog_manager, "pay").get_checked())}
 
 
 # --- questions 5 and 6: multi-select with Other ---------------------------------------------
@@ -183,14 +183,18 @@ async def digital_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
 
 
 async def on_activities_next(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
-    if manager.find("acts").is_checked("other") and not manager.dialog_data.get("activities_other"):
+    if multiselect_of(manager, "acts").is_checked("other") and not manager.dialog_data.get(
+        "activities_other"
+    ):
         await manager.switch_to(ExtensionSG.activities_other)
     else:
         await manager.switch_to(ExtensionSG.digital)
 
 
 async def on_digital_next(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
-    if manager.find("digi").is_checked("other") and not manager.dialog_data.get("digital_other"):
+    if multiselect_of(manager, "digi").is_checked("other") and not manager.dialog_data.get(
+        "digital_other"
+    ):
         await manager.switch_to(ExtensionSG.digital_other)
     else:
         await manager.switch_to(ExtensionSG.extend)
@@ -230,27 +234,27 @@ async def extend_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         )
         for row in rows
     ]
-    count = len(m.find("apps_ms").get_checked())
+    count = len(multiselect_of(m, "apps_ms").get_checked())
     return {"apps": items, "count": count, "no_apps": not items, "can_extend": count > 0}
 
 
 def _other(manager: DialogManager, widget_id: str, key: str) -> str:
-    if not manager.find(widget_id).is_checked("other"):
+    if not multiselect_of(manager, widget_id).is_checked("other"):
         return ""
-    return manager.dialog_data.get(key, "")
+    return str(manager.dialog_data.get(key, ""))
 
 
 def collect_answers(manager: DialogManager) -> dict[str, Any]:
     """The questionnaire as stored: codes and numbers only (labels are translated on display)."""
     return {
-        "kindergartens": [int(i) for i in manager.find("kgs").get_checked()],
-        "ownership": manager.find("own").get_checked(),
-        "ownership_why": list(manager.find("why").get_checked()),
-        "language": manager.find("lang").get_checked(),
-        "max_payment": manager.find("pay").get_checked(),
-        "activities": [c for c in manager.find("acts").get_checked() if c != "other"],
+        "kindergartens": [int(i) for i in multiselect_of(manager, "kgs").get_checked()],
+        "ownership": radio_of(manager, "own").get_checked(),
+        "ownership_why": list(multiselect_of(manager, "why").get_checked()),
+        "language": radio_of(manager, "lang").get_checked(),
+        "max_payment": radio_of(manager, "pay").get_checked(),
+        "activities": [c for c in multiselect_of(manager, "acts").get_checked() if c != "other"],
         "activities_other": _other(manager, "acts", "activities_other"),
-        "digital": [c for c in manager.find("digi").get_checked() if c != "other"],
+        "digital": [c for c in multiselect_of(manager, "digi").get_checked() if c != "other"],
         "digital_other": _other(manager, "digi", "digital_other"),
     }
 
@@ -258,7 +262,7 @@ def collect_answers(manager: DialogManager) -> dict[str, Any]:
 async def on_extend(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     applicant_id = common.applicant_id(manager)
     settings = common.settings_of(manager)
-    ids = [int(n) for n in manager.find("apps_ms").get_checked()]
+    ids = [int(n) for n in multiselect_of(manager, "apps_ms").get_checked()]
     season = clock.now().astimezone(settings.tz).year
     try:
         await extension.save_answers(applicant_id, collect_answers(manager), season=season)
@@ -266,7 +270,7 @@ async def on_extend(callback: CallbackQuery, widget: Any, manager: DialogManager
             applicant_id, ids, actor=f"applicant:{applicant_id}", settings=settings
         )
     except DomainError as error:
-        await callback.message.answer(error_text(error))
+        await common.reply(callback, error_text(error))
         return
     manager.dialog_data["extended"] = len(ids)
     await manager.switch_to(ExtensionSG.done)

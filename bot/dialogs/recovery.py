@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -93,7 +94,7 @@ Say = Callable[[str], Awaitable[Any]]
 async def on_check(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     """The "Check" button: the answer normally moves the conversation on by itself (see
     `setup_recovery`); the button covers a lost event or a parent who is quicker."""
-    await _after_consent(manager, callback.message.answer)
+    await _after_consent(manager, functools.partial(common.reply, callback))
 
 
 async def _after_consent(manager: DialogManager, say: Say) -> bool:

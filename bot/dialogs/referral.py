@@ -41,10 +41,10 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     application_id = data.get("application_id")
     if application_id and await cabinet.owns_application(applicant, int(application_id)):
         manager.dialog_data["application_id"] = int(application_id)
-        release_id = data.get("release_id")
-        place = await cabinet.release_place(int(release_id)) if release_id else None
+        release_id = int(data.get("release_id") or 0)
+        place = await cabinet.release_place(release_id) if release_id else None
         if place is not None:
-            manager.dialog_data["release_id"] = int(release_id)
+            manager.dialog_data["release_id"] = release_id
             manager.dialog_data["kindergarten_id"], manager.dialog_data["group_id"] = place
             if await _option(manager) is not None:
                 await manager.switch_to(ReferralSG.confirm)
@@ -187,10 +187,10 @@ async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: Dialog
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(error_text(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(
-            _("You declined the offer. Your application keeps its place in the queue.")
+        await common.reply(
+            callback, _("You declined the offer. Your application keeps its place in the queue.")
         )
     await manager.switch_to(ReferralSG.search, show_mode=ShowMode.SEND)
 
@@ -330,14 +330,15 @@ async def on_confirm(callback: CallbackQuery, widget: Any, manager: DialogManage
         )
     except DomainError as error:
         if error.reason == "no_free_seat":
-            await callback.message.answer(
+            await common.reply(
+                callback,
                 _(
                     "Sorry, someone else has just taken the last seat in this group. "
                     "Here is the fresh list of free seats."
-                )
+                ),
             )
         else:
-            await callback.message.answer(error_text(error))
+            await common.reply(callback, error_text(error))
         manager.dialog_data.pop("group_id", None)
         await manager.switch_to(ReferralSG.kindergartens, show_mode=ShowMode.SEND)
         return

@@ -15,6 +15,7 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 from bot.dialogs import common
 from bot.dialogs.common import Tr, pick_list
 from bot.dialogs.states import SettingsSG
+from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.labels import language_word
 from bot.texts.reasons import error_text
@@ -53,9 +54,7 @@ async def on_language(
     applicant.language = item_id
     get_i18n().current_locale = item_id  # this answer already speaks the new language
     manager.middleware_data["locale"] = item_id
-    from bot.keyboards import main_menu
-
-    await callback.message.answer(_("The language is changed."), reply_markup=main_menu())
+    await common.reply(callback, _("The language is changed."), reply_markup=main_menu())
     await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
 
 

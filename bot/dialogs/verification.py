@@ -18,7 +18,7 @@ from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.common import Tr
+from bot.dialogs.common import Tr, applicant_id
 from bot.dialogs.states import VerifySG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
@@ -30,11 +30,8 @@ from core.registry.ports import GatewayUnavailable
 
 
 def _otp(manager: DialogManager) -> OtpService:
-    return manager.middleware_data["otp"]
-
-
-def _applicant_id(manager: DialogManager) -> int:
-    return manager.middleware_data["applicant"].id
+    otp: OtpService = manager.middleware_data["otp"]
+    return otp
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
@@ -42,7 +39,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     if isinstance(start_data, dict):
         need = int(start_data.get("need", 1))
     manager.dialog_data["need"] = need
-    have = await applicants.verified_phone_count(_applicant_id(manager))
+    have = await applicants.verified_phone_count(applicant_id(manager))
     manager.dialog_data["have"] = have
 
 
@@ -59,9 +56,7 @@ async def phone_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
 async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     data = dialog_manager.dialog_data
     phone = data.get("phone", "")
-    left = (
-        await _otp(dialog_manager).resend_in(_applicant_id(dialog_manager), phone) if phone else 0
-    )
+    left = await _otp(dialog_manager).resend_in(applicant_id(dialog_manager), phone) if phone else 0
     return {
         "phone": phone_text(phone),
         "seconds_left": left,
@@ -76,7 +71,7 @@ async def _send_code(manager: DialogManager, phone: str) -> bool:
     """Ask core for a code; on refusal keep the reason for the window. True when sent."""
     try:
         sent = await _otp(manager).request(
-            _applicant_id(manager), phone, sms_text=_("Confirmation code: {code}")
+            applicant_id(manager), phone, sms_text=_("Confirmation code: {code}")
         )
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
@@ -112,7 +107,7 @@ async def on_code(message: Message, _widget: Any, manager: DialogManager) -> Non
     code = (message.text or "").strip().replace(" ", "")
     phone = manager.dialog_data.get("phone", "")
     try:
-        count = await _otp(manager).verify(_applicant_id(manager), phone, code)
+        count = await _otp(manager).verify(applicant_id(manager), phone, code)
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
         if exc.reason == "otp_locked":

@@ -193,7 +193,7 @@ def _localized_date(value: str) -> str:
     return day_month(day, get_i18n().current_locale)
 
 
-class _Defaults(dict):
+class _Defaults(dict[str, Any]):
     """Missing parameters render as "?" rather than failing the whole answer."""
 
     def __missing__(self, key: str) -> str:

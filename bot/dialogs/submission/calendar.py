@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Calendar, CalendarUserConfig
@@ -15,6 +16,7 @@ from aiogram_dialog.widgets.kbd.calendar_kbd import (
     CalendarScope,
     CalendarScopeView,
     CalendarYearsView,
+    OnDateSelected,
 )
 from aiogram_dialog.widgets.text import Format, Text
 from babel.dates import format_date
@@ -24,11 +26,21 @@ from core.platform.catalogs import babel_locale
 
 
 class LocalCalendar(Calendar):
-    """aiogram-dialog's Calendar with month and weekday names in kk/ru, dates from tomorrow."""
+    """aiogram-dialog's Calendar with month and weekday names in kk/ru, dates from tomorrow.
 
-    def __init__(self, *args: Any, tz_of: Callable[[DialogManager], Any], **kwargs: Any) -> None:
+    aiogram-dialog 2.6 has no public parameter for either: its documented way to customise the
+    views and the per-user limits is to override `_init_views` and `_get_user_config` in a
+    subclass, so the two overrides live here and nowhere else.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        on_click: OnDateSelected,
+        tz_of: Callable[[DialogManager], ZoneInfo],
+    ) -> None:
         self.tz_of = tz_of
-        super().__init__(*args, **kwargs)
+        super().__init__(id=id, on_click=on_click)
 
     def _init_views(self) -> dict[CalendarScope, CalendarScopeView]:
         return {
@@ -49,12 +61,15 @@ class LocalCalendar(Calendar):
             CalendarScope.YEARS: CalendarYearsView(self._item_callback_data),
         }
 
-    async def _get_user_config(self, data: dict, manager: DialogManager) -> CalendarUserConfig:
+    async def _get_user_config(
+        self, data: dict[str, Any], manager: DialogManager
+    ) -> CalendarUserConfig:
         tz = self.tz_of(manager)
         today = datetime.now(tz).date()
         return CalendarUserConfig(
             firstweekday=0,
-            timezone=tz,
+            # CalendarUserConfig wants a datetime.timezone; any tzinfo (a ZoneInfo) works.
+            timezone=tz,  # type: ignore[arg-type]
             min_date=today + timedelta(days=1),
             max_date=today + timedelta(days=3 * 365),
         )

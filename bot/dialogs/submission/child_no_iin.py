@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +17,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput
 from aiogram_dialog.widgets.kbd import Button
 
-from bot.dialogs.common import applicant_of, settings_of, today_of
+from bot.dialogs.common import applicant_of, checkbox, settings_of, today_of
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission.data import ChildData, DraftChild, children
 from bot.dialogs.submission.replies import refuse
@@ -32,28 +32,29 @@ DATA = "no_iin"  # dialog_data key: the child being typed in (JSON primitives)
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
 _DATE = re.compile(r"^\s*(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})\s*$")
 DECLARATION = "no_iin_legal"  # the Checkbox of the confirmation window
+NamePart = Literal["last_name", "first_name", "middle_name"]
 
 
 async def on_no_iin(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     manager.dialog_data[DATA] = {}
-    await manager.find(DECLARATION).set_checked(False)
+    await checkbox(manager, DECLARATION).set_checked(False)
     await manager.switch_to(S.nc_last_name)
 
 
 async def on_last_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     await _name_part(message, manager, text, "last_name", S.nc_first_name)
 
 
 async def on_first_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     await _name_part(message, manager, text, "first_name", S.nc_middle_name)
 
 
 async def on_middle_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     await _name_part(message, manager, text, "middle_name", S.nc_birth)
 
@@ -66,7 +67,7 @@ async def on_skip_middle_name(
 
 
 async def on_birth_date(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     born = parse_birth_date(text)
     if born is None:
@@ -124,7 +125,7 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
 async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     """Store the child (reusing one already typed in by this parent) and go to step 2."""
     draft = DraftChild(**_draft(manager))
-    if not manager.find(DECLARATION).is_checked():
+    if not checkbox(manager, DECLARATION).is_checked():
         await refuse(
             None,
             manager,
@@ -193,7 +194,7 @@ def _clean_name(text: str) -> str | None:
 
 
 async def _name_part(
-    message: Message, manager: DialogManager, text: str, key: str, next_state: State
+    message: Message, manager: DialogManager, text: str, key: NamePart, next_state: State
 ) -> None:
     value = _clean_name(text)
     if value is None:
@@ -208,9 +209,8 @@ async def _name_part(
 
 
 def _full_name(draft: DraftChild) -> str:
-    return " ".join(
-        draft.get(key) or "" for key in ("last_name", "first_name", "middle_name")
-    ).strip()
+    parts = (draft.get("last_name"), draft.get("first_name"), draft.get("middle_name"))
+    return " ".join(part or "" for part in parts).strip()
 
 
 async def _same_child(applicant_id: int, draft: DraftChild, born: date) -> Child | None:

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.kbd import Button
 
-from bot.dialogs.common import applicant_of, settings_of
+from bot.dialogs.common import applicant_of, checkbox, settings_of
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.states import VerifySG
 from bot.dialogs.submission.replies import refuse
@@ -25,7 +25,9 @@ async def start_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
 
 
 async def on_queue_chosen(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    consents = [manager.find(name).is_checked() for name in ("consent_notify", "consent_offer")]
+    consents = [
+        checkbox(manager, name).is_checked() for name in ("consent_notify", "consent_offer")
+    ]
     if not all(consents):
         # A popup over the same window: the boxes stay where the parent can tick them.
         await callback.answer(local_refusal("consent_required"), show_alert=True)

@@ -42,7 +42,7 @@ FG_TIMEOUT_SECONDS = 30
 
 
 async def on_parent_iin(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     try:
         iin = parse_iin(text, today=today_of(manager))

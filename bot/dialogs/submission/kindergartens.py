@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager
+from aiogram_dialog import ChatEvent, DialogManager
 from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput
 from aiogram_dialog.widgets.kbd import Button, ManagedCalendar
 
@@ -71,7 +71,7 @@ async def on_list_all(callback: CallbackQuery, button: Button, manager: DialogMa
 
 
 async def on_kg_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     manager.dialog_data.update(kg_mode="search", kg_query=text.strip()[:64])
     await manager.switch_to(S.kg_results)
@@ -79,6 +79,7 @@ async def on_kg_name(
 
 async def on_location(message: Message, widget: MessageInput, manager: DialogManager) -> None:
     location = message.location
+    assert location is not None  # the window's MessageInput takes location messages only
     manager.dialog_data.update(kg_mode="near", kg_lat=location.latitude, kg_lon=location.longitude)
     # The location window is the wizard's only reply keyboard; deleting its message does not
     # take the keyboard away, so put the main menu back before the inline windows continue.
@@ -190,7 +191,7 @@ async def on_referral_now(callback: CallbackQuery, button: Button, manager: Dial
 
 
 async def on_referral_date(
-    callback: CallbackQuery, widget: ManagedCalendar, manager: DialogManager, day: date
+    event: ChatEvent, widget: ManagedCalendar, manager: DialogManager, day: date
 ) -> None:
     if day <= today_of(manager):
         await refuse(None, manager, reason_text("referral_date_required"))

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 
-from bot.dialogs.common import applicant_of, locale_of, settings_of, today_of
+from bot.dialogs.common import applicant_of, locale_of, radio_of, settings_of, today_of
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission import places
 from bot.dialogs.submission.data import birth_text, birth_year, choices, chosen_child, the_child
@@ -94,7 +94,7 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
     settings = settings_of(manager)
     applicant = applicant_of(manager)
     child = chosen_child(manager)
-    if child is None:
+    if child is None or child["child_id"] is None:
         await refuse(None, manager, local_refusal("choose_child"))
         return
     chosen = choices(manager)
@@ -154,8 +154,10 @@ async def init_contacts(manager: DialogManager) -> None:
     if manager.dialog_data.get("contacts_set"):
         return
     applicant = applicant_of(manager)
-    await manager.find("channel").set_checked(str(getattr(applicant.channel, "value", "telegram")))
-    await manager.find("notify_lang").set_checked(locale_of(manager))
+    await radio_of(manager, "channel").set_checked(
+        str(getattr(applicant.channel, "value", "telegram"))
+    )
+    await radio_of(manager, "notify_lang").set_checked(locale_of(manager))
     manager.dialog_data["contacts_set"] = True
 
 
@@ -164,11 +166,11 @@ async def people_phones(applicant_id: int) -> list[str]:
 
 
 def channel_of(manager: DialogManager) -> str:
-    return manager.find("channel").get_checked() or "telegram"
+    return radio_of(manager, "channel").get_checked() or "telegram"
 
 
 def notify_language_of(manager: DialogManager) -> str:
-    return manager.find("notify_lang").get_checked() or locale_of(manager)
+    return radio_of(manager, "notify_lang").get_checked() or locale_of(manager)
 
 
 def statement_text(data: dict[str, Any], locale: str) -> str:

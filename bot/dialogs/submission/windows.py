@@ -50,7 +50,7 @@ STEP4 = Tr("<b>Step 4 of 4</b> · Notifications and review")
 
 
 def back(to: State) -> SwitchTo:
-    return SwitchTo(Tr("⬅️ Back"), id=f"back_{to.state.split(':')[1]}", state=to)
+    return SwitchTo(Tr("⬅️ Back"), id=f"back_{str(to.state).split(':')[1]}", state=to)
 
 
 def cancel() -> Button:
