@@ -9,9 +9,11 @@ Until bot/setup.py takes over the wiring, indigo/app.py calls these two.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from aiogram import Bot, Dispatcher
 from aiogram_dialog import BgManagerFactory, Dialog
+from redis.asyncio import Redis
 
 from bot.dialogs import (
     cabinet,
@@ -22,9 +24,16 @@ from bot.dialogs import (
     submission,
     verification,
 )
+from core.platform.events import EventBus
 
-if TYPE_CHECKING:
-    from indigo.app import App
+
+class App(Protocol):
+    """What `subscribe` needs of indigo.app.App (the dialogs do not import the composition)."""
+
+    events: EventBus
+    redis: Redis
+    bot: Bot
+    dispatcher: Dispatcher
 
 
 def all_dialogs() -> list[Dialog]:

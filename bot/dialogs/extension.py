@@ -10,7 +10,6 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import (
@@ -26,6 +25,7 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common
+from bot.dialogs import extension_options as options
 from bot.dialogs.common import Tr, multiselect, multiselect_of, radio, radio_of
 from bot.dialogs.states import ExtensionSG
 from bot.texts.formats import fmt_date, fmt_datetime, fmt_money
@@ -35,67 +35,13 @@ from core.platform import clock
 from core.platform.errors import DomainError
 from core.views import cabinet
 
-# Option codes (stored) and their labels (translated here). The codes follow core.extension.
-OWNERSHIP = {"any": __("Any"), "state": __("State"), "private": __("Private")}
-OWNERSHIP_REASONS = {"quality": __("Quality"), "cost": __("Cost")}
-LANGUAGES = {"kk": __("Kazakh"), "ru": __("Russian")}
-PAYMENTS = [10000, 15000, 20000, 25000, 30000, 35000, 40000, 45000, 50000, 70000, 90000, 110000]
-ACTIVITIES = {
-    "football": __("Football"),
-    "sport_dance": __("Sports dance"),
-    "ballroom_dance": __("Ballroom dance"),
-    "chess": __("Chess"),
-    "basketball": __("Basketball"),
-    "drawing": __("Drawing"),
-    "extended_day": __("Extended day group"),
-    "fun_chemistry": __("Fun chemistry"),
-    "karate": __("Karate"),
-    "computer_graphics": __("Computer graphics"),
-    "young_ecologist": __("Young ecologist"),
-    "astronomy": __("Astronomy"),
-    "other": __("Other"),
-}
-DIGITAL = {
-    "invoices": __("Invoices for payment"),
-    "teacher_profiles": __("Teacher's personal file"),
-    "cashless_payments": __("Cashless payments"),
-    "nutrition": __("Nutrition control"),
-    "absence_recalculation": __("Automatic recalculation for missed days"),
-    "e_contracts": __("Electronic contracts"),
-    "attendance": __("Child's attendance sheets"),
-    "android_app": __("Android mobile app"),
-    "health_passport": __("Child's health passport and check-ups"),
-    "ios_app": __("iOS mobile app"),
-    "portfolio": __("Portfolio of the child's achievements and skills"),
-    "online_reception": __("Online reception and appeals"),
-    "other": __("Other"),
-}
-
-
-def _codes(question_id: str, fallback: list[str]) -> list[str]:
-    """Option codes of a question as core.extension defines them (fallback: ours)."""
-    for question in extension.QUESTIONS:
-        if question.id == question_id:
-            return list(question.options) + (["other"] if question.other else [])
-    return fallback
-
-
-def _label(table: dict[str, Any], code: str) -> str:
-    label = table.get(code)
-    return str(label) if label is not None else code
-
-
-def _items(table: dict[str, Any], published: str) -> list[tuple[str, str]]:
-    return [(code, _label(table, code)) for code in _codes(published, list(table))]
-
-
 # --- intro ----------------------------------------------------------------------------------
 
 
 async def intro_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     stored = await cabinet.latest_answers(common.applicant_id(dialog_manager))
     settings = common.settings_of(dialog_manager)
-    today = clock.now().astimezone(settings.tz).date()
+    today = common.today_of(dialog_manager)
     is_open = extension.campaign_open(settings, today)
     closed_note = ""
     if not is_open:
@@ -140,21 +86,21 @@ async def ownership_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict
     own = radio_of(dialog_manager, "own").get_checked()
     why = bool(multiselect_of(dialog_manager, "why").get_checked()) or own == "any"
     return {
-        "ownership": _items(OWNERSHIP, "ownership"),
-        "reasons": _items(OWNERSHIP_REASONS, "ownership_why"),
+        "ownership": options.items(options.OWNERSHIP, "ownership"),
+        "reasons": options.items(options.OWNERSHIP_REASONS, "ownership_why"),
         "can_next": bool(own and why),
     }
 
 
 async def language_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     return {
-        "languages": _items(LANGUAGES, "language"),
+        "languages": options.items(options.LANGUAGES, "language"),
         "can_next": bool(radio_of(dialog_manager, "lang").get_checked()),
     }
 
 
 async def payment_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    amounts = [int(v) for v in _codes("max_payment", [str(p) for p in PAYMENTS])]
+    amounts = [int(v) for v in options.codes("max_payment", [str(p) for p in options.PAYMENTS])]
     items = [
         (
             str(a),
@@ -170,14 +116,14 @@ async def payment_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
 
 async def activities_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     return {
-        "activities": _items(ACTIVITIES, "activities"),
+        "activities": options.items(options.ACTIVITIES, "activities"),
         "other": dialog_manager.dialog_data.get("activities_other", ""),
     }
 
 
 async def digital_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     return {
-        "digital": _items(DIGITAL, "digital"),
+        "digital": options.items(options.DIGITAL, "digital"),
         "other": dialog_manager.dialog_data.get("digital_other", ""),
     }
 
@@ -291,7 +237,7 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     ]
 
     def many(table: dict[str, Any], codes: list[str], other: str) -> str:
-        labels = [_label(table, c) for c in codes if c != "other"]
+        labels = [options.label(table, c) for c in codes if c != "other"]
         if other:
             labels.append(other)
         return ", ".join(labels) or "—"
@@ -303,18 +249,23 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         "",
         _("1. Expected kindergartens: {value}").format(value=", ".join(kgs) or "—"),
         _("2. Ownership preference: {value}; why: {why}").format(
-            value=_label(OWNERSHIP, a.get("ownership") or ""),
-            why=", ".join(_label(OWNERSHIP_REASONS, c) for c in a.get("ownership_why", [])) or "—",
+            value=options.label(options.OWNERSHIP, a.get("ownership") or ""),
+            why=", ".join(
+                options.label(options.OWNERSHIP_REASONS, c) for c in a.get("ownership_why", [])
+            )
+            or "—",
         ),
-        _("3. Teaching language: {value}").format(value=_label(LANGUAGES, a.get("language") or "")),
+        _("3. Teaching language: {value}").format(
+            value=options.label(options.LANGUAGES, a.get("language") or "")
+        ),
         _("4. Maximum monthly payment: up to {amount} ₸").format(
             amount=fmt_money(int(a.get("max_payment") or 0), common.locale_of(m))
         ),
         _("5. Extra activities: {value}").format(
-            value=many(ACTIVITIES, a.get("activities", []), a.get("activities_other", ""))
+            value=many(options.ACTIVITIES, a.get("activities", []), a.get("activities_other", ""))
         ),
         _("6. Digital services: {value}").format(
-            value=many(DIGITAL, a.get("digital", []), a.get("digital_other", ""))
+            value=many(options.DIGITAL, a.get("digital", []), a.get("digital_other", ""))
         ),
     ]
     if stored.valid_until:

@@ -49,25 +49,8 @@ STEP3_DOCUMENTS = Tr("<b>Step 3 of 4</b> · Documents")
 STEP4 = Tr("<b>Step 4 of 4</b> · Notifications and review")
 
 
-def back(to: State) -> SwitchTo:
-    return SwitchTo(Tr("⬅️ Back"), id=f"back_{str(to.state).split(':')[1]}", state=to)
-
-
-def cancel() -> Button:
-    return Button(Tr("✖️ Cancel"), id="cancel", on_click=replies.on_cancel)
-
-
-def nav(to: State) -> Row:
-    return Row(back(to), cancel())
-
-
-def wrong_content() -> MessageInput:
-    """Anything a window does not expect (a sticker, a photo, text where buttons are)."""
-    return MessageInput(replies.on_buttons_expected)
-
-
 def windows() -> list[Window]:
-    """The windows in the order the parent meets them (fresh widgets on every call)."""
+    """The windows in the order the parent meets them (fresh windows on every call)."""
     return [
         # Start: the queue and both consents of the source form.
         Window(
@@ -419,3 +402,20 @@ def windows() -> list[Window]:
             getter=review.done_getter,
         ),
     ]
+
+
+def back(to: State) -> SwitchTo:
+    return SwitchTo(Tr("⬅️ Back"), id=f"back_{str(to.state).split(':')[1]}", state=to)
+
+
+def cancel() -> Button:
+    return Button(Tr("✖️ Cancel"), id="cancel", on_click=replies.on_cancel)
+
+
+def nav(to: State) -> Row:
+    return Row(back(to), cancel())
+
+
+def wrong_content() -> MessageInput:
+    """Anything a window does not expect (a sticker, a photo, text where buttons are)."""
+    return MessageInput(replies.on_buttons_expected)
