@@ -40,7 +40,7 @@ def t(msgid: str, language: str, **params: object) -> str:
 
 
 def group_text(group: Group, language: str) -> str:
-    """A group as the bot shows it (bot.texts.group_label) to a parent reading `language`."""
+    """A group as the bot shows it (bot.texts.labels.group_label) to a parent reading `language`."""
     i18n = I18n(path=LOCALES, default_locale="ru", domain="messages")
     with i18n.context(), i18n.use_locale(language):
         return group_label(group.name, group.birth_year, str(group.language), str(group.kind))

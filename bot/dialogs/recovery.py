@@ -93,7 +93,7 @@ Say = Callable[[str], Awaitable[Any]]
 
 async def on_check(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     """The "Check" button: the answer normally moves the conversation on by itself (see
-    `setup_recovery`); the button covers a lost event or a parent who is quicker."""
+    `subscribe`); the button covers a lost event or a parent who is quicker."""
     await _after_consent(manager, functools.partial(common.reply, callback))
 
 
