@@ -181,25 +181,6 @@ def error_text(error: DomainError) -> str:
     return reason_text(error.reason, **error.params)
 
 
-_DATE_PARAMS = ("opens", "deadline")
-
-
-def _localized_date(value: str) -> str:
-    """An ISO date from a refusal's params as "1 сентября" / "1 қыркүйек" for the reader."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return value
-    return day_month(day, get_i18n().current_locale)
-
-
-class _Defaults(dict[str, Any]):
-    """Missing parameters render as "?" rather than failing the whole answer."""
-
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
 def local_refusal(code: str) -> str:
     """Refusals of the conversation itself (not domain rules), in the reader's language."""
     texts = {
@@ -238,3 +219,22 @@ def feed_kind(kind: str) -> str:
         "broadcast": _("Announcement"),
         "family_ready": _("Family data received"),
     }.get(kind, kind)
+
+
+_DATE_PARAMS = ("opens", "deadline")
+
+
+def _localized_date(value: str) -> str:
+    """An ISO date from a refusal's params as "1 сентября" / "1 қыркүйек" for the reader."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return day_month(day, get_i18n().current_locale)
+
+
+class _Defaults(dict[str, Any]):
+    """Missing parameters render as "?" rather than failing the whole answer."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
