@@ -15,15 +15,8 @@ from aiogram_dialog import BgManagerFactory, setup_dialogs
 from redis.asyncio import Redis
 
 from bot.dialogs import cabinet, extension, recovery, referral, settings, submission, verification
-from bot.handlers import (
-    check,
-    directory,
-    errors,
-    help,
-    menu,
-    staff,  # until bot.staff lands: `from bot import staff`
-    start,
-)
+from bot import staff
+from bot.handlers import check, directory, errors, help, menu, start
 from bot.i18n import ApplicantI18nMiddleware
 from bot.middlewares.applicant import ApplicantMiddleware
 from bot.middlewares.position_index import PositionIndexMiddleware
@@ -45,8 +38,8 @@ def setup_dispatcher(
     dispatcher.include_routers(
         errors.make_router(),  # first: its error observers see every router's failures
         # Commands and the main menu come before the dialogs: they work inside any conversation.
-        *_answered(offer_router()),
-        staff_router(),
+        *_answered(referral.make_offer_router()),
+        staff.make_router(),  # answers its own button presses
         *_answered(
             start.make_router(),
             help.make_router(),
@@ -68,7 +61,7 @@ def setup_dispatcher(
         await start.set_commands(bot, i18n)
 
     dispatcher.startup.register(set_commands)
-    subscribe_background(dispatcher, events=events, redis=redis, bot=bot, bg_factory=bg_factory)
+    subscribe_background(events=events, redis=redis, bot=bot, bg_factory=bg_factory)
     return bg_factory
 
 
@@ -80,72 +73,22 @@ def _answered(*routers: Router) -> tuple[Router, ...]:
     return routers
 
 
-# ---------------------------------------------------------------------------------------------
-# Until make_dialog() lands: today's names of the dialog and staff modules. At the merge this
-# block becomes:
-#     def offer_router() -> Router: return referral.make_offer_router()
-#     def staff_router() -> Router: return staff.make_router()          # bot.staff
-#     def conversations() -> list[Router]:
-#         return [cabinet.make_dialog(), extension.make_dialog(), recovery.make_dialog(),
-#                 referral.make_dialog(), settings.make_dialog(), submission.make_dialog(),
-#                 verification.make_dialog()]
-#     def subscribe_background(dispatcher, *, events, redis, bot, bg_factory) -> None:
-#         submission.subscribe(events, redis, bot, bg_factory)
-#         recovery.subscribe(events, redis, bot, bg_factory)
-# and `_detached` goes.
-# ---------------------------------------------------------------------------------------------
-
-
-def offer_router() -> Router:
-    """The seat-offer button and deep link (a plain router inside the referral module)."""
-    # A fresh parent carries the automatic answer: the module-level router is shared by every
-    # Dispatcher of the process, so a middleware added to it would pile up.
-    offer = Router(name="seat-offer")
-    offer.include_router(_detached(referral.router))
-    return offer
-
-
-def staff_router() -> Router:
-    """Staff commands; the router answers its own button presses (`_AnswerIfUnanswered`)."""
-    return _detached(staff.router)
-
-
 def conversations() -> list[Router]:
-    """Every dialog, each once."""
+    """Every dialog, each once, built fresh for this Dispatcher."""
     return [
-        _detached(cabinet.cabinet_dialog),
-        _detached(extension.extension_dialog),
-        _detached(recovery.recovery_dialog),
-        _detached(referral.referral_dialog),
-        _detached(settings.settings_dialog),
-        *submission.make_dialogs(),
-        _detached(verification.dialog),
+        cabinet.make_dialog(),
+        extension.make_dialog(),
+        recovery.make_dialog(),
+        referral.make_dialog(),
+        settings.make_dialog(),
+        submission.make_dialog(),
+        verification.make_dialog(),
     ]
 
 
 def subscribe_background(
-    dispatcher: Dispatcher,
-    *,
-    events: EventBus,
-    redis: Redis,
-    bot: Bot,
-    bg_factory: BgManagerFactory,
+    *, events: EventBus, redis: Redis, bot: Bot, bg_factory: BgManagerFactory
 ) -> None:
     """The conversations that continue by themselves on core events (the gov family result)."""
-    app = dispatcher.workflow_data["app"]  # today's subscriptions take the whole App
-    recovery.setup_recovery(app)  # access recovery goes on when the registry answers
-    submission.setup_submission(app)  # the submission wizard shows the children found
-
-
-def _detached(router: Router) -> Router:
-    """A module-level router attaches to one Dispatcher; tests build several apps in one
-    process, so it is detached from the previous one first."""
-    parent = router.parent_router
-    if parent is not None:
-        if router in parent.sub_routers:
-            parent.sub_routers.remove(router)
-        router._parent_router = None
-    return router
-
-
-# ---------------------------------------------------------------------------------------------
+    submission.subscribe(events, redis, bot, bg_factory)  # the wizard shows the children found
+    recovery.subscribe(events, redis, bot, bg_factory)  # access recovery sends its code

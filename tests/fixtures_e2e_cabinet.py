@@ -12,6 +12,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from aiogram.utils.i18n import I18n
+
+from bot.texts.labels import group_label
 from core.applications import submission as applications
 from core.models import Applicant, Application, Child, City, Group, Kindergarten, Language
 from core.platform import clock
@@ -37,11 +40,7 @@ def t(msgid: str, language: str, **params: object) -> str:
 
 
 def group_text(group: Group, language: str) -> str:
-    """A group as the bot shows it (bot.texts.group_label) to a parent reading `language`."""
-    from aiogram.utils.i18n import I18n
-
-    from bot.texts import group_label
-
+    """A group as the bot shows it (bot.texts.labels.group_label) to a parent reading `language`."""
     i18n = I18n(path=LOCALES, default_locale="ru", domain="messages")
     with i18n.context(), i18n.use_locale(language):
         return group_label(group.name, group.birth_year, str(group.language), str(group.kind))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.texts import _texts
+from bot.texts.reasons import _texts
 from core import audit
 from core.applications.lifecycle import (
     TRANSITIONS,

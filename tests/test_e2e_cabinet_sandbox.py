@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.texts import phone_text
+from bot.texts.formats import phone_text
 from core.models import Application, ApplicationStatus, Phone
 from core.platform.settings import Settings
 from devtools.stack import Stack, run_stack

@@ -194,7 +194,7 @@ from aiogram import Router  # noqa: E402
 from aiogram.filters import Command  # noqa: E402
 from aiogram_dialog import DialogManager, StartMode  # noqa: E402
 
-from bot.dialogs.verification import VerifySG  # noqa: E402
+from bot.dialogs.states import VerifySG  # noqa: E402
 from tests.fixtures_bot import Chatter, bot_app, inline_buttons, reply_keyboard, texts  # noqa: E402
 
 __all__ = ["bot_app"]

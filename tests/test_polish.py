@@ -10,7 +10,8 @@ import pytest
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.utils.i18n import I18n
 
-from bot.texts import group_label, phone_text, years_text
+from bot.texts.formats import phone_text
+from bot.texts.labels import group_label, years_text
 from core.applications.extension import annual_cleaning
 from core.models import (
     Applicant,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.texts import _texts, reason_text
+from bot.texts.reasons import _texts, reason_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.dialogs.submission_text import referral_mode_text
+from bot.texts.labels import referral_mode_text
 from core.models import BenefitStatus, Language, Stream
 from core.people import applicants
 from core.platform.settings import Settings

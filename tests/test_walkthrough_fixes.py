@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.texts import reason_text
+from bot.texts.reasons import reason_text
 from core.models import StaffRole
 from core.people.staff import add_staff
 from core.platform.settings import Settings

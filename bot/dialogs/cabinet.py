@@ -8,41 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import cabinet_common as common
-from bot.dialogs.extension import ExtensionSG
-from bot.dialogs.recovery import RecoverySG
-from bot.dialogs.referral import ReferralSG
-from bot.dialogs.settings import SettingsSG
-from bot.dialogs.submission_text import benefit_name
-from bot.dialogs.verification import VerifySG
-from bot.dialogs.widgets import Tr, pick_list
+from bot.dialogs import common, referral_card
+from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.states import (
+    CabinetSG,
+    ExtensionSG,
+    RecoverySG,
+    ReferralSG,
+    SettingsSG,
+    VerifySG,
+)
 from bot.notifications.render import render
+from bot.texts.formats import fmt_date, fmt_datetime
+from bot.texts.labels import application_status, benefit_name, language_word, referral_status
+from bot.texts.reasons import error_text, feed_kind
 from core.applications import lifecycle
+from core.models.enums import Stream
 from core.notifications.kinds import load
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.referrals import lifecycle as referrals
 from core.views import cabinet
-
-
-class CabinetSG(StatesGroup):
-    main = State()
-    applications = State()
-    application = State()
-    withdraw_confirm = State()
-    referrals = State()
-    referral = State()
-    decline_confirm = State()
-    feed = State()
-    extend_confirm = State()
-
 
 # --- entry: one verified phone is required ------------------------------------------------
 
@@ -77,7 +69,7 @@ async def applications_getter(dialog_manager: DialogManager, **kwargs: Any) -> d
         (
             str(card.id),
             f"№{card.number} · {card.child_name} · "
-            f"{common.application_status(card.status, card.archive_reason)}",
+            f"{application_status(card.status, card.archive_reason)}",
         )
         for card in cards
     ]
@@ -100,10 +92,12 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
     lines = [
         _("Application №{number}").format(number=card.number),
         _("Child: {name}").format(name=card.child_name),
-        _("Status: {status}").format(
-            status=common.application_status(card.status, card.archive_reason)
+        _("Status: {status}").format(status=application_status(card.status, card.archive_reason)),
+        _("Submitted: {when}").format(
+            when=fmt_datetime(
+                card.submitted_at, common.tz_of(dialog_manager), common.locale_of(dialog_manager)
+            )
         ),
-        _("Submitted: {when}").format(when=common.fmt_datetime(card.submitted_at, dialog_manager)),
     ]
     benefit = benefit_line(card)
     if benefit:
@@ -121,20 +115,22 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
                 _("{rank}. {name} ({language}): position {position}").format(
                     rank=kg.rank,
                     name=name,
-                    language=common.language_name(kg.language),
+                    language=language_word(kg.language),
                     position=kg.position,
                 )
             )
         else:
-            lines.append(f"{kg.rank}. {name} ({common.language_name(kg.language)})")
+            lines.append(f"{kg.rank}. {name} ({language_word(kg.language)})")
     if card.referral_from is not None:
         lines.append(
             _("Referral wanted from: {date}").format(
-                date=common.fmt_date(card.referral_from, dialog_manager)
+                date=fmt_date(card.referral_from, common.locale_of(dialog_manager))
             )
         )
     lines.append(
-        _("Valid until: {date}").format(date=common.fmt_date(card.valid_until, dialog_manager))
+        _("Valid until: {date}").format(
+            date=fmt_date(card.valid_until, common.locale_of(dialog_manager))
+        )
     )
     if card.can_restore:
         lines.append(
@@ -164,10 +160,10 @@ async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManag
             actor=f"applicant:{common.applicant_id(manager)}",
         )
     except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        await common.reply(callback, error_text(error))
         await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
         return
-    await callback.message.answer(_("The application has been withdrawn."))
+    await common.reply(callback, _("The application has been withdrawn."))
     await manager.switch_to(CabinetSG.applications, show_mode=ShowMode.SEND)
 
 
@@ -181,10 +177,10 @@ async def on_restore(callback: CallbackQuery, widget: Any, manager: DialogManage
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(
-            _("The application is back in the queue at its original time.")
+        await common.reply(
+            callback, _("The application is back in the queue at its original time.")
         )
     await manager.switch_to(CabinetSG.application, show_mode=ShowMode.SEND)
 
@@ -197,7 +193,7 @@ async def referrals_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict
     items = [
         (
             str(card.id),
-            f"№{card.number} · {card.child_name} · {common.referral_status(card.status)}",
+            f"№{card.number} · {card.child_name} · {referral_status(card.status)}",
         )
         for card in cards
     ]
@@ -219,10 +215,10 @@ async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     lines = [
         _("Referral №{number}").format(number=card.number),
         _("Child: {name}").format(name=card.child_name),
-        *common.referral_place_lines(card, m),
+        *referral_card.place_lines(card, m),
     ]
     if card.live:
-        lines += common.referral_term_lines(card, m)
+        lines += referral_card.term_lines(card, m)
     if card.extended:
         lines.append(_("The referral has already been extended once."))
     return {
@@ -243,9 +239,9 @@ async def on_extend_referral(callback: CallbackQuery, widget: Any, manager: Dial
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(_("The referral has been extended."))
+        await common.reply(callback, _("The referral has been extended."))
     await manager.switch_to(CabinetSG.referral, show_mode=ShowMode.SEND)
 
 
@@ -258,9 +254,9 @@ async def on_decline_referral(callback: CallbackQuery, widget: Any, manager: Dia
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(_("You declined the referral; the seat goes to others."))
+        await common.reply(callback, _("You declined the referral; the seat goes to others."))
     await manager.switch_to(CabinetSG.referral, show_mode=ShowMode.SEND)
 
 
@@ -282,33 +278,14 @@ async def feed_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 
 
 def _feed_text(item: cabinet.FeedItem, manager: DialogManager) -> str:
-    when = common.fmt_datetime(item.created_at, manager)
+    when = fmt_datetime(item.created_at, common.tz_of(manager), common.locale_of(manager))
     try:
         payload = load(item.kind, item.params)
-    except (KeyError, ValueError, TypeError):  # an unknown kind or an old row: its name will do
-        body = _feed_kind(item.kind)
+    except (KeyError, ValueError, TypeError):  # an event only the feed records, or an old row
+        body = feed_kind(item.kind)
     else:
-        language, tz = common.language(manager), common.settings_of(manager).tz
-        body = render(payload, language, tz=tz).text
+        body = render(payload, common.locale_of(manager), tz=common.tz_of(manager)).text
     return f"<b>{when}</b>\n{body}"
-
-
-def _feed_kind(kind: str) -> str:
-    return {
-        "application_registered": _("Application registered"),
-        "position_changed": _("Position changed"),
-        "seat_offered": _("A seat is offered"),
-        "referral_issued": _("Referral issued"),
-        "referral_expiring": _("Referral expiring"),
-        "referral_expired": _("Referral expired"),
-        "extension_due": _("Extension due"),
-        "stop_listed": _("Moved to the stop-list"),
-        "restored": _("Restored to the queue"),
-        "benefit_confirmed": _("Benefit confirmed"),
-        "benefit_rejected": _("Benefit rejected"),
-        "broadcast": _("Announcement"),
-        "family_ready": _("Family data received"),
-    }.get(kind, kind)
 
 
 async def on_feed_prev(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
@@ -324,142 +301,147 @@ async def on_open_feed(callback: CallbackQuery, widget: Any, manager: DialogMana
     await manager.switch_to(CabinetSG.feed)
 
 
-cabinet_dialog = Dialog(
-    Window(
-        Tr("Personal cabinet"),
-        Tr("Choose a section."),
-        Column(
-            SwitchTo(Tr("My applications"), id="apps", state=CabinetSG.applications),
-            SwitchTo(Tr("My referrals"), id="refs", state=CabinetSG.referrals),
-            Button(Tr("Event feed ({feed_total})"), id="feed", on_click=on_open_feed),
-            Start(Tr("Questionnaire (extension)"), id="anketa", state=ExtensionSG.intro),
-            Start(Tr("Get a referral"), id="getref", state=ReferralSG.application),
-            Start(Tr("Settings"), id="settings", state=SettingsSG.main),
-            Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
-            Cancel(Tr("Exit")),
-        ),
-        common.hint(),
-        getter=main_getter,
-        state=CabinetSG.main,
-    ),
-    Window(
-        Tr("My applications"),
-        Tr("You have no applications.", when="no_items"),
-        Column(
-            pick_list("app", "items", on_application_chosen),
-        ),
-        SwitchTo(Tr("Back"), id="back_main1", state=CabinetSG.main),
-        common.hint(),
-        getter=applications_getter,
-        state=CabinetSG.applications,
-    ),
-    Window(
-        Format("{card_text}"),
-        Column(
-            Button(
-                Tr("Get a referral"),
-                id="app_ref",
-                on_click=on_get_referral,
-                when="can_get_referral",
+def make_dialog() -> Dialog:
+    """The personal cabinet, fresh for each Dispatcher (tests build several in one process)."""
+    return Dialog(
+        Window(
+            Tr("Personal cabinet"),
+            Tr("Choose a section."),
+            Column(
+                SwitchTo(Tr("My applications"), id="apps", state=CabinetSG.applications),
+                SwitchTo(Tr("My referrals"), id="refs", state=CabinetSG.referrals),
+                Button(Tr("Event feed ({feed_total})"), id="feed", on_click=on_open_feed),
+                Start(Tr("Questionnaire (extension)"), id="anketa", state=ExtensionSG.intro),
+                Start(Tr("Get a referral"), id="getref", state=ReferralSG.application),
+                Start(Tr("Settings"), id="settings", state=SettingsSG.main),
+                Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
+                Cancel(Tr("Exit")),
             ),
-            Button(
-                Tr("Restore from the stop-list"),
-                id="restore",
-                on_click=on_restore,
-                when="can_restore",
+            common.hint(),
+            getter=main_getter,
+            state=CabinetSG.main,
+        ),
+        Window(
+            Tr("My applications"),
+            Tr("You have no applications.", when="no_items"),
+            Column(
+                pick_list("app", "items", on_application_chosen),
             ),
-            SwitchTo(
-                Tr("Withdraw the application"),
-                id="withdraw",
-                state=CabinetSG.withdraw_confirm,
-                when="can_withdraw",
+            SwitchTo(Tr("Back"), id="back_main1", state=CabinetSG.main),
+            common.hint(),
+            getter=applications_getter,
+            state=CabinetSG.applications,
+        ),
+        Window(
+            Format("{card_text}"),
+            Column(
+                Button(
+                    Tr("Get a referral"),
+                    id="app_ref",
+                    on_click=on_get_referral,
+                    when="can_get_referral",
+                ),
+                Button(
+                    Tr("Restore from the stop-list"),
+                    id="restore",
+                    on_click=on_restore,
+                    when="can_restore",
+                ),
+                SwitchTo(
+                    Tr("Withdraw the application"),
+                    id="withdraw",
+                    state=CabinetSG.withdraw_confirm,
+                    when="can_withdraw",
+                ),
+                SwitchTo(Tr("Back"), id="back_apps", state=CabinetSG.applications),
             ),
-            SwitchTo(Tr("Back"), id="back_apps", state=CabinetSG.applications),
+            common.hint(),
+            getter=application_getter,
+            state=CabinetSG.application,
         ),
-        common.hint(),
-        getter=application_getter,
-        state=CabinetSG.application,
-    ),
-    Window(
-        Tr(
-            "Withdraw application №{number}? It will leave the queue for good; "
-            "a new application would stand at the end."
-        ),
-        Row(
-            Button(Tr("Yes, withdraw"), id="withdraw_yes", on_click=on_withdraw),
-            Back(Tr("No")),
-        ),
-        common.hint(),
-        getter=application_getter,
-        state=CabinetSG.withdraw_confirm,
-    ),
-    Window(
-        Tr("My referrals"),
-        Tr("You have no referrals.", when="no_items"),
-        Column(
-            pick_list("ref", "items", on_referral_chosen),
-        ),
-        SwitchTo(Tr("Back"), id="back_main2", state=CabinetSG.main),
-        common.hint(),
-        getter=referrals_getter,
-        state=CabinetSG.referrals,
-    ),
-    Window(
-        Format("{card_text}"),
-        Column(
-            SwitchTo(
-                Tr("Extend by {days} days"),
-                id="extend",
-                state=CabinetSG.extend_confirm,
-                when="can_extend",
+        Window(
+            Tr(
+                "Withdraw application №{number}? It will leave the queue for good; "
+                "a new application would stand at the end."
             ),
-            SwitchTo(
-                Tr("Decline the referral"),
-                id="decline",
-                state=CabinetSG.decline_confirm,
-                when="can_decline",
+            Row(
+                Button(Tr("Yes, withdraw"), id="withdraw_yes", on_click=on_withdraw),
+                Back(Tr("No")),
             ),
-            SwitchTo(Tr("Back"), id="back_refs", state=CabinetSG.referrals),
+            common.hint(),
+            getter=application_getter,
+            state=CabinetSG.withdraw_confirm,
         ),
-        common.hint(),
-        getter=referral_getter,
-        state=CabinetSG.referral,
-    ),
-    Window(
-        Tr("Decline referral №{number}? The seat will be given to others and cannot be returned."),
-        Row(
-            Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_referral),
-            Back(Tr("No")),
+        Window(
+            Tr("My referrals"),
+            Tr("You have no referrals.", when="no_items"),
+            Column(
+                pick_list("ref", "items", on_referral_chosen),
+            ),
+            SwitchTo(Tr("Back"), id="back_main2", state=CabinetSG.main),
+            common.hint(),
+            getter=referrals_getter,
+            state=CabinetSG.referrals,
         ),
-        common.hint(),
-        getter=referral_getter,
-        state=CabinetSG.decline_confirm,
-    ),
-    Window(
-        Tr("Extend referral №{number} by {days} days? A referral can be extended only once."),
-        Row(
-            Button(Tr("Yes, extend"), id="extend_yes", on_click=on_extend_referral),
-            SwitchTo(Tr("No"), id="extend_no", state=CabinetSG.referral),
+        Window(
+            Format("{card_text}"),
+            Column(
+                SwitchTo(
+                    Tr("Extend by {days} days"),
+                    id="extend",
+                    state=CabinetSG.extend_confirm,
+                    when="can_extend",
+                ),
+                SwitchTo(
+                    Tr("Decline the referral"),
+                    id="decline",
+                    state=CabinetSG.decline_confirm,
+                    when="can_decline",
+                ),
+                SwitchTo(Tr("Back"), id="back_refs", state=CabinetSG.referrals),
+            ),
+            common.hint(),
+            getter=referral_getter,
+            state=CabinetSG.referral,
         ),
-        common.hint(),
-        getter=referral_getter,
-        state=CabinetSG.extend_confirm,
-    ),
-    Window(
-        Tr("Event feed, page {page} of {pages}"),
-        Format("{feed_text}"),
-        Row(
-            Button(Tr("◀ Newer"), id="feed_prev", on_click=on_feed_prev, when="has_prev"),
-            Button(Tr("Older ▶"), id="feed_next", on_click=on_feed_next, when="has_next"),
+        Window(
+            Tr(
+                "Decline referral №{number}? The seat will be given to others and cannot be "
+                "returned."
+            ),
+            Row(
+                Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_referral),
+                Back(Tr("No")),
+            ),
+            common.hint(),
+            getter=referral_getter,
+            state=CabinetSG.decline_confirm,
         ),
-        SwitchTo(Tr("Back"), id="back_main3", state=CabinetSG.main),
-        common.hint(),
-        getter=feed_getter,
-        state=CabinetSG.feed,
-    ),
-    on_start=on_start,
-    on_process_result=on_verified,
-)
+        Window(
+            Tr("Extend referral №{number} by {days} days? A referral can be extended only once."),
+            Row(
+                Button(Tr("Yes, extend"), id="extend_yes", on_click=on_extend_referral),
+                SwitchTo(Tr("No"), id="extend_no", state=CabinetSG.referral),
+            ),
+            common.hint(),
+            getter=referral_getter,
+            state=CabinetSG.extend_confirm,
+        ),
+        Window(
+            Tr("Event feed, page {page} of {pages}"),
+            Format("{feed_text}"),
+            Row(
+                Button(Tr("◀ Newer"), id="feed_prev", on_click=on_feed_prev, when="has_prev"),
+                Button(Tr("Older ▶"), id="feed_next", on_click=on_feed_next, when="has_next"),
+            ),
+            SwitchTo(Tr("Back"), id="back_main3", state=CabinetSG.main),
+            common.hint(),
+            getter=feed_getter,
+            state=CabinetSG.feed,
+        ),
+        on_start=on_start,
+        on_process_result=on_verified,
+    )
 
 
 async def open_cabinet(manager: DialogManager) -> None:
@@ -469,9 +451,12 @@ async def open_cabinet(manager: DialogManager) -> None:
 
 def benefit_line(card: cabinet.ApplicationCard) -> str:
     """The benefit of an application and where its check stands ("" without a benefit)."""
-    if card.benefit_category is None and card.stream == 2:
+    if card.benefit_category is None and card.stream == Stream.general:
         return ""
-    benefit_class = {0: _("extraordinary"), 1: _("first priority")}.get(card.stream, "")
+    benefit_class = {
+        Stream.extraordinary: _("extraordinary"),
+        Stream.first_priority: _("first priority"),
+    }.get(Stream(card.stream), "")
     status = {
         "pending": _("waiting for confirmation by the education department"),
         "confirmed": _("confirmed"),

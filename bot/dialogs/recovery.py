@@ -7,40 +7,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiogram.fsm.state import State, StatesGroup
+from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
-from aiogram_dialog.manager.bg_manager import BgManagerFactoryImpl
+from aiogram_dialog import (
+    BaseDialogManager,
+    BgManagerFactory,
+    Dialog,
+    DialogManager,
+    ShowMode,
+    Window,
+)
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row
+from redis.asyncio import Redis
 
-from bot.dialogs import cabinet_common as common
-from bot.dialogs.widgets import Tr
+from bot.dialogs import common
+from bot.dialogs.common import Tr
+from bot.dialogs.states import RecoverySG
+from bot.texts.reasons import error_text
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.errors import DomainError
-from core.platform.events import FAMILY_RESULT
+from core.platform.events import FAMILY_RESULT, EventBus
+from core.platform.pii import mask_phone
 from core.registry import family_requests
 from core.registry.ports import GatewayUnavailable
 from core.views import cabinet
 
-if TYPE_CHECKING:
-    from indigo.app import App
-
 log = logging.getLogger(__name__)
-
-
-class RecoverySG(StatesGroup):
-    intro = State()
-    parent_iin = State()
-    child_iin = State()
-    consent = State()
-    code = State()
-    done = State()
 
 
 async def on_parent_iin(message: Message, widget: Any, manager: DialogManager) -> None:
@@ -71,10 +70,10 @@ async def on_child_iin(message: Message, widget: Any, manager: DialogManager) ->
             applicant, manager.dialog_data["parent_iin"], manager.middleware_data["gov"]
         )
     except DomainError as error:
-        await message.answer(common.refusal(error))
+        await message.answer(error_text(error))
         return
     except GatewayUnavailable:
-        await message.answer(common.refusal(DomainError("gateway_unavailable")))
+        await message.answer(error_text(DomainError("gateway_unavailable")))
         return
     manager.dialog_data["request_id"] = request.request_id
     await _remember_target(manager, request.request_id)
@@ -85,7 +84,7 @@ async def _read_iin(message: Message) -> str | None:
     try:
         return parse_iin(message.text or "").value
     except InvalidIin as error:
-        await message.answer(common.refusal(DomainError(f"iin_{error.reason}")))
+        await message.answer(error_text(DomainError(f"iin_{error.reason}")))
         return None
 
 
@@ -94,8 +93,8 @@ Say = Callable[[str], Awaitable[Any]]
 
 async def on_check(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     """The "Check" button: the answer normally moves the conversation on by itself (see
-    `setup_recovery`); the button covers a lost event or a parent who is quicker."""
-    await _after_consent(manager, callback.message.answer)
+    `subscribe`); the button covers a lost event or a parent who is quicker."""
+    await _after_consent(manager, functools.partial(common.reply, callback))
 
 
 async def _after_consent(manager: DialogManager, say: Say) -> bool:
@@ -111,18 +110,18 @@ async def _after_consent(manager: DialogManager, say: Say) -> bool:
         await say(_("No answer yet. Confirm the request in the SMS from 1414, then press Check."))
         return False
     if not result.consent:
-        await say(common.refusal(DomainError("family_consent_refused")))
+        await say(error_text(DomainError("family_consent_refused")))
         await manager.done()
         return True
     child_iin = manager.dialog_data["child_iin"]
     if not any(c.person.iin == child_iin and c.legal_representative for c in result.children):
-        await say(common.refusal(DomainError("not_legal_representative")))
+        await say(error_text(DomainError("not_legal_representative")))
         await manager.done()
         return True
     phones = await cabinet.phones_of(applicant)
     verified = [p.number for p in phones if p.verified]
     if not verified:
-        await say(common.refusal(DomainError("not_enough_verified_phones")))
+        await say(error_text(DomainError("not_enough_verified_phones")))
         await manager.done()
         return True
     otp = manager.middleware_data["otp"]
@@ -140,7 +139,7 @@ async def _after_consent(manager: DialogManager, say: Say) -> bool:
         await manager.switch_to(RecoverySG.code)
         return True
     if refused is not None:
-        await say(common.refusal(refused))
+        await say(error_text(refused))
     return True
 
 
@@ -164,28 +163,27 @@ async def _remember_target(manager: DialogManager, request_id: str) -> None:
     await redis.set(_target_key(request_id), payload, ex=TARGET_TTL_SECONDS)
 
 
-def setup_recovery(app: App) -> None:
+def subscribe(events: EventBus, redis: Redis, bot: Bot, bg_factory: BgManagerFactory) -> None:
     """`core.events.FAMILY_RESULT` (the gov callback was stored) moves a recovery that waits
     for exactly this request on: the code is sent and the code window shown."""
-    factory = BgManagerFactoryImpl(app.dispatcher)
     running: set[asyncio.Task[None]] = set()
 
     async def on_family_result(payload: dict[str, Any]) -> None:
         request_id = str(payload["request_id"])
-        raw = await app.redis.get(_target_key(request_id))
+        raw = await redis.get(_target_key(request_id))
         if raw is None:
             return  # not a recovery of this bot
         target = json.loads(raw)
-        bg = factory.bg(app.bot, int(target["user_id"]), int(target["chat_id"]))
+        bg = bg_factory.bg(bot, int(target["user_id"]), int(target["chat_id"]))
         # Not awaited: the callback's processing must not wait for the chat's lock.
         task = asyncio.create_task(_continue(bg, request_id, int(target["chat_id"])))
         running.add(task)
         task.add_done_callback(running.discard)
 
-    app.events.subscribe(FAMILY_RESULT, on_family_result)
+    events.subscribe(FAMILY_RESULT, on_family_result)
 
 
-async def _continue(bg: Any, request_id: str, chat_id: int) -> None:
+async def _continue(bg: BaseDialogManager, request_id: str, chat_id: int) -> None:
     try:
         async with asyncio.timeout(FG_TIMEOUT_SECONDS), bg.fg() as manager:
             await _move_on(manager, request_id, chat_id)
@@ -225,7 +223,7 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
         )
         numbers = await cabinet.transfer_applications(manager.dialog_data["child_iin"], applicant)
     except DomainError as error:
-        await message.answer(common.refusal(error))
+        await message.answer(error_text(error))
         return
     manager.dialog_data["numbers"] = ", ".join(f"№{n}" for n in numbers)
     await manager.switch_to(RecoverySG.done, show_mode=ShowMode.SEND)
@@ -246,8 +244,6 @@ async def on_begin(callback: CallbackQuery, widget: Any, manager: DialogManager)
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    from core.platform.pii import mask_phone
-
     return {"phone": mask_phone(dialog_manager.dialog_data.get("phone", ""))}
 
 
@@ -255,62 +251,66 @@ async def done_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     return {"numbers": dialog_manager.dialog_data.get("numbers", "")}
 
 
-recovery_dialog = Dialog(
-    Window(
-        Tr("Restore access to an application"),
-        Tr(
-            "If the application for your child was filed by someone else, you can move it to "
-            "your cabinet. We will ask the state registry to confirm that you are the child's "
-            "legal representative (you will get an SMS from 1414), then send a code to your phone."
+def make_dialog() -> Dialog:
+    """Access recovery, fresh for each Dispatcher."""
+    return Dialog(
+        Window(
+            Tr("Restore access to an application"),
+            Tr(
+                "If the application for your child was filed by someone else, you can move it to "
+                "your cabinet. We will ask the state registry to confirm that you are the child's "
+                "legal representative (you will get an SMS from 1414), then send a code to your "
+                "phone."
+            ),
+            Row(
+                Button(Tr("Continue"), id="begin", on_click=on_begin),
+                Cancel(Tr("Back")),
+            ),
+            common.hint(),
+            getter=intro_getter,
+            state=RecoverySG.intro,
         ),
-        Row(
-            Button(Tr("Continue"), id="begin", on_click=on_begin),
-            Cancel(Tr("Back")),
-        ),
-        common.hint(),
-        getter=intro_getter,
-        state=RecoverySG.intro,
-    ),
-    Window(
-        Tr("Type your IIN (12 digits)."),
-        *common.text_input(on_parent_iin),
-        Cancel(Tr("Cancel")),
-        state=RecoverySG.parent_iin,
-    ),
-    Window(
-        Tr("Type the child's IIN (12 digits)."),
-        *common.text_input(on_child_iin),
-        Cancel(Tr("Cancel")),
-        state=RecoverySG.child_iin,
-    ),
-    Window(
-        Tr(
-            "We asked the state registry to confirm your family. Confirm the request in the SMS "
-            "from 1414; we will continue as soon as the registry answers. You can also press "
-            "Check."
-        ),
-        Row(
-            Button(Tr("Check"), id="check", on_click=on_check),
+        Window(
+            Tr("Type your IIN (12 digits)."),
+            *common.text_input(on_parent_iin),
             Cancel(Tr("Cancel")),
+            state=RecoverySG.parent_iin,
         ),
-        common.hint(),
-        state=RecoverySG.consent,
-    ),
-    Window(
-        Tr(
-            "You are confirmed as the child's legal representative. We sent a code to {phone}; "
-            "type it here."
+        Window(
+            Tr("Type the child's IIN (12 digits)."),
+            *common.text_input(on_child_iin),
+            Cancel(Tr("Cancel")),
+            state=RecoverySG.child_iin,
         ),
-        *common.text_input(on_code),
-        Cancel(Tr("Cancel")),
-        getter=code_getter,
-        state=RecoverySG.code,
-    ),
-    Window(
-        Tr("Done: applications {numbers} are now in your cabinet."),
-        Cancel(Tr("Back to the cabinet")),
-        common.hint(),
-        getter=done_getter,
-        state=RecoverySG.done,
-    ),
-)
+        Window(
+            Tr(
+                "We asked the state registry to confirm your family. Confirm the request in the "
+                "SMS "
+                "from 1414; we will continue as soon as the registry answers. You can also press "
+                "Check."
+            ),
+            Row(
+                Button(Tr("Check"), id="check", on_click=on_check),
+                Cancel(Tr("Cancel")),
+            ),
+            common.hint(),
+            state=RecoverySG.consent,
+        ),
+        Window(
+            Tr(
+                "You are confirmed as the child's legal representative. We sent a code to {phone}; "
+                "type it here."
+            ),
+            *common.text_input(on_code),
+            Cancel(Tr("Cancel")),
+            getter=code_getter,
+            state=RecoverySG.code,
+        ),
+        Window(
+            Tr("Done: applications {numbers} are now in your cabinet."),
+            Cancel(Tr("Back to the cabinet")),
+            common.hint(),
+            getter=done_getter,
+            state=RecoverySG.done,
+        ),
+    )

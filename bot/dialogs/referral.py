@@ -12,33 +12,23 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import cabinet_common as common
-from bot.dialogs.verification import VerifySG
-from bot.dialogs.widgets import Tr, pick_list
-from bot.texts import group_label
+from bot.dialogs import common, referral_card
+from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.states import ReferralSG, VerifySG
+from bot.texts.formats import fmt_datetime
+from bot.texts.labels import group_label
+from bot.texts.reasons import error_text
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.referrals import take as referrals
 from core.seats import availability, general_access
 from core.views import cabinet
-
-
-class ReferralSG(StatesGroup):
-    application = State()
-    search = State()
-    kindergartens = State()
-    groups = State()
-    confirm = State()
-    issued = State()
-    decline_offer = State()
-
 
 PAYLOAD = re.compile(r"^ref_(\d+)_(\d+)$")
 
@@ -52,10 +42,10 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     application_id = data.get("application_id")
     if application_id and await cabinet.owns_application(applicant, int(application_id)):
         manager.dialog_data["application_id"] = int(application_id)
-        release_id = data.get("release_id")
-        place = await cabinet.release_place(int(release_id)) if release_id else None
+        release_id = int(data.get("release_id") or 0)
+        place = await cabinet.release_place(release_id) if release_id else None
         if place is not None:
-            manager.dialog_data["release_id"] = int(release_id)
+            manager.dialog_data["release_id"] = release_id
             manager.dialog_data["kindergarten_id"], manager.dialog_data["group_id"] = place
             if await _option(manager) is not None:
                 await manager.switch_to(ReferralSG.confirm)
@@ -82,10 +72,15 @@ async def start_referral_for(
     await manager.start(ReferralSG.application, data=data, mode=StartMode.RESET_STACK)
 
 
-router = Router(name=__name__)
+def make_offer_router() -> Router:
+    """The "Take the seat" button under the worker's seat_offered push and its deep link
+    (`/start ref_<application_id>_<release_id>`), fresh for each Dispatcher."""
+    router = Router(name=__name__)
+    router.callback_query.register(offer_button, F.data.regexp(PAYLOAD))
+    router.message.register(offer_link, CommandStart(deep_link=True, magic=F.args.regexp(PAYLOAD)))
+    return router
 
 
-@router.callback_query(F.data.regexp(PAYLOAD))
 async def offer_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
     """The "Take the seat" button under the worker's seat_offered push."""
     match = PAYLOAD.match(callback.data or "")
@@ -93,7 +88,6 @@ async def offer_button(callback: CallbackQuery, dialog_manager: DialogManager) -
     await start_referral_for(dialog_manager, int(match[1]), int(match[2]))
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.regexp(PAYLOAD)))
 async def offer_link(
     message: Message, command: CommandObject, dialog_manager: DialogManager
 ) -> None:
@@ -154,7 +148,7 @@ async def search_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
                     offer.group_language,
                     offer.group_kind,
                 ),
-                when=common.fmt_datetime(offer.priority_end_at, m),
+                when=fmt_datetime(offer.priority_end_at, common.tz_of(m), common.locale_of(m)),
             )
         )
     offer_items = [
@@ -194,10 +188,10 @@ async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: Dialog
             settings=common.settings_of(manager),
         )
     except DomainError as error:
-        await callback.message.answer(common.refusal(error))
+        await common.reply(callback, error_text(error))
     else:
-        await callback.message.answer(
-            _("You declined the offer. Your application keeps its place in the queue.")
+        await common.reply(
+            callback, _("You declined the offer. Your application keeps its place in the queue.")
         )
     await manager.switch_to(ReferralSG.search, show_mode=ShowMode.SEND)
 
@@ -337,14 +331,15 @@ async def on_confirm(callback: CallbackQuery, widget: Any, manager: DialogManage
         )
     except DomainError as error:
         if error.reason == "no_free_seat":
-            await callback.message.answer(
+            await common.reply(
+                callback,
                 _(
                     "Sorry, someone else has just taken the last seat in this group. "
                     "Here is the fresh list of free seats."
-                )
+                ),
             )
         else:
-            await callback.message.answer(common.refusal(error))
+            await common.reply(callback, error_text(error))
         manager.dialog_data.pop("group_id", None)
         await manager.switch_to(ReferralSG.kindergartens, show_mode=ShowMode.SEND)
         return
@@ -357,99 +352,102 @@ async def issued_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     card = await cabinet.referral_of(common.applicant_id(m), m.dialog_data["referral_id"])
     lines = [
         _("Referral №{number} is issued.").format(number=card.number),
-        *common.referral_place_lines(card, m),
-        *common.referral_term_lines(card, m),
+        *referral_card.place_lines(card, m),
+        *referral_card.term_lines(card, m),
     ]
     return {"issued_text": "\n".join(lines)}
 
 
-referral_dialog = Dialog(
-    Window(
-        Tr("Get a referral"),
-        Tr("Choose the application."),
-        Tr("You have no applications that can get a referral now.", when="no_items"),
-        Column(
-            pick_list("ref_app", "items", on_application),
+def make_dialog() -> Dialog:
+    """Getting a referral, fresh for each Dispatcher."""
+    return Dialog(
+        Window(
+            Tr("Get a referral"),
+            Tr("Choose the application."),
+            Tr("You have no applications that can get a referral now.", when="no_items"),
+            Column(
+                pick_list("ref_app", "items", on_application),
+            ),
+            Cancel(Tr("Back")),
+            common.hint(),
+            getter=applications_getter,
+            state=ReferralSG.application,
         ),
-        Cancel(Tr("Back")),
-        common.hint(),
-        getter=applications_getter,
-        state=ReferralSG.application,
-    ),
-    Window(
-        Format("{card_text}"),
-        Button(Tr("Search for free seats"), id="search", on_click=on_search),
-        Column(
-            pick_list("offer", "offers", on_decline_chosen),
+        Window(
+            Format("{card_text}"),
+            Button(Tr("Search for free seats"), id="search", on_click=on_search),
+            Column(
+                pick_list("offer", "offers", on_decline_chosen),
+            ),
+            SwitchTo(Tr("Back"), id="back_app", state=ReferralSG.application),
+            common.hint(),
+            getter=search_getter,
+            state=ReferralSG.search,
         ),
-        SwitchTo(Tr("Back"), id="back_app", state=ReferralSG.application),
-        common.hint(),
-        getter=search_getter,
-        state=ReferralSG.search,
-    ),
-    Window(
-        Tr("Kindergartens with free seats for your child:"),
-        Tr(
-            "No free seats for your child right now. We will notify you when a seat appears.",
-            when="no_items",
+        Window(
+            Tr("Kindergartens with free seats for your child:"),
+            Tr(
+                "No free seats for your child right now. We will notify you when a seat appears.",
+                when="no_items",
+            ),
+            Column(
+                pick_list("kg", "items", on_kindergarten),
+            ),
+            Row(
+                SwitchTo(Tr("Back"), id="back_search", state=ReferralSG.search),
+                Button(Tr("Refresh"), id="refresh"),
+            ),
+            common.hint(),
+            getter=kindergartens_getter,
+            state=ReferralSG.kindergartens,
         ),
-        Column(
-            pick_list("kg", "items", on_kindergarten),
+        Window(
+            Format("{kindergarten}"),
+            Tr("Choose the group."),
+            Tr("No free seats in this kindergarten any more.", when="no_items"),
+            Column(
+                pick_list("grp", "items", on_group),
+            ),
+            SwitchTo(Tr("Back"), id="back_kgs", state=ReferralSG.kindergartens),
+            common.hint(),
+            getter=groups_getter,
+            state=ReferralSG.groups,
         ),
-        Row(
-            SwitchTo(Tr("Back"), id="back_search", state=ReferralSG.search),
-            Button(Tr("Refresh"), id="refresh"),
+        Window(
+            Tr("Get a referral for application №{number}"),
+            Format("{confirm_text}"),
+            Button(Tr("Get the referral"), id="confirm", on_click=on_confirm, when="available"),
+            Button(
+                Tr("Decline the offer"),
+                id="decline_here",
+                on_click=on_decline_here,
+                when="can_decline",
+            ),
+            SwitchTo(Tr("Back"), id="back_groups", state=ReferralSG.kindergartens),
+            common.hint(),
+            getter=confirm_getter,
+            state=ReferralSG.confirm,
         ),
-        common.hint(),
-        getter=kindergartens_getter,
-        state=ReferralSG.kindergartens,
-    ),
-    Window(
-        Format("{kindergarten}"),
-        Tr("Choose the group."),
-        Tr("No free seats in this kindergarten any more.", when="no_items"),
-        Column(
-            pick_list("grp", "items", on_group),
+        Window(
+            Format("{issued_text}"),
+            Cancel(Tr("Done")),
+            common.hint(),
+            getter=issued_getter,
+            state=ReferralSG.issued,
         ),
-        SwitchTo(Tr("Back"), id="back_kgs", state=ReferralSG.kindergartens),
-        common.hint(),
-        getter=groups_getter,
-        state=ReferralSG.groups,
-    ),
-    Window(
-        Tr("Get a referral for application №{number}"),
-        Format("{confirm_text}"),
-        Button(Tr("Get the referral"), id="confirm", on_click=on_confirm, when="available"),
-        Button(
-            Tr("Decline the offer"),
-            id="decline_here",
-            on_click=on_decline_here,
-            when="can_decline",
+        Window(
+            Tr(
+                "Decline this offer? Your application keeps its place in the queue, and the seats "
+                "go "
+                "to others."
+            ),
+            Row(
+                Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_offer),
+                SwitchTo(Tr("No"), id="decline_no", state=ReferralSG.search),
+            ),
+            common.hint(),
+            state=ReferralSG.decline_offer,
         ),
-        SwitchTo(Tr("Back"), id="back_groups", state=ReferralSG.kindergartens),
-        common.hint(),
-        getter=confirm_getter,
-        state=ReferralSG.confirm,
-    ),
-    Window(
-        Format("{issued_text}"),
-        Cancel(Tr("Done")),
-        common.hint(),
-        getter=issued_getter,
-        state=ReferralSG.issued,
-    ),
-    Window(
-        Tr(
-            "Decline this offer? Your application keeps its place in the queue, and the seats go "
-            "to others."
-        ),
-        Row(
-            Button(Tr("Yes, decline"), id="decline_yes", on_click=on_decline_offer),
-            SwitchTo(Tr("No"), id="decline_no", state=ReferralSG.search),
-        ),
-        common.hint(),
-        state=ReferralSG.decline_offer,
-    ),
-    on_start=on_start,
-    on_process_result=on_process_result,
-)
+        on_start=on_start,
+        on_process_result=on_process_result,
+    )

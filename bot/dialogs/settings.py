@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -13,21 +12,16 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 
-from bot.dialogs import cabinet_common as common
-from bot.dialogs.widgets import Tr, pick_list
-from bot.texts import phone_text
+from bot.dialogs import common
+from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.states import SettingsSG
+from bot.keyboards import main_menu
+from bot.texts.formats import phone_text
+from bot.texts.labels import language_word
+from bot.texts.reasons import error_text
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.views import cabinet
-
-
-class SettingsSG(StatesGroup):
-    main = State()
-    language = State()
-    channel = State()
-    phones = State()
-    new_phone = State()
-    code = State()
 
 
 def channel_name(code: str) -> str:
@@ -39,7 +33,7 @@ async def main_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     await applicant.refresh_from_db(fields=["language", "channel"])
     phones = await cabinet.phones_of(applicant.id)
     return {
-        "language": common.language_name(str(applicant.language)),
+        "language": language_word(str(applicant.language)),
         "channel": channel_name(str(applicant.channel)),
         "phones": ", ".join(phone_text(p.number) for p in phones if p.verified) or "—",
     }
@@ -60,9 +54,7 @@ async def on_language(
     applicant.language = item_id
     get_i18n().current_locale = item_id  # this answer already speaks the new language
     manager.middleware_data["locale"] = item_id
-    from bot.keyboards import main_menu
-
-    await callback.message.answer(_("The language is changed."), reply_markup=main_menu())
+    await common.reply(callback, _("The language is changed."), reply_markup=main_menu())
     await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
 
 
@@ -104,7 +96,7 @@ async def on_add_phone(callback: CallbackQuery, widget: Any, manager: DialogMana
 async def on_new_phone(message: Message, widget: Any, manager: DialogManager) -> None:
     number = people_normalize(message.contact.phone_number if message.contact else message.text)
     if number is None:
-        await message.answer(common.refusal(DomainError("invalid_phone")))
+        await message.answer(error_text(DomainError("invalid_phone")))
         return
     otp = manager.middleware_data["otp"]
     try:
@@ -114,7 +106,7 @@ async def on_new_phone(message: Message, widget: Any, manager: DialogManager) ->
             _("Indigo: your code is {code}. Do not tell it to anyone."),
         )
     except DomainError as error:
-        await message.answer(common.refusal(error))
+        await message.answer(error_text(error))
         return
     manager.dialog_data["new_phone"] = sent.phone
     await manager.switch_to(SettingsSG.code)
@@ -140,71 +132,73 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
         if old is not None:
             await applicants.replace_phone(applicant, old, number)
     except DomainError as error:
-        await message.answer(common.refusal(error))
+        await message.answer(error_text(error))
         return
     await message.answer(_("The number {phone} is confirmed.").format(phone=phone_text(number)))
     await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
 
 
-settings_dialog = Dialog(
-    Window(
-        Tr("Settings"),
-        Tr("Language: {language}"),
-        Tr("Notifications: {channel}"),
-        Tr("Phone numbers: {phones}"),
-        Column(
-            SwitchTo(Tr("Language"), id="lang", state=SettingsSG.language),
-            SwitchTo(Tr("Notification channel"), id="chan", state=SettingsSG.channel),
-            SwitchTo(Tr("Phone numbers"), id="phones", state=SettingsSG.phones),
-            Cancel(Tr("Back")),
+def make_dialog() -> Dialog:
+    """The settings, fresh for each Dispatcher."""
+    return Dialog(
+        Window(
+            Tr("Settings"),
+            Tr("Language: {language}"),
+            Tr("Notifications: {channel}"),
+            Tr("Phone numbers: {phones}"),
+            Column(
+                SwitchTo(Tr("Language"), id="lang", state=SettingsSG.language),
+                SwitchTo(Tr("Notification channel"), id="chan", state=SettingsSG.channel),
+                SwitchTo(Tr("Phone numbers"), id="phones", state=SettingsSG.phones),
+                Cancel(Tr("Back")),
+            ),
+            common.hint(),
+            getter=main_getter,
+            state=SettingsSG.main,
         ),
-        common.hint(),
-        getter=main_getter,
-        state=SettingsSG.main,
-    ),
-    Window(
-        Tr("Choose the language."),
-        Column(
-            pick_list("lang_sel", "items", on_language),
+        Window(
+            Tr("Choose the language."),
+            Column(
+                pick_list("lang_sel", "items", on_language),
+            ),
+            SwitchTo(Tr("Back"), id="back_l", state=SettingsSG.main),
+            common.hint(),
+            getter=languages_getter,
+            state=SettingsSG.language,
         ),
-        SwitchTo(Tr("Back"), id="back_l", state=SettingsSG.main),
-        common.hint(),
-        getter=languages_getter,
-        state=SettingsSG.language,
-    ),
-    Window(
-        Tr("How should we send you notifications?"),
-        Column(
-            pick_list("chan_sel", "items", on_channel),
+        Window(
+            Tr("How should we send you notifications?"),
+            Column(
+                pick_list("chan_sel", "items", on_channel),
+            ),
+            SwitchTo(Tr("Back"), id="back_c", state=SettingsSG.main),
+            common.hint(),
+            getter=channels_getter,
+            state=SettingsSG.channel,
         ),
-        SwitchTo(Tr("Back"), id="back_c", state=SettingsSG.main),
-        common.hint(),
-        getter=channels_getter,
-        state=SettingsSG.channel,
-    ),
-    Window(
-        Tr("Your phone numbers. Choose one to replace it with a new number."),
-        Column(
-            pick_list("phone_sel", "items", on_phone),
+        Window(
+            Tr("Your phone numbers. Choose one to replace it with a new number."),
+            Column(
+                pick_list("phone_sel", "items", on_phone),
+            ),
+            Button(Tr("Add a number"), id="add_phone", on_click=on_add_phone),
+            SwitchTo(Tr("Back"), id="back_p", state=SettingsSG.main),
+            common.hint(),
+            getter=phones_getter,
+            state=SettingsSG.phones,
         ),
-        Button(Tr("Add a number"), id="add_phone", on_click=on_add_phone),
-        SwitchTo(Tr("Back"), id="back_p", state=SettingsSG.main),
-        common.hint(),
-        getter=phones_getter,
-        state=SettingsSG.phones,
-    ),
-    Window(
-        Tr("Type the new phone number, e.g. +7 701 123 45 67. We will send a code to it."),
-        MessageInput(on_new_phone, content_types=[ContentType.TEXT, ContentType.CONTACT]),
-        *common.text_input(on_new_phone)[1:],
-        SwitchTo(Tr("Back"), id="back_np", state=SettingsSG.phones),
-        state=SettingsSG.new_phone,
-    ),
-    Window(
-        Tr("We sent a code to {phone}. Type it here."),
-        *common.text_input(on_code),
-        SwitchTo(Tr("Back"), id="back_code", state=SettingsSG.new_phone),
-        getter=code_getter,
-        state=SettingsSG.code,
-    ),
-)
+        Window(
+            Tr("Type the new phone number, e.g. +7 701 123 45 67. We will send a code to it."),
+            MessageInput(on_new_phone, content_types=[ContentType.TEXT, ContentType.CONTACT]),
+            *common.text_input(on_new_phone)[1:],
+            SwitchTo(Tr("Back"), id="back_np", state=SettingsSG.phones),
+            state=SettingsSG.new_phone,
+        ),
+        Window(
+            Tr("We sent a code to {phone}. Type it here."),
+            *common.text_input(on_code),
+            SwitchTo(Tr("Back"), id="back_code", state=SettingsSG.new_phone),
+            getter=code_getter,
+            state=SettingsSG.code,
+        ),
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
@@ -19,26 +18,20 @@ from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.widgets import Tr
+from bot.dialogs.common import Tr, applicant_id
+from bot.dialogs.states import VerifySG
 from bot.keyboards import main_menu
-from bot.texts import error_text, phone_text, reason_text
+from bot.texts.formats import phone_text
+from bot.texts.reasons import error_text, reason_text
 from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.errors import DomainError
 from core.registry.ports import GatewayUnavailable
 
 
-class VerifySG(StatesGroup):
-    phone = State()
-    code = State()
-
-
 def _otp(manager: DialogManager) -> OtpService:
-    return manager.middleware_data["otp"]
-
-
-def _applicant_id(manager: DialogManager) -> int:
-    return manager.middleware_data["applicant"].id
+    otp: OtpService = manager.middleware_data["otp"]
+    return otp
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
@@ -46,7 +39,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     if isinstance(start_data, dict):
         need = int(start_data.get("need", 1))
     manager.dialog_data["need"] = need
-    have = await applicants.verified_phone_count(_applicant_id(manager))
+    have = await applicants.verified_phone_count(applicant_id(manager))
     manager.dialog_data["have"] = have
 
 
@@ -63,9 +56,7 @@ async def phone_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
 async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     data = dialog_manager.dialog_data
     phone = data.get("phone", "")
-    left = (
-        await _otp(dialog_manager).resend_in(_applicant_id(dialog_manager), phone) if phone else 0
-    )
+    left = await _otp(dialog_manager).resend_in(applicant_id(dialog_manager), phone) if phone else 0
     return {
         "phone": phone_text(phone),
         "seconds_left": left,
@@ -80,7 +71,7 @@ async def _send_code(manager: DialogManager, phone: str) -> bool:
     """Ask core for a code; on refusal keep the reason for the window. True when sent."""
     try:
         sent = await _otp(manager).request(
-            _applicant_id(manager), phone, sms_text=_("Confirmation code: {code}")
+            applicant_id(manager), phone, sms_text=_("Confirmation code: {code}")
         )
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
@@ -116,7 +107,7 @@ async def on_code(message: Message, _widget: Any, manager: DialogManager) -> Non
     code = (message.text or "").strip().replace(" ", "")
     phone = manager.dialog_data.get("phone", "")
     try:
-        count = await _otp(manager).verify(_applicant_id(manager), phone, code)
+        count = await _otp(manager).verify(applicant_id(manager), phone, code)
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
         if exc.reason == "otp_locked":
@@ -158,44 +149,46 @@ async def on_close(_result: Any, manager: DialogManager) -> None:
     await bot.send_message(chat.id, text, reply_markup=main_menu())
 
 
-dialog = Dialog(
-    Window(
-        Format("{notice}\n", when="notice"),
-        Tr(
-            "<b>Phone confirmation</b> (confirmed {have} of {need})\n\n"
-            "Share your contact with the button below, or type your mobile number as "
-            "+7 7XX XXX XX XX. The number must be registered in the mobile citizens "
-            "database (БМГ)."
+def make_dialog() -> Dialog:
+    """Phone verification, fresh for each Dispatcher."""
+    return Dialog(
+        Window(
+            Format("{notice}\n", when="notice"),
+            Tr(
+                "<b>Phone confirmation</b> (confirmed {have} of {need})\n\n"
+                "Share your contact with the button below, or type your mobile number as "
+                "+7 7XX XXX XX XX. The number must be registered in the mobile citizens "
+                "database (БМГ)."
+            ),
+            Format("\n{error}", when="error"),
+            RequestContact(Tr("Share my contact")),
+            Cancel(Tr("Cancel")),
+            MessageInput(on_contact, content_types=ContentType.CONTACT),
+            MessageInput(on_phone_text, content_types=ContentType.TEXT),
+            MessageInput(on_other_content),
+            markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+            state=VerifySG.phone,
+            getter=phone_getter,
         ),
-        Format("\n{error}", when="error"),
-        RequestContact(Tr("Share my contact")),
-        Cancel(Tr("Cancel")),
-        MessageInput(on_contact, content_types=ContentType.CONTACT),
-        MessageInput(on_phone_text, content_types=ContentType.TEXT),
-        MessageInput(on_other_content),
-        markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
-        state=VerifySG.phone,
-        getter=phone_getter,
-    ),
-    Window(
-        Tr(
-            "We have sent an SMS with a 6-digit code to {phone}. Type the code here. "
-            "It is valid for {minutes} min."
+        Window(
+            Tr(
+                "We have sent an SMS with a 6-digit code to {phone}. Type the code here. "
+                "It is valid for {minutes} min."
+            ),
+            Format("\n{error}", when="error"),
+            Button(Tr("Send the code again"), id="resend", on_click=on_resend, when="can_resend"),
+            Button(
+                Tr("Send the code again (in {seconds_left} s)"),
+                id="resend_wait",
+                on_click=on_resend,
+                when="wait_resend",
+            ),
+            Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
+            MessageInput(on_code, content_types=ContentType.TEXT),
+            MessageInput(on_code_not_text),
+            state=VerifySG.code,
+            getter=code_getter,
         ),
-        Format("\n{error}", when="error"),
-        Button(Tr("Send the code again"), id="resend", on_click=on_resend, when="can_resend"),
-        Button(
-            Tr("Send the code again (in {seconds_left} s)"),
-            id="resend_wait",
-            on_click=on_resend,
-            when="wait_resend",
-        ),
-        Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
-        MessageInput(on_code, content_types=ContentType.TEXT),
-        MessageInput(on_code_not_text),
-        state=VerifySG.code,
-        getter=code_getter,
-    ),
-    on_start=on_start,
-    on_close=on_close,
-)
+        on_start=on_start,
+        on_close=on_close,
+    )

@@ -14,7 +14,8 @@ from babel.dates import format_date, format_time
 from redis.asyncio import Redis
 
 from bot.keyboards import main_menu
-from bot.texts import error_text, language_word, reason_text
+from bot.texts.labels import language_word
+from bot.texts.reasons import error_text, reason_text
 from core.applications.public import PublicApplication, lookup_number, public_lookup
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.catalogs import babel_locale

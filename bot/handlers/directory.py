@@ -21,7 +21,8 @@ from babel.numbers import format_decimal
 from bot.filters import MenuButton
 from bot.i18n import N_
 from bot.keyboards import main_menu
-from bot.texts import error_text, group_label, language_word
+from bot.texts.labels import group_label, language_word
+from bot.texts.reasons import error_text
 from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings

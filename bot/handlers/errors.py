@@ -18,7 +18,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.keyboards import main_menu
-from bot.texts import error_text
+from bot.texts.reasons import error_text
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,7 @@ from aiogram.fsm.state import StatesGroup
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, StartMode
 
-from bot.dialogs.cabinet import CabinetSG
-from bot.dialogs.referral import ReferralSG
-from bot.dialogs.submission import SubmissionSG
+from bot.dialogs.states import CabinetSG, ReferralSG, SubmissionSG
 from bot.filters import MenuButton
 from bot.handlers.check import ask_iin
 from bot.handlers.directory import ask_search

@@ -28,8 +28,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
-from bot.dialogs.submission_text import benefit_name
-from bot.texts import group_label, language_name
+from bot.texts.labels import benefit_name, group_label, language_name
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
 from core.people import staff as staff_service
@@ -1031,7 +1030,7 @@ async def _guard(query: CallbackQuery, body: Any) -> None:
 
 
 def _error(exc: DomainError) -> str:
-    from bot.texts import error_text
+    from bot.texts.reasons import error_text
 
     return error_text(exc)
 

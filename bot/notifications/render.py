@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_datetime
 
-from bot.texts import group_label
+from bot.texts.labels import group_label
 from core.notifications.broadcasts import Progress
 from core.notifications.kinds import (
     AnyPayload,

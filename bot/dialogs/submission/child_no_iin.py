@@ -2,29 +2,29 @@
 child's name, birth date and sex, uploads the birth certificate and declares being the legal
 representative (the gov registry cannot confirm it for a non-citizen child). The child is then
 stored (`core.people.create_child_without_iin`) and the wizard continues to step 2 as with a
-registry child. Windows are in `bot.dialogs.submission`."""
+registry child. Windows are in `windows.py`."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Literal, cast
 
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput
 from aiogram_dialog.widgets.kbd import Button
 
-from bot.dialogs.submission_logic import (
-    _upload_of,
-    applicant_of,
-    local_refusal,
-    refuse,
-    settings_of,
-    today_of,
-)
-from bot.texts import reason_text
+from bot.dialogs.common import applicant_of, checkbox, settings_of, today_of
+from bot.dialogs.states import SubmissionSG as S
+from bot.dialogs.submission.data import ChildData, DraftChild, children
+from bot.dialogs.submission.replies import refuse
+from bot.dialogs.submission.uploads import upload_of
+from bot.texts.labels import sex_name
+from bot.texts.reasons import local_refusal, reason_text
+from core.models import Child
 from core.people import applicants
 from core.people.iin import full_years
 
@@ -32,96 +32,43 @@ DATA = "no_iin"  # dialog_data key: the child being typed in (JSON primitives)
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
 _DATE = re.compile(r"^\s*(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})\s*$")
 DECLARATION = "no_iin_legal"  # the Checkbox of the confirmation window
-
-
-def _draft(manager: DialogManager) -> dict[str, Any]:
-    return manager.dialog_data.setdefault(DATA, {})
-
-
-def _clean_name(text: str) -> str | None:
-    value = " ".join((text or "").split())
-    if not value or len(value) > 64 or not _NAME.match(value):
-        return None
-    return value[:1].upper() + value[1:]
-
-
-def sex_name(sex: str) -> str:
-    return _("Boy") if sex == "male" else _("Girl") if sex == "female" else "—"
+NamePart = Literal["last_name", "first_name", "middle_name"]
 
 
 async def on_no_iin(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
     manager.dialog_data[DATA] = {}
-    await manager.find(DECLARATION).set_checked(False)
-    await manager.switch_to(SubmissionSG.nc_last_name)
-
-
-async def _name_part(
-    message: Message, manager: DialogManager, text: str, key: str, next_state: Any
-) -> None:
-    value = _clean_name(text)
-    if value is None:
-        await refuse(
-            message,
-            manager,
-            _("Please type the name in letters only, as in the birth certificate."),
-        )
-        return
-    _draft(manager)[key] = value
-    await manager.switch_to(next_state)
+    await checkbox(manager, DECLARATION).set_checked(False)
+    await manager.switch_to(S.nc_last_name)
 
 
 async def on_last_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
-    await _name_part(message, manager, text, "last_name", SubmissionSG.nc_first_name)
+    await _name_part(message, manager, text, "last_name", S.nc_first_name)
 
 
 async def on_first_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
-    await _name_part(message, manager, text, "first_name", SubmissionSG.nc_middle_name)
+    await _name_part(message, manager, text, "first_name", S.nc_middle_name)
 
 
 async def on_middle_name(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
-    await _name_part(message, manager, text, "middle_name", SubmissionSG.nc_birth)
+    await _name_part(message, manager, text, "middle_name", S.nc_birth)
 
 
 async def on_skip_middle_name(
     callback: CallbackQuery, button: Button, manager: DialogManager
 ) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
     _draft(manager)["middle_name"] = ""
-    await manager.switch_to(SubmissionSG.nc_birth)
-
-
-def parse_birth_date(text: str) -> date | None:
-    """ДД.ММ.ГГГГ (dots, dashes or slashes); None when it is not a real date."""
-    found = _DATE.match(text or "")
-    if not found:
-        return None
-    day, month, year = (int(part) for part in found.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+    await manager.switch_to(S.nc_birth)
 
 
 async def on_birth_date(
-    message: Message, widget: ManagedTextInput, manager: DialogManager, text: str
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
     born = parse_birth_date(text)
     if born is None:
         await refuse(
@@ -144,20 +91,16 @@ async def on_birth_date(
         )
         return
     _draft(manager)["birth"] = born.isoformat()
-    await manager.switch_to(SubmissionSG.nc_sex)
+    await manager.switch_to(S.nc_sex)
 
 
 async def on_sex(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
     _draft(manager)["sex"] = "female" if button.widget_id == "nc_girl" else "male"
-    await manager.switch_to(SubmissionSG.nc_certificate)
+    await manager.switch_to(S.nc_certificate)
 
 
 async def on_certificate(message: Message, widget: MessageInput, manager: DialogManager) -> None:
-    from bot.dialogs.submission import SubmissionSG
-
-    upload = _upload_of(message)
+    upload = upload_of(message)
     if upload is None:
         await refuse(message, manager, local_refusal("document_expected"))
         return
@@ -166,13 +109,7 @@ async def on_certificate(message: Message, widget: MessageInput, manager: Dialog
         applicant_of(manager).id, "birth_certificate", file_id, mime_type=mime, file_name=name
     )
     _draft(manager)["certificate_id"] = document.id
-    await manager.switch_to(SubmissionSG.nc_confirm)
-
-
-def _full_name(draft: dict[str, Any]) -> str:
-    return " ".join(
-        draft.get(key) or "" for key in ("last_name", "first_name", "middle_name")
-    ).strip()
+    await manager.switch_to(S.nc_confirm)
 
 
 async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -187,10 +124,8 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
 
 async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     """Store the child (reusing one already typed in by this parent) and go to step 2."""
-    from bot.dialogs.submission import SubmissionSG
-
-    draft = dict(manager.dialog_data.get(DATA, {}))
-    if not manager.find(DECLARATION).is_checked():
+    draft = DraftChild(**_draft(manager))
+    if not checkbox(manager, DECLARATION).is_checked():
         await refuse(
             None,
             manager,
@@ -198,7 +133,7 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
         )
         return
     if not all(draft.get(key) for key in ("last_name", "first_name", "birth", "certificate_id")):
-        await manager.switch_to(SubmissionSG.nc_last_name)
+        await manager.switch_to(S.nc_last_name)
         return
     applicant = applicant_of(manager)
     born = date.fromisoformat(draft["birth"])
@@ -213,29 +148,72 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
             birth_certificate=draft["certificate_id"],
             sex=draft.get("sex", ""),
         )
-    children = manager.dialog_data.setdefault("children", [])
-    children[:] = [c for c in children if c.get("child_id") != child.id]
-    n = max((c["n"] for c in children), default=-1) + 1
-    children.append(
-        {
-            "n": n,
-            "child_id": child.id,
-            "iin": None,
-            "name": _full_name(draft),
-            "birth": draft["birth"],
-            "age": full_years(born, today_of(manager)),
-            "too_old": False,
-            "legal": True,  # by the parent's declaration: the registry cannot confirm it
-            "declared": True,
-            "certificate_id": draft["certificate_id"],
-        }
+    found = children(manager)
+    found[:] = [c for c in found if c["child_id"] != child.id]
+    index = max((c["index"] for c in found), default=-1) + 1
+    found.append(
+        ChildData(
+            index=index,
+            child_id=child.id,
+            iin=None,
+            name=_full_name(draft),
+            birth=draft["birth"],
+            age=full_years(born, today_of(manager)),
+            too_old=False,
+            legal=True,  # by the parent's declaration: the registry cannot confirm it
+            declared=True,
+            certificate_id=draft["certificate_id"],
+        )
     )
-    manager.dialog_data["child"] = n
+    manager.dialog_data["child"] = index
     manager.dialog_data.setdefault("choices", [])
-    await manager.switch_to(SubmissionSG.kindergartens)
+    await manager.switch_to(S.kindergartens)
 
 
-async def _same_child(applicant_id: int, draft: dict[str, Any], born: date) -> Any:
+def parse_birth_date(text: str) -> date | None:
+    """ДД.ММ.ГГГГ (dots, dashes or slashes); None when it is not a real date."""
+    found = _DATE.match(text or "")
+    if not found:
+        return None
+    day, month, year = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _draft(manager: DialogManager) -> DraftChild:
+    return cast(DraftChild, manager.dialog_data.setdefault(DATA, {}))
+
+
+def _clean_name(text: str) -> str | None:
+    value = " ".join((text or "").split())
+    if not value or len(value) > 64 or not _NAME.match(value):
+        return None
+    return value[:1].upper() + value[1:]
+
+
+async def _name_part(
+    message: Message, manager: DialogManager, text: str, key: NamePart, next_state: State
+) -> None:
+    value = _clean_name(text)
+    if value is None:
+        await refuse(
+            message,
+            manager,
+            _("Please type the name in letters only, as in the birth certificate."),
+        )
+        return
+    _draft(manager)[key] = value
+    await manager.switch_to(next_state)
+
+
+def _full_name(draft: DraftChild) -> str:
+    parts = (draft.get("last_name"), draft.get("first_name"), draft.get("middle_name"))
+    return " ".join(part or "" for part in parts).strip()
+
+
+async def _same_child(applicant_id: int, draft: DraftChild, born: date) -> Child | None:
     """A child without an IIN this parent already entered with the same name and birth date
     (so a second application for them is refused as a duplicate, not stored twice)."""
     for child in await applicants.children_of(applicant_id):

@@ -1,4 +1,5 @@
-"""Reason codes of domain refusals (core.errors.DomainError) as text in the reader's language.
+"""Refusals as text in the reader's language: reason codes of domain refusals
+(core.platform.errors.DomainError), the conversations' own refusals, and feed event kinds.
 
 The one place where codes become words; an unknown code gets a polite generic text.
 """
@@ -10,11 +11,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from aiogram.utils.i18n import get_i18n, ngettext
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 
-from core.platform import clock
+from bot.texts.formats import day_month
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,46 @@ def error_text(error: DomainError) -> str:
     return reason_text(error.reason, **error.params)
 
 
+def local_refusal(code: str) -> str:
+    """Refusals of the conversation itself (not domain rules), in the reader's language."""
+    texts = {
+        "consent_required": lambda: _(
+            "To continue, tick both boxes: consent to notifications and the offer terms."
+        ),
+        "text_expected": lambda: _(
+            "I expected a text message here. Please type it, or use the buttons below."
+        ),
+        "document_expected": lambda: _(
+            "Please send a photo or a PDF file of the document, or use the buttons below."
+        ),
+        "location_expected": lambda: _(
+            "Please share your location with the button below, or go back."
+        ),
+        "choose_child": lambda: _("Choose the child first."),
+        "kindergarten_already_chosen": lambda: _("This kindergarten is already in your list."),
+    }
+    return texts[code]()
+
+
+def feed_kind(kind: str) -> str:
+    """A notification kind as a short title (the event feed, when a kind has no template)."""
+    return {
+        "application_registered": _("Application registered"),
+        "position_changed": _("Position changed"),
+        "seat_offered": _("A seat is offered"),
+        "referral_issued": _("Referral issued"),
+        "referral_expiring": _("Referral expiring"),
+        "referral_expired": _("Referral expired"),
+        "extension_due": _("Extension due"),
+        "stop_listed": _("Moved to the stop-list"),
+        "restored": _("Restored to the queue"),
+        "benefit_confirmed": _("Benefit confirmed"),
+        "benefit_rejected": _("Benefit rejected"),
+        "broadcast": _("Announcement"),
+        "family_ready": _("Family data received"),
+    }.get(kind, kind)
+
+
 _DATE_PARAMS = ("opens", "deadline")
 
 
@@ -193,80 +233,11 @@ def _localized_date(value: str) -> str:
         day = date.fromisoformat(value)
     except ValueError:
         return value
-    i18n = get_i18n()
-    locale = {"kk": "kk_KZ", "ru": "ru_RU"}.get(i18n.current_locale, "ru_RU")
-    return format_date(day, "d MMMM", locale=locale)
+    return day_month(day, get_i18n().current_locale)
 
 
-class _Defaults(dict):
+class _Defaults(dict[str, Any]):
     """Missing parameters render as "?" rather than failing the whole answer."""
 
     def __missing__(self, key: str) -> str:
         return "?"
-
-
-# --- kindergarten groups ----------------------------------------------------------------------
-
-# Age groups by the children's age this calendar year (as groups are formed for a school year).
-_AGE_GROUPS: tuple[tuple[int, Callable[[], str]], ...] = (
-    (1, lambda: _("Nursery group")),
-    (2, lambda: _("Junior group")),
-    (3, lambda: _("Middle group")),
-    (4, lambda: _("Senior group")),
-)
-_KIND_GROUPS: dict[str, Callable[[], str]] = {
-    "correctional": lambda: _("Correctional group"),
-    "sanatorium": lambda: _("Sanatorium group"),
-}
-
-
-def age_group_name(birth_year: int, kind: str = "general", *, year: int | None = None) -> str:
-    """ "Средняя группа" / "Ортаңғы топ" for children born in `birth_year`."""
-    if kind in _KIND_GROUPS:
-        return _KIND_GROUPS[kind]()
-    age = (year or clock.now().year) - birth_year
-    for up_to, name in _AGE_GROUPS:
-        if age <= up_to:
-            return name()
-    return _("Pre-school group")
-
-
-def language_name(code: str) -> str:
-    """A teaching language in running text: "казахский язык" / "қазақ тілі"."""
-    factory = {"kk": lambda: _("Kazakh language"), "ru": lambda: _("Russian language")}.get(
-        str(code)
-    )
-    return factory() if factory else str(code)
-
-
-def language_word(code: str) -> str:
-    """A language inside a sentence, short and lower-case: "(русский)", "(қазақ тілі)"."""
-    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(str(code), str(code)).lower()
-
-
-def group_label(name: str, birth_year: int | None, language: str, kind: str = "general") -> str:
-    """The one way a group is shown: "Средняя группа №3, 2021 г.р., казахский язык" /
-    "Ортаңғы топ №3, 2021 ж.т., қазақ тілі". The stored name is a short code ("№3") or a
-    proper name ("Ботақан", quoted); a name repeating the age group is left out."""
-    title = age_group_name(birth_year, kind) if birth_year else _("Group")
-    name = (name or "").strip()
-    if name and title.split()[0].lower() not in name.lower():
-        title += f" {name}" if len(name) <= 4 or name.startswith("№") else f" «{name}»"
-    if not birth_year:
-        return _("{group}, {language}").format(group=title, language=language_name(language))
-    return _("{group}, born in {year}, {language}").format(
-        group=title, year=birth_year, language=language_name(language)
-    )
-
-
-def years_text(years: int) -> str:
-    """An age with the right plural: "1 год", "3 года", "5 лет" / "1 жас"."""
-    return ngettext("{n} year", "{n} years", years).format(n=years)
-
-
-def phone_text(number: str) -> str:
-    """A Kazakhstan mobile number as people write it: "+7 701 111 00 01"."""
-    digits = "".join(ch for ch in str(number) if ch.isdigit())
-    if len(digits) == 11 and digits[0] in "78":
-        return f"+7 {digits[1:4]} {digits[4:7]} {digits[7:9]} {digits[9:11]}"
-    return str(number)

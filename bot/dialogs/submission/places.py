@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from aiogram.utils.i18n import gettext as _
-from babel.numbers import format_decimal
 
-from bot.dialogs.submission_text import esc, language_name, queue_label
-from core.platform.catalogs import babel_locale
+from bot.texts.formats import esc, fmt_decimal, fmt_money
+from bot.texts.labels import language_word, queue_label
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.views import directory
+from core.views.directory import KindergartenBrief, KindergartenCard
 
 RESULTS_LIMIT = 60  # name search
 NEAREST_LIMIT = 12
@@ -27,11 +26,11 @@ class Card:
     names: tuple[str, str]  # kk, ru
     addresses: tuple[str, str]
     distance_m: float | None = None
-    full: Any = None  # core.directory.KindergartenCard when loaded with `card()`
+    full: KindergartenCard | None = None  # loaded with `card()`; search results are brief
 
     @property
     def city_id(self) -> int:
-        return self.full.city_id
+        return self._full().city_id
 
     @property
     def languages(self) -> list[str]:
@@ -45,16 +44,14 @@ class Card:
 
     def render(self, locale: str, birth_year: int) -> str:
         """The card: ownership, languages, address, hours, cost, free seats, queue size."""
-        full = self.full
+        full = self._full()
         ownership = (
             _("State organisation") if full.ownership == "state" else _("Private organisation")
         )
         cost = (
             _("free")
             if not full.monthly_cost
-            else _("{amount} tenge a month").format(
-                amount=format_decimal(full.monthly_cost, locale=babel_locale(locale))
-            )
+            else _("{amount} tenge a month").format(amount=fmt_money(full.monthly_cost, locale))
         )
         free = sum(seat.seats for seat in full.free_seats)
         free_year = sum(seat.seats for seat in full.free_seats if seat.birth_year == birth_year)
@@ -64,7 +61,7 @@ class Card:
             f"<i>{esc(ownership)}</i>",
             esc(
                 _("Languages: {languages}").format(
-                    languages=", ".join(language_name(code).lower() for code in full.languages)
+                    languages=", ".join(language_word(code) for code in full.languages)
                 )
             ),
             esc(_("Address: {address}").format(address=self.address(locale))),
@@ -100,11 +97,16 @@ class Card:
             )
         return "\n".join(lines)
 
+    def _full(self) -> KindergartenCard:
+        if self.full is None:
+            raise LookupError("a brief card has no details: load it with card()")
+        return self.full
+
 
 def distance_text(meters: float, locale: str) -> str:
     if meters < 1000:
         return _("{meters} m").format(meters=int(round(meters, -1)))
-    km = format_decimal(round(meters / 1000, 1), locale=babel_locale(locale))
+    km = fmt_decimal(round(meters / 1000, 1), locale)
     return _("{km} km").format(km=km)
 
 
@@ -150,7 +152,7 @@ def _pick(pair: tuple[str, str], locale: str) -> str:
     return (kk or ru) if locale == "kk" else (ru or kk)
 
 
-def _brief(row: Any) -> Card:
+def _brief(row: KindergartenBrief) -> Card:
     return Card(
         id=row.id,
         names=(row.name_kk, row.name_ru),

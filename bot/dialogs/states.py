@@ -1,0 +1,93 @@
+"""The states of every conversation, one StatesGroup per dialog, in one place so a dialog can
+start another (and the menu can start any) without importing its windows."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class SubmissionSG(StatesGroup):
+    start = State()  # first state: what the main menu "Встать в очередь" starts
+    parent_iin = State()
+    family_wait = State()
+    child = State()
+    nc_last_name = State()  # a child without IIN (not in the registry): child_no_iin.py
+    nc_first_name = State()
+    nc_middle_name = State()
+    nc_birth = State()
+    nc_sex = State()
+    nc_certificate = State()
+    nc_confirm = State()
+    kindergartens = State()
+    kg_search = State()
+    kg_location = State()
+    kg_results = State()
+    kg_card = State()
+    referral_mode = State()
+    referral_date = State()
+    benefit = State()
+    benefit_upload = State()
+    pmpk_upload = State()
+    contacts = State()
+    review = State()
+    done = State()
+
+
+class CabinetSG(StatesGroup):
+    main = State()
+    applications = State()
+    application = State()
+    withdraw_confirm = State()
+    referrals = State()
+    referral = State()
+    decline_confirm = State()
+    feed = State()
+    extend_confirm = State()
+
+
+class ExtensionSG(StatesGroup):
+    intro = State()
+    kindergartens = State()
+    ownership = State()
+    language = State()
+    payment = State()
+    activities = State()
+    activities_other = State()
+    digital = State()
+    digital_other = State()
+    extend = State()
+    done = State()
+    view = State()
+
+
+class RecoverySG(StatesGroup):
+    intro = State()
+    parent_iin = State()
+    child_iin = State()
+    consent = State()
+    code = State()
+    done = State()
+
+
+class ReferralSG(StatesGroup):
+    application = State()
+    search = State()
+    kindergartens = State()
+    groups = State()
+    confirm = State()
+    issued = State()
+    decline_offer = State()
+
+
+class SettingsSG(StatesGroup):
+    main = State()
+    language = State()
+    channel = State()
+    phones = State()
+    new_phone = State()
+    code = State()
+
+
+class VerifySG(StatesGroup):
+    phone = State()
+    code = State()

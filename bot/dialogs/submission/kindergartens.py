@@ -1,0 +1,210 @@
+"""Step 2: up to `max_kindergartens` kindergartens (by name, nearest, or the city's list; the
+card; the queue language), then when the referral should be issued."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import ChatEvent, DialogManager
+from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput
+from aiogram_dialog.widgets.kbd import Button, ManagedCalendar
+
+from bot.dialogs.common import locale_of, settings_of, today_of
+from bot.dialogs.states import SubmissionSG as S
+from bot.dialogs.submission import places
+from bot.dialogs.submission.data import ChoiceData, birth_year, choices, the_child
+from bot.dialogs.submission.replies import refuse, say
+from bot.texts.formats import esc
+from bot.texts.labels import queue_label, referral_mode_text
+from bot.texts.reasons import local_refusal, reason_text
+
+
+async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    locale = locale_of(dialog_manager)
+    child = the_child(dialog_manager)
+    chosen = choices(dialog_manager)
+    settings = settings_of(dialog_manager)
+    lines = []
+    removable = []
+    for rank, choice in enumerate(chosen, start=1):
+        card = await places.card(choice["id"], settings)
+        name = card.name(locale) if card else "?"
+        lines.append(
+            f"{rank}. <b>{esc(name)}</b>\n    "
+            + esc(queue_label(birth_year(child), choice["language"]))
+        )
+        removable.append((str(choice["id"]), f"✖ {rank}. {name}"))
+    return {
+        "child_name": child["name"],
+        "chosen": "\n".join(lines) if lines else _("No kindergarten chosen yet."),
+        "removable": removable,
+        "count": len(chosen),
+        "max": settings.max_kindergartens,
+        "can_add": len(chosen) < settings.max_kindergartens,
+        "has_choices": bool(chosen),
+    }
+
+
+async def on_remove_choice(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["choices"] = [c for c in choices(manager) if str(c["id"]) != item_id]
+
+
+async def on_find_by_name(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    if await _check_room(manager):
+        await manager.switch_to(S.kg_search)
+
+
+async def on_find_nearby(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    if await _check_room(manager):
+        await manager.switch_to(S.kg_location)
+
+
+async def on_list_all(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    if await _check_room(manager):
+        manager.dialog_data["kg_mode"] = "list"
+        await manager.switch_to(S.kg_results)
+
+
+async def on_kg_name(
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
+) -> None:
+    manager.dialog_data.update(kg_mode="search", kg_query=text.strip()[:64])
+    await manager.switch_to(S.kg_results)
+
+
+async def on_location(message: Message, widget: MessageInput, manager: DialogManager) -> None:
+    location = message.location
+    assert location is not None  # the window's MessageInput takes location messages only
+    manager.dialog_data.update(kg_mode="near", kg_lat=location.latitude, kg_lon=location.longitude)
+    # The location window is the wizard's only reply keyboard; deleting its message does not
+    # take the keyboard away, so put the main menu back before the inline windows continue.
+    await say(manager, _("📍 Location received."))
+    await manager.switch_to(S.kg_results)
+
+
+async def on_location_back(message: Any, button: Button, manager: DialogManager) -> None:
+    await say(manager, _("Back to the kindergartens you chose."))
+    await manager.switch_to(S.kindergartens)
+
+
+async def kg_results_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
+    locale = locale_of(dialog_manager)
+    settings = settings_of(dialog_manager)
+    chosen = {c["id"] for c in data.get("choices", [])}
+    mode = data.get("kg_mode", "list")
+    if mode == "search":
+        found = await places.search(data.get("kg_query", ""), settings)
+        title = _("Kindergartens found for «{query}»:").format(query=esc(data.get("kg_query", "")))
+    elif mode == "near":
+        found = await places.nearest(data["kg_lat"], data["kg_lon"], settings)
+        title = _("Kindergartens nearest to you:")
+    else:
+        found = await places.all_in_city(settings)
+        title = _("All kindergartens of the city:")
+    items = []
+    for row in found:
+        label = row.name(locale)
+        if row.distance_m is not None:
+            label = f"{label} · {places.distance_text(row.distance_m, locale)}"
+        if row.id in chosen:
+            label = "✅ " + label
+        items.append((str(row.id), label))
+    return {
+        "title": title,
+        "items": items,
+        "found": bool(items),
+        "nothing": not items,
+    }
+
+
+async def on_kg_opened(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    manager.dialog_data["kg_current"] = int(item_id)
+    await manager.switch_to(S.kg_card)
+
+
+async def kg_card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    locale = locale_of(dialog_manager)
+    settings = settings_of(dialog_manager)
+    year = birth_year(the_child(dialog_manager))
+    card = await places.card(dialog_manager.dialog_data.get("kg_current", 0), settings)
+    if card is None:
+        return {"card": _("This kindergarten was not found."), "queues": []}
+    queues = [(lang, "➕ " + queue_label(year, lang)) for lang in card.languages]
+    return {
+        "card": card.render(locale, year),
+        "queues": queues,
+    }
+
+
+async def on_queue_language(
+    callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    settings = settings_of(manager)
+    chosen = choices(manager)
+    kg_id = manager.dialog_data.get("kg_current", 0)
+    if any(c["id"] == kg_id for c in chosen):
+        await refuse(None, manager, local_refusal("kindergarten_already_chosen"))
+        return
+    if len(chosen) >= settings.max_kindergartens:
+        await refuse(
+            None, manager, reason_text("too_many_kindergartens", max=settings.max_kindergartens)
+        )
+        return
+    card = await places.card(kg_id, settings)
+    if card is None:
+        return
+    chosen.append(ChoiceData(id=kg_id, language=item_id, city_id=card.city_id))
+    await manager.switch_to(S.kindergartens)
+
+
+async def on_kindergartens_done(
+    callback: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
+    if not manager.dialog_data.get("choices"):
+        await refuse(None, manager, reason_text("no_kindergartens"))
+        return
+    await manager.switch_to(S.referral_mode)
+
+
+async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
+    return {
+        "mode": referral_mode_text(
+            data.get("referral_mode", "immediately"),
+            data.get("referral_from"),
+            locale_of(dialog_manager),
+        )
+    }
+
+
+async def on_referral_now(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    manager.dialog_data.update(referral_mode="immediately", referral_from=None)
+    await manager.switch_to(S.benefit)
+
+
+async def on_referral_date(
+    event: ChatEvent, widget: ManagedCalendar, manager: DialogManager, day: date
+) -> None:
+    if day <= today_of(manager):
+        await refuse(None, manager, reason_text("referral_date_required"))
+        return
+    manager.dialog_data.update(referral_mode="from_date", referral_from=day.isoformat())
+    await manager.switch_to(S.benefit)
+
+
+async def _check_room(manager: DialogManager) -> bool:
+    settings = settings_of(manager)
+    if len(choices(manager)) >= settings.max_kindergartens:
+        await refuse(
+            None, manager, reason_text("too_many_kindergartens", max=settings.max_kindergartens)
+        )
+        return False
+    return True
