@@ -6,6 +6,8 @@ import importlib
 
 from aiogram import Router
 
+from bot import staff
+
 
 def all_routers() -> list[Router]:
     """Included before the dialogs: commands and the main menu work inside any conversation."""
@@ -13,7 +15,7 @@ def all_routers() -> list[Router]:
 
     routers = [errors.router, start.router, help.router, menu.router, check.router]
     routers.append(directory.router)
-    routers.insert(1, importlib.import_module("bot.handlers.staff").router)  # staff commands
+    routers.insert(1, staff.make_router())  # staff commands and conversations
     routers.insert(1, importlib.import_module("bot.dialogs.referral").router)  # offer button
     return [_detached(router) for router in routers]
 
