@@ -7,19 +7,18 @@ import logging
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.enums import ContentType
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.input import MessageInput
 
 from bot.dialogs.submission_text import benefit_name
 from bot.dialogs.widgets import Tr
 from bot.staff import texts
 from bot.staff.answers import guard
 from bot.staff.context import settings_of, staff_of, start_data
+from bot.staff.inputs import typed_text
 from bot.staff.states import BenefitRejectSG
 from core.models import StaffMember
 from core.people import staff as staff_service
@@ -50,11 +49,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Tr("Why is the benefit of application #{number} rejected? Send the reason."),
-            MessageInput(
-                on_reason,
-                content_types=ContentType.TEXT,
-                filter=F.text & ~F.text.startswith("/"),
-            ),
+            *typed_text(on_reason),
             getter=reason_getter,
             state=BenefitRejectSG.reason,
         ),

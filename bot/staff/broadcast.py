@@ -8,14 +8,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from aiogram import F, Router
-from aiogram.enums import ContentType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
+from aiogram_dialog.widgets.text import Format
 from babel.numbers import format_decimal
 
 from bot.dialogs.widgets import Tr, pick_list
@@ -23,6 +22,7 @@ from bot.staff import texts
 from bot.staff.answers import close_with
 from bot.staff.audience import is_audience_line, parse_audience
 from bot.staff.context import accept, offer, staff_of, user_of
+from bot.staff.inputs import typed_text
 from bot.staff.states import BroadcastSG
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
@@ -30,7 +30,6 @@ from core.platform.errors import DomainError
 
 AUDIENCE_LIST_LIMIT = 20
 ALL = "all"  # the choice that clears a filter (a Select id cannot be empty)
-_TEXT = F.text & ~F.text.startswith("/")  # commands (/cancel, /start) are not broadcast text
 
 
 def make_router() -> Router:
@@ -44,12 +43,12 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Tr("New broadcast. Send the text in Kazakh (/cancel to stop)."),
-            MessageInput(on_text_kk, content_types=ContentType.TEXT, filter=_TEXT),
+            *typed_text(on_text_kk),
             state=BroadcastSG.text_kk,
         ),
         Window(
             Tr("Now send the text in Russian."),
-            MessageInput(on_text_ru, content_types=ContentType.TEXT, filter=_TEXT),
+            *typed_text(on_text_ru),
             state=BroadcastSG.text_ru,
         ),
         Window(
@@ -65,17 +64,17 @@ def make_dialog() -> Dialog:
                 Button(Tr("Continue"), id="done", on_click=on_continue),
                 Button(Tr("Cancel"), id="no", on_click=on_cancel),
             ),
-            MessageInput(on_typed, content_types=ContentType.TEXT, filter=_TEXT),
+            *typed_text(on_typed),
             getter=audience_getter,
             state=BroadcastSG.audience,
         ),
         Window(
-            Tr("{prompt}"),
+            Format("{prompt}"),  # the getter translates: the prompt depends on the filter
             Column(pick_list("all", "everyone", on_value)),
             Group(pick_list("year", "values", on_value), width=4, when="by_four"),
             Column(pick_list("value", "values", on_value), when="by_one"),
             SwitchTo(Tr("Back"), id="back", state=BroadcastSG.audience),
-            MessageInput(on_typed, content_types=ContentType.TEXT, filter=_TEXT),
+            *typed_text(on_typed),
             getter=choice_getter,
             state=BroadcastSG.choice,
         ),
