@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram_dialog import DialogManager, ShowMode
 
@@ -43,5 +43,6 @@ async def guard(query: CallbackQuery, body: Awaitable[None]) -> None:
 
 async def close_with(callback: CallbackQuery, manager: DialogManager, text: str) -> None:
     """End a staff dialog: its last screen becomes the outcome, no buttons left to press twice."""
-    await callback.message.edit_text(text)  # type: ignore[union-attr]  # a dialog button's press always has its message
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(text)
     await manager.done(show_mode=ShowMode.NO_UPDATE)

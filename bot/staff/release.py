@@ -154,7 +154,8 @@ async def on_kindergarten(
         await callback.answer(texts.error(exc), show_alert=True)
         return
     if not groups:
-        await callback.message.answer(_("This kindergarten has no groups."))  # type: ignore[union-attr]  # a button press always has its message
+        if isinstance(callback.message, Message):
+            await callback.message.answer(_("This kindergarten has no groups."))
         manager.show_mode = ShowMode.NO_UPDATE
         return
     manager.dialog_data["kindergarten_id"] = kindergarten_id
@@ -277,7 +278,7 @@ async def on_release(callback: CallbackQuery, widget: object, manager: DialogMan
     ).format(
         seats=summary["seats"],
         addressees=summary["addressees"],
-        deadline=texts.when(summary["priority_end_at"], callback.from_user, settings),  # type: ignore[arg-type]  # release_summary's values are typed as object
+        deadline=texts.when(release.priority_end_at, callback.from_user, settings),
     )
     await close_with(callback, manager, done)
 
