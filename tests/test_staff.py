@@ -463,9 +463,7 @@ async def test_kazakh_staff_choose_the_audience_in_kazakh(bot_app: Any, settings
     assert staff.labels() == ["барлығы", "✓ белсенді", "стоп-парақта", "Артқа"]
     # Nobody is in the correctional queue: the count says so and Continue refuses.
     assert "Қазір алушылар саны: <b>0</b>" in await staff.press("Артқа")
-    assert "Бұл сүзгілерге ешкім сәйкес келмейді." in await staff.forge(
-        staff.data_of("Жалғастыру")
-    )
+    assert "Бұл сүзгілерге ешкім сәйкес келмейді." in await staff.forge(staff.data_of("Жалғастыру"))
     assert not await Broadcast.exists()
 
 

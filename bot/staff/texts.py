@@ -1,7 +1,7 @@
 """What the staff screens say about dates, names and statuses in the staff member's language.
 
-Small copies of helpers the parent side has too (see the report of the staff split): the lead
-folds them into bot/texts/ at the merge.
+The parent side has its own versions of the first few (bot.dialogs.cabinet_common); they are
+meant to become one copy each in the shared texts.
 """
 
 from __future__ import annotations
