@@ -14,8 +14,8 @@ from aiogram.utils.i18n import I18n
 from aiogram_dialog import BgManagerFactory, setup_dialogs
 from redis.asyncio import Redis
 
-from bot.dialogs import cabinet, extension, recovery, referral, settings, submission, verification
 from bot import staff
+from bot.dialogs import cabinet, extension, recovery, referral, settings, submission, verification
 from bot.handlers import check, directory, errors, help, menu, start
 from bot.i18n import ApplicantI18nMiddleware
 from bot.middlewares.applicant import ApplicantMiddleware

@@ -10,8 +10,8 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram_dialog.utils import CB_SEP
 
-from bot.handlers.staff import AudienceCb
 from core.models import (
     Applicant,
     ApplicationStatus,
@@ -66,6 +66,15 @@ class Staff:
     def labels(self) -> list[str]:
         return [label for label, _ in inline_buttons(self.seen)]
 
+    def data_of(self, caption: str) -> str:
+        """The callback data of the button showing `caption`."""
+        return next(data for label, data in inline_buttons(self.seen) if caption in label)
+
+    def widget(self, widget_id: str, item: object) -> str:
+        """The callback data a dialog widget on this screen would send for `item`."""
+        intent = next(data for _, data in inline_buttons(self.seen) if CB_SEP in data)
+        return f"{intent.split(CB_SEP)[0]}{CB_SEP}{widget_id}:{item}"
+
     async def forge(self, data: str) -> str:
         """Press a callback the bot never offered; what was on screen stays there."""
         return "\n".join(texts(await self.chat.press(data)))
@@ -107,11 +116,8 @@ async def test_an_operator_acts_only_in_their_city(bot_app: Any, settings: Setti
     await staff.send("/release")
     labels = [label for label, _ in inline_buttons(staff.seen)]
     assert labels == [home.name_ru]
-    # ... and a forged button for another city's group is refused, nothing released.
-    from bot.handlers.staff import ReleaseCb
-
-    forged = ReleaseCb(step="ok", kg=foreign.id, grp=foreign_group.id, cnt=2).pack()
-    shown = "\n".join(texts(await staff.chat.press(forged)))
+    # ... and a forged button for another city's kindergarten is refused, nothing released.
+    shown = await staff.forge(staff.widget("kg", foreign.id))
     assert "вне вашей зоны ответственности" in shown
     assert not await SeatRelease.exists()
 
@@ -360,14 +366,12 @@ async def test_an_operator_narrows_the_audience_with_buttons_and_sees_the_live_c
         "Статус: активные",
     ]
     # The city is the operator's own; another city's kindergarten cannot be forged in.
-    assert "определяется вашей ролью" in await staff.forge(
-        AudienceCb(action="open", key="city").pack()
-    )
-    forged = AudienceCb(action="set", key="kindergarten", value=str(foreign.id)).pack()
-    assert "вне вашей зоны ответственности" in await staff.forge(forged)
+    assert "определяется вашей ролью" in await staff.forge(staff.data_of("Город"))
 
     # Kindergartens: the list of the operator's city, searchable by name or number.
     await staff.press("Детский сад")
+    forged = staff.widget("value", foreign.id)
+    assert "вне вашей зоны ответственности" in await staff.forge(forged)
     assert foreign.name_ru not in staff.labels()
     assert {first.name_ru, second.name_ru} <= set(staff.labels())
     await staff.send("№1")
@@ -414,17 +418,15 @@ async def test_a_kindergarten_admin_cannot_pick_another_kindergarten(
     screen = await _compose(staff)
     assert "Получателей сейчас: <b>1</b>" in screen
     assert f"Детский сад: {home.name_ru}" in staff.labels()
-    assert "определяется вашей ролью" in await staff.forge(
-        AudienceCb(action="open", key="kindergarten").pack()
-    )
-    forged = AudienceCb(action="set", key="kindergarten", value=str(other.id)).pack()
-    assert "вне вашей зоны ответственности" in await staff.forge(forged)
+    assert "определяется вашей ролью" in await staff.forge(staff.data_of("Детский сад"))
     # Typed, too.
     typed = texts(await staff.chat.send(f"kindergarten={other.id}"))
     assert "вне вашей зоны ответственности" in "\n".join(typed)
     # Birth years offered are only those of the admin's own kindergarten.
     await staff.press("Год рождения")
     assert staff.labels() == ["✓ все", "2021", "Назад"]
+    forged = staff.widget("year", other.id)
+    assert "вне вашей зоны ответственности" in await staff.forge(forged)
     await staff.press("Назад")
     assert "Получателей: 1." in await staff.press("Продолжить")
     await staff.press("Отправить")
@@ -462,9 +464,7 @@ async def test_kazakh_staff_choose_the_audience_in_kazakh(bot_app: Any, settings
     assert staff.labels() == ["барлығы", "✓ белсенді", "стоп-парақта", "Артқа"]
     # Nobody is in the correctional queue: the count says so and Continue refuses.
     assert "Қазір алушылар саны: <b>0</b>" in await staff.press("Артқа")
-    assert "Бұл сүзгілерге ешкім сәйкес келмейді." in await staff.forge(
-        AudienceCb(action="done").pack()
-    )
+    assert "Бұл сүзгілерге ешкім сәйкес келмейді." in await staff.forge(staff.data_of("Жалғастыру"))
     assert not await Broadcast.exists()
 
 
@@ -482,7 +482,7 @@ async def test_a_superadmin_chooses_the_city_and_then_its_kindergartens(
     assert "Получателей сейчас: <b>3</b>" in await _compose(staff)
     await staff.press("Город")
     assert len(staff.labels()) == 4  # all, the two cities, back
-    almaty_button = AudienceCb(action="set", key="city", value="almaty").pack()
+    almaty_button = staff.widget("value", "almaty")
     assert almaty_button in [data for _, data in inline_buttons(staff.seen)]
     staff.seen = await staff.chat.press(almaty_button)
     assert "Получателей сейчас: <b>2</b>" in "\n".join(texts(staff.seen))

@@ -1,0 +1,34 @@
+"""Staff commands and conversations: /release, /broadcast, /broadcasts, /benefits, /enroll,
+/revoke, /stats, /protocol. Only for staff members (core.people.staff), refused politely to
+everybody else; every action names the staff member as the audit actor ("staff:<id>") and the
+core checks the scope.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from bot.staff import benefits, broadcast, referrals, refusal, release, reports
+from bot.staff.answers import AnsweredByHandler
+from bot.staff.filters import IsStaff
+
+__all__ = ["IsStaff", "make_router"]
+
+
+def make_router() -> Router:
+    """A fresh staff router (tests build several Dispatchers in one process): the refusal for
+    non-staff first, then everything staff may do behind one IsStaff gate, commands before the
+    dialogs so that a staff command restarts its conversation."""
+    gated = Router(name="staff.gated")
+    gated.message.filter(IsStaff())
+    gated.callback_query.filter(IsStaff())
+    for module in (release, broadcast, benefits, referrals, reports):
+        gated.include_router(module.make_router())
+    for dialog in (release.make_dialog(), broadcast.make_dialog(), benefits.make_dialog()):
+        # Commands typed inside a staff conversation go on to the command routers.
+        dialog.message.filter(~F.text.startswith("/"))
+        gated.include_router(dialog)
+    router = Router(name="staff")
+    router.callback_query.middleware(AnsweredByHandler())
+    router.include_routers(refusal.make_router(), gated)
+    return router

@@ -1,0 +1,62 @@
+"""/enroll and /revoke: the kindergarten reports a referral used, or takes it back (its seat is
+released again). Both by the referral's number, both audited with the staff member as actor."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.staff import texts
+from core.models import StaffMember
+from core.people import staff as staff_service
+from core.platform.errors import DomainError
+from core.platform.settings import Settings
+from core.referrals.lifecycle import enroll, revoke
+
+
+def make_router() -> Router:
+    """Staff only: the router that includes this one checks."""
+    router = Router(name="staff.referrals")
+    router.message.register(enroll_command, Command("enroll"))
+    router.message.register(revoke_command, Command("revoke"))
+    return router
+
+
+async def enroll_command(message: Message, command: CommandObject, staff: StaffMember) -> None:
+    number = (command.args or "").strip()
+    if not number:
+        await message.answer(_("Usage: /enroll NUMBER (the referral number)"))
+        return
+    try:
+        referral = await staff_service.referral_in_scope(staff, number)
+        await enroll(referral.id, actor=staff_service.actor(staff))
+    except DomainError as exc:
+        await message.answer(texts.error(exc))
+        return
+    await message.answer(
+        _("Referral #{number}: the child is enrolled.").format(number=referral.number)
+    )
+
+
+async def revoke_command(
+    message: Message, command: CommandObject, staff: StaffMember, settings: Settings
+) -> None:
+    number, _sep, reason = (command.args or "").strip().partition(" ")
+    if not number or not reason.strip():
+        await message.answer(_("Usage: /revoke NUMBER REASON (the referral number and why)"))
+        return
+    try:
+        referral = await staff_service.referral_in_scope(staff, number)
+        await revoke(
+            referral.id, reason.strip(), actor=staff_service.actor(staff), settings=settings
+        )
+    except DomainError as exc:
+        await message.answer(texts.error(exc))
+        return
+    await message.answer(
+        _("Referral #{number} is revoked; its seat is released again.").format(
+            number=referral.number
+        )
+    )

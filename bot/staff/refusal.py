@@ -1,0 +1,34 @@
+"""The polite refusal of staff commands and staff buttons to everybody who is not staff."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.staff.benefits import BenefitCb
+from bot.staff.filters import STAFF_COMMANDS, IsStaff
+
+
+def make_router() -> Router:
+    """Placed before the staff-only router: it sees the commands and buttons of non-staff."""
+    router = Router(name="staff.refusal")
+    router.message.register(not_staff, Command(*STAFF_COMMANDS), ~IsStaff())
+    router.callback_query.register(
+        not_staff_button, F.data.startswith(f"{BenefitCb.__prefix__}:"), ~IsStaff()
+    )
+    return router
+
+
+async def not_staff(message: Message) -> None:
+    await message.answer(
+        _(
+            "Sorry, this command is only for employees of education departments and "
+            "kindergartens. Press /start for the main menu."
+        )
+    )
+
+
+async def not_staff_button(query: CallbackQuery) -> None:
+    await query.answer(_("This button is only for staff."), show_alert=True)
