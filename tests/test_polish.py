@@ -30,11 +30,9 @@ from core.people.iin import make_iin
 from core.people.staff import add_staff
 from core.platform import clock
 from devtools.seed import SeedSize, seed
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
-from tests.fixtures_cabinet import make_family
-from tests.fixtures_seats import cohort_year, make_application, make_city, make_group
-
-__all__ = ["bot_app"]
+from tests.fixtures.bot import Chatter, inline_buttons, texts
+from tests.fixtures.cabinet import make_family
+from tests.fixtures.seats import cohort_year, make_application, make_city, make_group
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = SeedSize(kindergartens=12, applications=900, random_seed=7)

@@ -15,12 +15,10 @@ from core.models import BenefitStatus, Language, Stream
 from core.people import applicants
 from core.platform.settings import Settings
 from core.seats import releases as seats
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
-from tests.fixtures_e2e_cabinet import applicant_of, t
-from tests.fixtures_seats import make_application, make_city, make_group, make_kindergarten
-from tests.fixtures_worker import make_staff
-
-__all__ = ["bot_app"]
+from tests.fixtures.bot import Chatter, inline_buttons, texts
+from tests.fixtures.e2e_cabinet import applicant_of, t
+from tests.fixtures.seats import make_application, make_city, make_group, make_kindergarten
+from tests.fixtures.worker import make_staff
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ from core.models import StaffRole
 from core.people.staff import add_staff
 from core.platform.settings import Settings
 from devtools.stack import Stack, run_stack
-from tests.fixtures_e2e_cabinet import city_and_kindergarten
-from tests.fixtures_seats import make_group
+from tests.fixtures.e2e_cabinet import city_and_kindergarten
+from tests.fixtures.seats import make_group
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_ID = 900000001

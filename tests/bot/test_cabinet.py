@@ -6,33 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import Applicant, Application, ApplicationStatus
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
-from tests.fixtures_cabinet import add_notifications, make_family
-
-__all__ = ["bot_app"]
-
-
-class Parent:
-    """A chatter that presses inline buttons by their caption."""
-
-    def __init__(self, bot_app: Any, user_id: int, language: str) -> None:
-        app, session = bot_app
-        self.chat = Chatter(app, session, user_id, language)
-        self.seen: list[Any] = []
-
-    async def send(self, text: str) -> str:
-        self.seen = await self.chat.send(text)
-        return "\n".join(texts(self.seen))
-
-    async def press(self, caption: str) -> str:
-        buttons = dict(inline_buttons(self.seen))
-        match = [data for label, data in buttons.items() if caption in label]
-        assert match, f"no button {caption!r} in {list(buttons)}"
-        self.seen = await self.chat.press(match[0])
-        return "\n".join(texts(self.seen))
-
-    def buttons(self) -> list[str]:
-        return [label for label, _ in inline_buttons(self.seen)]
+from tests.fixtures.bot import Parent
+from tests.fixtures.cabinet import add_notifications, make_family
 
 
 async def test_a_parent_sees_the_application_and_withdraws_it_after_confirming(

@@ -10,9 +10,8 @@ import pytest
 
 from core.models import Application, ExtensionAnswers
 from indigo.app import build_app, close_app
-from tests.fixtures_bot import RecordingSession
-from tests.fixtures_cabinet import make_family
-from tests.test_e2e_cabinet import Parent
+from tests.fixtures.bot import Parent, RecordingSession
+from tests.fixtures.cabinet import make_family
 
 
 @pytest.fixture

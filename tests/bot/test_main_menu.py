@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import Applicant
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, reply_keyboard, texts
-
-__all__ = ["bot_app"]
+from tests.fixtures.bot import Chatter, inline_buttons, reply_keyboard, texts
+from tests.fixtures.queue import two_applications_in_one_cohort
 
 RU_MENU = [
     ["Встать в очередь", "Проверить очередь"],
@@ -149,44 +148,10 @@ async def test_commands_are_registered_per_language_at_start_up(bot_app: Any) ->
     assert calls[None]["cancel"] == "Отменить текущее действие"
 
 
-async def _two_applications_in_one_cohort() -> tuple[str, int]:
-    """A first-priority application ahead of a general one; returns the second child's IIN."""
-    from datetime import timedelta
-
-    from core.models import Language, Stream
-    from tests.fixtures_queue import (
-        T0,
-        make_application,
-        make_child,
-        make_city,
-        make_kindergarten,
-        make_parent,
-    )
-
-    city = await make_city()
-    kg = await make_kindergarten(city, 7)
-    first = await make_parent(last_name="Бекова")
-    await make_application(
-        applicant=first,
-        child=await make_child(first),
-        city=city,
-        stream=Stream.first_priority,
-        submitted_at=T0 + timedelta(days=3),
-        choices=[(kg, Language.kk)],
-    )
-    parent = await make_parent()
-    child = await make_child(parent)
-    mine = await make_application(
-        applicant=parent, child=child, city=city, choices=[(kg, Language.kk)], number=2024000123
-    )
-    await child.fetch_related("person")
-    return child.person.iin or "", mine.number
-
-
 async def test_check_queue_shows_number_status_time_and_places_with_masked_names(
     bot_app: Any,
 ) -> None:
-    iin, number = await _two_applications_in_one_cohort()
+    iin, number = await two_applications_in_one_cohort()
     parent = chatter(bot_app, 120, "ru")
     await parent.send("Проверить очередь")
     card = texts(await parent.send(iin))[-1]
@@ -200,7 +165,7 @@ async def test_check_queue_shows_number_status_time_and_places_with_masked_names
 
 
 async def test_check_queue_in_kazakh(bot_app: Any) -> None:
-    iin, number = await _two_applications_in_one_cohort()
+    iin, number = await two_applications_in_one_cohort()
     parent = chatter(bot_app, 121, "kk")
     await parent.send("Кезекті тексеру")
     card = texts(await parent.send(iin))[-1]
@@ -211,7 +176,7 @@ async def test_check_queue_in_kazakh(bot_app: Any) -> None:
 
 
 async def test_a_deep_link_with_an_application_number_shows_its_status(bot_app: Any) -> None:
-    _, number = await _two_applications_in_one_cohort()
+    _, number = await two_applications_in_one_cohort()
     sent = await chatter(bot_app, 122, "ru").send(f"/start {number}")
     assert any(f"Заявление № {number}" in text for text in texts(sent))
     sent = await chatter(bot_app, 123, "ru").send("/start 999")

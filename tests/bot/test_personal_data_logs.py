@@ -6,17 +6,17 @@ from typing import Any
 import pytest
 
 from core.platform.logs import install_pii_masking, mask_pii
-from tests.fixtures_bot import Chatter, bot_app  # noqa: F401  (fixture)
-from tests.test_bot_base import _two_applications_in_one_cohort
+from tests.fixtures.bot import Chatter
+from tests.fixtures.queue import two_applications_in_one_cohort
 
 PHONE = "+77015550123"
 
 
 async def test_iins_and_phones_stay_out_of_the_logs(
-    bot_app: Any,  # noqa: F811
+    bot_app: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    iin, _ = await _two_applications_in_one_cohort()
+    iin, _ = await two_applications_in_one_cohort()
     app, session = bot_app
     parent = Chatter(app, session, 5501, "ru")
     install_pii_masking()  # what every entry point does (indigo.cli.main -> setup_logging)

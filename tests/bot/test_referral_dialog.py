@@ -8,12 +8,9 @@ from typing import Any
 
 from core.models import Referral
 from core.seats import releases as seats
-from tests.fixtures_bot import bot_app
-from tests.fixtures_cabinet import make_family
-from tests.fixtures_seats import make_group
-from tests.test_e2e_cabinet import Parent
-
-__all__ = ["bot_app"]
+from tests.fixtures.bot import Parent
+from tests.fixtures.cabinet import make_family
+from tests.fixtures.seats import make_group
 
 
 async def _to_confirmation(parent: Parent, menu: str, number: int, search: str) -> str:

@@ -4,7 +4,7 @@ from typing import Any
 
 from core.platform.settings import Settings
 from indigo.app import build_app, close_app
-from tests.fixtures_bot import Chatter, RecordingSession, inline_buttons, texts
+from tests.fixtures.bot import Chatter, RecordingSession, inline_buttons, texts
 
 
 async def test_a_parent_continues_the_wizard_after_the_bot_restarts(

@@ -29,8 +29,8 @@ from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.seats import releases as seats
 from core.views import stats
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
-from tests.fixtures_seats import (
+from tests.fixtures.bot import Chatter, inline_buttons, texts
+from tests.fixtures.seats import (
     make_application,
     make_city,
     make_group,
@@ -38,11 +38,9 @@ from tests.fixtures_seats import (
     make_parent,
     make_queue,
 )
-from tests.fixtures_worker import BotApiStub, bot_api, make_staff
+from tests.fixtures.worker import BotApiStub, make_staff
 from worker.main import _update_progress
 from worker.sender import Sender
-
-__all__ = ["bot_api", "bot_app"]
 
 
 class Staff:

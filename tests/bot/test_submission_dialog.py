@@ -15,9 +15,7 @@ from core.people.iin import make_iin
 from core.platform.events import FAMILY_RESULT
 from core.registry import family_requests
 from core.registry.ports import PersonRecord
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts
-
-__all__ = ["bot_app"]
+from tests.fixtures.bot import Chatter, inline_buttons, texts
 
 PARENT_IIN = "900412412345"
 

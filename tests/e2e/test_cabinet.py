@@ -12,7 +12,7 @@ from bot.texts import phone_text
 from core.models import Application, ApplicationStatus, Phone
 from core.platform.settings import Settings
 from devtools.stack import Stack, run_stack
-from tests.fixtures_e2e_cabinet import (
+from tests.fixtures.e2e_cabinet import (
     applicant_of,
     captions,
     file_application,

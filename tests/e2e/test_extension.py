@@ -13,7 +13,7 @@ from core.models import ExtensionAnswers
 from core.people import applicants
 from core.platform.settings import Settings
 from devtools.stack import Stack, run_stack
-from tests.fixtures_e2e_cabinet import (
+from tests.fixtures.e2e_cabinet import (
     applicant_of,
     city_and_kindergarten,
     file_application,

@@ -13,7 +13,7 @@ from core.platform import clock
 from core.platform.settings import Settings
 from devtools.sandbox.gov.personas import ASKHAT, DANIYAR
 from devtools.stack import Stack
-from tests.test_e2e_submission import (  # stack: the shared e2e fixture
+from tests.fixtures.e2e_submission import (
     KK,
     RU,
     add_by_name,
@@ -22,7 +22,6 @@ from tests.test_e2e_submission import (  # stack: the shared e2e fixture
     from_referral_to_review,
     labelled,
     open_wizard,
-    stack,  # noqa: F401
     verify_phones,
 )
 
@@ -44,7 +43,7 @@ def typed(day: date) -> str:
 
 
 async def test_a_russian_parent_queues_a_child_without_iin_with_a_certificate_photo(
-    stack: Stack,  # noqa: F811
+    stack: Stack,
     settings: Settings,
 ) -> None:
     t = RU
@@ -103,7 +102,7 @@ async def test_a_russian_parent_queues_a_child_without_iin_with_a_certificate_ph
 
 
 async def test_a_kazakh_parent_is_refused_for_a_six_year_old_and_for_a_sticker(
-    stack: Stack,  # noqa: F811
+    stack: Stack,
     settings: Settings,
 ) -> None:
     t = KK

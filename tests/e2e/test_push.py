@@ -19,7 +19,7 @@ from core.platform.settings import Settings
 from core.views import cabinet
 from devtools.client import BotMessage, E2EClient
 from devtools.stack import Stack, run_stack
-from tests.fixtures_e2e_cabinet import (
+from tests.fixtures.e2e_cabinet import (
     _catalog,
     applicant_of,
     city_and_kindergarten,
@@ -27,8 +27,8 @@ from tests.fixtures_e2e_cabinet import (
     press_containing,
     t,
 )
-from tests.fixtures_seats import make_group
-from tests.test_e2e_referral_sandbox import DOCUMENT_LABELS, kindergarten_name, minute
+from tests.fixtures.e2e_referral import DOCUMENT_LABELS, kindergarten_name, minute
+from tests.fixtures.seats import make_group
 
 pytestmark = pytest.mark.e2e
 

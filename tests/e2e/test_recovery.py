@@ -15,7 +15,7 @@ from core.people import applicants
 from core.platform.settings import Settings
 from devtools.sandbox.gov.personas import AIGERIM, persona_family
 from devtools.stack import Stack, run_stack
-from tests.fixtures_e2e_cabinet import (
+from tests.fixtures.e2e_cabinet import (
     applicant_of,
     captions,
     file_application,

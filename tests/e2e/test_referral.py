@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from babel.dates import format_datetime
 
-from core.models import Applicant, Kindergarten, Referral
+from core.models import Applicant, Referral
 from core.people import applicants
 from core.platform.settings import Settings
 from core.referrals.take import documents_for
 from core.seats import releases as seats
 from devtools.client import BotMessage, E2EClient
 from devtools.stack import Stack, run_stack
-from tests.fixtures_e2e_cabinet import (
+from tests.fixtures.e2e_cabinet import (
     applicant_of,
     city_and_kindergarten,
     file_application,
@@ -26,23 +25,10 @@ from tests.fixtures_e2e_cabinet import (
     press_containing,
     t,
 )
-from tests.fixtures_seats import make_group
+from tests.fixtures.e2e_referral import DOCUMENT_LABELS, kindergarten_name, minute
+from tests.fixtures.seats import make_group
 
 pytestmark = pytest.mark.e2e
-
-BABEL = {"kk": "kk_KZ", "ru": "ru_RU"}
-DOCUMENT_LABELS = {
-    "referral": "the referral",
-    "parent_identity": "an identity document of a parent",
-    "birth_certificate": "the child's birth certificate",
-    "vaccination_card_065": "vaccination card form 065/у",
-    "health_certificate_027": "health certificate form 027/у",
-    "pmpk_conclusion": "PMPK conclusion (for children with special educational needs)",
-    "photo_3x4": "a 3×4 photo of the child",
-    "digital_signature": "the parent's digital signature (ЭЦП)",
-    "bank_account": "a bank account number",
-    "email": "an e-mail address",
-}
 
 
 @pytest.fixture
@@ -62,15 +48,6 @@ async def parent_with_application(
     await applicants.verify_phone(applicant, f"+7707{user_id:07d}")
     application = await file_application(applicant, settings)
     return parent, applicant, application.number
-
-
-def minute(when: datetime, settings: Settings, lang: str) -> str:
-    """A moment as the parent reads it: to the minute, in the service time zone."""
-    return format_datetime(when, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=BABEL[lang])
-
-
-def kindergarten_name(kindergarten: Kindergarten, lang: str) -> str:
-    return kindergarten.name_kk if lang == "kk" else kindergarten.name_ru
 
 
 async def to_confirmation(

@@ -5,198 +5,25 @@ every refusal the wizard explains."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import AsyncIterator
 
 import pytest
 
-from core.models import Application, City, Kindergarten, Ownership
-from core.platform.settings import Settings
-from devtools.client import BotMessage, E2EClient
-from devtools.sandbox.gov.personas import AIGERIM, DANIYAR, ELENA, Persona
-from devtools.stack import Stack, run_stack
+from core.models import Application
+from devtools.sandbox.gov.personas import AIGERIM, DANIYAR, ELENA
+from devtools.stack import Stack
+from tests.fixtures.e2e_submission import (
+    KK,
+    RU,
+    add_by_name,
+    expect_button,
+    family_step,
+    from_referral_to_review,
+    labelled,
+    open_wizard,
+    verify_phones,
+)
 
 pytestmark = pytest.mark.e2e
-
-# A few kindergartens of the default city around Astana's centre (51.128, 71.430).
-KINDERGARTENS = [
-    ("Ясли-сад «Салтанат»", "«Салтанат» бөбекжай-бақшасы", 51.1290, 71.4300, 0),
-    ("Ясли-сад «Карлыгаш»", "«Қарлығаш» бөбекжай-бақшасы", 51.1400, 71.4500, 0),
-    ("Детский сад «Балапан»", "«Балапан» балабақшасы", 51.1100, 71.4000, 35000),
-    ("Детский сад «Айгөлек»", "«Айгөлек» балабақшасы", 51.1500, 71.4700, 0),
-    ("Детский сад «Еркемай»", "«Еркемай» балабақшасы", 51.1600, 71.4900, 0),
-]
-
-
-@pytest.fixture
-async def stack(settings: Settings, db: None, redis: object) -> AsyncIterator[Stack]:
-    city = await City.create(code=settings.default_city, name_ru="Астана", name_kk="Астана")
-    for n, (name_ru, name_kk, lat, lon, cost) in enumerate(KINDERGARTENS, start=1):
-        await Kindergarten.create(
-            city=city,
-            name_ru=name_ru,
-            name_kk=name_kk,
-            ownership=Ownership.private if cost else Ownership.state,
-            languages="kk,ru",
-            address_ru=f"Астана, улица Достык, {n}",
-            address_kk=f"Астана, Достық көшесі, {n}",
-            latitude=lat,
-            longitude=lon,
-            monthly_cost=cost,
-        )
-    # A quick scripted parent presses faster than a person: no per-chat throttling here.
-    async with run_stack(settings=settings, telegram={"per_chat_burst": 1000}) as running:
-        yield running
-
-
-# --- what a parent does ----------------------------------------------------------------------
-
-
-async def read_code(stack: Stack, phone: str, seen: int) -> str:
-    """The newest one-time code in the phone's SMS inbox (as a person reads the phone)."""
-    import asyncio
-
-    for _ in range(100):
-        inbox = await stack.sms_inbox(phone)
-        if len(inbox) > seen:
-            found = re.findall(r"\b(\d{6})\b", inbox[-1]["text"])
-            if found:
-                return found[-1]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no code arrived at {phone}")
-
-
-async def verify_phones(stack: Stack, parent: E2EClient, phones: tuple[str, ...]) -> None:
-    for phone in phones:
-        await parent.expect("БМГ")
-        seen = len(await stack.sms_inbox(phone))
-        await parent.send(phone)
-        code = await read_code(stack, phone, seen)
-        await parent.send(code)
-
-
-async def consent_by_sms(stack: Stack, persona: Persona) -> None:
-    """The parent answers the SMS from 1414: the fake registry calls the gov webhook back."""
-    async with stack.http.get(f"{stack.sandbox_url}/sandbox/gov/requests") as resp:
-        waiting = (await resp.json())["requests"]
-    (request,) = [r for r in waiting if r["parent_iin"] == persona.iin]
-    url = f"{stack.sandbox_url}/sandbox/gov/consent/{request['request_id']}"
-    async with stack.http.post(url, json={"consent": True}) as resp:
-        assert resp.status == 200, await resp.text()
-
-
-def labelled(message: BotMessage, *parts: str) -> str:
-    """The label of the button that contains every part."""
-    for label in message.buttons:
-        if all(part in label for part in parts):
-            return label
-    raise AssertionError(f"no button with {parts} in {message.buttons}")
-
-
-async def expect_button(parent: E2EClient, *parts: str, within: float = 10) -> BotMessage:
-    """The next new or edited bot message having a button whose label contains every part."""
-    deadline = time.monotonic() + within
-    while True:
-        view = await parent.view(since=parent.cursor)
-        for message in sorted(
-            (BotMessage.from_view(m) for m in view["messages"]), key=lambda m: m.seq
-        ):
-            if not message.deleted and any(
-                all(part in label for part in parts) for label in message.buttons
-            ):
-                parent.cursor = message.seq
-                return message
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no button with {parts}: {(await parent.messages())[-3:]}")
-        await parent.view(since=view["seq"], wait=max(0.1, deadline - time.monotonic()))
-
-
-async def open_wizard(parent: E2EClient, menu: str, consents: tuple[str, str], queue: str) -> None:
-    await parent.press(menu)
-    start = await expect_button(parent, "⬜", consents[0])
-    await parent.press(labelled(start, consents[0]))
-    edited = await expect_button(parent, "☑️", consents[0])
-    await parent.press(labelled(edited, "⬜", consents[1]))
-    ticked = await expect_button(parent, "☑️", consents[1])
-    await parent.press(labelled(ticked, queue))
-
-
-async def add_by_name(
-    parent: E2EClient, step2: BotMessage, name: str, queue: str, t: dict[str, str]
-) -> BotMessage:
-    """From the step 2 window: find `name`, open its card, join its `queue`; step 2 again."""
-    await parent.press(labelled(step2, t["by_name"]))
-    await parent.expect(t["name_prompt"])
-    await parent.send(name)
-    results = await parent.expect(t["found"])
-    await parent.press(labelled(results, name))
-    card = await parent.expect(t["free_seats"])
-    await parent.press(labelled(card, queue))
-    return await parent.expect(t["step2"])
-
-
-RU = {
-    "menu": "Встать в очередь",
-    "consents": ("согласие на использование", "договора оферты"),
-    "general": "Встать в общеобразовательную очередь",
-    "step1": "Шаг 1 из 4",
-    "step2": "Шаг 2 из 4",
-    "step3": "Шаг 3 из 4",
-    "step4": "Шаг 4 из 4",
-    "by_name": "Поиск по названию",
-    "name_prompt": "часть названия",
-    "found": "по запросу",
-    "free_seats": "Свободные места",
-    "next": "Далее ➡️",
-    "now": "Сразу, при появлении места",
-    "no_benefit": "Льгота отсутствует",
-    "submit": "✅ Подать заявление",
-    "number": "Заявлению присвоен номер: #",
-    "statement": "ЗАЯВЛЕНИЕ",
-    "awaited": "Ожидается согласие",
-}
-KK = {
-    "menu": "Кезекке тұру",
-    "consents": ("байланыс деректерімді", "оферта шартымен"),
-    "general": "Жалпы білім беретін кезекке тұру",
-    "step1": "1-қадам, барлығы 4",
-    "step2": "2-қадам, барлығы 4",
-    "step3": "3-қадам, барлығы 4",
-    "step4": "4-қадам, барлығы 4",
-    "by_name": "Атауы бойынша",
-    "name_prompt": "атауының бір бөлігін",
-    "found": "бойынша табылған",
-    "free_seats": "Бос орындар",
-    "next": "Әрі қарай ➡️",
-    "now": "Орын пайда болған кезде бірден",
-    "no_benefit": "Жеңілдік жоқ",
-    "submit": "✅ Өтініш беру",
-    "number": "Өтініш нөмірі: #",
-    "statement": "ӨТІНІШ",
-    "awaited": "Келісім күтілуде",
-}
-
-
-async def family_step(stack: Stack, parent: E2EClient, persona: Persona, t: dict[str, str]) -> None:
-    await parent.expect(t["step1"])
-    await parent.send(persona.iin)
-    await parent.expect(t["awaited"])
-    await consent_by_sms(stack, persona)
-
-
-async def from_referral_to_review(
-    parent: E2EClient, t: dict[str, str], step2: BotMessage
-) -> BotMessage:
-    await parent.press(labelled(step2, t["next"]))
-    referral = await parent.expect(t["now"])
-    await parent.press(t["now"])
-    benefit = await parent.expect(t["step3"])
-    await parent.press(labelled(benefit, t["next"]))
-    contacts = await parent.expect(t["step4"])
-    await parent.press(labelled(contacts, t["next"]))
-    assert referral.text
-    return await parent.expect(t["statement"])
-
 
 # --- scenarios ---------------------------------------------------------------------------------
 

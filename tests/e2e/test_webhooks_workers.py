@@ -28,11 +28,11 @@ from devtools.client import E2EClient
 from devtools.sandbox.gov.personas import AIGERIM
 from devtools.sandbox.server import start_sandbox
 from scripts.services import free_port
-from tests.fixtures_webhooks import eventually
+from tests.fixtures.webhooks import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Balancer:

@@ -35,7 +35,7 @@ from core.people.applicants import create_child_without_iin, create_document
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.queue.order import city_position, kindergarten_positions, sync_choices
-from tests.fixtures_queue import make_child, make_city, make_kindergarten, make_parent
+from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
 
 
 def today(settings) -> date:

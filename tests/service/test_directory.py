@@ -9,7 +9,8 @@ import pytest
 from core.models import City, Group, Kindergarten, Language, Ownership, Seat, SeatRelease
 from core.platform.errors import DomainError
 from core.views import directory
-from tests.fixtures_queue import make_application, make_child, make_parent
+from tests.fixtures.bot import Chatter, inline_buttons, texts
+from tests.fixtures.queue import make_application, make_child, make_parent
 
 CENTRE = (51.1280, 71.4300)
 
@@ -138,10 +139,6 @@ async def test_unknown_kindergarten_is_a_reason_code(db: None) -> None:
 
 
 # --- Through the bot ------------------------------------------------------------------------
-
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, texts  # noqa: E402
-
-__all__ = ["bot_app"]
 
 
 async def _private_kg_with_seats() -> Kindergarten:

@@ -28,7 +28,7 @@ from core.models import (
 )
 from core.platform import clock
 from core.platform.errors import DomainError
-from tests.fixtures_seats import make_application, make_city, make_kindergarten, make_parent
+from tests.fixtures.seats import make_application, make_city, make_kindergarten, make_parent
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from devtools.sandbox.gov import PERSONAS
 from devtools.sandbox.gov.callbacks import deliver
 from devtools.sandbox.gov.personas import AIGERIM, DANIYAR, ELENA
 from scripts.services import free_port
-from tests.fixtures_webhooks import CallbacksStack, eventually, stack_fixture  # noqa: F401
+from tests.fixtures.webhooks import CallbacksStack, eventually
 
 UNKNOWN_PARENT = "031231500126"  # valid, not a persona
 

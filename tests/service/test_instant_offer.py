@@ -10,8 +10,8 @@ from core.applications.submission import SubmissionInput, submit
 from core.models import Language, Notification, Offer, OfferStatus, QueueType, ReferralMode
 from core.referrals.take import take_seat
 from core.seats.releases import release_seats
-from tests import fixtures_queue as fq
-from tests import fixtures_seats as fs
+from tests.fixtures import queue as fq
+from tests.fixtures import seats as fs
 
 
 @pytest.fixture

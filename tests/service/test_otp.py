@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram_dialog import DialogManager, StartMode
 from redis.asyncio import Redis
 
+from bot.dialogs.verification import VerifySG
 from core.models import Applicant
 from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.registry.ports import BmgRecord
+from tests.fixtures.bot import Chatter, inline_buttons, reply_keyboard, texts
 
 PHONE = "+77011234567"
 
@@ -188,15 +193,6 @@ async def test_a_malformed_phone_is_refused(otp: OtpService, parent: Applicant) 
 
 
 # --- The VerifySG conversation, through the production Dispatcher ---------------------------
-
-from aiogram import Router  # noqa: E402
-from aiogram.filters import Command  # noqa: E402
-from aiogram_dialog import DialogManager, StartMode  # noqa: E402
-
-from bot.dialogs.verification import VerifySG  # noqa: E402
-from tests.fixtures_bot import Chatter, bot_app, inline_buttons, reply_keyboard, texts  # noqa: E402
-
-__all__ = ["bot_app"]
 
 
 def _with_verify_command(app: object, sms: FakeSms) -> None:

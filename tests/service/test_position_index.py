@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from aiogram import Router
+from aiogram.filters import Command
+
 from core.applications.submission import (
     SubmissionInput,
     restore_from_stop_list,
@@ -15,7 +18,9 @@ from core.models import Application, ApplicationStatus, Language, QueueType, Str
 from core.platform import clock
 from core.queue.index import PositionIndex, index_for, sync_changed
 from core.queue.order import city_position, kindergarten_positions, sync_choices
-from tests.fixtures_queue import (
+from indigo.app import build_app, close_app
+from tests.fixtures.bot import Chatter, RecordingSession
+from tests.fixtures.queue import (
     T0,
     make_application,
     make_child,
@@ -152,12 +157,6 @@ async def test_an_index_not_built_falls_back_to_count_and_is_rebuilt(db, redis, 
 async def test_a_change_made_in_any_bot_handler_reaches_the_index(db, redis, settings) -> None:
     """The update middleware applies what a handler changed, even if the handler passed no
     index (a cabinet withdraw, a referral decline ...)."""
-    from aiogram import Router
-    from aiogram.filters import Command
-
-    from indigo.app import build_app, close_app
-    from tests.fixtures_bot import Chatter, RecordingSession
-
     city = await make_city()
     kg = await make_kindergarten(city, 1, languages="kk,ru")
     parent = await make_parent(telegram_user_id=502)

@@ -10,7 +10,7 @@ from core.models import Application, ApplicationStatus, Language, Notification, 
 from core.platform import clock
 from core.queue.order import city_position
 from core.queue.watch import notify_position_changes
-from tests.fixtures_seats import (
+from tests.fixtures.seats import (
     cohort_year,
     make_application,
     make_city,

@@ -20,7 +20,7 @@ from core.queue.order import (
     sequence_place,
     sync_choices,
 )
-from tests.fixtures_queue import (
+from tests.fixtures.queue import (
     T0,
     make_application,
     make_child,

@@ -48,7 +48,7 @@ from core.referrals.take import (
     take_seat,
 )
 from core.seats.releases import release_seats
-from tests.fixtures_seats import (
+from tests.fixtures.seats import (
     cohort_year,
     make_application,
     make_city,
@@ -58,7 +58,7 @@ from tests.fixtures_seats import (
     make_queue,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -203,7 +203,7 @@ async def test_claims_from_two_processes_never_share_a_seat(place, settings, pg_
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.fixtures_seats",
+            "tests.fixtures.seats",
             pg_url,
             str(group.id),
             ",".join(map(str, half)),

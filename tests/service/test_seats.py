@@ -26,7 +26,7 @@ from core.platform.errors import DomainError
 from core.platform.settings import WindowUnit
 from core.referrals.take import take_seat
 from core.seats.releases import available_for, decline_offer, release_seats
-from tests.fixtures_seats import (
+from tests.fixtures.seats import (
     cohort_year,
     make_application,
     make_city,

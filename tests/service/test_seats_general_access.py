@@ -24,8 +24,8 @@ from core.models import (
 from core.platform import clock
 from core.referrals.take import decline_referral, take_seat
 from core.seats.releases import announce_general_access, release_seats
-from tests import fixtures_queue as fq
-from tests.fixtures_seats import (
+from tests.fixtures import queue as fq
+from tests.fixtures.seats import (
     cohort_year,
     make_application,
     make_city,

@@ -22,7 +22,8 @@ from core.models import (
 from core.people.iin import parse_iin
 from core.queue.order import city_position, distribution_order, kindergarten_positions
 from devtools.seed import SeedSize, seed
-from tests.fixtures_queue import T0, make_child
+from tests.fixtures.database import truncate_all
+from tests.fixtures.queue import T0, make_child
 
 SMALL = SeedSize(kindergartens=12, applications=900, random_seed=7)
 
@@ -98,8 +99,6 @@ async def test_seed_is_deterministic_and_idempotent(db: None, settings) -> None:
     again = await seed(settings, SMALL)
     assert again.skipped
     assert await Application.all().count() == 900
-
-    from tests.conftest import truncate_all
 
     await truncate_all()
     await seed(settings, replace(SMALL))

@@ -9,7 +9,7 @@ from core.models import (
     Notification,
     NotificationStatus,
 )
-from tests.fixtures_webhooks import CallbacksStack, eventually, stack_fixture  # noqa: F401
+from tests.fixtures.webhooks import CallbacksStack, eventually
 
 
 async def _inbox(stack: CallbacksStack, phone: str) -> list[str]:

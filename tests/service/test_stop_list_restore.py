@@ -10,7 +10,7 @@ from core.applications.extension import restore_by_parent
 from core.models import Application, ApplicationStatus, Language
 from core.platform import clock
 from core.platform.errors import DomainError
-from tests.fixtures_seats import make_application, make_city, make_kindergarten, make_parent
+from tests.fixtures.seats import make_application, make_city, make_kindergarten, make_parent
 
 
 @pytest.fixture

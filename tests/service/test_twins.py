@@ -19,7 +19,7 @@ from core.models import (
 from core.platform.errors import DomainError
 from core.referrals.take import take_seat, twin_applications
 from core.seats.releases import available_for, release_seats
-from tests.fixtures_seats import (
+from tests.fixtures.seats import (
     cohort_year,
     make_application,
     make_child,

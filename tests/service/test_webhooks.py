@@ -15,11 +15,10 @@ from core.platform.settings import Settings
 from core.platform.signing import signed_headers
 from core.registry import family_requests, inbox
 from devtools.sandbox.gov.personas import AIGERIM
-from tests.fixtures_webhooks import (
+from tests.fixtures.webhooks import (
     CallbacksStack,
     eventually,
     run_callbacks_stack,
-    stack_fixture,  # noqa: F401
 )
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -18,12 +18,10 @@ from redis.asyncio import Redis
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
 from core.notifications import broadcasts, outbox
 from core.platform.settings import Settings
-from tests.fixtures_worker import SandboxTelegram, make_recipients, make_staff, telegram_sandbox
+from tests.fixtures.worker import SandboxTelegram, make_recipients, make_staff
 from worker.sender import Sender, in_flight_limit
 
-__all__ = ["telegram_sandbox"]
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bot(url: str, token: str) -> Bot:

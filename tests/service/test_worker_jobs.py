@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from core import jobs
 from core.models import Application, ApplicationStatus, JobRun, Notification
 from core.platform.settings import Settings
-from tests.fixtures_seats import make_city, make_kindergarten, make_queue
+from tests.fixtures.seats import make_city, make_kindergarten, make_queue
 
 
 async def test_several_workers_run_each_job_once_per_period(db: None, settings: Settings) -> None:

@@ -8,7 +8,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.texts import _texts, reason_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _raised_codes() -> set[str]:
