@@ -20,7 +20,9 @@ pytest_plugins = [
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """End-to-end conversations run a whole stack of processes on 2 shared cores; one that
     times out waiting for a message gets one more try. A real bug fails both times, and
-    pytest reports every rerun, so a flaky test stays visible."""
+    pytest reports every rerun, so a flaky test stays visible. Everything in tests/e2e is
+    marked `e2e`, so `-m "not e2e"` runs the fast part."""
     for item in items:
         if item.path.parent.name == "e2e":
+            item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))

@@ -128,11 +128,13 @@ def test_modules_are_wired_by_imports_not_by_names() -> None:
 @pytest.mark.xfail(strict=True, reason=REFACTOR)
 def test_no_function_body_imports_our_modules() -> None:
     """Imports at the top show a module's dependencies; one hidden in a function hides a cycle."""
-    offenders = [
-        f"{i.where} {i.source} imports {i.target}"
-        for i in _all_imports()
-        if i.in_function and _package(i.target) in FIRST_PARTY
-    ]
+    offenders = list(
+        dict.fromkeys(
+            f"{i.where} {i.source} imports {i.target}"
+            for i in _all_imports()
+            if i.in_function and _package(i.target) in FIRST_PARTY
+        )
+    )
     assert offenders == [], f"{len(offenders)} function-body imports:\n" + "\n".join(offenders)
 
 
