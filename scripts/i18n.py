@@ -57,36 +57,7 @@ def _write(lang: str, catalog: Catalog) -> None:
 def extract() -> None:
     pot = LOCALES / f"{DOMAIN}.pot"
     with locked():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "babel.messages.frontend",
-                "extract",
-                "-k",
-                "_",
-                "-k",
-                "__",
-                "-k",
-                "gettext",
-                "-k",
-                "lazy_gettext",
-                "-k",
-                "N_",
-                "-k",
-                "ngettext:1,2",
-                "-k",
-                "__n:1,2",
-                "-k",
-                "Tr",
-                "--no-location",
-                "--sort-output",
-                "-o",
-                str(pot),
-                *[str(ROOT / s) for s in SOURCES],
-            ],
-            check=True,
-        )
+        extract_messages(pot, "--no-location", "--sort-output")
         for lang in LANGUAGES:
             if not po_path(lang).exists():
                 _write(lang, Catalog(locale=lang, domain=DOMAIN))
@@ -109,6 +80,39 @@ def extract() -> None:
                 ],
                 check=True,
             )
+
+
+def extract_messages(pot: Path, *options: str) -> None:
+    """pybabel extract of every gettext call in SOURCES into `pot` (also the catalog test's)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-k",
+            "_",
+            "-k",
+            "__",
+            "-k",
+            "gettext",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "N_",
+            "-k",
+            "ngettext:1,2",
+            "-k",
+            "__n:1,2",
+            "-k",
+            "Tr",
+            *options,
+            "-o",
+            str(pot),
+            *[str(ROOT / s) for s in SOURCES],
+        ],
+        check=True,
+    )
 
 
 def set_translations(entries: dict[str, dict[str, str]]) -> None:

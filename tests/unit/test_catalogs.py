@@ -1,0 +1,64 @@
+"""Every user-visible text exists in Kazakh and Russian, translated and not fuzzy."""
+
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from scripts.i18n import LANGUAGES, extract_messages, po_path, problems
+
+
+def test_no_entry_is_missing_or_fuzzy() -> None:
+    assert problems() == []
+
+
+def test_every_text_in_the_code_is_in_both_catalogs(tmp_path: Path) -> None:
+    pot = tmp_path / "messages.pot"
+    extract_messages(pot)
+    with pot.open("rb") as handle:
+        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    for lang in LANGUAGES:
+        with po_path(lang).open("rb") as handle:
+            have = {
+                m.id if isinstance(m.id, str) else m.id[0]
+                for m in read_po(handle, locale=lang)
+                if m.id and m.string
+            }
+        assert sorted(wanted - have) == [], f"untranslated in {lang}"
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"\{(\w*)[^{}]*\}", text))
+
+
+def test_translations_keep_the_placeholders_of_the_original() -> None:
+    """A translation that drops or renames {number} would show a wrong text or fail to format."""
+    broken = []
+    for lang in LANGUAGES:
+        with po_path(lang).open("rb") as handle:
+            for message in read_po(handle, locale=lang):
+                if not message.id or not message.string:
+                    continue
+                ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                wanted = set().union(*(_placeholders(i) for i in ids))
+                for text in strings:
+                    if text and _placeholders(text) != wanted:
+                        broken.append(f"{lang}: {ids[0]!r} -> {text!r}")
+    assert broken == []
+
+
+def test_kazakh_is_not_russian_or_english_copied_over() -> None:
+    with po_path("ru").open("rb") as handle:
+        russian = {m.id: m.string for m in read_po(handle, locale="ru") if m.id}
+    copied = []
+    with po_path("kk").open("rb") as handle:
+        for message in read_po(handle, locale="kk"):
+            if not message.id or not isinstance(message.id, str):
+                continue
+            words = re.sub(r"\{[^{}]*\}", "", message.id).split()
+            if len(words) < 3:  # "Phone: {phones}", "{distance} km": the same in both
+                continue
+            if message.string in (message.id, russian.get(message.id)):
+                copied.append(message.id)
+    assert copied == []

@@ -1,0 +1,188 @@
+"""Notification texts as a parent reads them (kk and ru), from what the producers wrote."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import get_args
+
+import pytest
+
+from bot.notifications.render import render
+from core.applications.extension import annual_cleaning, remind_extension
+from core.applications.lifecycle import restore_due
+from core.applications.submission import SubmissionInput, submit
+from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
+from core.notifications.broadcasts import create_broadcast
+from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
+from core.platform import clock
+from core.queue.watch import notify_position_changes
+from core.referrals.benefits import confirm_benefit
+from core.referrals.lifecycle import expire_due
+from core.referrals.take import take_seat
+from core.seats.releases import release_seats
+from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
+from tests.fixtures.seats import make_application, make_group, make_queue
+from tests.fixtures.worker import make_staff
+
+LANGUAGES = ("kk", "ru")
+KINDERGARTEN = {"kk": "№1 бөбекжай-бақша", "ru": "Ясли-сад №1"}
+GROUP_YEAR = {"kk": "ж.т.", "ru": "г.р."}  # the group label: "..., 2022 г.р., русский язык"
+PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
+
+
+def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
+    assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
+    assert len(KINDS) == 13
+    with pytest.raises(AssertionError):
+        render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
+
+
+async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings) -> None:
+    rows = await _produce_every_kind(settings)
+    kinds = {row.kind for row in rows}
+    assert kinds == set(KINDS) - {"family_ready"}  # nothing produces family_ready yet
+    seen: dict[str, list[str]] = {}
+    for row in rows:
+        payload = load(row.kind, row.params)
+        for language in LANGUAGES:
+            message = render(payload, language, tz=settings.tz)
+            text = message.text
+            assert text and "{" not in text and "}" not in text, (row.kind, text)
+            assert "<" not in message.sms
+            seen.setdefault(f"{row.kind}:{language}", []).append(text)
+            _check(row.kind, payload, language, text)
+        if row.kind == "seat_offered":
+            assert render(payload, "ru").button is not None
+        else:
+            assert render(payload, "ru").button is None
+    for language in LANGUAGES:
+        assert render(FamilyReady(consent=True), language).text
+        assert render(FamilyReady(consent=False), language).text
+    # The referral that waits for the benefit says so; the general queue brings no PMPK.
+    issued = [load(r.kind, r.params) for r in rows if r.kind == "referral_issued"]
+    assert any(isinstance(p, ReferralIssued) and p.awaiting_benefit_confirmation for p in issued)
+    waiting = [t for t in seen["referral_issued:ru"] if "подтверждения льготы" in t]
+    assert waiting, seen["referral_issued:ru"]
+
+
+def test_the_correctional_queue_brings_the_pmpk_conclusion() -> None:
+    payload = ReferralIssued(
+        referral_id=1,
+        number="NP-2026-000001",
+        application_number=1292001,
+        place=Place("Ясли-сад №1", "№1 бөбекжай-бақша", "№3", "ru", 2022, "correctional"),
+        expires_at=datetime(2026, 11, 23, 4, 0, tzinfo=UTC),
+        queue_type=str(QueueType.correctional),
+        awaiting_benefit_confirmation=False,
+    )
+    for language in LANGUAGES:
+        text = render(payload, language).text
+        assert PMPK[language] in text and "23" in text
+
+
+def test_a_priority_offer_names_its_deadline_in_local_time() -> None:
+    params = {
+        "release_id": 7,
+        "application_id": 42,
+        "application_number": 1292001,
+        "kindergarten_ru": "Ясли-сад №1",
+        "kindergarten_kk": "№1 бөбекжай-бақша",
+        "group": "№3",
+        "language": "kk",
+        "group_birth_year": 2023,
+        "group_kind": "general",
+        "deadline": datetime(2026, 11, 23, 4, 0, tzinfo=UTC).isoformat(),
+    }
+    text = render(load("seat_offered", params), "ru").text
+    assert "#1292001" in text and "23 ноября 2026" in text and "09:00" in text  # UTC+5
+    # The group is named as the bot names it, in the reader's language.
+    assert "2023 г.р., казахский язык" in text
+    assert "2023 ж.т., қазақ тілі" in render(load("seat_offered", params), "kk").text
+    general = load("seat_offered", {**params, "general_access": True, "deadline": None})
+    assert "получит тот, кто займёт первым" in render(general, "ru").text
+    assert "кім бірінші алса" in render(general, "kk").text
+    assert "только вы" not in render(general, "ru").text
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
+    """What a parent must read in each kind."""
+    if kind in ("seat_offered", "referral_issued"):
+        assert KINDERGARTEN[language] in text and GROUP_YEAR[language] in text, text
+    if kind == "referral_issued":
+        assert isinstance(payload, ReferralIssued)
+        assert payload.number in text
+        assert PMPK[language] not in text  # the general queue
+    if kind in ("referral_issued", "referral_expiring", "seat_offered"):
+        assert str(clock.now().year) in text or str(clock.now().year + 1) in text  # a date
+    if kind == "broadcast":
+        assert text == {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"}[language]
+    if kind == "extension_due":
+        assert "<b>1 " in text  # the deadline day: "1 октября ..."
+    if kind in ("application_registered", "position_changed", "restored", "stop_listed"):
+        assert "#" in text
+
+
+async def _produce_every_kind(settings) -> list[Notification]:
+    """Run the real services so each writes its notifications; return the outbox rows."""
+    city = await make_city()
+    kindergarten = await make_kindergarten(city, 1)
+    group = await make_group(kindergarten)
+    # application_registered (and seat_offered on submission when a seat is free: none yet)
+    parent = await make_parent(telegram_user_id=501)
+    child = await make_child(parent, date(clock.now().year - 3, 6, 1))
+    await submit(
+        SubmissionInput(
+            applicant_id=parent.id,
+            child_id=child.id,
+            city_id=city.id,
+            queue_type=QueueType.general,
+            choices=[(kindergarten.id, Language.ru)],
+            legal_representative=True,
+        ),
+        settings=settings,
+        actor="applicant:501",
+    )
+    # seat_offered (priority window), referral_issued, referral_expiring, referral_expired,
+    # restored (the stop-list term ends)
+    first, second = await make_queue(city, kindergarten, 2)
+    await release_seats(group.id, 1, actor="staff:1", settings=settings)
+    referral = await take_seat(first.id, group.id, actor="parent", settings=settings)
+    until_expiry = referral.expires_at - clock.now()
+    with clock.travel(until_expiry - timedelta(hours=2)):
+        await expire_due(settings)
+    with clock.travel(until_expiry + timedelta(minutes=1)):
+        await expire_due(settings)
+    with clock.travel(until_expiry + timedelta(days=settings.stop_list_days + 1)):
+        await restore_due(settings)
+    # referral_issued awaiting the benefit, benefit_confirmed; benefit_rejected
+    for confirmed in (True, False):
+        app = await make_application(
+            city=city,
+            choices=[(kindergarten, Language.ru)],
+            stream=Stream.extraordinary,
+            benefit_status=BenefitStatus.pending,
+        )
+        await release_seats(group.id, 1, actor="staff:1", settings=settings)
+        await take_seat(app.id, group.id, actor="parent", settings=settings)
+        await confirm_benefit(
+            app.id, confirmed, "document unreadable", actor="staff:1", settings=settings
+        )
+    # position_changed: a place recorded long ago, far from today's
+    await Application.filter(id=second.id).update(last_notified_position=500)
+    await Application.exclude(id=second.id).update(last_notified_position=None)
+    await notify_position_changes(settings)
+    # extension_due, stop_listed (not extended)
+    year = clock.now().year
+    await make_application(
+        city=city, choices=[(kindergarten, Language.ru)], valid_until=date(year, 11, 15)
+    )
+    target = datetime(year, 9, 15, 7, 0, tzinfo=clock.now().tzinfo)
+    with clock.travel(target - clock.now()):
+        await remind_extension(settings, date(year, 9, 15))
+    await annual_cleaning(settings, date(year, 10, 2))
+    # broadcast
+    await create_broadcast(await make_staff(), "Сәлеметсіз бе", "Здравствуйте", {})
+    return await Notification.all().order_by("id")
