@@ -26,7 +26,7 @@ from bot.texts.labels import group_label
 from bot.texts.reasons import error_text
 from core.people import applicants
 from core.platform.errors import DomainError
-from core.referrals import take as referrals
+from core.referrals import take
 from core.seats import availability, general_access
 from core.views import cabinet
 
@@ -323,7 +323,7 @@ async def on_confirm(callback: CallbackQuery, widget: Any, manager: DialogManage
     try:
         if not await cabinet.owns_application(applicant, application_id):
             raise DomainError("application_not_found")
-        referral = await referrals.take_seat(
+        referral = await take.take_seat(
             application_id,
             manager.dialog_data["group_id"],
             actor=f"applicant:{applicant}",

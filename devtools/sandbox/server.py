@@ -15,7 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from devtools.sandbox.telegram import TelegramConfig, TelegramEmulator
+from devtools.sandbox.gov import GOV, GovConfig
+from devtools.sandbox.gov import add_routes as add_gov_routes
+from devtools.sandbox.sms import SMS, SmsConfig
+from devtools.sandbox.sms import add_routes as add_sms_routes
+from devtools.sandbox.telegram import EMULATOR_KEY, TelegramConfig, TelegramEmulator
 from devtools.sandbox.telegram import add_routes as add_telegram_routes
 
 log = logging.getLogger(__name__)
@@ -41,35 +45,23 @@ def make_sandbox_app(config: SandboxConfig | None = None) -> web.Application:
     app[SANDBOX_CONFIG] = config
     add_telegram_routes(app, config.telegram)
     base = (config.callbacks_url or "").rstrip("/")
-    try:
-        from devtools.sandbox.gov import GovConfig
-        from devtools.sandbox.gov import add_routes as add_gov_routes
-    except ImportError:
-        log.warning("sandbox.gov is not available: no fake state systems")
-    else:
-        add_gov_routes(
-            app,
-            GovConfig(
-                callback_url=f"{base}/callbacks/gov" if base else None,
-                secret=config.gov_secret,
-                auto_consent=config.auto_consent,
-                api_key=config.gov_api_key,
-            ),
-        )
-    try:
-        from devtools.sandbox.sms import SmsConfig
-        from devtools.sandbox.sms import add_routes as add_sms_routes
-    except ImportError:
-        log.warning("sandbox.sms is not available: no fake SMS gateway")
-    else:
-        add_sms_routes(
-            app,
-            SmsConfig(
-                callback_url=f"{base}/callbacks/sms" if base else None,
-                secret=config.sms_secret,
-                api_key=config.sms_api_key,
-            ),
-        )
+    add_gov_routes(
+        app,
+        GovConfig(
+            callback_url=f"{base}/callbacks/gov" if base else None,
+            secret=config.gov_secret,
+            auto_consent=config.auto_consent,
+            api_key=config.gov_api_key,
+        ),
+    )
+    add_sms_routes(
+        app,
+        SmsConfig(
+            callback_url=f"{base}/callbacks/sms" if base else None,
+            secret=config.sms_secret,
+            api_key=config.sms_api_key,
+        ),
+    )
     app.router.add_get("/sandbox/healthz", _healthz)
     return app
 
@@ -77,11 +69,6 @@ def make_sandbox_app(config: SandboxConfig | None = None) -> web.Application:
 def set_callbacks_url(app: web.Application, base: str) -> None:
     """Point the fakes' callbacks at the webhooks app (known only once it listens)."""
     base = base.rstrip("/")
-    try:
-        from devtools.sandbox.gov import GOV
-        from devtools.sandbox.sms import SMS
-    except ImportError:
-        return
     if GOV in app:
         app[GOV].config.callback_url = f"{base}/callbacks/gov"
     if SMS in app:
@@ -89,8 +76,6 @@ def set_callbacks_url(app: web.Application, base: str) -> None:
 
 
 def emulator_of(app: web.Application) -> TelegramEmulator:
-    from devtools.sandbox.telegram import EMULATOR_KEY
-
     return app[EMULATOR_KEY]
 
 

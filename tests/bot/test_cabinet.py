@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import Applicant, Application, ApplicationStatus
+from core.models import (
+    Applicant,
+    Application,
+    ApplicationStatus,
+    ArchiveReason,
+    BenefitStatus,
+    ReferralMode,
+    Stream,
+)
 from tests.fixtures.bot import Parent
 from tests.fixtures.cabinet import add_notifications, make_family
 
@@ -71,8 +79,6 @@ async def test_the_card_shows_the_wanted_date_and_no_pending_check_once_archived
     bot_app: Any,
 ) -> None:
     from datetime import date
-
-    from core.models import ArchiveReason, BenefitStatus, ReferralMode, Stream
 
     family = await make_family(503, "ru")
     application = family.application

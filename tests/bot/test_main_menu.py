@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.callbacks import parse_seat_offer, seat_offer_payload
+from bot.handlers.start import set_commands
 from core.models import Applicant
+from core.people.iin import make_iin
+from core.platform.redis import make_redis
+from core.platform.settings import Settings
+from indigo.app import build_app, close_app
 from tests.fixtures.bot import Chatter, inline_buttons, reply_keyboard, texts
 from tests.fixtures.queue import two_applications_in_one_cohort
 
@@ -91,7 +97,6 @@ async def test_check_queue_names_the_failed_iin_rule_in_both_languages(bot_app: 
 
 
 async def test_check_queue_with_an_unknown_iin_says_nothing_was_found(bot_app: Any) -> None:
-    from core.people.iin import make_iin
 
     parent = chatter(bot_app, 108, "ru")
     await parent.send("Проверить очередь")
@@ -135,7 +140,6 @@ async def test_cancel_returns_to_the_main_menu(bot_app: Any) -> None:
 
 async def test_commands_are_registered_per_language_at_start_up(bot_app: Any) -> None:
     app, session = bot_app
-    from bot.handlers.start import set_commands
 
     await set_commands(app.bot, app.dispatcher.workflow_data["i18n"])
     calls = {
@@ -184,7 +188,6 @@ async def test_a_deep_link_with_an_application_number_shows_its_status(bot_app: 
 
 
 def test_a_seat_offer_payload_is_a_deep_link_string_that_parses_back() -> None:
-    from bot.callbacks import parse_seat_offer, seat_offer_payload
 
     payload = seat_offer_payload(12, 34)
     assert payload == "ref_12_34"  # /start payloads allow only [A-Za-z0-9_-]
@@ -212,7 +215,6 @@ async def test_a_sticker_where_the_iin_is_expected_asks_for_text(bot_app: Any) -
 
 
 async def test_the_bot_talks_to_a_configured_local_bot_api_server(settings: Any) -> None:
-    from indigo.app import build_app, close_app
 
     local = settings.model_copy(update={"telegram_api_url": "http://127.0.0.1:8081"})
     app = await build_app(local, init_database=False)
@@ -225,9 +227,6 @@ async def test_the_bot_talks_to_a_configured_local_bot_api_server(settings: Any)
 async def test_the_embedded_redis_default_runs_the_fsm_with_isolation() -> None:
     from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
     from aiogram.fsm.storage.redis import RedisStorage
-
-    from core.platform.redis import make_redis
-    from core.platform.settings import Settings
 
     storage = RedisStorage(
         make_redis(Settings(redis_url=None, _env_file=None)),

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from core.models import Referral
-from core.seats import releases as seats
+from core.referrals import take
+from core.seats import releases
 from tests.fixtures.bot import Parent
 from tests.fixtures.cabinet import make_family
 from tests.fixtures.seats import make_group
@@ -27,7 +28,7 @@ async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
     first = await make_family(601, "ru")
     second = await make_family(602, "kk", city=first.city, kindergarten=first.kindergarten)
     group = await make_group(first.kindergarten, birth_year=first.application.birth_year)
-    await seats.release_seats(
+    await releases.release_seats(
         group.id, 1, actor="staff:test", settings=settings, window=timedelta(0)
     )
     ru = Parent(bot_app, 601, "ru")
@@ -56,14 +57,13 @@ async def test_two_parents_race_for_the_last_seat_one_gets_the_referral(
 async def test_a_parent_extends_a_referral_once_after_confirming(
     bot_app: Any, settings: Any
 ) -> None:
-    from core.referrals import take as referrals
 
     family = await make_family(611, "ru")
     group = await make_group(family.kindergarten, birth_year=family.application.birth_year)
-    await seats.release_seats(
+    await releases.release_seats(
         group.id, 1, actor="staff:test", settings=settings, window=timedelta(0)
     )
-    referral = await referrals.take_seat(
+    referral = await take.take_seat(
         family.application.id, group.id, actor="test", settings=settings
     )
     parent = Parent(bot_app, 611, "ru")

@@ -27,7 +27,8 @@ from core.notifications import broadcasts
 from core.people import staff as staff_service
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
-from core.seats import releases as seats
+from core.referrals.take import take_seat
+from core.seats import releases
 from core.views import stats
 from indigo.cli import add_staff_cli
 from tests.fixtures.bot import Chatter, inline_buttons, texts
@@ -40,6 +41,7 @@ from tests.fixtures.seats import (
     make_queue,
 )
 from tests.fixtures.worker import BotApiStub, make_staff
+from webhooks.registers import add_register_routes
 from worker.main import _update_progress
 from worker.sender import Sender
 
@@ -208,7 +210,7 @@ async def test_stats_show_the_open_data_figures(bot_app: Any, settings: Settings
     await make_kindergarten(city, 2)
     group = await make_group(kindergarten)
     await make_queue(city, kindergarten, 4)
-    await seats.release_seats(group.id, 3, actor="staff:test", settings=settings)
+    await releases.release_seats(group.id, 3, actor="staff:test", settings=settings)
     await make_staff(904)
 
     figures = await stats.open_data()
@@ -227,7 +229,7 @@ async def test_the_seat_protocol_lists_releases_from_the_audit_log(
     city = await make_city()
     kindergarten = await make_kindergarten(city)
     group = await make_group(kindergarten, language=Language.kk)
-    await seats.release_seats(group.id, 2, actor="staff:test", settings=settings)
+    await releases.release_seats(group.id, 2, actor="staff:test", settings=settings)
     await make_staff(905)
     shown = await Staff(bot_app, 905).send("/protocol seats")
     assert "Протокол освобождения мест" in shown and "всего найдено: 1" in shown
@@ -251,14 +253,11 @@ async def test_enroll_and_revoke_by_referral_number_are_audited_and_published(
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
-    from core.referrals.take import take_seat
-    from webhooks.registers import add_register_routes
-
     city = await make_city()
     kindergarten = await make_kindergarten(city)
     group = await make_group(kindergarten)
     first, second = await make_queue(city, kindergarten, 2)
-    await seats.release_seats(group.id, 2, actor="staff:test", settings=settings)
+    await releases.release_seats(group.id, 2, actor="staff:test", settings=settings)
     one = await take_seat(first.id, group.id, actor="parent", settings=settings)
     two = await take_seat(second.id, group.id, actor="parent", settings=settings)
     admin = await make_staff(907, StaffRole.kindergarten_admin, kindergarten=kindergarten)

@@ -10,7 +10,7 @@ import pytest
 from core.models import Kindergarten, Language, StaffRole
 from core.people.staff import add_staff
 from core.platform.settings import Settings
-from core.seats import releases as seats
+from core.seats import releases
 from tests.fixtures.bot import Parent, inline_buttons
 from tests.fixtures.e2e_cabinet import t
 from tests.fixtures.seats import cohort_year, make_city, make_group, make_kindergarten
@@ -77,7 +77,7 @@ async def test_the_seat_protocol_says_a_release_had_no_priority_window(
     city = await make_city()
     kindergarten = await make_kindergarten(city)
     group = await make_group(kindergarten)
-    await seats.release_seats(
+    await releases.release_seats(
         group.id, 1, actor="staff:test", settings=settings, window=timedelta(0)
     )
     await make_staff(908)

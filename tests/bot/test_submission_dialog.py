@@ -12,6 +12,7 @@ from typing import Any
 
 from core.models import Applicant, Phone
 from core.people.iin import make_iin
+from core.platform import clock
 from core.platform.events import FAMILY_RESULT
 from core.registry import family_requests
 from core.registry.ports import PersonRecord
@@ -50,8 +51,6 @@ def use_fake_gov(app: Any) -> FakeGov:
 async def parent_with_phones(user_id: int, language: str = "ru") -> Applicant:
     applicant = await Applicant.create(telegram_user_id=user_id, chat_id=user_id, language=language)
     for n in (1, 2):
-        from core.platform import clock
-
         await Phone.create(
             applicant=applicant, number=f"+7701{user_id:06d}{n}", verified_at=clock.now()
         )

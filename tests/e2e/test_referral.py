@@ -14,7 +14,7 @@ from core.models import Applicant, Referral
 from core.people import applicants
 from core.platform.settings import Settings
 from core.referrals.documents import documents_for
-from core.seats import releases as seats
+from core.seats import releases
 from devtools.client import BotMessage, E2EClient
 from devtools.stack import Stack, run_stack
 from tests.fixtures.e2e_cabinet import (
@@ -73,7 +73,7 @@ async def test_the_addressee_of_a_release_gets_the_referral(
     _, kindergarten = await city_and_kindergarten()
     application = await applicant.applications.all().first()
     group = await make_group(kindergarten, birth_year=application.birth_year)
-    release = await seats.release_seats(group.id, 1, actor="staff:test", settings=settings)
+    release = await releases.release_seats(group.id, 1, actor="staff:test", settings=settings)
 
     await parent.send(t("Get a referral", lang))
     await parent.expect(t("Choose the application.", lang))
@@ -134,7 +134,7 @@ async def test_two_parents_race_for_the_last_seat_in_general_access(
     _, kindergarten = await city_and_kindergarten()
     application = await kk_applicant.applications.all().first()
     group = await make_group(kindergarten, birth_year=application.birth_year)
-    await seats.release_seats(
+    await releases.release_seats(
         group.id, 1, actor="staff:test", settings=settings, window=timedelta(0)
     )
 
@@ -157,7 +157,7 @@ async def test_two_parents_race_for_the_last_seat_in_general_access(
     await loser.expect(
         t(
             "Sorry, someone else has just taken the last seat in this group. "
-            "Here is the fresh list of free seats.",
+            "Here is the fresh list of free releases.",
             loser_lang,
         )
     )

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = (
     "indigo",
@@ -27,7 +25,6 @@ FIRST_PARTY = (
     "tests",
 )
 RUNTIME = ("core", "bot", "webhooks", "worker", "indigo")
-REFACTOR = "removed by the parallel refactor branches; the lead drops this mark at merge"
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,6 @@ def test_the_runtime_never_imports_development_tools_scripts_or_tests() -> None:
     assert offenders == [], "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=True, reason=REFACTOR)
 def test_no_import_error_is_swallowed_around_our_own_imports() -> None:
     """A broken import must fail loudly, not silently drop a conversation or a job."""
     offenders = []
@@ -98,7 +94,6 @@ def test_no_import_error_is_swallowed_around_our_own_imports() -> None:
     assert offenders == [], "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=True, reason=REFACTOR)
 def test_modules_are_wired_by_imports_not_by_names() -> None:
     """No importlib/pkgutil discovery and no `__import__` of our modules: a reader (and mypy)
     follows every dependency from an import line."""
@@ -125,7 +120,6 @@ def test_modules_are_wired_by_imports_not_by_names() -> None:
     assert offenders == [], "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=True, reason=REFACTOR)
 def test_no_function_body_imports_our_modules() -> None:
     """Imports at the top show a module's dependencies; one hidden in a function hides a cycle."""
     offenders = list(
@@ -138,7 +132,6 @@ def test_no_function_body_imports_our_modules() -> None:
     assert offenders == [], f"{len(offenders)} function-body imports:\n" + "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=True, reason=REFACTOR)
 def test_there_is_no_import_cycle_among_our_modules() -> None:
     """Counting imports inside functions and under TYPE_CHECKING: both are real dependencies."""
     cycles = import_cycles()

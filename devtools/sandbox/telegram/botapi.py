@@ -9,7 +9,13 @@ from typing import Any
 from aiohttp import web
 
 from devtools.sandbox.telegram.emulator import Params, TelegramEmulator, canonical_method
-from devtools.sandbox.telegram.spec import known_method, method_returns, required_params, validate
+from devtools.sandbox.telegram.spec import (
+    known_method,
+    method_returns,
+    required_params,
+    spec,
+    validate,
+)
 from devtools.sandbox.telegram.state import ApiError, bad_request
 
 log = logging.getLogger(__name__)
@@ -55,8 +61,6 @@ async def _method(request: web.Request) -> web.Response:
 
 
 def _spec_methods() -> list[str]:
-    from devtools.sandbox.telegram.spec import spec
-
     return list(spec()["methods"])
 
 
