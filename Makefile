@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint i18n migrations bench clean
+.PHONY: install demo test lint typecheck i18n migrations bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,17 @@ services:
 demo: install
 	$(VENV)/bin/indigo demo $(if $(HEADLESS),--headless,)
 
-test: install services
+# Lint, format, types and catalogs fail the build before any test runs.
+test: install services lint typecheck
 	$(PY) -m scripts.i18n check
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
 
 i18n: install
 	$(PY) -m scripts.i18n extract

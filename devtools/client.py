@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
@@ -132,7 +132,7 @@ class E2EClient:
             data = await resp.json()
             if resp.status != 200:
                 raise AssertionError(f"{action} failed ({resp.status}): {data.get('error', data)}")
-            return data
+            return cast("dict[str, Any]", data)
 
     # -- what the person does -------------------------------------------------------------
 
@@ -186,7 +186,7 @@ class E2EClient:
         params = {"since": str(since), "wait": str(wait)}
         async with session.get(f"{self._url}/messages", params=params) as resp:
             resp.raise_for_status()
-            return await resp.json()
+            return cast("dict[str, Any]", await resp.json())
 
     async def messages(self, *, include_deleted: bool = False) -> list[BotMessage]:
         view = await self.view()
@@ -205,7 +205,7 @@ class E2EClient:
         return labels + [label for row in view.get("reply_keyboard") or [] for label in row]
 
     async def alerts(self) -> list[dict[str, Any]]:
-        return (await self.view())["alerts"]
+        return cast("list[dict[str, Any]]", (await self.view())["alerts"])
 
     async def expect(self, contains: str | None = None, timeout: float = 10) -> BotMessage:  # noqa: ASYNC109
         """The next new or edited bot message containing `contains` (any, when None)."""
@@ -237,7 +237,8 @@ class E2EClient:
         deadline = time.monotonic() + timeout
         while True:
             view = await self.view(since=self.alert_cursor, wait=0)
-            for alert in view["alerts"]:
+            alerts: list[dict[str, Any]] = view["alerts"]
+            for alert in alerts:
                 if contains is None or contains in (alert.get("text") or ""):
                     self.alert_cursor = alert["seq"]
                     return alert

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import JSONField
@@ -383,12 +383,17 @@ class _Builder:
         child_id = await _next_id(Child, conn)
         application_id = await _next_id(Application, conn)
         choice_id = await _next_id(ApplicationChoice, conn)
+        # values_list(flat=True) yields the numbers themselves; the stubs only know tuples.
         taken = set(
-            await Application.filter(
-                number__gte=FIRST_APPLICATION_NUMBER - total, number__lt=FIRST_APPLICATION_NUMBER
+            cast(
+                "list[int]",
+                await Application.filter(
+                    number__gte=FIRST_APPLICATION_NUMBER - total,
+                    number__lt=FIRST_APPLICATION_NUMBER,
+                )
+                .using_db(conn)
+                .values_list("number", flat=True),
             )
-            .using_db(conn)
-            .values_list("number", flat=True)
         )
 
         # Popularity: a few kindergartens draw long queues (Zipf-like weights).

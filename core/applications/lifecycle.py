@@ -375,7 +375,7 @@ async def _notify(conn: BaseDBAsyncClient, app: Application, event: Event) -> No
         applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
         await outbox.notify(
             applicant,
-            Restored(application_number=app.number),
+            Restored(application_number=app.number, application_id=app.id),
             key=f"restored:{app.id}:{int(clock.now().timestamp())}",
             conn=conn,
         )

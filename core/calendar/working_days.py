@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 DATA = Path(__file__).with_name("kz_calendar.json")
@@ -96,8 +97,9 @@ def _year(year: int) -> YearCalendar:
 
 
 @lru_cache(maxsize=1)
-def _load() -> dict[str, dict]:
-    return json.loads(DATA.read_text(encoding="utf-8"))["years"]
+def _load() -> dict[str, dict[str, Any]]:
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    return cast("dict[str, dict[str, Any]]", data["years"])
 
 
 def _fallback(year: int) -> YearCalendar:

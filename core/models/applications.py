@@ -5,6 +5,8 @@ number, active) so that a kindergarten's queue position is three index-backed co
 join over the cohort. `core.queue` keeps the copies in step.
 """
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,27 +19,35 @@ from core.models.enums import (
     ReferralMode,
     Stream,
 )
+from core.models.people import Applicant, Child, Document
+from core.models.places import City, Kindergarten
 
 
 class Application(Model):
     id = fields.IntField(primary_key=True)
     number = fields.BigIntField(unique=True)
-    applicant = fields.ForeignKeyField("models.Applicant", related_name="applications")
+    applicant: fields.ForeignKeyRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="applications"
+    )
     applicant_id: int
-    child = fields.ForeignKeyField("models.Child", related_name="applications")
+    child: fields.ForeignKeyRelation[Child] = fields.ForeignKeyField(
+        "models.Child", related_name="applications"
+    )
     child_id: int
-    city = fields.ForeignKeyField("models.City", related_name="applications")
+    city: fields.ForeignKeyRelation[City] = fields.ForeignKeyField(
+        "models.City", related_name="applications"
+    )
     city_id: int
     queue_type = fields.CharEnumField(QueueType, max_length=16)
     birth_year = fields.IntField()
     stream = fields.IntEnumField(Stream, default=Stream.general)
     benefit_category = fields.IntField(null=True)
     benefit_status = fields.CharEnumField(BenefitStatus, max_length=16, default=BenefitStatus.none)
-    benefit_document = fields.ForeignKeyField(
+    benefit_document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
         "models.Document", related_name="benefit_applications", null=True
     )
     benefit_document_id: int | None
-    pmpk_document = fields.ForeignKeyField(
+    pmpk_document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
         "models.Document", related_name="pmpk_applications", null=True
     )
     pmpk_document_id: int | None
@@ -66,9 +76,13 @@ class Application(Model):
 
 class ApplicationChoice(Model):
     id = fields.IntField(primary_key=True)
-    application = fields.ForeignKeyField("models.Application", related_name="choices")
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "models.Application", related_name="choices"
+    )
     application_id: int
-    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="choices")
+    kindergarten: fields.ForeignKeyRelation[Kindergarten] = fields.ForeignKeyField(
+        "models.Kindergarten", related_name="choices"
+    )
     kindergarten_id: int
     rank = fields.SmallIntField()  # 1..4, the parent's order
     language = fields.CharEnumField(Language, max_length=2)
@@ -109,11 +123,13 @@ class Counter(Model):
 
 class ExtensionAnswers(Model):
     id = fields.IntField(primary_key=True)
-    applicant = fields.ForeignKeyField("models.Applicant", related_name="extension_answers")
+    applicant: fields.ForeignKeyRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="extension_answers"
+    )
     applicant_id: int
     season = fields.IntField()  # the calendar year of the extension campaign
-    answers = fields.JSONField()
-    extended_numbers = fields.JSONField(default=list)
+    answers: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    extended_numbers: fields.JSONField[list[int]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

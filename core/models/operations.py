@@ -1,5 +1,7 @@
 """Staff, the notification outbox, broadcasts, webhook inbox, gov requests, jobs, audit log."""
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -11,6 +13,8 @@ from core.models.enums import (
     NotificationStatus,
     StaffRole,
 )
+from core.models.people import Applicant
+from core.models.places import City, Kindergarten
 
 
 class StaffMember(Model):
@@ -18,9 +22,13 @@ class StaffMember(Model):
     telegram_user_id = fields.BigIntField(unique=True)
     name = fields.CharField(max_length=128, default="")
     role = fields.CharEnumField(StaffRole, max_length=24)
-    city = fields.ForeignKeyField("models.City", related_name="staff", null=True)
+    city: fields.ForeignKeyNullableRelation[City] = fields.ForeignKeyField(
+        "models.City", related_name="staff", null=True
+    )
     city_id: int | None
-    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="staff", null=True)
+    kindergarten: fields.ForeignKeyNullableRelation[Kindergarten] = fields.ForeignKeyField(
+        "models.Kindergarten", related_name="staff", null=True
+    )
     kindergarten_id: int | None
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -31,11 +39,13 @@ class StaffMember(Model):
 
 class Broadcast(Model):
     id = fields.IntField(primary_key=True)
-    staff = fields.ForeignKeyField("models.StaffMember", related_name="broadcasts")
+    staff: fields.ForeignKeyRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="broadcasts"
+    )
     staff_id: int
     text_kk = fields.TextField()
     text_ru = fields.TextField()
-    audience = fields.JSONField(default=dict)
+    audience: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharField(max_length=16, default="running")  # running, paused, done
     total = fields.IntField(default=0)
     progress_chat_id = fields.BigIntField(null=True)
@@ -51,12 +61,16 @@ class Notification(Model):
 
     id = fields.BigIntField(primary_key=True)
     idempotency_key = fields.CharField(max_length=128, unique=True)
-    applicant = fields.ForeignKeyField("models.Applicant", related_name="notifications", null=True)
+    applicant: fields.ForeignKeyNullableRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="notifications", null=True
+    )
     applicant_id: int | None
-    broadcast = fields.ForeignKeyField("models.Broadcast", related_name="notifications", null=True)
+    broadcast: fields.ForeignKeyNullableRelation[Broadcast] = fields.ForeignKeyField(
+        "models.Broadcast", related_name="notifications", null=True
+    )
     broadcast_id: int | None
     kind = fields.CharField(max_length=48)
-    params = fields.JSONField(default=dict)
+    params: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     language = fields.CharEnumField(Language, max_length=2, default=Language.ru)
     channel = fields.CharEnumField(Channel, max_length=16, default=Channel.telegram)
     status = fields.CharEnumField(
@@ -78,13 +92,15 @@ class GovRequest(Model):
 
     id = fields.IntField(primary_key=True)
     request_id = fields.CharField(max_length=64, unique=True)
-    applicant = fields.ForeignKeyField("models.Applicant", related_name="gov_requests")
+    applicant: fields.ForeignKeyRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="gov_requests"
+    )
     applicant_id: int
     parent_iin = fields.CharField(max_length=12)
     status = fields.CharEnumField(
         GovRequestStatus, max_length=24, default=GovRequestStatus.consent_pending
     )
-    result = fields.JSONField(null=True)
+    result: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     answered_at = fields.DatetimeField(null=True)
 
@@ -99,7 +115,7 @@ class InboxEvent(Model):
     source = fields.CharField(max_length=16)  # gov, sms
     event_id = fields.CharField(max_length=128)
     type = fields.CharField(max_length=64)
-    payload = fields.JSONField()
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
     status = fields.CharEnumField(InboxStatus, max_length=16, default=InboxStatus.pending)
     attempts = fields.IntField(default=0)
     error = fields.CharField(max_length=255, default="")
@@ -135,8 +151,8 @@ class AuditEntry(Model):
     action = fields.CharField(max_length=48)
     entity = fields.CharField(max_length=32)
     entity_id = fields.CharField(max_length=64)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    after: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64, unique=True)
 

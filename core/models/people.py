@@ -23,7 +23,9 @@ class Applicant(Model):
     """A parent or guardian who uses the service (from Telegram, or from the seed)."""
 
     id = fields.IntField(primary_key=True)
-    person = fields.ForeignKeyField("models.Person", related_name="applicants", null=True)
+    person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="applicants", null=True
+    )
     person_id: int | None
     telegram_user_id = fields.BigIntField(unique=True, null=True)
     chat_id = fields.BigIntField(null=True)
@@ -41,7 +43,9 @@ class Applicant(Model):
 
 class Phone(Model):
     id = fields.IntField(primary_key=True)
-    applicant = fields.ForeignKeyField("models.Applicant", related_name="phones")
+    applicant: fields.ForeignKeyRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="phones"
+    )
     applicant_id: int
     number = fields.CharField(max_length=16)  # E.164, +7XXXXXXXXXX
     verified_at = fields.DatetimeField(null=True)
@@ -53,11 +57,15 @@ class Phone(Model):
 
 class Child(Model):
     id = fields.IntField(primary_key=True)
-    person = fields.OneToOneField("models.Person", related_name="child")
+    person: fields.OneToOneRelation[Person] = fields.OneToOneField(
+        "models.Person", related_name="child"
+    )
     person_id: int
-    representative = fields.ForeignKeyField("models.Applicant", related_name="children", null=True)
+    representative: fields.ForeignKeyNullableRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="children", null=True
+    )
     representative_id: int | None
-    birth_certificate = fields.ForeignKeyField(
+    birth_certificate: fields.ForeignKeyNullableRelation["Document"] = fields.ForeignKeyField(
         "models.Document", related_name="children", null=True
     )
     birth_certificate_id: int | None
@@ -70,7 +78,9 @@ class Document(Model):
     """An upload kept by its Telegram file id (we store no file bodies)."""
 
     id = fields.IntField(primary_key=True)
-    applicant = fields.ForeignKeyField("models.Applicant", related_name="documents", null=True)
+    applicant: fields.ForeignKeyNullableRelation[Applicant] = fields.ForeignKeyField(
+        "models.Applicant", related_name="documents", null=True
+    )
     applicant_id: int | None
     kind = fields.CharEnumField(DocumentKind, max_length=24)
     telegram_file_id = fields.CharField(max_length=255, default="")

@@ -18,7 +18,9 @@ class City(Model):
 
 class Kindergarten(Model):
     id = fields.IntField(primary_key=True)
-    city = fields.ForeignKeyField("models.City", related_name="kindergartens")
+    city: fields.ForeignKeyRelation[City] = fields.ForeignKeyField(
+        "models.City", related_name="kindergartens"
+    )
     city_id: int
     name_ru = fields.CharField(max_length=255)
     name_kk = fields.CharField(max_length=255)
@@ -45,7 +47,9 @@ class Kindergarten(Model):
 
 class Group(Model):
     id = fields.IntField(primary_key=True)
-    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="groups")
+    kindergarten: fields.ForeignKeyRelation[Kindergarten] = fields.ForeignKeyField(
+        "models.Kindergarten", related_name="groups"
+    )
     kindergarten_id: int
     name = fields.CharField(max_length=64)
     birth_year = fields.IntField()  # the age cohort this group takes

@@ -3,14 +3,20 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from core.models.applications import Application
 from core.models.enums import OfferStatus, ReferralStatus, SeatStatus
+from core.models.places import Group, Kindergarten
 
 
 class SeatRelease(Model):
     id = fields.IntField(primary_key=True)
-    group = fields.ForeignKeyField("models.Group", related_name="releases")
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="releases"
+    )
     group_id: int
-    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="releases")
+    kindergarten: fields.ForeignKeyRelation[Kindergarten] = fields.ForeignKeyField(
+        "models.Kindergarten", related_name="releases"
+    )
     kindergarten_id: int
     seats = fields.IntField()
     priority_end_at = fields.DatetimeField()
@@ -28,9 +34,13 @@ class Seat(Model):
     """One freed place. Taken by a conditional update, so it is never given twice."""
 
     id = fields.IntField(primary_key=True)
-    release = fields.ForeignKeyField("models.SeatRelease", related_name="seat_rows")
+    release: fields.ForeignKeyRelation[SeatRelease] = fields.ForeignKeyField(
+        "models.SeatRelease", related_name="seat_rows"
+    )
     release_id: int
-    group = fields.ForeignKeyField("models.Group", related_name="seats")
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="seats"
+    )
     group_id: int
     status = fields.CharEnumField(SeatStatus, max_length=16, default=SeatStatus.free)
     # Until this moment only the release's addressees may take it; after it, general access.
@@ -46,9 +56,13 @@ class Offer(Model):
     """A release's priority addressee: this application may take one of its seats."""
 
     id = fields.IntField(primary_key=True)
-    release = fields.ForeignKeyField("models.SeatRelease", related_name="offers")
+    release: fields.ForeignKeyRelation[SeatRelease] = fields.ForeignKeyField(
+        "models.SeatRelease", related_name="offers"
+    )
     release_id: int
-    application = fields.ForeignKeyField("models.Application", related_name="offers")
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "models.Application", related_name="offers"
+    )
     application_id: int
     status = fields.CharEnumField(OfferStatus, max_length=16, default=OfferStatus.open)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -61,13 +75,21 @@ class Offer(Model):
 class Referral(Model):
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=32, unique=True)
-    application = fields.ForeignKeyField("models.Application", related_name="referrals")
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "models.Application", related_name="referrals"
+    )
     application_id: int
-    seat = fields.OneToOneField("models.Seat", related_name="referral")
+    seat: fields.OneToOneRelation[Seat] = fields.OneToOneField(
+        "models.Seat", related_name="referral"
+    )
     seat_id: int
-    group = fields.ForeignKeyField("models.Group", related_name="referrals")
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="referrals"
+    )
     group_id: int
-    kindergarten = fields.ForeignKeyField("models.Kindergarten", related_name="referrals")
+    kindergarten: fields.ForeignKeyRelation[Kindergarten] = fields.ForeignKeyField(
+        "models.Kindergarten", related_name="referrals"
+    )
     kindergarten_id: int
     status = fields.CharEnumField(ReferralStatus, max_length=32)
     issued_at = fields.DatetimeField()

@@ -281,15 +281,20 @@ class StopListed:
 class Restored:
     kind: ClassVar[str] = "restored"
     application_number: int
+    application_id: int | None = None  # None only in rows written before the typed payloads
 
     def to_params(self) -> Params:
-        return {"application_number": self.application_number}
+        params: Params = {"application_number": self.application_number}
+        if self.application_id is not None:
+            params = {"application_id": self.application_id} | params
+        return params
 
     @classmethod
     def from_params(cls, params: Mapping[str, object]) -> Self:
         # A parent's restore wrote "number" before the typed payloads; the feed still shows it.
         key = "application_number" if "application_number" in params else "number"
-        return cls(application_number=_int(params, key))
+        application_id = _int(params, "application_id") if "application_id" in params else None
+        return cls(application_number=_int(params, key), application_id=application_id)
 
 
 @dataclass(frozen=True)

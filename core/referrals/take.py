@@ -37,6 +37,7 @@ from core.notifications import outbox
 from core.notifications.kinds import Place, ReferralIssued
 from core.platform import clock
 from core.platform.counters import next_number, prepare_counter
+from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.referrals.records import snapshot
@@ -46,7 +47,6 @@ from core.seats.eligibility import (
     eligible_twins,
     group_problem,
     live_referral_of_child,
-    local_today,
     twin_applications,
 )
 

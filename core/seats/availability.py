@@ -30,6 +30,7 @@ from core.models import (
     SeatStatus,
 )
 from core.platform import clock
+from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.seats.eligibility import (
@@ -41,7 +42,6 @@ from core.seats.eligibility import (
     group_problem,
     kinds_for,
     live_referral_of_child,
-    local_today,
     open_offer_releases,
     twin_applications,
 )

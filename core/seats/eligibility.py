@@ -30,7 +30,6 @@ from core.models import (
     Referral,
     ReferralMode,
 )
-from core.platform import clock
 from core.platform.settings import Settings
 
 # Twins: children of one parent born at most this many days apart (DOMAIN.md, "within a month").
@@ -76,10 +75,6 @@ class ChildFacts(Protocol):
     def applicant_id(self) -> int: ...
     @property
     def queue_type(self) -> QueueType | str: ...
-
-
-def local_today(settings: Settings) -> date:
-    return clock.now().astimezone(settings.tz).date()
 
 
 def kinds_for(queue_type: QueueType | str) -> list[GroupKind]:

@@ -26,6 +26,7 @@ from core.models import (
     SeatStatus,
 )
 from core.platform import clock
+from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.queue import order as queue
@@ -35,7 +36,6 @@ from core.seats.eligibility import (
     children_with_live_referrals,
     chosen_languages,
     eligible_batch,
-    local_today,
 )
 from core.seats.offers import PAGE_FACTOR, PAGE_SLACK, notify_seat_offered, open_unheld_seats
 

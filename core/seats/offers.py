@@ -29,6 +29,7 @@ from core.models import (
 from core.notifications import outbox
 from core.notifications.kinds import Place, SeatOffered
 from core.platform import clock
+from core.platform.dates import local_today
 from core.platform.settings import Settings
 from core.queue import order as queue
 from core.seats.eligibility import (
@@ -37,7 +38,6 @@ from core.seats.eligibility import (
     children_with_live_referrals,
     eligible_twins,
     kinds_for,
-    local_today,
     twin_applications,
 )
 

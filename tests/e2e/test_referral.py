@@ -157,7 +157,7 @@ async def test_two_parents_race_for_the_last_seat_in_general_access(
     await loser.expect(
         t(
             "Sorry, someone else has just taken the last seat in this group. "
-            "Here is the fresh list of free releases.",
+            "Here is the fresh list of free seats.",
             loser_lang,
         )
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import contextlib
 import hashlib
 import itertools
@@ -66,7 +67,7 @@ class Params:
             return default
         return value if isinstance(value, str) else json.dumps(value)
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: int | None = None) -> int | None:
         value = self.values.get(name)
         if value in (None, ""):
             return default
@@ -75,13 +76,13 @@ class Params:
         except (TypeError, ValueError) as exc:
             raise bad_request(f"invalid {name} specified") from exc
 
-    def float(self, name: str, default: float | None = None) -> float | None:
+    def float(self, name: builtins.str, default: float | None = None) -> float | None:
         value = self.values.get(name)
         if value in (None, ""):
             return default
         return float(value)
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: bool = False) -> bool:
         value = self.values.get(name)
         if value is None:
             return default
@@ -89,7 +90,7 @@ class Params:
             return value.lower() in ("true", "1")
         return bool(value)
 
-    def json(self, name: str) -> Any:
+    def json(self, name: builtins.str) -> Any:
         value = self.values.get(name)
         if isinstance(value, str):
             if not value:
@@ -315,7 +316,9 @@ class TelegramEmulator:
         self._global_bucket.take()
         chat_bucket.take()
 
-    def _text(self, p: Params, name: str, limit: int, *, required: bool) -> tuple[str, list]:
+    def _text(
+        self, p: Params, name: str, limit: int, *, required: bool
+    ) -> tuple[str, list[dict[str, Any]]]:
         raw = p.str(name) or ""
         parse_mode = p.str("parse_mode")
         if name == "caption":
@@ -1099,8 +1102,8 @@ class TelegramEmulator:
 
     def _member_update(self, user: SandboxUser, *, blocked: bool) -> None:
         user.blocked = blocked
-        old = {"status": "member", "user": self.bot_user()}
-        new = {"status": "kicked", "user": self.bot_user(), "until_date": 0}
+        old: dict[str, Any] = {"status": "member", "user": self.bot_user()}
+        new: dict[str, Any] = {"status": "kicked", "user": self.bot_user(), "until_date": 0}
         if not blocked:
             old, new = new, old
         self.push_update(

@@ -7,16 +7,17 @@ every reply), so the bot meets Telegram's shapes here, not first in production.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 SPEC_PATH = Path(__file__).with_name("spec") / "api.min.json"
 
 
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return cast("dict[str, Any]", json.loads(SPEC_PATH.read_text(encoding="utf-8")))
 
 
 def method_returns(method: str) -> list[str]:
@@ -79,7 +80,7 @@ def _check(value: Any, name: str, path: str) -> list[str]:
     return problems
 
 
-_SCALARS = {
+_SCALARS: dict[str, Callable[[Any], bool]] = {
     "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "String": lambda v: isinstance(v, str),
