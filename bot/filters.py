@@ -1,14 +1,18 @@
-"""Message filters shared by the handlers.
+"""Filters shared by the handlers.
 
 `MenuButton` matches a reply-keyboard caption in any of our languages, so a keyboard sent
-before a language switch still works.
+before a language switch still works. `IsStaff` gates every staff command, button and dialog
+(one router-level filter in `bot.staff.make_router`).
 """
 
 from __future__ import annotations
 
 from aiogram.filters import Filter
-from aiogram.types import Message
+from aiogram.types import Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, gettext
+
+from core.models import StaffMember
+from core.people import staff as staff_service
 
 
 class MenuButton(Filter):
@@ -25,3 +29,26 @@ class MenuButton(Filter):
         return message.text in {
             i18n.gettext(self.msgid, locale=locale) for locale in (*i18n.available_locales, "en")
         }
+
+
+# The commands refused politely to everybody who is not staff.
+STAFF_COMMANDS = (
+    "release",
+    "broadcast",
+    "broadcasts",
+    "benefits",
+    "enroll",
+    "revoke",
+    "stats",
+    "protocol",
+)
+
+
+class IsStaff(Filter):
+    """Passes staff members and hands the StaffMember to the handler as `staff`."""
+
+    async def __call__(
+        self, event: TelegramObject, event_from_user: User | None = None
+    ) -> bool | dict[str, StaffMember]:
+        member = await staff_service.staff_for(event_from_user.id if event_from_user else None)
+        return {"staff": member} if member else False

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
+from bot.filters import IsStaff
 from bot.staff import benefits, broadcast, referrals, refusal, release, reports
 from bot.staff.answers import AnsweredByHandler
-from bot.staff.filters import IsStaff
 
 __all__ = ["IsStaff", "make_router"]
 

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram_dialog import DialogManager, ShowMode
 
-from bot.staff.texts import error
+from bot.texts.reasons import error_text
 from core.platform.errors import DomainError
 
 
@@ -36,7 +36,7 @@ async def guard(query: CallbackQuery, body: Awaitable[None]) -> None:
     try:
         await body
     except DomainError as exc:
-        await query.answer(error(exc), show_alert=True)
+        await query.answer(error_text(exc), show_alert=True)
         return
     await query.answer()
 

@@ -13,13 +13,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 
-from bot.dialogs.common import Tr
-from bot.staff import texts
+from bot.dialogs.common import Tr, settings_of, start_data
 from bot.staff.answers import guard
-from bot.staff.context import settings_of, staff_of, start_data
+from bot.staff.context import staff_of
 from bot.staff.inputs import typed_text
 from bot.staff.states import BenefitRejectSG
 from bot.texts.labels import benefit_name
+from bot.texts.reasons import error_text
 from core.models import StaffMember
 from core.people import staff as staff_service
 from core.platform.errors import DomainError
@@ -151,7 +151,7 @@ async def on_reason(message: Message, widget: object, manager: DialogManager) ->
             settings=settings_of(manager),
         )
     except DomainError as exc:
-        await message.answer(texts.error(exc))
+        await message.answer(error_text(exc))
         return
     await message.answer(
         _("The benefit of application #{number} is rejected; the parent is notified.").format(

@@ -24,6 +24,7 @@ from bot.staff.audience import is_audience_line, parse_audience
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.inputs import typed_text
 from bot.staff.states import BroadcastSG
+from bot.texts.reasons import error_text
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
 from core.platform.errors import DomainError
@@ -162,7 +163,7 @@ async def on_filter(
     try:
         key = accept(manager, "filter", item_id)
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     if key == "city" and staff.role != StaffRole.superadmin:
         await callback.answer(_("Your role fixes the city."), show_alert=True)
@@ -178,7 +179,7 @@ async def on_continue(callback: CallbackQuery, widget: object, manager: DialogMa
     try:
         view = await broadcasts.describe_audience(staff_of(manager), _audience(manager))
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     if view.count == 0:
         await callback.answer(_("Nobody matches these filters."), show_alert=True)
@@ -206,7 +207,7 @@ async def on_typed(message: Message, widget: object, manager: DialogManager) -> 
         scoped = await broadcasts.scoped_audience(staff, audience)
         count = await broadcasts.count_recipients(scoped)
     except DomainError as exc:
-        await message.answer(texts.error(exc))
+        await message.answer(error_text(exc))
         manager.show_mode = ShowMode.NO_UPDATE
         return
     manager.dialog_data.update(audience=scoped, count=count)
@@ -273,7 +274,7 @@ async def on_value(
             "" if value == ALL else value,
         )
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     manager.dialog_data["audience"] = audience
     await manager.switch_to(BroadcastSG.audience)
@@ -308,7 +309,7 @@ async def on_send(callback: CallbackQuery, widget: object, manager: DialogManage
             progress_message_id=progress.message_id,
         )
     except DomainError as exc:
-        await progress.edit_text(texts.error(exc))
+        await progress.edit_text(error_text(exc))
         return
     await progress.edit_text(
         _(

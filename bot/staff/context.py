@@ -1,33 +1,22 @@
-"""What a staff dialog reads from its update: the staff member, the settings, the start data,
-and the ids its last screen offered (a press is accepted only for one of those)."""
+"""What a staff dialog reads from its update: the staff member, the user, and the ids its last
+screen offered (a press is accepted only for one of those). Settings and start data come from
+`bot.dialogs.common`, as in the parents' dialogs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from aiogram.types import User
 from aiogram_dialog import DialogManager
 
 from core.models import StaffMember
 from core.platform.errors import DomainError
-from core.platform.settings import Settings
 
 
 def staff_of(manager: DialogManager) -> StaffMember:
     """The staff member the router's IsStaff filter found for this update."""
     staff: StaffMember = manager.middleware_data["staff"]
     return staff
-
-
-def settings_of(manager: DialogManager) -> Settings:
-    settings: Settings = manager.middleware_data["settings"]
-    return settings
-
-
-def start_data(manager: DialogManager) -> dict[str, Any]:
-    data = manager.start_data
-    return data if isinstance(data, dict) else {}
 
 
 def offer(manager: DialogManager, widget_id: str, ids: Iterable[object]) -> None:

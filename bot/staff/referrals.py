@@ -8,7 +8,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.staff import texts
+from bot.texts.reasons import error_text
 from core.models import StaffMember
 from core.people import staff as staff_service
 from core.platform.errors import DomainError
@@ -33,7 +33,7 @@ async def enroll_command(message: Message, command: CommandObject, staff: StaffM
         referral = await staff_service.referral_in_scope(staff, number)
         await enroll(referral.id, actor=staff_service.actor(staff))
     except DomainError as exc:
-        await message.answer(texts.error(exc))
+        await message.answer(error_text(exc))
         return
     await message.answer(
         _("Referral #{number}: the child is enrolled.").format(number=referral.number)
@@ -53,7 +53,7 @@ async def revoke_command(
             referral.id, reason.strip(), actor=staff_service.actor(staff), settings=settings
         )
     except DomainError as exc:
-        await message.answer(texts.error(exc))
+        await message.answer(error_text(exc))
         return
     await message.answer(
         _("Referral #{number} is revoked; its seat is released again.").format(

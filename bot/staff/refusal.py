@@ -7,8 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.filters import STAFF_COMMANDS, IsStaff
 from bot.staff.benefits import BenefitCb
-from bot.staff.filters import STAFF_COMMANDS, IsStaff
 
 
 def make_router() -> Router:

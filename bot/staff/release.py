@@ -19,12 +19,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row
 
-from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.common import Tr, pick_list, settings_of, start_data
 from bot.staff import texts
 from bot.staff.answers import close_with
-from bot.staff.context import accept, offer, settings_of, staff_of, start_data, user_of
+from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.states import ReleaseSG
 from bot.texts.labels import group_label
+from bot.texts.reasons import error_text
 from core.models import Group as SeatGroup
 from core.models import StaffMember, StaffRole
 from core.people import staff as staff_service
@@ -151,7 +152,7 @@ async def on_kindergarten(
         kindergarten_id = int(accept(manager, "kg", item_id))
         groups = await staff_service.groups_in_scope(staff_of(manager), kindergarten_id)
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     if not groups:
         if isinstance(callback.message, Message):
@@ -180,7 +181,7 @@ async def on_group(
         group_id = int(accept(manager, "grp", item_id))
         await staff_service.group_in_scope(staff_of(manager), group_id)
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     manager.dialog_data["group_id"] = group_id
     await manager.switch_to(ReleaseSG.count)
@@ -200,7 +201,7 @@ async def on_count(
     try:
         manager.dialog_data["count"] = int(accept(manager, "cnt", item_id))
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     await manager.switch_to(ReleaseSG.window)
 
@@ -225,7 +226,7 @@ async def on_window(
         group = await staff_service.group_in_scope(staff, manager.dialog_data["group_id"])
         await staff_service.kindergarten_in_scope(staff, group.kindergarten_id)
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     await manager.switch_to(ReleaseSG.confirm)
 
@@ -263,7 +264,7 @@ async def on_release(callback: CallbackQuery, widget: object, manager: DialogMan
             window=_window(data["days"]),
         )
     except DomainError as exc:
-        await callback.answer(texts.error(exc), show_alert=True)
+        await callback.answer(error_text(exc), show_alert=True)
         return
     summary = await staff_service.release_summary(release.id)
     done = (

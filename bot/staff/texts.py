@@ -1,7 +1,7 @@
 """What the staff screens say about dates, names and statuses in the staff member's language.
 
-The parent side has its own versions of the first few (bot.dialogs.cabinet_common); they are
-meant to become one copy each in the shared texts.
+Dates go through `bot.texts.formats`; what is only staff wording (broadcast and filter values,
+the referral statuses as the registers print them) is here.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from typing import Protocol
 from aiogram.types import User
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 
-from bot.texts.reasons import error_text
+from bot.texts.formats import fmt_datetime
 from core.platform.catalogs import babel_locale
-from core.platform.errors import DomainError
 from core.platform.settings import Settings
 
 
@@ -37,8 +35,8 @@ def locale(user: User | None) -> str:
 
 
 def when(moment: datetime, user: User | None, settings: Settings) -> str:
-    """ "12 сентября 2025, 17:02" in the service time zone."""
-    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=locale(user))
+    """ "12 сентября 2025, 17:02" in the service time zone, in the staff member's language."""
+    return fmt_datetime(moment, settings.tz, "kk" if locale(user) == babel_locale("kk") else "ru")
 
 
 def pick(ru: str, kk: str, user: User | None) -> str:
@@ -48,11 +46,6 @@ def pick(ru: str, kk: str, user: User | None) -> str:
 
 def name(place: Named, user: User | None) -> str:
     return pick(place.name_ru, place.name_kk, user)
-
-
-def error(exc: DomainError) -> str:
-    """A domain refusal in the staff member's language (the reason codes of bot.texts)."""
-    return error_text(exc)
 
 
 def broadcast_status(status: str) -> str:
