@@ -47,7 +47,7 @@ DIGITAL = {
 
 
 def codes(question_id: str, fallback: list[str]) -> list[str]:
-    """Option codes of a question as core.extension defines them (fallback: ours)."""
+    """Option codes of a question as core.applications.extension defines them (fallback: ours)."""
     for question in extension.QUESTIONS:
         if question.id == question_id:
             return list(question.options) + (["other"] if question.other else [])

@@ -117,7 +117,7 @@ def N_(text: str) -> str:
     return text
 
 
-# What the parent brings with a referral (codes from core.referrals `documents_for`).
+# What the parent brings with a referral (codes from `core.referrals.documents.documents_for`).
 DOCUMENTS = {
     "referral": N_("the referral"),
     "parent_identity": N_("an identity document of a parent"),
@@ -320,7 +320,7 @@ def _family_ready(r: _Reader, p: FamilyReady) -> str:
 
 def _place(r: _Reader, place: Place) -> str:
     """The kindergarten in the reader's language and the group as the bot names it everywhere
-    (bot.texts.group_label): "Средняя группа №3, 2021 г.р., казахский язык"."""
+    (bot.texts.labels.group_label): "Средняя группа №3, 2021 г.р., казахский язык"."""
     kindergarten = place.kindergarten_kk if r.language == "kk" else place.kindergarten_ru
     group = group_label(place.group, place.group_birth_year, place.language, place.group_kind)
     return "\n".join(

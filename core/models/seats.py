@@ -23,7 +23,7 @@ class SeatRelease(Model):
     released_by = fields.CharField(max_length=64)  # audit actor
     created_at = fields.DatetimeField(auto_now_add=True)
     # Seats that opened to general access up to this moment were announced to the queue
-    # (core.seats.announce_general_access); null: none announced yet.
+    # (core.seats.general_access.announce_general_access); null: none announced yet.
     general_announced_at = fields.DatetimeField(null=True)
 
     class Meta:

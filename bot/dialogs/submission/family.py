@@ -1,7 +1,7 @@
 """Step 1: the parent's IIN, the family request to the state registry (consent by SMS from
 1414), and the children found.
 
-The wizard continues by itself when the gov family result arrives: `core.inbox` publishes
+The wizard continues by itself when the gov family result arrives: `core.registry.inbox` publishes
 `FAMILY_RESULT` after the parent consented (or refused); the wizard remembered, in Redis,
 which Telegram chat made each request, and `subscribe` enters that chat's dialog stack with a
 background dialog manager and, if it still waits for exactly this request, shows the children."""

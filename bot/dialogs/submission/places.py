@@ -1,4 +1,4 @@
-"""Kindergartens for the wizard's step 2, from `core.directory`, and their cards as text."""
+"""Kindergartens for the wizard's step 2, from `core.views.directory`, and their cards as text."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ LIST_LIMIT = 1000  # the whole city, paged on screen by ScrollingGroup
 
 @dataclass(frozen=True)
 class Card:
-    """What the wizard shows of one kindergarten (a view over `core.directory`'s records)."""
+    """What the wizard shows of one kindergarten (a view over `core.views.directory`'s records)."""
 
     id: int
     names: tuple[str, str]  # kk, ru
