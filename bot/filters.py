@@ -7,9 +7,13 @@ before a language switch still works. `IsStaff` gates every staff command, butto
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aiogram.filters import Filter
-from aiogram.types import Message, TelegramObject, User
+from aiogram.fsm.state import StatesGroup
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, gettext
+from aiogram_dialog.api.entities import Context
 
 from core.models import StaffMember
 from core.people import staff as staff_service
@@ -52,3 +56,23 @@ class IsStaff(Filter):
     ) -> bool | dict[str, StaffMember]:
         member = await staff_service.staff_for(event_from_user.id if event_from_user else None)
         return {"staff": member} if member else False
+
+
+class MayBeStaff(Filter):
+    """A cheap check before `IsStaff`'s database look-up: a command, a staff button (by its
+    callback prefix), or an update inside a staff conversation. Parents' messages and buttons
+    reach the staff router on their way to their own handlers; this keeps them from costing a
+    staff query each."""
+
+    def __init__(self, conversations: Iterable[type[StatesGroup]], prefixes: Iterable[str]) -> None:
+        self.groups = tuple(conversations)
+        self.prefixes = tuple(f"{prefix}:" for prefix in prefixes)
+
+    async def __call__(self, event: TelegramObject, aiogd_context: Context | None = None) -> bool:
+        if aiogd_context is not None and any(aiogd_context.state in g for g in self.groups):
+            return True
+        if isinstance(event, Message):
+            return bool(event.text and event.text.startswith("/"))
+        if isinstance(event, CallbackQuery):
+            return bool(event.data and event.data.startswith(self.prefixes))
+        return False

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from bot.filters import IsStaff
+from bot.filters import IsStaff, MayBeStaff
 from bot.staff import benefits, broadcast, referrals, refusal, release, reports
 from bot.staff.answers import AnsweredByHandler
+from bot.staff.benefits import BenefitCb
+from bot.staff.states import BenefitRejectSG, BroadcastSG, ReleaseSG
 
 __all__ = ["IsStaff", "make_router"]
 
@@ -20,8 +22,9 @@ def make_router() -> Router:
     non-staff first, then everything staff may do behind one IsStaff gate, commands before the
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
-    gated.message.filter(IsStaff())
-    gated.callback_query.filter(IsStaff())
+    maybe = MayBeStaff((ReleaseSG, BroadcastSG, BenefitRejectSG), (BenefitCb.__prefix__,))
+    gated.message.filter(maybe, IsStaff())
+    gated.callback_query.filter(maybe, IsStaff())
     for module in (release, broadcast, benefits, referrals, reports):
         gated.include_router(module.make_router())
     for dialog in (release.make_dialog(), broadcast.make_dialog(), benefits.make_dialog()):

@@ -489,3 +489,26 @@ async def test_a_superadmin_chooses_the_city_and_then_its_kindergartens(
     await staff.press("Год рождения")
     assert staff.labels() == ["✓ все", "2021", "2020", "Назад"]
     assert "Получателей сейчас: <b>1</b>" in await staff.press("2020")
+
+
+async def test_a_parents_messages_never_cost_a_staff_look_up(
+    bot_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int | None] = []
+    look_up = staff_service.staff_for
+
+    async def counting(telegram_user_id: int | None) -> Any:
+        asked.append(telegram_user_id)
+        return await look_up(telegram_user_id)
+
+    monkeypatch.setattr(staff_service, "staff_for", counting)
+    parent = Staff(bot_app, 7301)
+
+    await parent.send("Проверить очередь")
+    answer = await parent.send("881105344205")
+    assert asked == []  # the menu and the typed IIN went by the staff router without a query
+    assert answer  # and the parent was answered as before
+
+    refused = await parent.send("/release")
+    assert "только для сотрудников" in refused
+    assert asked == [7301]
