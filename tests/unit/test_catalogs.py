@@ -62,3 +62,18 @@ def test_kazakh_is_not_russian_or_english_copied_over() -> None:
             if message.string in (message.id, russian.get(message.id)):
                 copied.append(message.id)
     assert copied == []
+
+
+# Kazakh postpositions that govern a case: the word before them takes an ending ("күнге дейін",
+# "күнінен бастап"), which a formatted date or number put into a placeholder cannot take.
+CASE_POSTPOSITIONS = re.compile(r"\}\s*(дейін|дейінгі|бастап|кейін|бері)\b")
+
+
+def test_no_kazakh_text_puts_a_placeholder_where_a_case_ending_is_needed() -> None:
+    """ "22 қараша 2027 дейін" is wrong Kazakh; such texts read as a label ("Мерзімі: {date}")."""
+    wrong = []
+    with po_path("kk").open("rb") as handle:
+        for message in read_po(handle, locale="kk"):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            wrong += [text for text in strings if text and CASE_POSTPOSITIONS.search(text)]
+    assert wrong == []
