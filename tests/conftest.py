@@ -1,4 +1,4 @@
-"""Test tooling: the fixture modules loaded as plugins, and the rerun policy of end-to-end tests.
+"""Test tooling: the fixture modules loaded as plugins, and the `e2e` mark.
 
 tests/unit needs neither database nor Redis; tests/service runs core services on PostgreSQL and
 Redis; tests/bot feeds updates to the production Dispatcher with a recording session; tests/e2e
@@ -18,11 +18,9 @@ pytest_plugins = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """End-to-end conversations run a whole stack of processes on 2 shared cores; one that
-    times out waiting for a message gets one more try. A real bug fails both times, and
-    pytest reports every rerun, so a flaky test stays visible. Everything in tests/e2e is
-    marked `e2e`, so `-m "not e2e"` runs the fast part."""
+    """Everything in tests/e2e is marked `e2e`, so `-m "not e2e"` runs the fast part. No test is
+    rerun: a test that passes only on a second try is a bug to find (waits end on the awaited
+    event; their budgets only bound a failure)."""
     for item in items:
         if item.path.parent.name == "e2e":
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))

@@ -173,9 +173,8 @@ async def test_two_workers_process_a_callback_once_and_keep_a_double_tap_consist
                 parent.press(callback_data=button["callback_data"], message_id=question.message_id),
             )
             await parent.expect("Язык интерфейса: русский.")
-            await parent.wait_quiet()
             await parent.send("/start")
-            again = await parent.expect()
+            again = await parent.expect("Выберите действие в меню ниже.")
             assert again.reply_keyboard is not None
             assert again.reply_keyboard[0] == ["Встать в очередь", "Проверить очередь"]
         assert all(hits >= 2 for hits in balancer.hits.values())  # both workers took updates
