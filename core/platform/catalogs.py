@@ -7,6 +7,8 @@ every process compiles a catalog that is newer than its `.mo` at start. `scripts
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -29,15 +31,20 @@ def po_path(language: str) -> Path:
 
 
 def compile_all() -> None:
-    """Compile every catalog to its `.mo`."""
+    """Compile every catalog to its `.mo`.
+
+    Several processes start at once (workers, webhook servers) and read the `.mo` while another
+    may be compiling it: each `.mo` is written beside it and renamed over it in one step, so a
+    reader sees the old file or the new one, never a half-written one."""
     for language in LANGUAGES:
         path = po_path(language)
         if not path.exists():
             continue
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=language)
-        with path.with_suffix(".mo").open("wb") as handle:
-            write_mo(handle, catalog)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".mo.tmp", delete=False) as tmp:
+            write_mo(tmp, catalog)
+        os.replace(tmp.name, path.with_suffix(".mo"))
 
 
 def compile_if_stale() -> None:

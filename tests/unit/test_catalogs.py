@@ -1,10 +1,16 @@
 """Every user-visible text exists in Kazakh and Russian, translated and not fuzzy."""
 
+import gettext
 import re
 from pathlib import Path
+from typing import BinaryIO
 
+import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from core.platform import catalogs
+from core.platform.catalogs import compile_all
 from scripts.i18n import LANGUAGES, extract_messages, po_path, problems
 
 
@@ -77,3 +83,24 @@ def test_no_kazakh_text_puts_a_placeholder_where_a_case_ending_is_needed() -> No
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             wrong += [text for text in strings if text and CASE_POSTPOSITIONS.search(text)]
     assert wrong == []
+
+
+def test_a_process_reading_a_catalog_while_another_compiles_it_sees_a_whole_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Workers and webhook servers start together and each compiles the catalogs at start: a
+    reader in the middle of a compile once found a truncated .mo and the worker crashed."""
+    compile_all()
+    seen: list[str] = []
+    write = catalogs.write_mo
+
+    def write_while_read(handle: BinaryIO, catalog: Catalog) -> None:
+        for language in LANGUAGES:
+            with po_path(language).with_suffix(".mo").open("rb") as mo:
+                seen.append(gettext.GNUTranslations(mo).gettext("Help"))
+        write(handle, catalog)
+
+    monkeypatch.setattr(catalogs, "write_mo", write_while_read)
+    compile_all()
+
+    assert seen == ["Көмек", "Помощь", "Көмек", "Помощь"]
