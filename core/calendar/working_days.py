@@ -1,9 +1,15 @@
-"""The Kazakhstan working-day calendar, kept as data in `core/calendar/kz_calendar.json`.
+"""The Kazakhstan working-day calendar: the `holidays` library plus a small dated override file.
 
 Referral deadlines count working days (DOMAIN.md): Saturdays, Sundays, public holidays, holidays
-moved off a weekend and days off transferred by the government are not working days; a Saturday
-the government declares a working day is one. Years missing from the data fall back to the fixed
-holidays with the weekend-move rule (no Kurban ait, no transfers), so nothing breaks on 1 January.
+moved off a weekend and days off transferred by the government are not working days; a weekend
+day the government declares a working day is one. The maintained `holidays` package
+(`country_holidays("KZ")`) knows all of these, including the 2026 move of Constitution Day from
+30 August to 15 March (observed from 2027), Kurban ait, and the transfers it has shipped
+(its substituted days and `weekend_workdays`). `kz_overrides.json` holds only the transfers the
+government announced before the library shipped them; each entry names its resolution or news
+source and the date it was added. `tests/unit/test_calendar_library.py` fails on any day where
+this calendar and the library disagree without an override entry, and on an override the library
+already agrees with (remove it then).
 """
 
 from __future__ import annotations
@@ -13,34 +19,30 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
-DATA = Path(__file__).with_name("kz_calendar.json")
+import holidays as holidays_lib
 
-# Used only for years the data file does not cover: (month, day, moves when on a weekend).
-_FIXED_FALLBACK = (
-    (1, 1, True),
-    (1, 2, True),
-    (1, 7, False),
-    (3, 8, True),
-    (3, 21, True),
-    (3, 22, True),
-    (3, 23, True),
-    (5, 1, True),
-    (5, 7, True),
-    (5, 9, True),
-    (7, 6, True),
-    (8, 30, True),
-    (10, 25, True),
-    (12, 16, True),
-)
+OVERRIDES = Path(__file__).with_name("kz_overrides.json")
+
+OverrideKind = Literal["off", "work"]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A day the government made a day off ("off") or a working day ("work")."""
+
+    day: date
+    kind: OverrideKind
+    source: str  # the resolution or the news item that announced it
+    added: date  # when the entry was added (to tell stale entries once the library ships them)
 
 
 @dataclass(frozen=True)
 class YearCalendar:
-    holidays: frozenset[date]
-    days_off: frozenset[date]  # moved and transferred days off (weekdays that are not worked)
+    holidays: frozenset[date]  # statutory holidays and transferred days off, without observed days
+    days_off: frozenset[date]  # every weekday that is not worked
     working_days: frozenset[date]  # weekend days declared working
 
 
@@ -51,7 +53,7 @@ def is_working_day(day: date) -> bool:
         return True
     if day.weekday() >= 5:
         return False
-    return day not in year.holidays and day not in year.days_off
+    return day not in year.days_off
 
 
 def next_working_day(day: date) -> date:
@@ -78,38 +80,75 @@ def add_working_days(start: datetime, n: int, tz: ZoneInfo) -> datetime:
 
 
 def holidays(year: int) -> frozenset[date]:
-    """The public holidays of `year` (not including days off moved from a weekend)."""
+    """The public holidays of `year` and the days off transferred to it (not the observed days
+    a holiday on a weekend moves to)."""
     return _year(year).holidays
 
 
+def library_calendar(year: int) -> holidays_lib.HolidayBase:
+    """The library's Kazakhstan calendar around `year` (a transfer may come from a neighbouring
+    year's weekend, so the years on both sides are included)."""
+    return holidays_lib.country_holidays("KZ", years=range(year - 1, year + 2))
+
+
+def overrides() -> tuple[Override, ...]:
+    """The entries of `kz_overrides.json`."""
+    return _overrides()
+
+
+def build_year(year: int, extra: tuple[Override, ...]) -> YearCalendar:
+    """The calendar of `year`: the library's, then the override entries of that year on top."""
+    lib = library_calendar(year)
+    statutory = holidays_lib.country_holidays("KZ", years=year, observed=False)
+    days_off = {d for d in lib if d.year == year and d.weekday() < 5}
+    working = {d for d in lib.weekend_workdays if d.year == year}
+    listed = {d for d in statutory if d.year == year}
+    for entry in extra:
+        if entry.day.year != year:
+            continue
+        if entry.kind == "off":
+            days_off.add(entry.day)
+            working.discard(entry.day)
+            listed.add(entry.day)
+        else:
+            days_off.discard(entry.day)
+            listed.discard(entry.day)
+            if entry.day.weekday() >= 5:
+                working.add(entry.day)
+    return YearCalendar(frozenset(listed), frozenset(days_off), frozenset(working))
+
+
+def load_overrides(path: Path) -> tuple[Override, ...]:
+    """Parse an override file; a malformed entry raises (the file ships with the code)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entries: list[Override] = []
+    for raw in cast("list[dict[str, str]]", data["overrides"]):
+        kind = raw["kind"]
+        if kind not in ("off", "work"):
+            raise ValueError(f"override {raw['date']}: kind must be 'off' or 'work', not {kind!r}")
+        if not raw["source"].strip():
+            raise ValueError(f"override {raw['date']}: the source is required")
+        entries.append(
+            Override(
+                day=date.fromisoformat(raw["date"]),
+                kind=cast("OverrideKind", kind),
+                source=raw["source"],
+                added=date.fromisoformat(raw["added"]),
+            )
+        )
+    days = [entry.day for entry in entries]
+    if len(days) != len(set(days)):
+        raise ValueError("an override date is listed twice")
+    return tuple(entries)
+
+
+# One entry per year: is_working_day runs inside deadline loops and the library builds a year in
+# milliseconds, so each year is built once per process.
 @lru_cache(maxsize=64)
 def _year(year: int) -> YearCalendar:
-    data = _load().get(str(year))
-    if data is None:
-        return _fallback(year)
-    return YearCalendar(
-        holidays=frozenset(date.fromisoformat(d) for d in data["holidays"]),
-        days_off=frozenset(
-            date.fromisoformat(d) for d in (*data["days_off_moved"], *data["days_off_transferred"])
-        ),
-        working_days=frozenset(date.fromisoformat(d) for d in data["working_days"]),
-    )
+    return build_year(year, _overrides())
 
 
 @lru_cache(maxsize=1)
-def _load() -> dict[str, dict[str, Any]]:
-    data = json.loads(DATA.read_text(encoding="utf-8"))
-    return cast("dict[str, dict[str, Any]]", data["years"])
-
-
-def _fallback(year: int) -> YearCalendar:
-    holidays = {date(year, month, day_) for month, day_, _ in _FIXED_FALLBACK}
-    moved: set[date] = set()
-    for month, day_, movable in _FIXED_FALLBACK:
-        day = date(year, month, day_)
-        if movable and day.weekday() >= 5:
-            nxt = day + timedelta(days=1)
-            while nxt.weekday() >= 5 or nxt in holidays or nxt in moved:
-                nxt += timedelta(days=1)
-            moved.add(nxt)
-    return YearCalendar(frozenset(holidays), frozenset(moved), frozenset())
+def _overrides() -> tuple[Override, ...]:
+    return load_overrides(OVERRIDES)

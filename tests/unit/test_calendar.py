@@ -47,7 +47,7 @@ def test_a_holiday_on_a_weekend_moves_to_the_next_working_day() -> None:
 
 
 def test_religious_holidays_do_not_move() -> None:
-    # 7 January 2029 (beyond the data: the fallback) is a Sunday; Monday 8 January is worked.
+    # 7 January 2029 is a Sunday; Monday 8 January is worked.
     assert date(2029, 1, 7) in holidays(2029)
     assert is_working_day(date(2029, 1, 8))
     # Kurban ait 2024 fell on Sunday 16 June; Monday 17 June 2024 was a working day.

@@ -1,4 +1,4 @@
-"""Days off transferred by the yearly orders count in referral deadlines (kz_calendar.json)."""
+"""Days off transferred by the yearly orders count in referral deadlines (`holidays` library)."""
 
 from __future__ import annotations
 
