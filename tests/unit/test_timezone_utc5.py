@@ -4,8 +4,10 @@ so the result does not depend on the host's zoneinfo (docs/rules.md #57)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import tzdata
 
 from core.platform.settings import Settings
 
@@ -13,7 +15,7 @@ MOMENTS = [datetime(2024, 3, 1, 0, 0, tzinfo=UTC) + timedelta(days=d) for d in r
 
 
 def _bundled_almaty() -> ZoneInfo:
-    with resources.files("tzdata").joinpath("zoneinfo", "Asia", "Almaty").open("rb") as f:
+    with (Path(tzdata.__file__).parent / "zoneinfo" / "Asia" / "Almaty").open("rb") as f:
         return ZoneInfo.from_file(f, key="Asia/Almaty")
 
 
