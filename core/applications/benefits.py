@@ -188,6 +188,42 @@ async def change_benefit(
     return app
 
 
+@dataclass(frozen=True)
+class BenefitOptions:
+    """What the cabinet's "benefit" conversation offers for one application."""
+
+    application_id: int
+    number: int
+    category: int | None
+    status: BenefitStatus
+    confirmed: list[int]  # first-priority categories the registry confirmed (choosable)
+    changeable: bool  # not archived, no live referral
+
+
+async def benefit_options(
+    application_id: int, applicant_id: int, settings: Settings, gov: GovGateway | None = None
+) -> BenefitOptions:
+    """The parent's own application (else `application_not_found`) and the benefits it may
+    take now; a registry that does not answer just confirms nothing."""
+    app = await Application.get_or_none(id=application_id, applicant_id=applicant_id)
+    if app is None:
+        raise DomainError(Reason.application_not_found)
+    child = await Child.get(id=app.child_id).prefetch_related("person")
+    try:
+        confirmed = await entitled_benefits(applicant_id, child, local_today(settings), gov)
+    except GatewayUnavailable:
+        confirmed = await _from_family_request(applicant_id, child, local_today(settings))
+    live = await Referral.filter(application_id=app.id, status__in=LIVE_REFERRAL_STATUSES).exists()
+    return BenefitOptions(
+        application_id=app.id,
+        number=app.number,
+        category=app.benefit_category,
+        status=BenefitStatus(app.benefit_status),
+        confirmed=sorted(confirmed),
+        changeable=app.status != ApplicationStatus.archived and not live,
+    )
+
+
 # --- Helpers ------------------------------------------------------------------------------------
 
 
