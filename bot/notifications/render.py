@@ -348,8 +348,10 @@ def _benefit_certificate_lapsed(r: _Reader, p: BenefitCertificateLapsed) -> str:
         text += "\n" + r.gettext("It returns to the queue automatically on {when}.").format(
             when=r.when(p.stop_listed_until)
         )
-    return text + "\n" + r.gettext(
-        "You can add the benefit again with a new certificate in your cabinet."
+    return (
+        text
+        + "\n"
+        + r.gettext("You can add the benefit again with a new certificate in your cabinet.")
     )
 
 

@@ -81,8 +81,7 @@ async def complete_request(
             await link_applicant_person(applicant, parent)
         stored = await store_children([c for c in children if c.person.iin], applicant)
         result["children"] = [
-            {**item, "legal_representative": _legal(item)}
-            for item in payload.get("children") or []
+            {**item, "legal_representative": _legal(item)} for item in payload.get("children") or []
         ]
         result["child_ids"] = [child.id for child in stored]
         result["benefits"] = [

@@ -4,7 +4,6 @@ unconfirmed certificate lapses `benefit_certificate_valid_days` after its upload
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest

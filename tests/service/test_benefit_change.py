@@ -98,9 +98,7 @@ async def test_a_registry_confirmed_benefit_added_later_moves_the_child_up_at_it
     assert entry.before["benefit_category"] is None and entry.after["benefit_category"] == 8
 
 
-async def test_a_forged_benefit_added_later_is_refused_and_nothing_changes(
-    queue, settings
-) -> None:
+async def test_a_forged_benefit_added_later_is_refused_and_nothing_changes(queue, settings) -> None:
     await consented_family(queue["parent"], [queue["child"]], {})
     assert await refusal(queue, settings, 8) == "benefit_not_confirmed"
     app = await Application.get(id=queue["app"].id)
