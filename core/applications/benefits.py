@@ -5,7 +5,7 @@ the applicant's latest consented family request that lists the child, or a fresh
 look-up by the child's or the parent's IIN; and only within the registry record's validity.
 An extraordinary benefit (1-4) needs the parent's own certificate upload and is always
 `pending` until staff confirm it; the certificate counts from its upload and lapses after
-`benefit_certificate_valid_days` (`core.referrals.benefits.lapse_certificates`).
+`benefit_certificate_valid_days` (`core.referrals.benefits.benefit_certificates`, a daily job).
 
 `entitlement` is the one derivation; submission (`core.applications.submission.validate`) and the
 later change from the cabinet (`change_benefit`) both call it.
@@ -67,13 +67,14 @@ async def entitled_benefits(
     applicant_id: int, child: Child, today: date, gov: GovGateway | None = None
 ) -> dict[int, date]:
     """First-priority categories the registry confirmed for this child's family, each with the
-    last day its record is valid (only records valid `today`). The consented family request
-    answers first; `gov` (when given) is asked only if that request does not list the child
-    or has no valid benefit."""
+    last day its record is valid (only records valid `today`): the consented family request
+    that lists the child, and (with `gov`) a fresh look-up by the child's and parent's IIN.
+    Raises GatewayUnavailable when `gov` does not answer."""
     found = await _from_family_request(applicant_id, child, today)
-    if found or gov is None:
-        return found
-    return await _from_registry(applicant_id, child, today, gov)
+    if gov is not None:
+        for category, until in (await _from_registry(applicant_id, child, today, gov)).items():
+            found[category] = max(until, found.get(category, until))
+    return found
 
 
 async def entitlement(
@@ -117,10 +118,13 @@ async def entitlement(
             certificate_issued_on=issued,
             valid_until=valid_until,
         )
-    try:
-        confirmed = await entitled_benefits(applicant_id, child, today, gov)
-    except GatewayUnavailable:
-        raise DomainError(Reason.benefit_check_unavailable) from None
+    # The family request first; the registry is asked only when it does not confirm this one.
+    confirmed = await _from_family_request(applicant_id, child, today)
+    if int(chosen) not in confirmed and gov is not None:
+        try:
+            confirmed = await _from_registry(applicant_id, child, today, gov)
+        except GatewayUnavailable:
+            raise DomainError(Reason.benefit_check_unavailable) from None
     if int(chosen) not in confirmed:
         raise DomainError(Reason.benefit_not_confirmed, category=int(chosen))
     return Entitlement(

@@ -194,3 +194,15 @@ async def test_a_registry_child_without_the_legal_representative_flag_cannot_be_
     result = family_requests.family_result(await GovRequest.get(id=request.id))
     assert result is not None
     assert [c.legal_representative for c in result.children] == [False, True]
+
+
+async def test_a_benefit_newer_than_the_family_request_is_confirmed_by_a_fresh_look_up(
+    family, settings
+) -> None:
+    until = today(settings) + timedelta(days=60)
+    await consented_family(family["parent"], [family["child"]], {5: until})
+    registry = BenefitsRegistry({family["child"].person.iin: [BenefitRecord(10, until)]})
+    app = await submit(
+        replace(family["data"], benefit_category=10), settings=settings, actor="t", gov=registry
+    )
+    assert (app.stream, app.benefit_category) == (Stream.first_priority, 10)
