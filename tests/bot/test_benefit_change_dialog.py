@@ -15,12 +15,32 @@ from tests.fixtures.benefits import BenefitsRegistry, consented_family
 from tests.fixtures.bot import Parent, inline_buttons
 from tests.fixtures.cabinet import make_family
 
+CAPTIONS = {
+    "ru": ("Личный кабинет", "Мои заявления", "Указать или изменить льготу"),
+    "kk": ("Жеке кабинет", "Менің өтініштерім", "Жеңілдікті көрсету немесе өзгерту"),
+}
 
-async def open_benefit(parent: Parent, number: int) -> str:
-    await parent.send("Личный кабинет")
-    await parent.press("Мои заявления")
+
+async def open_benefit(parent: Parent, number: int, language: str = "ru") -> str:
+    cabinet, applications, benefit = CAPTIONS[language]
+    await parent.send(cabinet)
+    await parent.press(applications)
     await parent.press(f"№{number}")
-    return await parent.press("Указать или изменить льготу")
+    return await parent.press(benefit)
+
+
+async def test_a_kazakh_parent_sees_the_benefits_the_registry_found_in_kazakh(
+    bot_app: Any, settings: Settings
+) -> None:
+    family = await make_family(524, "kk")
+    child = await family.application.child
+    until = clock.now().astimezone(settings.tz).date() + timedelta(days=90)
+    await consented_family(family.parent, [child], {8: until})
+    parent = Parent(bot_app, 524, "kk")
+    shown = await open_benefit(parent, family.application.number, "kk")
+    assert "Қазіргі жеңілдік: Жоқ" in shown
+    shown = await parent.press("8.")
+    assert "мемлекеттік тізілім растады" in shown
 
 
 async def test_a_parent_adds_the_large_family_benefit_the_registry_found_and_moves_up(
