@@ -15,7 +15,16 @@ from aiogram_dialog import BgManagerFactory, setup_dialogs
 from redis.asyncio import Redis
 
 from bot import staff
-from bot.dialogs import cabinet, extension, recovery, referral, settings, submission, verification
+from bot.dialogs import (
+    benefit_change,
+    cabinet,
+    extension,
+    recovery,
+    referral,
+    settings,
+    submission,
+    verification,
+)
 from bot.handlers import check, directory, errors, help, menu, start
 from bot.i18n import ApplicantI18nMiddleware
 from bot.middlewares.applicant import ApplicantMiddleware
@@ -76,6 +85,7 @@ def _answered(*routers: Router) -> tuple[Router, ...]:
 def conversations() -> list[Router]:
     """Every dialog, each once, built fresh for this Dispatcher."""
     return [
+        benefit_change.make_dialog(),
         cabinet.make_dialog(),
         extension.make_dialog(),
         recovery.make_dialog(),

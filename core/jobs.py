@@ -23,6 +23,7 @@ from core.platform import clock
 from core.platform.settings import Settings
 from core.queue.index import rebuild_for
 from core.queue.watch import notify_position_changes
+from core.referrals.benefits import benefit_certificates
 from core.referrals.lifecycle import expire_due
 from core.seats.general_access import announce_general_access
 
@@ -84,6 +85,7 @@ JOBS: tuple[Job, ...] = (
     Job("extension_reminders", in_extension_season, remind_extension),
     Job("annual_cleaning", after_extension_deadline, annual_cleaning),
     Job("aged_out", daily, remove_aged_out),
+    Job("benefit_certificates", daily, benefit_certificates),
     # Safety net for the Redis position index: any change a process failed to apply.
     Job("position_index_rebuild", every_minutes(60), undated(rebuild_for)),
 )

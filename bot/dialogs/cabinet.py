@@ -17,6 +17,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs import common, referral_card
 from bot.dialogs.common import Tr, pick_list
 from bot.dialogs.states import (
+    BenefitChangeSG,
     CabinetSG,
     ExtensionSG,
     RecoverySG,
@@ -142,6 +143,7 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
         "can_withdraw": card.can_withdraw,
         "can_restore": card.can_restore,
         "can_get_referral": card.can_get_referral,
+        "can_change_benefit": card.can_withdraw and not card.has_live_referral,
     }
 
 
@@ -149,6 +151,12 @@ async def on_get_referral(callback: CallbackQuery, widget: Any, manager: DialogM
     await manager.start(
         ReferralSG.__states__[0],
         data={"application_id": manager.dialog_data["application_id"]},
+    )
+
+
+async def on_change_benefit(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    await manager.start(
+        BenefitChangeSG.choose, data={"application_id": manager.dialog_data["application_id"]}
     )
 
 
@@ -340,6 +348,12 @@ def make_dialog() -> Dialog:
                     id="app_ref",
                     on_click=on_get_referral,
                     when="can_get_referral",
+                ),
+                Button(
+                    Tr("Add or change a benefit"),
+                    id="benefit",
+                    on_click=on_change_benefit,
+                    when="can_change_benefit",
                 ),
                 Button(
                     Tr("Restore from the stop-list"),

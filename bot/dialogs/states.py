@@ -91,3 +91,11 @@ class SettingsSG(StatesGroup):
 class VerifySG(StatesGroup):
     phone = State()
     code = State()
+
+
+class BenefitChangeSG(StatesGroup):
+    """Add, change or remove the benefit of an application from the cabinet."""
+
+    choose = State()
+    upload = State()
+    done = State()

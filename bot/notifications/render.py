@@ -25,6 +25,8 @@ from core.notifications.broadcasts import Progress
 from core.notifications.kinds import (
     AnyPayload,
     ApplicationRegistered,
+    BenefitCertificateExpiring,
+    BenefitCertificateLapsed,
     BenefitConfirmed,
     BenefitRejected,
     Broadcast,
@@ -169,6 +171,10 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _broadcast(r, payload)
         case FamilyReady():
             return _family_ready(r, payload)
+        case BenefitCertificateExpiring():
+            return _benefit_certificate_expiring(r, payload)
+        case BenefitCertificateLapsed():
+            return _benefit_certificate_lapsed(r, payload)
         case _:
             assert_never(payload)
 
@@ -313,6 +319,40 @@ def _family_ready(r: _Reader, p: FamilyReady) -> str:
             "The family data request was refused. You can start the application again."
         )
     return r.gettext("Your family data has arrived. Open the bot to continue the application.")
+
+
+def _benefit_certificate_expiring(r: _Reader, p: BenefitCertificateExpiring) -> str:
+    text = r.gettext(
+        "The benefit of application {number} is still waiting for confirmation, and its "
+        "certificate will soon be out of date. If it is not confirmed by then, the benefit is "
+        "removed. You can upload a new certificate in your cabinet."
+    ).format(number=f"#{p.application_number}")
+    return (
+        text
+        + "\n"
+        + r.gettext("Certificate valid until: {date}").format(date=f"<b>{r.day(p.valid_until)}</b>")
+    )
+
+
+def _benefit_certificate_lapsed(r: _Reader, p: BenefitCertificateLapsed) -> str:
+    text = r.gettext(
+        "The benefit certificate of application {number} is out of date and the benefit was "
+        "not confirmed, so the benefit is removed. The application stays in the general queue "
+        "at its original time."
+    ).format(number=f"#{p.application_number}")
+    if p.referral_number:
+        text += "\n" + r.gettext("Referral {number} is annulled.").format(
+            number=_referral(p.referral_number)
+        )
+    if p.stop_listed_until is not None:
+        text += "\n" + r.gettext("It returns to the queue automatically on {when}.").format(
+            when=r.when(p.stop_listed_until)
+        )
+    return (
+        text
+        + "\n"
+        + r.gettext("You can add the benefit again with a new certificate in your cabinet.")
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------

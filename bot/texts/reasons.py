@@ -57,6 +57,18 @@ def _texts() -> dict[str, Callable[[], str]]:
         "benefit_document_required": lambda: _(
             "This benefit needs a supporting document. Please upload a photo or a PDF."
         ),
+        "benefit_not_confirmed": lambda: _(
+            "The state registry has not confirmed this benefit for your family, so it cannot "
+            "be chosen. First-priority benefits are taken from the registry automatically."
+        ),
+        "benefit_certificate_expired": lambda: _(
+            "The benefit certificate is no longer valid. Please upload a new certificate."
+        ),
+        "benefit_check_unavailable": lambda: _(
+            "The state registry does not answer right now, so the benefit cannot be checked. "
+            "Please try again later."
+        ),
+        "benefit_unchanged": lambda: _("Application No. {number} already has this benefit."),
         "birth_certificate_required": lambda: _(
             "A child without an IIN needs a birth certificate. Please upload a photo or a PDF."
         ),

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from core import audit
 from core.applications import lifecycle
+from core.applications.benefits import NO_BENEFIT, Entitlement, entitlement
 from core.applications.lifecycle import PositionSource
 from core.models import (
     Applicant,
@@ -41,6 +42,7 @@ from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.queue.changes import note_changed
+from core.registry.ports import GovGateway
 from core.seats.offers import offer_on_submission
 
 APPLICATION_COUNTER = "application"
@@ -70,13 +72,19 @@ class SubmissionInput:
 
 
 async def submit(
-    data: SubmissionInput, *, settings: Settings, actor: str, index: PositionSource = None
+    data: SubmissionInput,
+    *,
+    settings: Settings,
+    actor: str,
+    index: PositionSource = None,
+    gov: GovGateway | None = None,
 ) -> Application:
     """Register an application or refuse with a reason code (DomainError).
 
     `index` (a Redis client or PositionIndex): the queue-position index to update after the
-    commit, so the positions shown next come from it."""
-    plan = await validate(data, settings)
+    commit, so the positions shown next come from it; `gov`: asked when the family request
+    does not confirm a first-priority benefit."""
+    plan = await validate(data, settings, gov=gov)
     return await register(plan, settings=settings, actor=actor, index=index)
 
 
@@ -95,9 +103,12 @@ class Plan:
     benefit_status: BenefitStatus
     language: Language
     today: date
+    benefit: Entitlement = NO_BENEFIT
 
 
-async def validate(data: SubmissionInput, settings: Settings) -> Plan:
+async def validate(
+    data: SubmissionInput, settings: Settings, *, gov: GovGateway | None = None
+) -> Plan:
     """Every rule of the application form, checked before anything is written."""
     queue_type = _enum(QueueType, data.queue_type, Reason.invalid_queue_type)
     mode = _enum(ReferralMode, data.referral_mode, Reason.invalid_referral_mode)
@@ -121,11 +132,16 @@ async def validate(data: SubmissionInput, settings: Settings) -> Plan:
 
     if queue_type is QueueType.correctional and not data.pmpk_document_id:
         raise DomainError(Reason.pmpk_required)
-    category: BenefitCategory | None = None
-    if data.benefit_category is not None:
-        category = _enum(BenefitCategory, int(data.benefit_category), Reason.invalid_benefit)
-        if category.needs_document and not data.benefit_document_id:
-            raise DomainError(Reason.benefit_document_required)
+    # The benefit is re-derived (registry-confirmed or a pending certificate), never trusted.
+    benefit = await entitlement(
+        data.benefit_category,
+        data.benefit_document_id,
+        applicant_id=data.applicant_id,
+        child=child,
+        settings=settings,
+        today=today,
+        gov=gov,
+    )
     certificate_id = data.birth_certificate_document_id or child.birth_certificate_id
     if child.person.iin is None and not certificate_id:
         raise DomainError(Reason.birth_certificate_required)
@@ -148,12 +164,6 @@ async def validate(data: SubmissionInput, settings: Settings) -> Plan:
     if applicant is None:
         raise DomainError(Reason.applicant_not_found)
 
-    if category is None:
-        stream, benefit_status = Stream.general, BenefitStatus.none
-    elif category.stream is Stream.extraordinary:
-        stream, benefit_status = Stream.extraordinary, BenefitStatus.pending
-    else:  # first-priority benefits come from the gov gateway: already confirmed
-        stream, benefit_status = Stream.first_priority, BenefitStatus.confirmed
     language = (
         _enum(Language, data.notification_language, Reason.invalid_language)
         if data.notification_language
@@ -166,9 +176,10 @@ async def validate(data: SubmissionInput, settings: Settings) -> Plan:
         queue_type=queue_type,
         mode=mode,
         choices=choices,
-        category=category,
-        stream=stream,
-        benefit_status=benefit_status,
+        category=benefit.category,
+        stream=benefit.stream,
+        benefit_status=benefit.status,
+        benefit=benefit,
         language=language,
         today=today,
     )
@@ -206,7 +217,9 @@ async def register(
             stream=plan.stream,
             benefit_category=int(plan.category) if plan.category is not None else None,
             benefit_status=plan.benefit_status,
-            benefit_document_id=data.benefit_document_id,
+            benefit_document_id=plan.benefit.document_id,
+            benefit_certificate_issued_on=plan.benefit.certificate_issued_on,
+            benefit_valid_until=plan.benefit.valid_until,
             pmpk_document_id=data.pmpk_document_id,
             referral_mode=plan.mode,
             referral_from=data.referral_from if plan.mode is ReferralMode.from_date else None,

@@ -187,6 +187,8 @@ class Migration(migrations.Migration):
                 ('benefit_category', fields.IntField(null=True)),
                 ('benefit_status', fields.CharEnumField(default=BenefitStatus.none, description='none: none\npending: pending\nconfirmed: confirmed\nrejected: rejected', enum_type=BenefitStatus, max_length=16)),
                 ('benefit_document', fields.ForeignKeyField('models.Document', source_field='benefit_document_id', null=True, db_constraint=True, to_field='id', related_name='benefit_applications', on_delete=OnDelete.CASCADE)),
+                ('benefit_certificate_issued_on', fields.DateField(null=True)),
+                ('benefit_valid_until', fields.DateField(null=True)),
                 ('pmpk_document', fields.ForeignKeyField('models.Document', source_field='pmpk_document_id', null=True, db_constraint=True, to_field='id', related_name='pmpk_applications', on_delete=OnDelete.CASCADE)),
                 ('referral_mode', fields.CharEnumField(default=ReferralMode.immediately, description='immediately: immediately\nfrom_date: from_date', enum_type=ReferralMode, max_length=16)),
                 ('referral_from', fields.DateField(null=True)),

@@ -47,6 +47,12 @@ class Application(Model):
         "models.Document", related_name="benefit_applications", null=True
     )
     benefit_document_id: int | None
+    # Extraordinary: the day the certificate counts from (it lapses after
+    # `benefit_certificate_valid_days`); first priority: None.
+    benefit_certificate_issued_on = fields.DateField(null=True)
+    # The last day the benefit holds without a new check: the registry record's validity (first
+    # priority) or the certificate's (extraordinary, until staff confirm it).
+    benefit_valid_until = fields.DateField(null=True)
     pmpk_document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
         "models.Document", related_name="pmpk_applications", null=True
     )

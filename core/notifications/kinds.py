@@ -381,6 +381,64 @@ class FamilyReady:
         return cls(consent=params.get("consent") is not False)
 
 
+@dataclass(frozen=True)
+class BenefitCertificateExpiring:
+    """An extraordinary benefit still waits for staff and its certificate runs out on
+    `valid_until`: the parent may upload a new one in the cabinet."""
+
+    kind: ClassVar[str] = "benefit_certificate_expiring"
+    application_id: int
+    application_number: int
+    valid_until: date
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            "valid_until": self.valid_until.isoformat(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            valid_until=date.fromisoformat(_str(params, "valid_until")[:10]),
+        )
+
+
+@dataclass(frozen=True)
+class BenefitCertificateLapsed:
+    """The certificate ran out before staff confirmed it: the benefit is removed (general
+    stream, original time); a referral waiting for it is annulled and the application
+    stop-listed until `stop_listed_until`."""
+
+    kind: ClassVar[str] = "benefit_certificate_lapsed"
+    application_id: int
+    application_number: int
+    referral_number: str | None = None
+    stop_listed_until: datetime | None = None
+
+    def to_params(self) -> Params:
+        params: Params = {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+        }
+        if self.referral_number is not None:
+            params["number"] = self.referral_number
+            params["stop_listed_until"] = _iso(self.stop_listed_until)
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            referral_number=_str(params, "number") if params.get("number") else None,
+            stop_listed_until=_moment_or_none(params, "stop_listed_until"),
+        )
+
+
 AnyPayload = (
     ApplicationRegistered
     | PositionChanged
@@ -395,6 +453,8 @@ AnyPayload = (
     | BenefitRejected
     | Broadcast
     | FamilyReady
+    | BenefitCertificateExpiring
+    | BenefitCertificateLapsed
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

@@ -287,4 +287,5 @@ async def create_document(
         mime_type=(mime_type or "")[:64],
         file_name=(file_name or "")[:255],
         sha256=sha256,
+        created_at=clock.now(),  # the service clock: a benefit certificate counts from it
     )

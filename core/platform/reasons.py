@@ -14,8 +14,13 @@ class Reason(StrEnum):
     applicant_not_found = "applicant_not_found"
     application_archived = "application_archived"
     application_not_found = "application_not_found"
+    benefit_certificate_expired = "benefit_certificate_expired"
+    benefit_check_unavailable = "benefit_check_unavailable"
+    benefit_decided_by_staff = "benefit_decided_by_staff"
     benefit_document_required = "benefit_document_required"
+    benefit_not_confirmed = "benefit_not_confirmed"
     benefit_not_pending = "benefit_not_pending"
+    benefit_unchanged = "benefit_unchanged"
     birth_certificate_required = "birth_certificate_required"
     broadcast_bad_filter = "broadcast_bad_filter"
     broadcast_no_recipients = "broadcast_no_recipients"
@@ -78,5 +83,6 @@ INTERNAL = frozenset(
         Reason.invalid_referral_mode,
         Reason.invalid_language,
         Reason.invalid_benefit,
+        Reason.benefit_decided_by_staff,  # a gov callback's refusal, never a parent's
     }
 )

@@ -7,6 +7,8 @@ referral waiting for it is annulled and the application stop-listed for `stop_li
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -16,13 +18,19 @@ from core.calendar.working_days import add_working_days
 from core.models import (
     Applicant,
     Application,
+    ApplicationStatus,
     BenefitStatus,
     Referral,
     ReferralStatus,
     Stream,
 )
 from core.notifications import outbox
-from core.notifications.kinds import BenefitConfirmed, BenefitRejected
+from core.notifications.kinds import (
+    BenefitCertificateExpiring,
+    BenefitCertificateLapsed,
+    BenefitConfirmed,
+    BenefitRejected,
+)
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
@@ -90,7 +98,9 @@ async def confirm_benefit(
                     referral_number=referral.number,
                     expires_at=referral.expires_at,
                 )
-            await outbox.notify(applicant, payload, key=f"benefit_confirmed:{app.id}", conn=conn)
+            # A benefit can be claimed again after a decision: one notification per decision.
+            key = f"benefit_confirmed:{app.id}:{int(clock.now().timestamp())}"
+            await outbox.notify(applicant, payload, key=key, conn=conn)
         else:
             await reject_benefit(conn, app, referral, reason, actor=actor, settings=settings)
         return app
@@ -104,7 +114,11 @@ async def reject_benefit(
     *,
     actor: str,
     settings: Settings,
+    lapsed: bool = False,
 ) -> None:
+    """The benefit is removed: general stream at the original time; a referral waiting for it
+    annulled and the application stop-listed. `lapsed`: its certificate ran out unconfirmed
+    (the parent is told so rather than "not confirmed")."""
     before = {
         "benefit_category": app.benefit_category,
         "benefit_status": str(app.benefit_status),
@@ -148,4 +162,78 @@ async def reject_benefit(
             referral_number=referral.number,
             stop_listed_until=app.stop_listed_until,
         )
-    await outbox.notify(applicant, rejected, key=f"benefit_rejected:{app.id}", conn=conn)
+    key = f"{{}}:{app.id}:{int(clock.now().timestamp())}"
+    if lapsed:
+        lapse = BenefitCertificateLapsed(
+            application_id=app.id,
+            application_number=app.number,
+            referral_number=rejected.referral_number,
+            stop_listed_until=rejected.stop_listed_until,
+        )
+        await outbox.notify(applicant, lapse, key=key.format(lapse.kind), conn=conn)
+    else:
+        await outbox.notify(applicant, rejected, key=key.format(rejected.kind), conn=conn)
+
+
+# The parent is told this many days before an unconfirmed certificate runs out.
+CERTIFICATE_REMINDER_DAYS = 3
+CERTIFICATE_LAPSED = "benefit_certificate_expired"  # the audited reason of a lapse
+
+
+async def benefit_certificates(settings: Settings, today: date) -> int:
+    """Daily: extraordinary claims staff have not confirmed whose certificate runs out within
+    `CERTIFICATE_REMINDER_DAYS` get a reminder; those already out of date
+    (`benefit_certificate_valid_days` after the certificate) lapse through the rejection path.
+    Returns how many lapsed."""
+    pending = Application.filter(benefit_status=BenefitStatus.pending).exclude(
+        status=ApplicationStatus.archived
+    )
+    soon = await pending.filter(
+        benefit_valid_until__gte=today,
+        benefit_valid_until__lte=today + timedelta(days=CERTIFICATE_REMINDER_DAYS),
+    )
+    for app in soon:
+        applicant = await Applicant.get(id=app.applicant_id)
+        assert app.benefit_valid_until is not None
+        await outbox.notify(
+            applicant,
+            BenefitCertificateExpiring(
+                application_id=app.id,
+                application_number=app.number,
+                valid_until=app.benefit_valid_until,
+            ),
+            key=f"benefit_certificate_expiring:{app.id}:{app.benefit_valid_until.isoformat()}",
+        )
+    due = [
+        row_id
+        for (row_id,) in await pending.filter(benefit_valid_until__lt=today).values_list("id")
+    ]
+    lapsed = 0
+    for application_id in due:
+        async with audit.transaction() as conn:
+            app = await lock_application(conn, application_id)
+            if (
+                app.benefit_status != BenefitStatus.pending
+                or app.benefit_valid_until is None
+                or app.benefit_valid_until >= today
+            ):
+                continue  # decided or renewed meanwhile
+            referral = (
+                await Referral.filter(
+                    application_id=app.id, status=ReferralStatus.awaiting_benefit_confirmation
+                )
+                .select_for_update()
+                .using_db(conn)
+                .first()
+            )
+            await reject_benefit(
+                conn,
+                app,
+                referral,
+                CERTIFICATE_LAPSED,
+                actor="system",
+                settings=settings,
+                lapsed=True,
+            )
+            lapsed += 1
+    return lapsed

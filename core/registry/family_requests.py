@@ -71,7 +71,7 @@ async def complete_request(
         children = [
             ChildRecord(
                 person=person_from_json(item),
-                legal_representative=bool(item.get("legal_representative", True)),
+                legal_representative=_legal(item),
             )
             for item in payload.get("children") or []
         ]
@@ -81,8 +81,7 @@ async def complete_request(
             await link_applicant_person(applicant, parent)
         stored = await store_children([c for c in children if c.person.iin], applicant)
         result["children"] = [
-            {**item, "legal_representative": bool(item.get("legal_representative", True))}
-            for item in payload.get("children") or []
+            {**item, "legal_representative": _legal(item)} for item in payload.get("children") or []
         ]
         result["child_ids"] = [child.id for child in stored]
         result["benefits"] = [
@@ -115,7 +114,7 @@ def family_result(request: GovRequest) -> FamilyResult | None:
         children=[
             ChildRecord(
                 person=person_from_json(item),
-                legal_representative=bool(item.get("legal_representative", True)),
+                legal_representative=_legal(item),
             )
             for item in data.get("children", [])
         ],
@@ -130,6 +129,12 @@ def first_priority_benefits(request: GovRequest, today: date | None = None) -> l
         return []
     day = today or clock.now().date()
     return [b for b in result.benefits if b.valid_until >= day]
+
+
+def _legal(item: dict[str, Any]) -> bool:
+    """Only an explicit `true` from the registry makes the parent the child's legal
+    representative: a record that omits it fails closed (the right to apply is not assumed)."""
+    return item.get("legal_representative") is True
 
 
 async def _parent_record(

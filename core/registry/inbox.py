@@ -20,11 +20,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 
 from core.models import (
-    Application,
-    BenefitStatus,
     Channel,
     InboxEvent,
     InboxStatus,
@@ -36,9 +33,9 @@ from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
 from core.platform.pii import mask_iin, mask_phone
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.queue.index import sync_changed
-from core.referrals.benefits import confirm_benefit
 from core.registry.family_requests import complete_request
 from core.registry.ports import GovGateway
 from core.seats.releases import release_seats
@@ -195,31 +192,14 @@ async def _family_result(event: InboxEvent, ctx: InboxContext) -> None:
 
 
 async def _benefit_confirmed(event: InboxEvent, ctx: InboxContext) -> None:
-    """The registry decided on a benefit: every pending application of that person (parent or
-    child IIN) with that category gets the decision through `confirm_benefit`."""
+    """The registry's word on a benefit changes no application: first-priority benefits are
+    read from the registry at submission (`core.applications.benefits`), and an extraordinary
+    one (the only kind ever pending) is confirmed or rejected by staff only (DOMAIN.md). The
+    event is kept in the inbox, done, with the refusal as its note."""
     payload = event.payload
-    iin, category = str(payload["iin"]), int(payload["category"])
-    pending = [
-        application.id
-        for application in await Application.filter(
-            Q(child__person__iin=iin) | Q(applicant__person__iin=iin),
-            benefit_category=category,
-            benefit_status=BenefitStatus.pending,
-        ).only("id")
-    ]
-    for application_id in pending:
-        try:
-            await confirm_benefit(
-                application_id,
-                bool(payload["confirmed"]),
-                str(payload.get("reason") or ""),
-                actor="gov",
-                settings=ctx.settings,
-            )
-        except DomainError as exc:  # decided meanwhile: nothing to change
-            log.info("benefit decision for application %s: %s", application_id, exc.reason)
-    if not pending:
-        log.info("benefit decision for %s matches no pending application", mask_iin(iin))
+    iin = str(payload["iin"])
+    log.info("gov benefit decision for %s: staff decide benefits", mask_iin(iin))
+    raise DomainError(Reason.benefit_decided_by_staff, category=int(payload["category"]))
 
 
 async def _seats_released(event: InboxEvent, ctx: InboxContext) -> None:

@@ -29,6 +29,7 @@ from core.platform.errors import DomainError
 from core.platform.pii import mask_name
 from core.queue.order import city_position, kindergarten_positions, sync_choices
 from core.views.cabinet import application_of, applications_of
+from tests.fixtures.benefits import consented_family
 from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
 
 
@@ -93,6 +94,7 @@ async def test_benefits_choose_the_stream(family, settings) -> None:
     assert extraordinary.benefit_status == BenefitStatus.pending
 
     other = await make_child(family["parent"], date(2022, 1, 1))
+    await consented_family(family["parent"], [other], {8: today(settings) + timedelta(days=90)})
     large_family = await submit(
         replace(family["data"], child_id=other.id, benefit_category=8), settings=settings, actor="t"
     )

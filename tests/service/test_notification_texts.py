@@ -16,7 +16,7 @@ from core.notifications.broadcasts import create_broadcast
 from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
 from core.platform import clock
 from core.queue.watch import notify_position_changes
-from core.referrals.benefits import confirm_benefit
+from core.referrals.benefits import benefit_certificates, confirm_benefit
 from core.referrals.lifecycle import expire_due
 from core.referrals.take import take_seat
 from core.seats.releases import release_seats
@@ -32,7 +32,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 13
+    assert len(KINDS) == 15
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -183,6 +183,19 @@ async def _produce_every_kind(settings) -> list[Notification]:
     with clock.travel(target - clock.now()):
         await remind_extension(settings, date(year, 9, 15))
     await annual_cleaning(settings, date(year, 10, 2))
+    # benefit_certificate_expiring, benefit_certificate_lapsed (unconfirmed certificates)
+    local_today = clock.now().astimezone(settings.tz).date()
+    for days_left in (2, -1):
+        waiting = await make_application(
+            city=city,
+            choices=[(kindergarten, Language.ru)],
+            stream=Stream.extraordinary,
+            benefit_status=BenefitStatus.pending,
+        )
+        await Application.filter(id=waiting.id).update(
+            benefit_valid_until=local_today + timedelta(days=days_left)
+        )
+    await benefit_certificates(settings, local_today)
     # broadcast
     await create_broadcast(await make_staff(), "Сәлеметсіз бе", "Здравствуйте", {})
     return await Notification.all().order_by("id")

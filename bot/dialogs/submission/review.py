@@ -117,7 +117,10 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
     )
     try:
         application = await applications.submit(
-            entry, settings=settings, actor=f"applicant:{applicant.id}"
+            entry,
+            settings=settings,
+            actor=f"applicant:{applicant.id}",
+            gov=manager.middleware_data.get("gov"),
         )
     except DomainError as exc:
         await refuse(None, manager, error_text(exc))
