@@ -26,7 +26,7 @@ import pytest
 from aiogram import Router
 from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, ShowMode, StartMode
-from aiogram_dialog.utils import CB_SEP
+from aiogram_dialog.utils import CB_SEP, join_reply_callback
 from aiogram_dialog.widgets.kbd import Calendar, Keyboard, ScrollingGroup, Select
 
 from bot.dialogs.common import SHOWN_KEY, outdated_button_text
@@ -317,6 +317,46 @@ async def test_every_window_refuses_every_button_it_did_not_show(
     every = {str(state.state) for d in _dialogs(app.dispatcher) for state in d.windows}
     assert every - walked - set(UNREACHED) == set(), "windows nobody walked"
     assert walked & set(UNREACHED) == set(), "walked windows still listed as unreached"
+
+
+async def test_a_forged_first_priority_benefit_is_not_chosen(
+    bot_app: tuple[App, RecordingSession], world: World
+) -> None:
+    """The review's attack: step 3 lists only the benefits the registry found (none here);
+    `benefit_pick:8` is refused and the wizard still has no benefit."""
+    app, session = bot_app
+    (visit,) = [v for v in visits(world) if v.state == SubmissionSG.benefit]
+    intent = await _open(app, visit, world)
+    chat = Chatter(app, session, visit.user, "ru")
+    for data in ("benefit_pick:8", "benefit_pick:abc", f"benefit_pick:{10**30}"):
+        said = "\n".join(texts(await chat.press(f"{intent}{CB_SEP}{data}")))
+        assert "Эта кнопка устарела" in said, said
+        assert not any(wrong in said for wrong in SOMETHING_WRONG), said
+    after = await _snapshot(app, visit.user)
+    assert after is not None and after[0] == SubmissionSG.benefit.state
+    assert "benefit" not in after[1]
+
+
+async def test_a_forged_reply_keyboard_press_is_answered_in_the_chat(
+    bot_app: tuple[App, RecordingSession], world: World
+) -> None:
+    """The location window has a reply keyboard: its "buttons" are texts carrying hidden
+    callback data, so a forged one is answered with a message (a reply keyboard press has no
+    query to answer), and the window's own Back still works."""
+    app, session = bot_app
+    (visit,) = [v for v in visits(world) if v.state == SubmissionSG.kg_location]
+    intent = await _open(app, visit, world)
+    before = await _snapshot(app, visit.user)
+    chat = Chatter(app, session, visit.user, "ru")
+    for data in ("kg_done", "no_such_widget", "kg_remove:abc"):
+        said = texts(await chat.send(join_reply_callback("Далее", f"{intent}{CB_SEP}{data}")))
+        assert any("Эта кнопка устарела" in text for text in said), said
+        assert not any(wrong in t for t in said for wrong in SOMETHING_WRONG), said
+        after = await _snapshot(app, visit.user)
+        assert after is not None and before is not None and after[:3] == before[:3], data
+    await chat.send(join_reply_callback("⬅️ Назад", f"{intent}{CB_SEP}back_kindergartens"))
+    moved = await _snapshot(app, visit.user)
+    assert moved is not None and moved[0] == SubmissionSG.kindergartens.state
 
 
 # --- opening a window and reading the conversation -----------------------------------------------
