@@ -66,7 +66,7 @@ class Window(DialogWindow):
         keyboard = await self.keyboard.render_keyboard(data, manager)
         # Before render_markup: it prefixes every button's data with the intent id in place.
         manager.current_context().widget_data[SHOWN_KEY] = {
-            "state": self.state.state,
+            "state": str(self.state.state),
             "data": sorted(_callback_data(keyboard)),
         }
         return await self.markup_factory.render_markup(data, manager, keyboard)
@@ -74,11 +74,12 @@ class Window(DialogWindow):
     async def process_callback(
         self, callback: CallbackQuery, dialog: DialogProtocol, manager: DialogManager
     ) -> bool:
-        if callback.data is not None and _was_shown(manager, self.state.state, callback.data):
+        state = str(self.state.state)
+        if callback.data is not None and _was_shown(manager, state, callback.data):
             if not callback.data:  # a blank cell (the calendar's padding) does nothing
                 return False
             return await super().process_callback(callback, dialog, manager)
-        log.info("refused a button %s did not show", self.state.state)
+        log.info("refused a button %s did not show", state)
         await _answer_outdated(callback, manager)
         return False  # aiogram-dialog shows the window again: the buttons it accepts now
 
