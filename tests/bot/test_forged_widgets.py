@@ -49,7 +49,7 @@ from core.seats import releases
 from indigo.app import App
 from tests.fixtures.bot import Chatter, RecordingSession, texts
 from tests.fixtures.cabinet import Family, add_notifications, make_family
-from tests.fixtures.seats import make_group, make_kindergarten
+from tests.fixtures.seats import make_city, make_group, make_kindergarten
 from tests.fixtures.worker import make_staff
 
 PARENT, PARENT_KK, SEEKER, APPLYING, STAFF, STRANGER = 7101, 7102, 7103, 7104, 7105, 7199
@@ -82,9 +82,10 @@ class World:
     ids: dict[str, int]
 
     def foreign(self) -> list[str]:
-        """Ids that exist but belong to somebody else (or to nothing the window offers)."""
+        """Ids that exist but belong to somebody else: another family's application (its id
+        and number), a kindergarten of another city (out of the staff member's scope)."""
         s = self.stranger
-        return [str(s.application.id), str(s.kindergarten.id), str(s.application.number)]
+        return [str(s.application.id), str(s.application.number), str(self.ids["elsewhere"])]
 
 
 async def make_world(settings: Settings) -> World:
@@ -99,7 +100,7 @@ async def make_world(settings: Settings) -> World:
         family.application.id, group.id, actor="test", settings=settings
     )
     await add_notifications(family.parent, 12)
-    # Another parent with free seats waiting (the referral dialog), one of them offered.
+    # Another parent with free seats in general access (the referral dialog).
     seeker_kg = await make_kindergarten(family.city, 2)
     seeker = await make_family(SEEKER, "ru", city=family.city, kindergarten=seeker_kg)
     seats = await make_group(seeker_kg, birth_year=seeker.application.birth_year)
@@ -109,6 +110,9 @@ async def make_world(settings: Settings) -> World:
     applying = await make_family(APPLYING, "ru", city=family.city, verified_phones=2)
     stranger = await make_family(STRANGER, "ru", city=family.city)
     staff = await make_staff(STAFF, StaffRole.operator, city=family.city)
+    elsewhere = await make_kindergarten(await make_city("almaty"), 9)
+    phone = await Phone.filter(applicant_id=family.parent.id).first()
+    assert phone is not None
     ids = {
         "application": family.application.id,
         "referral": referral.id,
@@ -120,7 +124,8 @@ async def make_world(settings: Settings) -> World:
         "seeker_group": seats.id,
         "release": release.id,
         "applying_child": await _child_id(applying),
-        "phone": (await Phone.filter(applicant_id=family.parent.id).first()).id,  # type: ignore[union-attr]
+        "phone": phone.id,
+        "elsewhere": elsewhere.id,
     }
     return World(family, seeker, stranger, staff, ids)
 
@@ -306,13 +311,13 @@ async def test_every_window_refuses_every_button_it_did_not_show(
         chat = Chatter(app, session, visit.user, "ru")
         language = "kk" if visit.user == PARENT_KK else "ru"
         expected = _in(language, outdated_button_text)
-        for data in _forged(dialog, visit, before[3], world):
+        for data in _forged(dialog, visit, before[4], world):
             said = "\n".join(texts(await chat.press(f"{intent}{CB_SEP}{data}")))
             where = f"{visit.state.state} <- {data[:40]!r}"
             assert expected in said, f"{where}: {said!r}"
             assert not any(wrong in said for wrong in SOMETHING_WRONG), f"{where}: {said!r}"
             after = await _snapshot(app, visit.user)
-            assert after is not None and after[:3] == before[:3], where
+            assert after is not None and after[:4] == before[:4], where
         walked.add(str(visit.state.state))
     every = {str(state.state) for d in _dialogs(app.dispatcher) for state in d.windows}
     assert every - walked - set(UNREACHED) == set(), "windows nobody walked"
@@ -353,7 +358,7 @@ async def test_a_forged_reply_keyboard_press_is_answered_in_the_chat(
         assert any("Эта кнопка устарела" in text for text in said), said
         assert not any(wrong in t for t in said for wrong in SOMETHING_WRONG), said
         after = await _snapshot(app, visit.user)
-        assert after is not None and before is not None and after[:3] == before[:3], data
+        assert after is not None and before is not None and after[:4] == before[:4], data
     await chat.send(join_reply_callback("⬅️ Назад", f"{intent}{CB_SEP}back_kindergartens"))
     moved = await _snapshot(app, visit.user)
     assert moved is not None and moved[0] == SubmissionSG.kindergartens.state
@@ -387,8 +392,9 @@ async def _open(app: App, visit: Visit, world: World) -> str:
 
 
 async def _snapshot(app: App, user: int) -> tuple[Any, ...] | None:
-    """The conversation as the user left it: state, dialog data, widget data (without the
-    record of what was shown), the stack depth; and the record, for the forged presses."""
+    """The conversation as the user left it (state, dialog data, widget data without the record
+    of what was shown, the depth of the dialog stack), then that record, for the forged
+    presses."""
     bg = app.dispatcher.workflow_data["dialog_bg_factory"].bg(app.bot, user, user)
     async with bg.fg() as manager:
         if not manager.has_context():
@@ -400,8 +406,8 @@ async def _snapshot(app: App, user: int) -> tuple[Any, ...] | None:
             context.state.state,
             copy.deepcopy(context.dialog_data),
             copy.deepcopy(widgets),
-            list(shown.get("data", [])),
             len(manager.current_stack().intents),
+            list(shown.get("data", [])),
         )
 
 
