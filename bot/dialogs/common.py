@@ -1,9 +1,11 @@
-"""What every conversation uses: texts translated at render time with the current gettext
-(never at import), the choice keyboards built from `(id, label)` pairs, hints for unexpected
-input, and the accessors of an update's settings, applicant, language and date."""
+"""What every conversation uses: the guarded `Window` (a press is accepted only for a button the
+window showed), texts translated at render time with the current gettext (never at import), the
+choice keyboards built from `(id, label)` pairs, hints for unexpected input, and the accessors of
+an update's settings, applicant, language and date."""
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -11,9 +13,12 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.enums import ContentType
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import get_i18n, gettext, ngettext
-from aiogram_dialog.api.protocols import DialogManager
+from aiogram_dialog import Window as DialogWindow
+from aiogram_dialog.api.entities import MarkupVariant
+from aiogram_dialog.api.internal import RawKeyboard, ReplyCallbackQuery
+from aiogram_dialog.api.protocols import DialogManager, DialogProtocol
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
@@ -32,6 +37,82 @@ from core.platform.catalogs import DEFAULT_LANGUAGE, LANGUAGES
 from core.platform.settings import Settings
 
 W = TypeVar("W")
+
+log = logging.getLogger(__name__)
+
+# --- the window: only what it showed ---------------------------------------------------------
+
+# Telegram sends at most 64 bytes of callback data; anything longer is forged.
+CALLBACK_DATA_LIMIT = 64
+# Where a context keeps what its window last showed: {"state": ..., "data": [callback data]}.
+SHOWN_KEY = "__shown__"
+
+
+class Window(DialogWindow):
+    """aiogram-dialog's Window that accepts a press only of a button it showed.
+
+    aiogram-dialog 2.6 renders `when=` conditions but does not enforce them on callbacks, and
+    its Select/Radio/Multiselect/ScrollingGroup/Calendar pass any item id on (a forged
+    `benefit_pick:8` chose a benefit the registry never found; `kg_pick:abc` crashed). Every
+    keyboard, however nested (a Select in a Group with its own `when`), is rendered by the
+    window, so the window records the callback data of every button it shows in the dialog
+    context and, on a press, hands on only one of those: a hidden, unlisted, malformed,
+    oversized or empty id never reaches a handler and changes nothing. What was shown, not what
+    the getter would give now: a button that was fairly shown (a seat taken meanwhile) reaches its
+    handler, which explains what changed; the core re-checks every entitlement anyway.
+    """
+
+    async def render_kbd(self, data: dict[str, Any], manager: DialogManager) -> MarkupVariant:
+        keyboard = await self.keyboard.render_keyboard(data, manager)
+        # Before render_markup: it prefixes every button's data with the intent id in place.
+        manager.current_context().widget_data[SHOWN_KEY] = {
+            "state": str(self.state.state),
+            "data": sorted(_callback_data(keyboard)),
+        }
+        return await self.markup_factory.render_markup(data, manager, keyboard)
+
+    async def process_callback(
+        self, callback: CallbackQuery, dialog: DialogProtocol, manager: DialogManager
+    ) -> bool:
+        state = str(self.state.state)
+        if callback.data is not None and _was_shown(manager, state, callback.data):
+            if not callback.data:  # a blank cell (the calendar's padding) does nothing
+                return False
+            return await super().process_callback(callback, dialog, manager)
+        log.info("refused a button %s did not show", state)
+        await _answer_outdated(callback, manager)
+        return False  # aiogram-dialog shows the window again: the buttons it accepts now
+
+
+def outdated_button_text() -> str:
+    return gettext("This button is outdated. Please use the buttons of the latest message.")
+
+
+def _callback_data(keyboard: RawKeyboard) -> set[str]:
+    return {
+        button.callback_data
+        for row in keyboard
+        for button in row
+        if isinstance(button, InlineKeyboardButton) and button.callback_data is not None
+    }
+
+
+def _was_shown(manager: DialogManager, state: str, data: str) -> bool:
+    if len(data.encode()) > CALLBACK_DATA_LIMIT:
+        return False
+    shown = manager.current_context().widget_data.get(SHOWN_KEY)
+    if not isinstance(shown, dict) or shown.get("state") != state:
+        return False  # switched here without showing it: nothing of this window was pressed
+    return data in shown.get("data", ())
+
+
+async def _answer_outdated(callback: CallbackQuery, manager: DialogManager) -> None:
+    if isinstance(callback, ReplyCallbackQuery):  # a reply-keyboard "press" cannot be answered
+        chat_id = manager.middleware_data["event_chat"].id
+        await manager.middleware_data["bot"].send_message(chat_id, outdated_button_text())
+        return
+    await callback.answer(outdated_button_text())
+
 
 # --- the update's context ---------------------------------------------------------------------
 

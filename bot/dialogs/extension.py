@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import (
     Back,
@@ -26,7 +26,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common
 from bot.dialogs import extension_options as options
-from bot.dialogs.common import Tr, multiselect, multiselect_of, radio, radio_of
+from bot.dialogs.common import Tr, Window, multiselect, multiselect_of, radio, radio_of
 from bot.dialogs.states import ExtensionSG
 from bot.texts.formats import fmt_date, fmt_datetime, fmt_money
 from bot.texts.reasons import error_text

@@ -22,13 +22,12 @@ from aiogram_dialog import (
     Dialog,
     DialogManager,
     ShowMode,
-    Window,
 )
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row
 from redis.asyncio import Redis
 
 from bot.dialogs import common
-from bot.dialogs.common import Tr
+from bot.dialogs.common import Tr, Window
 from bot.dialogs.states import RecoverySG
 from bot.texts.reasons import error_text
 from core.people.iin import InvalidIin, parse_iin

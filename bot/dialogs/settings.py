@@ -8,12 +8,12 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 
 from bot.dialogs import common
-from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.common import Tr, Window, pick_list
 from bot.dialogs.states import SettingsSG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text

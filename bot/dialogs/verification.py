@@ -12,13 +12,13 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.common import Tr, applicant_id
+from bot.dialogs.common import Tr, Window, applicant_id
 from bot.dialogs.states import VerifySG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text

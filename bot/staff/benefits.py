@@ -11,9 +11,9 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 
-from bot.dialogs.common import Tr, settings_of, start_data
+from bot.dialogs.common import Tr, Window, settings_of, start_data
 from bot.staff.answers import guard
 from bot.staff.context import staff_of
 from bot.staff.inputs import typed_text

@@ -12,12 +12,12 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 from babel.numbers import format_decimal
 
-from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.common import Tr, Window, pick_list
 from bot.staff import texts
 from bot.staff.answers import close_with
 from bot.staff.audience import is_audience_line, parse_audience

@@ -16,10 +16,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row
 
-from bot.dialogs.common import Tr, pick_list, settings_of, start_data
+from bot.dialogs.common import Tr, Window, pick_list, settings_of, start_data
 from bot.staff import texts
 from bot.staff.answers import close_with
 from bot.staff.context import accept, offer, staff_of, user_of

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from aiogram.enums import ContentType
 from aiogram.fsm.state import State
-from aiogram_dialog import Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import (
     Button,
@@ -29,7 +28,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common
-from bot.dialogs.common import Tr, pick_list, radio
+from bot.dialogs.common import Tr, Window, pick_list, radio
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission import (
     benefits,
