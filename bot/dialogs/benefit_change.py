@@ -14,13 +14,13 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common
-from bot.dialogs.common import Tr, pick_list
+from bot.dialogs.common import Tr, Window, pick_list
 from bot.dialogs.states import BenefitChangeSG as S
 from bot.dialogs.submission.uploads import upload_of
 from bot.texts.formats import esc, fmt_date

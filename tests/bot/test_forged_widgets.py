@@ -31,6 +31,7 @@ from aiogram_dialog.widgets.kbd import Calendar, Keyboard, ScrollingGroup, Selec
 
 from bot.dialogs.common import SHOWN_KEY, outdated_button_text
 from bot.dialogs.states import (
+    BenefitChangeSG,
     CabinetSG,
     ExtensionSG,
     RecoverySG,
@@ -223,6 +224,16 @@ def visits(w: World) -> list[Visit]:
         Visit(SettingsSG.phones, forged={"phone": [str(i["phone"] + 1000)]}),
         Visit(SettingsSG.new_phone, user=PARENT_KK),
         Visit(SettingsSG.code, user=PARENT_KK, dialog_data={"new_phone": "+77010000009"}),
+        # Adding or changing a benefit later, from the application card.
+        Visit(
+            BenefitChangeSG.choose, start_data=application, forged={"benefit_change": ["8", "1"]}
+        ),
+        Visit(BenefitChangeSG.upload, start_data=application, dialog_data={"chosen": 1}),
+        Visit(
+            BenefitChangeSG.done,
+            start_data=application,
+            dialog_data={"outcome_category": None, "outcome": None},
+        ),
         Visit(VerifySG.phone, start_data={"need": 2}),
         Visit(VerifySG.code, start_data={"need": 2}, dialog_data={"phone": "+77010000009"}),
         # The submission wizard, window by window.
