@@ -5,7 +5,6 @@ progress message up to date."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from aiogram import Router
@@ -24,6 +23,7 @@ from bot.staff.audience import is_audience_line, parse_audience
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.inputs import typed_text
 from bot.staff.states import BroadcastSG
+from bot.texts.formats import esc
 from bot.texts.reasons import error_text
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
@@ -287,8 +287,8 @@ async def preview_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     data = dialog_manager.dialog_data
     return {
         "count": data["count"],
-        "kk": html.escape(data["text_kk"]),
-        "ru": html.escape(data["text_ru"]),
+        "kk": esc(data["text_kk"]),
+        "ru": esc(data["text_ru"]),
     }
 
 

@@ -8,7 +8,6 @@ checks the scope again.
 
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.staff import texts
 from bot.staff.answers import close_with
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.states import ReleaseSG
+from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from bot.texts.reasons import error_text
 from core.models import Group as SeatGroup
@@ -243,8 +243,8 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     end = priority_end_at(clock.now(), settings, _window(data["days"]))
     return {
         "count": data["count"],
-        "kindergarten": html.escape(texts.name(kindergarten, user)),
-        "group": html.escape(_group_label(group)),
+        "kindergarten": esc(texts.name(kindergarten, user)),
+        "group": esc(_group_label(group)),
         "deadline": texts.when(end, user, settings),
         "open_at_once": data["days"] == 0,
         "with_window": data["days"] != 0,

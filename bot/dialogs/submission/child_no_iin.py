@@ -24,6 +24,7 @@ from bot.dialogs.submission.replies import refuse
 from bot.dialogs.submission.uploads import upload_of
 from bot.texts.labels import sex_name
 from bot.texts.reasons import local_refusal, reason_text
+from bot.texts.typed import clean_typed
 from core.models import Child
 from core.people import applicants
 from core.people.iin import full_years
@@ -69,7 +70,7 @@ async def on_skip_middle_name(
 async def on_birth_date(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    born = parse_birth_date(text)
+    born = parse_birth_date(clean_typed(text))
     if born is None:
         await refuse(
             message,
