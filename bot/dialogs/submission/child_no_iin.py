@@ -22,6 +22,7 @@ from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission.data import ChildData, DraftChild, children
 from bot.dialogs.submission.replies import refuse
 from bot.dialogs.submission.uploads import upload_of
+from bot.texts.formats import esc
 from bot.texts.labels import sex_name
 from bot.texts.reasons import local_refusal, reason_text
 from bot.texts.typed import clean_typed
@@ -117,7 +118,7 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     draft = dialog_manager.dialog_data.get(DATA, {})
     born = draft.get("birth")
     return {
-        "child_name": _full_name(draft),
+        "child_name": esc(_full_name(draft)),
         "child_birth": date.fromisoformat(born).strftime("%d.%m.%Y") if born else "",
         "child_sex": sex_name(draft.get("sex", "")),
     }

@@ -39,7 +39,7 @@ async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> 
         )
         removable.append((str(choice["id"]), f"✖ {rank}. {name}"))
     return {
-        "child_name": child["name"],
+        "child_name": esc(child["name"]),  # from the registry
         "chosen": "\n".join(lines) if lines else _("No kindergarten chosen yet."),
         "removable": removable,
         "count": len(chosen),
