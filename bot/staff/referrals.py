@@ -9,6 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.models import StaffMember
 from core.people import staff as staff_service
 from core.platform.errors import DomainError
@@ -25,7 +26,7 @@ def make_router() -> Router:
 
 
 async def enroll_command(message: Message, command: CommandObject, staff: StaffMember) -> None:
-    number = (command.args or "").strip()
+    number = clean_typed(command.args)
     if not number:
         await message.answer(_("Usage: /enroll NUMBER (the referral number)"))
         return
@@ -44,6 +45,7 @@ async def revoke_command(
     message: Message, command: CommandObject, staff: StaffMember, settings: Settings
 ) -> None:
     number, _sep, reason = (command.args or "").strip().partition(" ")
+    number = clean_typed(number)
     if not number or not reason.strip():
         await message.answer(_("Usage: /revoke NUMBER REASON (the referral number and why)"))
         return

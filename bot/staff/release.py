@@ -26,6 +26,7 @@ from bot.staff.states import ReleaseSG
 from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.models import Group as SeatGroup
 from core.models import StaffMember, StaffRole
 from core.people import staff as staff_service
@@ -114,7 +115,7 @@ async def release_start(
             mode=StartMode.RESET_STACK,
         )
         return
-    search = (command.args or "").strip()
+    search = clean_typed(command.args)
     if not await staff_service.kindergartens_in_scope(staff, limit=1, search=search):
         await message.answer(
             _("No kindergarten in your scope matches this.")
