@@ -270,14 +270,12 @@ async def test_recovery_iins_and_code_show_the_markup_as_text(bot_app: Any) -> N
 
 
 async def test_phone_confirmation_shows_the_markup_as_text(bot_app: Any) -> None:
-    user_id = 820021
-    parent = Parent(bot_app, user_id, "ru")
+    parent = Parent(bot_app, 820021, "ru")
     await parent.send("/start")
-    await parent.send("Личный кабинет")
-    answered_safely(parent.seen)
+    assert "Подтверждение телефона" in await parent.send("Личный кабинет")
     for payload in PAYLOADS:
         await parent.send(payload)
-        seen(parent.seen)
+        assert "номер" in answered_safely(parent.seen).lower()
 
 
 # --- staff -----------------------------------------------------------------------------------
@@ -349,3 +347,17 @@ async def test_markup_typed_before_start_gets_a_parseable_answer(bot_app: Any) -
     parent = Chatter(app, session, 820050, "ru")
     for payload in PAYLOADS:
         answered_safely(await parent.send(payload))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+async def test_staff_commands_with_markup_arguments_answer_politely(
+    bot_app: Any, payload: str
+) -> None:
+    staff_id = 820060 + PAYLOADS.index(payload)
+    await make_staff(staff_id)
+    staff = Parent(bot_app, staff_id, "ru")
+    for command in ("/enroll", "/revoke", "/protocol seats date=", "/protocol referrals status="):
+        await staff.send(f"{command} {payload} {payload}")
+        answered_safely(staff.seen)
+    await staff.send(f"/release {payload}")
+    assert "нет подходящего" in answered_safely(staff.seen)
