@@ -278,6 +278,18 @@ async def test_phone_confirmation_shows_the_markup_as_text(bot_app: Any) -> None
         assert "номер" in answered_safely(parent.seen).lower()
 
 
+async def test_a_new_phone_number_in_settings_shows_the_markup_as_text(bot_app: Any) -> None:
+    await make_family(820022, "ru")
+    parent = Parent(bot_app, 820022, "ru")
+    await parent.send("Личный кабинет")
+    await parent.press("Настройки")
+    await parent.press("Номера телефонов")
+    await parent.press("Добавить номер")
+    for payload in PAYLOADS:
+        await parent.send(payload)
+        assert "номер" in answered_safely(parent.seen).lower()
+
+
 # --- staff -----------------------------------------------------------------------------------
 
 
