@@ -4,7 +4,8 @@ A parent who taps quickly, or a burst of updates to one chat, meets Telegram's f
 (about one message a second per chat). Failing the handler there shows nothing or "something went
 wrong" for a reply Telegram would have taken a second later. `RetryAfterMiddleware` (a request
 middleware on the Bot's session, wired by `indigo.app.make_bot`) waits `retry_after` and sends
-again, a bounded number of times and never longer than `max_wait` per wait.
+again, a bounded number of times and never longer than `max_wait` in all (the update holds its
+chat's lock meanwhile).
 
 Only replies retry in place: `ReplyScope` (an outer update middleware of the Dispatcher) marks the
 requests made while an update is handled. The worker shares the Bot in one process (the demo) but
@@ -62,8 +63,8 @@ class ReplyScope(BaseMiddleware):
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
-    """On `TelegramRetryAfter` of a reply: sleep `retry_after` (at most `max_wait`) and retry,
-    up to `attempts` times; then (or for a longer wait) the error goes to the handler."""
+    """On `TelegramRetryAfter` of a reply: sleep `retry_after` and retry, up to `attempts`
+    times and `max_wait` seconds in all; past either bound the error goes to the handler."""
 
     def __init__(
         self,
@@ -82,17 +83,15 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        retries = 0
+        retries, waited = 0, 0.0
         while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                wait = exc.retry_after
-                if not _replying.get() or retries >= self.attempts or wait > self.max_wait:
+                wait = max(exc.retry_after, 0)
+                if not _replying.get() or retries >= self.attempts or waited + wait > self.max_wait:
                     raise
-                retries += 1
+                retries, waited = retries + 1, waited + wait
                 # Method name and wait only: the request may carry a parent's text.
-                log.info(
-                    "429 on %s: retry %d in %s s", method.__api_method__, retries, max(wait, 0)
-                )
-                await self.sleep(max(wait, 0))
+                log.info("429 on %s: retry %d in %s s", method.__api_method__, retries, wait)
+                await self.sleep(wait)

@@ -100,6 +100,20 @@ async def test_a_long_flood_wait_is_not_waited_out_in_the_handler(
     assert len(flood) == 1 and flood[0].levelno == logging.WARNING and flood[0].exc_info is None
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [(1, [1, 1, 1]), (20, [20])],  # at most 3 retries; at most 30 s of waiting in all
+)
+async def test_retries_of_a_reply_are_bounded(
+    flooded: Any, retry_after: int, waited: list[int]
+) -> None:
+    app, session, sleeps = flooded
+    session.floods, session.retry_after = 10, retry_after
+    shown = texts(await Chatter(app, session, 830006 + retry_after, "ru").send("/start"))
+    assert sleeps.waited == waited
+    assert not any(SORRY in text for text in shown)
+
+
 async def test_the_worker_keeps_its_own_429_policy(flooded: Any) -> None:
     """A send outside an update (the worker shares the Bot in the demo) is not retried here:
     worker.sender pauses every send and reschedules the row instead."""
