@@ -21,6 +21,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
 from bot.i18n import make_i18n
+from bot.middlewares.retry import ReplyScope, RetryAfterMiddleware
 from bot.setup import setup_dispatcher
 from core.people.otp import OtpService
 from core.platform.db import close_db, init_db
@@ -55,11 +56,22 @@ class App:
     closers: list[Closer] = field(default_factory=list)
 
 
-def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+def make_bot(
+    settings: Settings,
+    session: BaseSession | None = None,
+    *,
+    retry: RetryAfterMiddleware | None = None,
+) -> Bot:
     """The one Bot factory: HTML by default, the configured Bot API server (the sandbox's in
-    tests and the demo)."""
-    if session is None and settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    tests and the demo), and replies that wait out Telegram's 429 (`retry`: the bounds)."""
+    if session is None:
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+            if settings.telegram_api_url
+            else AiohttpSession()
+        )
+    if not any(isinstance(m, RetryAfterMiddleware) for m in session.middleware):
+        session.middleware.register(retry or RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token or PLACEHOLDER_TOKEN,
         session=session,
@@ -80,6 +92,8 @@ async def build_app(
     storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
     isolation = storage.create_isolation()
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    # What the handlers send is a reply: the Bot's RetryAfterMiddleware retries it after a 429.
+    dispatcher.update.outer_middleware(ReplyScope())
     gov = HttpGovGateway(settings)
     sms = HttpSmsGateway(settings)
     events = EventBus()

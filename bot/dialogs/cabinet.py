@@ -26,7 +26,7 @@ from bot.dialogs.states import (
     VerifySG,
 )
 from bot.notifications.render import render
-from bot.texts.formats import fmt_date, fmt_datetime
+from bot.texts.formats import esc, fmt_date, fmt_datetime
 from bot.texts.labels import application_status, benefit_name, language_word, referral_status
 from bot.texts.reasons import error_text, feed_kind
 from core.applications import lifecycle
@@ -92,7 +92,7 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
     )
     lines = [
         _("Application №{number}").format(number=card.number),
-        _("Child: {name}").format(name=card.child_name),
+        _("Child: {name}").format(name=esc(card.child_name)),
         _("Status: {status}").format(status=application_status(card.status, card.archive_reason)),
         _("Submitted: {when}").format(
             when=fmt_datetime(
@@ -110,7 +110,7 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
             )
         )
     for kg in card.kindergartens:
-        name = common.localized(dialog_manager, kg.name_ru, kg.name_kk)
+        name = esc(common.localized(dialog_manager, kg.name_ru, kg.name_kk))
         if kg.position is not None:
             lines.append(
                 _("{rank}. {name} ({language}): position {position}").format(
@@ -222,7 +222,7 @@ async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     m = dialog_manager
     lines = [
         _("Referral №{number}").format(number=card.number),
-        _("Child: {name}").format(name=card.child_name),
+        _("Child: {name}").format(name=esc(card.child_name)),
         *referral_card.place_lines(card, m),
     ]
     if card.live:

@@ -28,7 +28,7 @@ from bot.dialogs import common
 from bot.dialogs import extension_options as options
 from bot.dialogs.common import Tr, Window, multiselect, multiselect_of, radio, radio_of
 from bot.dialogs.states import ExtensionSG
-from bot.texts.formats import fmt_date, fmt_datetime, fmt_money
+from bot.texts.formats import esc, fmt_date, fmt_datetime, fmt_money
 from bot.texts.reasons import error_text
 from core.applications import extension
 from core.platform import clock
@@ -233,14 +233,17 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     a = stored.answers
     names = await cabinet.kindergarten_names([int(i) for i in a.get("kindergartens", [])])
     kgs = [
-        common.localized(m, *names[i]) for i in map(int, a.get("kindergartens", [])) if i in names
+        esc(common.localized(m, *names[i]))
+        for i in map(int, a.get("kindergartens", []))
+        if i in names
     ]
 
     def many(table: dict[str, Any], codes: list[str], other: str) -> str:
         labels = [options.label(table, c) for c in codes if c != "other"]
         if other:
             labels.append(other)
-        return ", ".join(labels) or "—"
+        # The "other" answer is typed by the parent (and a stored code may be anything).
+        return esc(", ".join(labels)) or "—"
 
     lines = [
         _("Questionnaire of {date}").format(
@@ -249,14 +252,16 @@ async def view_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         "",
         _("1. Expected kindergartens: {value}").format(value=", ".join(kgs) or "—"),
         _("2. Ownership preference: {value}; why: {why}").format(
-            value=options.label(options.OWNERSHIP, a.get("ownership") or ""),
-            why=", ".join(
-                options.label(options.OWNERSHIP_REASONS, c) for c in a.get("ownership_why", [])
+            value=esc(options.label(options.OWNERSHIP, a.get("ownership") or "")),
+            why=esc(
+                ", ".join(
+                    options.label(options.OWNERSHIP_REASONS, c) for c in a.get("ownership_why", [])
+                )
             )
             or "—",
         ),
         _("3. Teaching language: {value}").format(
-            value=options.label(options.LANGUAGES, a.get("language") or "")
+            value=esc(options.label(options.LANGUAGES, a.get("language") or ""))
         ),
         _("4. Maximum monthly payment: up to {amount} ₸").format(
             amount=fmt_money(int(a.get("max_payment") or 0), common.locale_of(m))

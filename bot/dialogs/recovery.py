@@ -30,6 +30,7 @@ from bot.dialogs import common
 from bot.dialogs.common import Tr, Window
 from bot.dialogs.states import RecoverySG
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
@@ -81,7 +82,7 @@ async def on_child_iin(message: Message, widget: Any, manager: DialogManager) ->
 
 async def _read_iin(message: Message) -> str | None:
     try:
-        return parse_iin(message.text or "").value
+        return parse_iin(clean_typed(message.text)).value
     except InvalidIin as error:
         await message.answer(error_text(DomainError(f"iin_{error.reason}")))
         return None
@@ -218,7 +219,7 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
     applicant = common.applicant_id(manager)
     try:
         await manager.middleware_data["otp"].verify(
-            applicant, manager.dialog_data["phone"], (message.text or "").strip()
+            applicant, manager.dialog_data["phone"], clean_typed(message.text)
         )
         numbers = await cabinet.transfer_applications(manager.dialog_data["child_iin"], applicant)
     except DomainError as error:

@@ -21,7 +21,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs import common, referral_card
 from bot.dialogs.common import Tr, Window, pick_list
 from bot.dialogs.states import ReferralSG, VerifySG
-from bot.texts.formats import fmt_datetime
+from bot.texts.formats import esc, fmt_datetime
 from bot.texts.labels import group_label
 from bot.texts.reasons import error_text
 from core.people import applicants
@@ -130,7 +130,7 @@ async def search_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     offers = await cabinet.open_offers(applicant, card.id)
     lines = [
         _("Application №{number}").format(number=card.number),
-        _("Child: {name}").format(name=card.child_name),
+        _("Child: {name}").format(name=esc(card.child_name)),
     ]
     if card.position is not None:
         lines.append(
@@ -141,12 +141,14 @@ async def search_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     for offer in offers:
         lines.append(
             _("A seat is offered to you in {kindergarten}, group {group}, until {when}.").format(
-                kindergarten=common.localized(m, offer.kindergarten_ru, offer.kindergarten_kk),
-                group=group_label(
-                    offer.group_name,
-                    offer.group_birth_year,
-                    offer.group_language,
-                    offer.group_kind,
+                kindergarten=esc(common.localized(m, offer.kindergarten_ru, offer.kindergarten_kk)),
+                group=esc(
+                    group_label(
+                        offer.group_name,
+                        offer.group_birth_year,
+                        offer.group_language,
+                        offer.group_kind,
+                    )
                 ),
                 when=fmt_datetime(offer.priority_end_at, common.tz_of(m), common.locale_of(m)),
             )
@@ -264,7 +266,7 @@ async def groups_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         for group_id, (o, count) in merged.items()
     ]
     name = (
-        common.localized(m, options[0].kindergarten_name_ru, options[0].kindergarten_name_kk)
+        esc(common.localized(m, options[0].kindergarten_name_ru, options[0].kindergarten_name_kk))
         if options
         else ""
     )
@@ -292,13 +294,20 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
         }
     text = "\n".join(
         [
-            _("Child: {name}").format(name=card.child_name),
+            _("Child: {name}").format(name=esc(card.child_name)),
             _("Kindergarten: {name}").format(
-                name=common.localized(m, option.kindergarten_name_ru, option.kindergarten_name_kk)
+                name=esc(
+                    common.localized(m, option.kindergarten_name_ru, option.kindergarten_name_kk)
+                )
             ),
             _("Group: {group}").format(
-                group=group_label(
-                    option.group_name, option.group_birth_year, option.language, option.group_kind
+                group=esc(
+                    group_label(
+                        option.group_name,
+                        option.group_birth_year,
+                        option.language,
+                        option.group_kind,
+                    )
                 )
             ),
             _(

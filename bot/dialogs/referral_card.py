@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
 from bot.dialogs.common import locale_of, localized, numbered, tz_of
-from bot.texts.formats import countdown, fmt_datetime
+from bot.texts.formats import countdown, esc, fmt_datetime
 from bot.texts.labels import documents_to_bring, group_label, referral_status
 from core.views.cabinet import ReferralCard
 
@@ -17,14 +17,16 @@ def place_lines(card: ReferralCard, manager: DialogManager) -> list[str]:
     status."""
     return [
         _("Kindergarten: {name}").format(
-            name=localized(manager, card.kindergarten_ru, card.kindergarten_kk)
+            name=esc(localized(manager, card.kindergarten_ru, card.kindergarten_kk))
         ),
         _("Address: {address}").format(
-            address=localized(manager, card.address_ru, card.address_kk)
+            address=esc(localized(manager, card.address_ru, card.address_kk))
         ),
         _("Group: {group}").format(
-            group=group_label(
-                card.group_name, card.group_birth_year, card.group_language, card.group_kind
+            group=esc(
+                group_label(
+                    card.group_name, card.group_birth_year, card.group_language, card.group_kind
+                )
             )
         ),
         _("Status: {status}").format(status=referral_status(card.status)),

@@ -19,6 +19,7 @@ from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.labels import language_word
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.views import cabinet
@@ -94,7 +95,8 @@ async def on_add_phone(callback: CallbackQuery, widget: Any, manager: DialogMana
 
 
 async def on_new_phone(message: Message, widget: Any, manager: DialogManager) -> None:
-    number = people_normalize(message.contact.phone_number if message.contact else message.text)
+    typed = clean_typed(message.text)
+    number = people_normalize(message.contact.phone_number if message.contact else typed)
     if number is None:
         await message.answer(error_text(DomainError("invalid_phone")))
         return
@@ -127,7 +129,7 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
     applicant = common.applicant_id(manager)
     number = manager.dialog_data["new_phone"]
     try:
-        await manager.middleware_data["otp"].verify(applicant, number, (message.text or "").strip())
+        await manager.middleware_data["otp"].verify(applicant, number, clean_typed(message.text))
         old = manager.dialog_data.get("old_phone_id")
         if old is not None:
             await applicants.replace_phone(applicant, old, number)

@@ -23,6 +23,7 @@ from bot.dialogs.states import VerifySG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text, reason_text
+from bot.texts.typed import clean_typed
 from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.errors import DomainError
@@ -93,7 +94,7 @@ async def on_contact(message: Message, _widget: Any, manager: DialogManager) -> 
 
 
 async def on_phone_text(message: Message, _widget: Any, manager: DialogManager) -> None:
-    if await _send_code(manager, message.text or ""):
+    if await _send_code(manager, clean_typed(message.text)):
         await manager.switch_to(VerifySG.code)
 
 
@@ -104,7 +105,7 @@ async def on_other_content(message: Message, _widget: Any, manager: DialogManage
 
 
 async def on_code(message: Message, _widget: Any, manager: DialogManager) -> None:
-    code = (message.text or "").strip().replace(" ", "")
+    code = clean_typed(message.text).replace(" ", "")
     phone = manager.dialog_data.get("phone", "")
     try:
         count = await _otp(manager).verify(applicant_id(manager), phone, code)

@@ -14,8 +14,10 @@ from babel.dates import format_date, format_time
 from redis.asyncio import Redis
 
 from bot.keyboards import main_menu
+from bot.texts.formats import esc
 from bot.texts.labels import language_word
 from bot.texts.reasons import error_text, reason_text
+from bot.texts.typed import clean_typed
 from core.applications.public import PublicApplication, lookup_number, public_lookup
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.catalogs import babel_locale
@@ -45,7 +47,7 @@ async def ask_iin(message: Message, state: FSMContext) -> None:
 async def iin_received(
     message: Message, state: FSMContext, settings: Settings, redis: Redis | None = None
 ) -> None:
-    text = message.text or ""
+    text = clean_typed(message.text)
     try:
         parse_iin(text)
     except InvalidIin as exc:
@@ -72,7 +74,13 @@ async def iin_not_text(message: Message) -> None:
 
 async def show_application_number(message: Message, payload: str, settings: Settings) -> None:
     """The public status of one application (a /start deep link carries its number)."""
-    found = await lookup_number(int(payload), settings) if payload.isdigit() else None
+    # ASCII digits only and within a BIGINT (isdigit() takes "١٢٣" and 10^30 overflows).
+    number = clean_typed(payload)
+    found = (
+        await lookup_number(int(number), settings)
+        if number.isascii() and number.isdigit() and len(number) <= 18
+        else None
+    )
     if found is None:
         await message.answer(reason_text("application_not_found"), reply_markup=main_menu())
         return
@@ -84,10 +92,10 @@ def render_application(application: PublicApplication, settings: Settings) -> st
     submitted = local_time(application.submitted_at, settings, locale)
     lines = [
         _("<b>Application No. {number}</b>").format(number=application.number),
-        _("Child: {name}").format(name=application.child_name),
+        _("Child: {name}").format(name=esc(application.child_name)),
     ]
     if application.applicant_name:
-        lines.append(_("Applicant: {name}").format(name=application.applicant_name))
+        lines.append(_("Applicant: {name}").format(name=esc(application.applicant_name)))
     lines += [
         _("Status: {status}").format(status=status_text(application.status)),
         _("Submitted: {time}").format(time=submitted),
@@ -113,7 +121,7 @@ def render_application(application: PublicApplication, settings: Settings) -> st
             where = (
                 position_text(choice.position, stop_listed=stop_listed) if choice.position else "—"
             )
-            lines.append(f"• {name} ({language_text(choice.language)}): {where}")
+            lines.append(f"• {esc(name)} ({language_text(choice.language)}): {where}")
     if stop_listed:
         lines.append("")
         lines.append(

@@ -21,8 +21,10 @@ from babel.numbers import format_decimal
 from bot.filters import MenuButton
 from bot.i18n import N_
 from bot.keyboards import main_menu
+from bot.texts.formats import esc
 from bot.texts.labels import group_label, language_word
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
@@ -134,7 +136,7 @@ async def _send_nearest(
 
 
 async def by_name(message: Message, state: FSMContext, settings: Settings) -> None:
-    query = (message.text or "").strip()[:64]
+    query = clean_typed(message.text)[:64]
     await state.update_data(query=query)
     await _send_page(message, settings, query, 0)
 
@@ -206,7 +208,7 @@ async def _send_page(
     if not found.total:
         await message.answer(
             _("No kindergartens were found for “{query}”. Try another part of the name.").format(
-                query=query
+                query=esc(query)
             )
         )
         return
@@ -249,11 +251,11 @@ def render_card(card: directory.KindergartenCard) -> str:
         )
     )
     lines = [
-        f"<b>{card.name(language)}</b>",
-        _("Ownership: {ownership}").format(ownership=ownership),
+        f"<b>{esc(card.name(language))}</b>",
+        _("Ownership: {ownership}").format(ownership=esc(ownership)),
         _("Languages: {languages}").format(languages=languages),
-        _("Address: {address}").format(address=card.address(language)),
-        _("Hours: {hours}").format(hours=card.hours),
+        _("Address: {address}").format(address=esc(card.address(language))),
+        _("Hours: {hours}").format(hours=esc(card.hours)),
         _("Cost: {cost}").format(cost=cost),
         "",
         _("<b>Free seats:</b>"),
@@ -262,8 +264,8 @@ def render_card(card: directory.KindergartenCard) -> str:
         for seats in card.free_seats:
             lines.append(
                 _("• {group}: {seats}").format(
-                    group=group_label(
-                        seats.group_name, seats.birth_year, seats.language, seats.kind
+                    group=esc(
+                        group_label(seats.group_name, seats.birth_year, seats.language, seats.kind)
                     ),
                     seats=seats.seats,
                 )
@@ -278,7 +280,7 @@ def render_card(card: directory.KindergartenCard) -> str:
     )
     contacts = ", ".join(x for x in (card.phone, card.email) if x)
     if contacts:
-        lines.append(_("Contacts: {contacts}").format(contacts=contacts))
+        lines.append(_("Contacts: {contacts}").format(contacts=esc(contacts)))
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_datetime
 
+from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from core.notifications.broadcasts import Progress
 from core.notifications.kinds import (
@@ -304,13 +305,13 @@ def _benefit_rejected(r: _Reader, p: BenefitRejected) -> str:
         number=f"#{p.application_number}"
     )
     if p.reason:
-        text += "\n" + r.gettext("Reason: {reason}").format(reason=html.escape(p.reason))
+        text += "\n" + r.gettext("Reason: {reason}").format(reason=esc(p.reason))
     return text
 
 
 def _broadcast(r: _Reader, p: Broadcast) -> str:
     mine, other = (p.text_kk, p.text_ru) if r.language == "kk" else (p.text_ru, p.text_kk)
-    return html.escape(mine or other)
+    return esc(mine or other)
 
 
 def _family_ready(r: _Reader, p: FamilyReady) -> str:
@@ -366,15 +367,15 @@ def _place(r: _Reader, place: Place) -> str:
     return "\n".join(
         (
             r.gettext("Kindergarten: {name}").format(
-                name=html.escape(kindergarten or place.kindergarten_ru)
+                name=esc(kindergarten or place.kindergarten_ru)
             ),
-            r.gettext("Group: {name}").format(name=html.escape(group)),
+            r.gettext("Group: {name}").format(name=esc(group)),
         )
     )
 
 
 def _referral(number: str) -> str:
-    return f"#{html.escape(number.lstrip('#'))}"
+    return f"#{esc(number.lstrip('#'))}"
 
 
 class _Reader:

@@ -5,7 +5,6 @@ progress message up to date."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from aiogram import Router
@@ -24,7 +23,9 @@ from bot.staff.audience import is_audience_line, parse_audience
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.inputs import typed_text
 from bot.staff.states import BroadcastSG
+from bot.texts.formats import esc
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
 from core.platform.errors import DomainError
@@ -191,7 +192,7 @@ async def on_continue(callback: CallbackQuery, widget: object, manager: DialogMa
 async def on_typed(message: Message, widget: object, manager: DialogManager) -> None:
     """Power users may type the whole audience as one line instead of pressing buttons; while
     the kindergarten list is open, any other text searches it by name or number."""
-    text = message.text or ""
+    text = clean_typed(message.text)  # a search or filters, never a broadcast text
     searching = manager.current_context().state == BroadcastSG.choice
     if searching and manager.dialog_data.get("key") == "kindergarten":
         if not is_audience_line(text):
@@ -287,8 +288,8 @@ async def preview_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     data = dialog_manager.dialog_data
     return {
         "count": data["count"],
-        "kk": html.escape(data["text_kk"]),
-        "ru": html.escape(data["text_ru"]),
+        "kk": esc(data["text_kk"]),
+        "ru": esc(data["text_ru"]),
     }
 
 

@@ -9,11 +9,17 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.texts.reasons import error_text
-from core.models import StaffMember
+from bot.texts.typed import clean_typed
+from core.models import Referral, StaffMember
 from core.people import staff as staff_service
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.referrals.lifecycle import enroll, revoke
+
+# Referral.number's column width: a longer token is no referral number (and the database would
+# refuse it as a filter value, which ended as "something went wrong").
+MAX_NUMBER_LENGTH = 32
 
 
 def make_router() -> Router:
@@ -25,12 +31,12 @@ def make_router() -> Router:
 
 
 async def enroll_command(message: Message, command: CommandObject, staff: StaffMember) -> None:
-    number = (command.args or "").strip()
+    number = clean_typed(command.args)
     if not number:
         await message.answer(_("Usage: /enroll NUMBER (the referral number)"))
         return
     try:
-        referral = await staff_service.referral_in_scope(staff, number)
+        referral = await _referral(staff, number)
         await enroll(referral.id, actor=staff_service.actor(staff))
     except DomainError as exc:
         await message.answer(error_text(exc))
@@ -44,11 +50,12 @@ async def revoke_command(
     message: Message, command: CommandObject, staff: StaffMember, settings: Settings
 ) -> None:
     number, _sep, reason = (command.args or "").strip().partition(" ")
+    number = clean_typed(number)
     if not number or not reason.strip():
         await message.answer(_("Usage: /revoke NUMBER REASON (the referral number and why)"))
         return
     try:
-        referral = await staff_service.referral_in_scope(staff, number)
+        referral = await _referral(staff, number)
         await revoke(
             referral.id, reason.strip(), actor=staff_service.actor(staff), settings=settings
         )
@@ -60,3 +67,9 @@ async def revoke_command(
             number=referral.number
         )
     )
+
+
+async def _referral(staff: StaffMember, number: str) -> Referral:
+    if len(number) > MAX_NUMBER_LENGTH:
+        raise DomainError(Reason.referral_not_found, number=number[:MAX_NUMBER_LENGTH])
+    return await staff_service.referral_in_scope(staff, number)

@@ -8,7 +8,6 @@ checks the scope again.
 
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 from typing import Any
 
@@ -24,8 +23,10 @@ from bot.staff import texts
 from bot.staff.answers import close_with
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.states import ReleaseSG
+from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from bot.texts.reasons import error_text
+from bot.texts.typed import clean_typed
 from core.models import Group as SeatGroup
 from core.models import StaffMember, StaffRole
 from core.people import staff as staff_service
@@ -114,7 +115,7 @@ async def release_start(
             mode=StartMode.RESET_STACK,
         )
         return
-    search = (command.args or "").strip()
+    search = clean_typed(command.args)
     if not await staff_service.kindergartens_in_scope(staff, limit=1, search=search):
         await message.answer(
             _("No kindergarten in your scope matches this.")
@@ -243,8 +244,8 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     end = priority_end_at(clock.now(), settings, _window(data["days"]))
     return {
         "count": data["count"],
-        "kindergarten": html.escape(texts.name(kindergarten, user)),
-        "group": html.escape(_group_label(group)),
+        "kindergarten": esc(texts.name(kindergarten, user)),
+        "group": esc(_group_label(group)),
         "deadline": texts.when(end, user, settings),
         "open_at_once": data["days"] == 0,
         "with_window": data["days"] != 0,

@@ -3,7 +3,6 @@ registers) and /broadcasts (the recent broadcasts with their progress)."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
 from bot.staff import texts
+from bot.texts.formats import esc
 from bot.texts.labels import language_name
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
@@ -138,10 +138,8 @@ async def _seat_protocol(
                     "{seats} seat(s), priority until {deadline}"
                 )
             ).format(
-                kindergarten=html.escape(
-                    texts.pick(row.kindergarten_ru, row.kindergarten_kk, user)
-                ),
-                group=html.escape(row.group),
+                kindergarten=esc(texts.pick(row.kindergarten_ru, row.kindergarten_kk, user)),
+                group=esc(row.group),
                 age_from=row.age_from,
                 age_to=row.age_to,
                 language=language_name(row.language),
@@ -167,11 +165,9 @@ async def _referral_protocol(
                 number=row.number,
                 issued=texts.when(row.issued_at, user, settings),
                 expires=texts.when(row.expires_at, user, settings) if row.expires_at else "—",
-                child=html.escape(row.child),
-                kindergarten=html.escape(
-                    texts.pick(row.kindergarten_ru, row.kindergarten_kk, user)
-                ),
-                group=html.escape(row.group),
+                child=esc(row.child),
+                kindergarten=esc(texts.pick(row.kindergarten_ru, row.kindergarten_kk, user)),
+                group=esc(row.group),
                 status=texts.referral_status(row.status),
             )
         )
@@ -179,4 +175,4 @@ async def _referral_protocol(
 
 
 def _kindergarten(name_ru: str, name_kk: str, user: User | None) -> str:
-    return html.escape(texts.pick(name_ru, name_kk, user))
+    return esc(texts.pick(name_ru, name_kk, user))

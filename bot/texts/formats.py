@@ -68,5 +68,11 @@ def phone_text(number: str) -> str:
 
 
 def esc(value: Any) -> str:
-    """A value inside an HTML message (parse mode HTML): <, > and & escaped."""
+    """THE escape of a value inside an HTML message (the bot sends with parse mode HTML).
+
+    Every text a parent, a staff member or a registry typed (queries, names, reasons, "other"
+    answers, kindergarten and group names) goes through here where it is put into a message,
+    so `<b>`, `<a href>` or a lone `<i` show as typed instead of formatting the bot's words or
+    failing with "can't parse entities". Button captions are plain text: never escape them.
+    """
     return html.escape(str(value), quote=False)

@@ -14,7 +14,7 @@ from typing import Any
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts.formats import day_month
+from bot.texts.formats import day_month, esc
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,8 @@ def reason_text(reason: str, **params: Any) -> str:
     for key, value in params.items():
         if key in _DATE_PARAMS and isinstance(value, str):
             params[key] = _localized_date(value)
+        elif key != "why":  # a value may be typed (a city code, a number): HTML-escaped
+            params[key] = esc(value) if isinstance(value, str) else value
     try:
         return factory().format_map(_Defaults(params))
     except (KeyError, ValueError, IndexError):

@@ -22,8 +22,10 @@ from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission.data import ChildData, DraftChild, children
 from bot.dialogs.submission.replies import refuse
 from bot.dialogs.submission.uploads import upload_of
+from bot.texts.formats import esc
 from bot.texts.labels import sex_name
 from bot.texts.reasons import local_refusal, reason_text
+from bot.texts.typed import clean_typed
 from core.models import Child
 from core.people import applicants
 from core.people.iin import full_years
@@ -69,7 +71,7 @@ async def on_skip_middle_name(
 async def on_birth_date(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    born = parse_birth_date(text)
+    born = parse_birth_date(clean_typed(text))
     if born is None:
         await refuse(
             message,
@@ -116,7 +118,7 @@ async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     draft = dialog_manager.dialog_data.get(DATA, {})
     born = draft.get("birth")
     return {
-        "child_name": _full_name(draft),
+        "child_name": esc(_full_name(draft)),
         "child_birth": date.fromisoformat(born).strftime("%d.%m.%Y") if born else "",
         "child_sex": sex_name(draft.get("sex", "")),
     }

@@ -28,6 +28,7 @@ from bot.dialogs.submission.data import ChildData, children
 from bot.dialogs.submission.replies import refuse
 from bot.texts.labels import years_text
 from bot.texts.reasons import error_text, reason_text
+from bot.texts.typed import clean_typed
 from core.models import GovRequestStatus
 from core.people.iin import InvalidIin, full_years, parse_iin
 from core.platform.errors import DomainError
@@ -46,7 +47,7 @@ async def on_parent_iin(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
     try:
-        iin = parse_iin(text, today=today_of(manager))
+        iin = parse_iin(clean_typed(text), today=today_of(manager))
     except InvalidIin as exc:
         await refuse(message, manager, reason_text(f"iin_{exc.reason}"))
         return

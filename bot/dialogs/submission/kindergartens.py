@@ -20,6 +20,7 @@ from bot.dialogs.submission.replies import refuse, say
 from bot.texts.formats import esc
 from bot.texts.labels import queue_label, referral_mode_text
 from bot.texts.reasons import local_refusal, reason_text
+from bot.texts.typed import clean_typed
 
 
 async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -38,7 +39,7 @@ async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> 
         )
         removable.append((str(choice["id"]), f"✖ {rank}. {name}"))
     return {
-        "child_name": child["name"],
+        "child_name": esc(child["name"]),  # from the registry
         "chosen": "\n".join(lines) if lines else _("No kindergarten chosen yet."),
         "removable": removable,
         "count": len(chosen),
@@ -73,7 +74,7 @@ async def on_list_all(callback: CallbackQuery, button: Button, manager: DialogMa
 async def on_kg_name(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    manager.dialog_data.update(kg_mode="search", kg_query=text.strip()[:64])
+    manager.dialog_data.update(kg_mode="search", kg_query=clean_typed(text)[:64])
     await manager.switch_to(S.kg_results)
 
 
