@@ -45,6 +45,12 @@ def _texts() -> dict[str, Callable[[], str]]:
         "duplicate_application": lambda: _(
             "This child already has an application in this queue: No. {number}."
         ),
+        "child_queued_by_other_parent": lambda: _(
+            "Another parent or legal representative has already applied for this child in this "
+            "queue (the child was recognised by the name and date of birth from the birth "
+            "certificate). A child can have only one application in each queue: it is in that "
+            "parent's cabinet."
+        ),
         "not_legal_representative": lambda: _(
             "According to the state registry you are not a legal representative of this child."
         ),

@@ -32,7 +32,7 @@ from core.models import (
     ReferralMode,
     Stream,
 )
-from core.people.applicants import verified_phone_count
+from core.people.applicants import same_child_ids, verified_phone_count
 from core.people.iin import full_years
 from core.platform import clock
 from core.platform.counters import next_number, prepare_counter
@@ -183,15 +183,24 @@ async def register(
     await prepare_counter(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER)
     # audit.transaction: the audit chain's lock is taken at the end, not held all along.
     async with audit.transaction() as conn:
-        # The child's row lock serialises submissions for one child across the country.
-        await Child.filter(id=child.id).select_for_update().using_db(conn).first()
+        # The child's row lock serialises submissions for one child across the country; a child
+        # without an IIN is one child with every IIN-less child of the same birth-certificate
+        # data (the other parent's entry): all their rows are locked, in id order.
+        same_child = await same_child_ids(child)
+        await Child.filter(id__in=same_child).order_by("id").select_for_update().using_db(conn)
         existing = (
             await Application.filter(
-                child_id=child.id, queue_type=queue_type, status__in=NON_ARCHIVED
+                child_id__in=same_child, queue_type=queue_type, status__in=NON_ARCHIVED
             )
             .using_db(conn)
             .first()
         )
+        if (
+            existing is not None
+            and existing.child_id != child.id
+            and existing.applicant_id != plan.applicant.id
+        ):
+            raise DomainError(Reason.child_queued_by_other_parent)  # not the other's number
         if existing is not None:
             raise DomainError(Reason.duplicate_application, number=existing.number)
         number = await next_number(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER, conn=conn)

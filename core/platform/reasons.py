@@ -21,6 +21,7 @@ class Reason(StrEnum):
     broadcast_no_recipients = "broadcast_no_recipients"
     broadcast_text_required = "broadcast_text_required"
     child_not_found = "child_not_found"
+    child_queued_by_other_parent = "child_queued_by_other_parent"
     child_too_old = "child_too_old"
     city_not_found = "city_not_found"
     document_not_found = "document_not_found"
