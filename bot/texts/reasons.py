@@ -14,7 +14,7 @@ from typing import Any
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts.formats import day_month
+from bot.texts.formats import day_month, fmt_date
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,11 @@ def _texts() -> dict[str, Callable[[], str]]:
         "offer_not_open": lambda: _("This offer is no longer open."),
         "phone_not_verified": lambda: _("This phone number is not confirmed yet."),
         "referral_date_required": lambda: _("Choose the date from which you need a referral."),
+        "referral_date_out_of_range": lambda: _(
+            "This date cannot be chosen: the date from which you need a referral must be after "
+            "today and no later than the end of the year before the child turns 6. Latest "
+            "date: {latest}"
+        ),
         "duplicate_kindergarten": lambda: _("This kindergarten is already chosen."),
         "child_not_found": lambda: _("The child was not found."),
         "kindergarten_not_found": lambda: _("The kindergarten was not found."),
@@ -180,6 +185,8 @@ def reason_text(reason: str, **params: Any) -> str:
     for key, value in params.items():
         if key in _DATE_PARAMS and isinstance(value, str):
             params[key] = _localized_date(value)
+        elif key in _FULL_DATE_PARAMS and isinstance(value, str):
+            params[key] = _localized_date(value, with_year=True)
     try:
         return factory().format_map(_Defaults(params))
     except (KeyError, ValueError, IndexError):
@@ -231,15 +238,17 @@ def feed_kind(kind: str) -> str:
 
 
 _DATE_PARAMS = ("opens", "deadline")
+_FULL_DATE_PARAMS = ("earliest", "latest")  # another year possible: "31 декабря 2026"
 
 
-def _localized_date(value: str) -> str:
+def _localized_date(value: str, *, with_year: bool = False) -> str:
     """An ISO date from a refusal's params as "1 сентября" / "1 қыркүйек" for the reader."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
         return value
-    return day_month(day, get_i18n().current_locale)
+    locale = get_i18n().current_locale
+    return fmt_date(day, locale) if with_year else day_month(day, locale)
 
 
 class _Defaults(dict[str, Any]):

@@ -10,7 +10,7 @@ written together through the lifecycle's `submitted` transition.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from typing import TypeVar
 
@@ -114,10 +114,8 @@ async def validate(data: SubmissionInput, settings: Settings) -> Plan:
 
     choices = await _valid_choices(data, settings)
 
-    if mode is ReferralMode.from_date and (
-        data.referral_from is None or data.referral_from <= today
-    ):
-        raise DomainError(Reason.referral_date_required)
+    if mode is ReferralMode.from_date:
+        check_referral_date(data.referral_from, child.person.birth_date, today, settings)
 
     if queue_type is QueueType.correctional and not data.pmpk_document_id:
         raise DomainError(Reason.pmpk_required)
@@ -257,6 +255,28 @@ async def register(
     note_changed(application.id)
     await lifecycle.sync_index(index, application, choice_rows)
     return application
+
+
+def last_referral_day(born: date, settings: Settings) -> date:
+    """The last day a referral can be issued to this child: referrals stop on 1 January of the
+    year the child turns `max_child_age_years` (DOMAIN.md, the referral age rule)."""
+    return date(born.year + settings.max_child_age_years - 1, 12, 31)
+
+
+def check_referral_date(
+    referral_from: date | None, born: date, today: date, settings: Settings
+) -> None:
+    """The "from a date" referral mode: a date after today and no later than the last day a
+    referral can still be issued to the child (a later date would never get an offer)."""
+    if referral_from is None:
+        raise DomainError(Reason.referral_date_required)
+    latest = last_referral_day(born, settings)
+    if not today < referral_from <= latest:
+        raise DomainError(
+            Reason.referral_date_out_of_range,
+            earliest=(today + timedelta(days=1)).isoformat(),
+            latest=latest.isoformat(),
+        )
 
 
 # --- Helpers ------------------------------------------------------------------------------------

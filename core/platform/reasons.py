@@ -59,6 +59,7 @@ class Reason(StrEnum):
     questionnaire_required = "questionnaire_required"
     referral_already_extended = "referral_already_extended"
     referral_date_required = "referral_date_required"
+    referral_date_out_of_range = "referral_date_out_of_range"
     referral_expired = "referral_expired"
     referral_not_enrollable = "referral_not_enrollable"
     referral_not_extendable = "referral_not_extendable"
