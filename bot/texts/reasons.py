@@ -114,6 +114,9 @@ def _texts() -> dict[str, Callable[[], str]]:
         ),
         "offer_not_open": lambda: _("This offer is no longer open."),
         "phone_not_verified": lambda: _("This phone number is not confirmed yet."),
+        "phone_not_found": lambda: _(
+            "This phone number is not among your numbers. Open the settings again."
+        ),
         "referral_date_required": lambda: _("Choose the date from which you need a referral."),
         "referral_date_out_of_range": lambda: _(
             "This date cannot be chosen: the date from which you need a referral must be after "

@@ -106,7 +106,7 @@ async def validate(data: SubmissionInput, settings: Settings) -> Plan:
     if not data.legal_representative:
         raise DomainError(Reason.not_legal_representative)
     child = await Child.get_or_none(id=data.child_id).prefetch_related("person")
-    if child is None:
+    if child is None or child.representative_id != data.applicant_id:  # only the parent's own
         raise DomainError(Reason.child_not_found)
     age = full_years(child.person.birth_date, today)
     if age >= settings.max_child_age_years:

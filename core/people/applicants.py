@@ -158,7 +158,9 @@ async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -
         if new is None or new.verified_at is None:
             raise DomainError(Reason.phone_not_verified)
         old = await Phone.filter(id=old_phone_id, applicant_id=applicant_id).using_db(conn).first()
-        if old is None or old.id == new.id:
+        if old is None:  # another parent's phone, or already gone
+            raise DomainError(Reason.phone_not_found)
+        if old.id == new.id:
             return
         await old.delete(using_db=conn)
         await audit.record(
@@ -326,6 +328,15 @@ async def queued_by_other_parents(
         .values_list("queue_type", flat=True)
     )
     return sorted({str(q) for q in queue_types})
+
+
+async def check_owns_application(applicant_id: int | None, application_id: int) -> None:
+    """A parent may name only their own application: anyone else's is refused as if it did not
+    exist (`application_not_found`, nothing about it disclosed). None: staff or the system."""
+    if applicant_id is not None and not await Application.exists(
+        id=application_id, applicant_id=applicant_id
+    ):
+        raise DomainError(Reason.application_not_found)
 
 
 async def children_of(applicant: Applicant | int) -> list[Child]:

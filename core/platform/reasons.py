@@ -53,6 +53,7 @@ class Reason(StrEnum):
     otp_wrong = "otp_wrong"
     out_of_scope = "out_of_scope"
     parent_not_found = "parent_not_found"
+    phone_not_found = "phone_not_found"
     phone_not_in_bmg = "phone_not_in_bmg"
     phone_not_verified = "phone_not_verified"
     pmpk_required = "pmpk_required"
