@@ -295,9 +295,7 @@ async def same_child_ids(child: Child, *, conn: BaseDBAsyncClient | None = None)
     if conn is not None:
         query = query.using_db(conn)
     candidates = await query.prefetch_related("person")
-    return sorted(
-        {child.id} | {c.id for c in candidates if same_certificate(c.person, person)}
-    )
+    return sorted({child.id} | {c.id for c in candidates if same_certificate(c.person, person)})
 
 
 async def queued_by_other_parents(

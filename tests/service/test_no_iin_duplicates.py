@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from core.applications.submission import SubmissionInput, submit
-from core.models import Application, Applicant, DocumentKind, Language, Notification, QueueType
+from core.models import Applicant, Application, DocumentKind, Language, Notification, QueueType
 from core.people.applicants import (
     create_child_without_iin,
     create_document,

@@ -220,4 +220,3 @@ async def test_another_familys_child_document_or_phone_is_refused_and_nothing_ch
         applicants.replace_phone(stranger.id, owners_phone.id, "+77022220000"),
         "phone_not_found",
     )
-

@@ -49,5 +49,6 @@ async def test_a_referral_date_in_the_past_or_after_the_child_is_too_old_is_refu
     assert refused.value.reason == "referral_date_required"
     assert not await Application.exists()
 
-    accepted = await submit(replace(statement, referral_from=last_day), settings=settings, actor="p")
+    last = replace(statement, referral_from=last_day)
+    accepted = await submit(last, settings=settings, actor="p")
     assert accepted.referral_from == last_day
