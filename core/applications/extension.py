@@ -5,8 +5,8 @@ parent answers the questionnaire (the 6 questions of the INDIGO "Анкета", 
 option codes; the bot translates labels) and extends chosen applications by a year. After the
 deadline, applications that would lapse before the next campaign and were not extended go to
 the stop-list indefinitely; the parent may restore one at its original time. An application in
-its first year (submitted after the previous campaign's deadline) is never cleaned: submitting it
-confirmed the family's interest for this season.
+its first year (submitted after the previous campaign's deadline) is never cleaned while that
+year runs: submitting it confirmed the family's interest; it is cleaned only once its year is over.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import audit
@@ -293,10 +294,12 @@ async def remind_extension(settings: Settings, today: date) -> int:
         return 0
     _, deadline = campaign_window(settings, today.year)
     next_deadline = settings.month_day(settings.extension_deadline, today.year + 1)
+    # First-year applications whose year outlasts this season's cleaning are not due yet.
     due = await Application.filter(
+        Q(submitted_at__lt=first_year_starts(settings, today))
+        | Q(valid_until__lte=date(today.year, 12, 31)),
         status__in=(ApplicationStatus.active, ApplicationStatus.stop_listed),
         valid_until__lt=next_deadline,
-        submitted_at__lt=first_year_starts(settings, today),
     ).values_list("applicant_id", "number")
     by_applicant: dict[int, list[int]] = {}
     for applicant_id, number in due:
@@ -315,22 +318,22 @@ async def remind_extension(settings: Settings, today: date) -> int:
 
 async def annual_cleaning(settings: Settings, today: date) -> int:
     """After the deadline: applications that lapse before the next campaign's deadline and were
-    not extended go to the stop-list indefinitely, except those in their first year (submitted
-    after the previous campaign's deadline). Returns how many. Safe to run again."""
+    not extended go to the stop-list indefinitely; one in its first year (submitted after the
+    previous campaign's deadline) only once that year is over. Returns how many. Safe to run
+    again (daily until the year ends)."""
     _, deadline = campaign_window(settings, today.year)
     if today <= deadline:
         return 0
     next_deadline = settings.month_day(settings.extension_deadline, today.year + 1)
-    first_year = first_year_starts(settings, today)
+    # A first-year application is due only when its one-year validity has ended.
+    due_now = Q(submitted_at__lt=first_year_starts(settings, today)) | Q(valid_until__lte=today)
     extended: set[int] = set()
     for numbers in await ExtensionAnswers.filter(season=today.year).values_list(
         "extended_numbers", flat=True
     ):
         extended.update(numbers or [])
     due = await Application.filter(
-        status=ApplicationStatus.active,
-        valid_until__lt=next_deadline,
-        submitted_at__lt=first_year,
+        due_now, status=ApplicationStatus.active, valid_until__lt=next_deadline
     ).values_list("id", "number")
     cleaned = 0
     for application_id, number in due:
@@ -339,10 +342,10 @@ async def annual_cleaning(settings: Settings, today: date) -> int:
         async with in_transaction() as conn:
             app = (
                 await Application.filter(
+                    due_now,
                     id=application_id,
                     status=ApplicationStatus.active,
                     valid_until__lt=next_deadline,
-                    submitted_at__lt=first_year,
                 )
                 .select_for_update(no_key=True)
                 .using_db(conn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -157,7 +157,11 @@ async def test_annual_cleaning_stop_lists_the_not_extended_and_the_parent_restor
     year = clock.now().year
     choice = [(kindergarten, Language.ru)]
     stale = await make_application(
-        city=city, choices=choice, applicant=parent, valid_until=date(year, 11, 15)
+        city=city,
+        choices=choice,
+        applicant=parent,
+        submitted_at=datetime(year - 2, 11, 15, 5, 0, tzinfo=UTC),  # extended last year
+        valid_until=date(year, 11, 15),
     )
     fresh = await make_application(city=city, choices=choice, valid_until=date(year + 2, 1, 1))
 

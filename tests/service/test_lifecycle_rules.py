@@ -74,36 +74,48 @@ async def test_an_application_submitted_during_the_campaign_is_not_stop_listed_i
     place, settings
 ):
     """Submitted on 15 September (valid until next 15 September) and not extended in the same
-    campaign: on 2 October it stays in the queue, and its parent is not told otherwise."""
+    campaign: on 2 October it stays in the queue, and its parent is not told otherwise. A
+    first-year application is cleaned only once its year is over."""
     city, kindergarten, _ = place
     choice = [(kindergarten, Language.ru)]
-    first_year = await make_application(
-        city=city,
-        choices=choice,
-        submitted_at=datetime(YEAR, 9, 15, 5, 0, tzinfo=UTC),
-        valid_until=date(YEAR + 1, 9, 15),
+
+    async def submitted(at: datetime, valid_until: date) -> Application:
+        return await make_application(
+            city=city, choices=choice, submitted_at=at, valid_until=valid_until
+        )
+
+    this_campaign = await submitted(datetime(YEAR, 9, 15, 5, 0, tzinfo=UTC), date(YEAR + 1, 9, 15))
+    # 2 October 00:30 in Almaty, just after last year's deadline: its first year.
+    after_deadline = await submitted(
+        datetime(YEAR - 1, 10, 1, 19, 30, tzinfo=UTC), date(YEAR, 10, 20)
     )
-    # Submitted the day after last year's deadline (local time): also its first year.
-    just_after = await make_application(
-        city=city,
-        choices=choice,
-        submitted_at=datetime(YEAR - 1, 10, 1, 19, 30, tzinfo=UTC),  # 2 Oct 00:30 in Almaty
-        valid_until=date(YEAR, 10, 2),
-    )
-    older = await make_application(
-        city=city,
-        choices=choice,
-        submitted_at=datetime(YEAR - 1, 9, 20, 5, 0, tzinfo=UTC),
-        valid_until=date(YEAR, 9, 20),
-    )
+    # 1 October 23:30 in Almaty, last year's deadline day: last year's campaign was its chance.
+    on_deadline = await submitted(datetime(YEAR - 1, 10, 1, 18, 30, tzinfo=UTC), date(YEAR, 10, 20))
+    november = await submitted(datetime(YEAR - 1, 11, 10, 5, 0, tzinfo=UTC), date(YEAR, 11, 10))
 
     assert await annual_cleaning(settings, date(YEAR, 10, 2)) == 1
-
-    assert (await Application.get(id=first_year.id)).status == ApplicationStatus.active
-    assert (await Application.get(id=just_after.id)).status == ApplicationStatus.active
-    assert (await Application.get(id=older.id)).status == ApplicationStatus.stop_listed
-    for spared in (first_year, just_after):
+    statuses = {
+        a.id: a.status
+        for a in await Application.filter(
+            id__in=[this_campaign.id, after_deadline.id, on_deadline.id, november.id]
+        )
+    }
+    assert statuses == {
+        this_campaign.id: ApplicationStatus.active,
+        after_deadline.id: ApplicationStatus.active,
+        on_deadline.id: ApplicationStatus.stop_listed,
+        november.id: ApplicationStatus.active,
+    }
+    for spared in (this_campaign, after_deadline, november):
         assert not await Notification.filter(applicant_id=spared.applicant_id).exists()
+
+    # Once its year is over (20 October, 10 November), a first-year application is cleaned.
+    assert await annual_cleaning(settings, date(YEAR, 10, 19)) == 0
+    assert await annual_cleaning(settings, date(YEAR, 10, 20)) == 1
+    assert await annual_cleaning(settings, date(YEAR, 11, 9)) == 0
+    assert await annual_cleaning(settings, date(YEAR, 11, 10)) == 1
+    assert (await Application.get(id=november.id)).status == ApplicationStatus.stop_listed
+    assert (await Application.get(id=this_campaign.id)).status == ApplicationStatus.active
 
 
 # --- Rules 37 and 46: an archived application stays archived ------------------------------------
