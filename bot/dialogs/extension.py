@@ -211,7 +211,9 @@ async def on_extend(callback: CallbackQuery, widget: Any, manager: DialogManager
     ids = [int(n) for n in multiselect_of(manager, "apps_ms").get_checked()]
     season = clock.now().astimezone(settings.tz).year
     try:
-        await extension.save_answers(applicant_id, collect_answers(manager), season=season)
+        await extension.save_answers(
+            applicant_id, collect_answers(manager), season=season, settings=settings
+        )
         await extension.extend_applications(
             applicant_id, ids, actor=f"applicant:{applicant_id}", settings=settings
         )

@@ -188,6 +188,7 @@ async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: Dialog
             manager.dialog_data["release_id"],
             actor=f"applicant:{common.applicant_id(manager)}",
             settings=common.settings_of(manager),
+            applicant_id=common.applicant_id(manager),
         )
     except DomainError as error:
         await common.reply(callback, error_text(error))
@@ -203,7 +204,9 @@ async def on_decline_offer(callback: CallbackQuery, widget: Any, manager: Dialog
 
 async def _options(manager: DialogManager) -> list[availability.SeatOption]:
     return await availability.available_for(
-        manager.dialog_data["application_id"], common.settings_of(manager)
+        manager.dialog_data["application_id"],
+        common.settings_of(manager),
+        applicant_id=common.applicant_id(manager),
     )
 
 
@@ -337,6 +340,7 @@ async def on_confirm(callback: CallbackQuery, widget: Any, manager: DialogManage
             manager.dialog_data["group_id"],
             actor=f"applicant:{applicant}",
             settings=common.settings_of(manager),
+            applicant_id=applicant,
         )
     except DomainError as error:
         if error.reason == "no_free_seat":

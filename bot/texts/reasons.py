@@ -14,7 +14,7 @@ from typing import Any
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts.formats import day_month, esc
+from bot.texts.formats import day_month, esc, fmt_date
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,12 @@ def _texts() -> dict[str, Callable[[], str]]:
         ),
         "duplicate_application": lambda: _(
             "This child already has an application in this queue: No. {number}."
+        ),
+        "child_queued_by_other_parent": lambda: _(
+            "Another parent or legal representative has already applied for this child in this "
+            "queue (the child was recognised by the name and date of birth from the birth "
+            "certificate). A child can have only one application in each queue: it is in that "
+            "parent's cabinet."
         ),
         "not_legal_representative": lambda: _(
             "According to the state registry you are not a legal representative of this child."
@@ -120,7 +126,15 @@ def _texts() -> dict[str, Callable[[], str]]:
         ),
         "offer_not_open": lambda: _("This offer is no longer open."),
         "phone_not_verified": lambda: _("This phone number is not confirmed yet."),
+        "phone_not_found": lambda: _(
+            "This phone number is not among your numbers. Open the settings again."
+        ),
         "referral_date_required": lambda: _("Choose the date from which you need a referral."),
+        "referral_date_out_of_range": lambda: _(
+            "This date cannot be chosen: the date from which you need a referral must be after "
+            "today and no later than the end of the year before the child turns 6. Latest "
+            "date: {latest}"
+        ),
         "duplicate_kindergarten": lambda: _("This kindergarten is already chosen."),
         "child_not_found": lambda: _("The child was not found."),
         "kindergarten_not_found": lambda: _("The kindergarten was not found."),
@@ -186,6 +200,8 @@ def reason_text(reason: str, **params: Any) -> str:
     for key, value in params.items():
         if key in _DATE_PARAMS and isinstance(value, str):
             params[key] = _localized_date(value)
+        elif key in _FULL_DATE_PARAMS and isinstance(value, str):
+            params[key] = _localized_date(value, with_year=True)
         elif key != "why":  # a value may be typed (a city code, a number): HTML-escaped
             params[key] = esc(value) if isinstance(value, str) else value
     try:
@@ -239,15 +255,17 @@ def feed_kind(kind: str) -> str:
 
 
 _DATE_PARAMS = ("opens", "deadline")
+_FULL_DATE_PARAMS = ("earliest", "latest")  # another year possible: "31 декабря 2026"
 
 
-def _localized_date(value: str) -> str:
+def _localized_date(value: str, *, with_year: bool = False) -> str:
     """An ISO date from a refusal's params as "1 сентября" / "1 қыркүйек" for the reader."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
         return value
-    return day_month(day, get_i18n().current_locale)
+    locale = get_i18n().current_locale
+    return fmt_date(day, locale) if with_year else day_month(day, locale)
 
 
 class _Defaults(dict[str, Any]):

@@ -4,15 +4,18 @@ Every application is valid one year. Between `extension_opens` and `extension_de
 parent answers the questionnaire (the 6 questions of the INDIGO "Анкета", kept here as ids and
 option codes; the bot translates labels) and extends chosen applications by a year. After the
 deadline, applications that would lapse before the next campaign and were not extended go to
-the stop-list indefinitely; the parent may restore one at its original time.
+the stop-list indefinitely; the parent may restore one at its original time. An application in
+its first year (submitted after the previous campaign's deadline) is never cleaned while that
+year runs: submitting it confirmed the family's interest; it is cleaned only once its year is over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import audit
@@ -146,10 +149,17 @@ class Extendable:
 
 
 async def save_answers(
-    applicant_id: int, answers: dict[str, Any], *, season: int
+    applicant_id: int, answers: dict[str, Any], *, season: int, settings: Settings
 ) -> ExtensionAnswers:
     """Validate and store the questionnaire (one per applicant and season; re-answering
-    replaces the answers and keeps the list of applications already extended)."""
+    replaces the answers and keeps the list of applications already extended). Only while this
+    season's campaign is open: outside it nothing is stored (`extension_closed`)."""
+    today = local_today(settings)
+    if not campaign_open(settings, today) or season != today.year:
+        opens, deadline = campaign_window(settings, today.year)
+        raise DomainError(
+            Reason.extension_closed, opens=opens.isoformat(), deadline=deadline.isoformat()
+        )
     clean = await validate_answers(answers)
     row = await ExtensionAnswers.filter(applicant_id=applicant_id, season=season).first()
     if row is None:
@@ -284,7 +294,10 @@ async def remind_extension(settings: Settings, today: date) -> int:
         return 0
     _, deadline = campaign_window(settings, today.year)
     next_deadline = settings.month_day(settings.extension_deadline, today.year + 1)
+    # First-year applications whose year outlasts this season's cleaning are not due yet.
     due = await Application.filter(
+        Q(submitted_at__lt=first_year_starts(settings, today))
+        | Q(valid_until__lte=date(today.year, 12, 31)),
         status__in=(ApplicationStatus.active, ApplicationStatus.stop_listed),
         valid_until__lt=next_deadline,
     ).values_list("applicant_id", "number")
@@ -305,18 +318,22 @@ async def remind_extension(settings: Settings, today: date) -> int:
 
 async def annual_cleaning(settings: Settings, today: date) -> int:
     """After the deadline: applications that lapse before the next campaign's deadline and were
-    not extended go to the stop-list indefinitely. Returns how many. Safe to run again."""
+    not extended go to the stop-list indefinitely; one in its first year (submitted after the
+    previous campaign's deadline) only once that year is over. Returns how many. Safe to run
+    again (daily until the year ends)."""
     _, deadline = campaign_window(settings, today.year)
     if today <= deadline:
         return 0
     next_deadline = settings.month_day(settings.extension_deadline, today.year + 1)
+    # A first-year application is due only when its one-year validity has ended.
+    due_now = Q(submitted_at__lt=first_year_starts(settings, today)) | Q(valid_until__lte=today)
     extended: set[int] = set()
     for numbers in await ExtensionAnswers.filter(season=today.year).values_list(
         "extended_numbers", flat=True
     ):
         extended.update(numbers or [])
     due = await Application.filter(
-        status=ApplicationStatus.active, valid_until__lt=next_deadline
+        due_now, status=ApplicationStatus.active, valid_until__lt=next_deadline
     ).values_list("id", "number")
     cleaned = 0
     for application_id, number in due:
@@ -325,6 +342,7 @@ async def annual_cleaning(settings: Settings, today: date) -> int:
         async with in_transaction() as conn:
             app = (
                 await Application.filter(
+                    due_now,
                     id=application_id,
                     status=ApplicationStatus.active,
                     valid_until__lt=next_deadline,
@@ -338,3 +356,10 @@ async def annual_cleaning(settings: Settings, today: date) -> int:
             await transition(conn, app, Event.not_extended, actor="system")
             cleaned += 1
     return cleaned
+
+
+def first_year_starts(settings: Settings, today: date) -> datetime:
+    """The moment this season's first-year applications begin: the local midnight after the
+    previous campaign's deadline. One submitted since then needs no extension this season."""
+    previous_deadline = settings.month_day(settings.extension_deadline, today.year - 1)
+    return datetime.combine(previous_deadline + timedelta(days=1), time(), tzinfo=settings.tz)

@@ -270,7 +270,11 @@ async def restore_due(settings: Settings) -> int:
 
 
 async def remove_aged_out(settings: Settings, today: date) -> int:
-    """Archive applications of children who are `max_child_age_years` full years old."""
+    """Archive applications of children who are `max_child_age_years` full years old.
+
+    A live referral stays as it is (the seat is not lost): the kindergarten may still enrol the
+    child on it, and if it expires the seat goes back to the queue while the application stays
+    archived (the table has no way from the archive but the enrolment)."""
     born_by = years_after(today, -settings.max_child_age_years)
     due = [
         row_id

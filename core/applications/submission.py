@@ -10,7 +10,7 @@ written together through the lifecycle's `submitted` transition.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from typing import TypeVar
 
@@ -33,7 +33,7 @@ from core.models import (
     ReferralMode,
     Stream,
 )
-from core.people.applicants import verified_phone_count
+from core.people.applicants import same_child_ids, verified_phone_count
 from core.people.iin import full_years
 from core.platform import clock
 from core.platform.counters import next_number, prepare_counter
@@ -117,7 +117,7 @@ async def validate(
     if not data.legal_representative:
         raise DomainError(Reason.not_legal_representative)
     child = await Child.get_or_none(id=data.child_id).prefetch_related("person")
-    if child is None:
+    if child is None or child.representative_id != data.applicant_id:  # only the parent's own
         raise DomainError(Reason.child_not_found)
     age = full_years(child.person.birth_date, today)
     if age >= settings.max_child_age_years:
@@ -125,10 +125,8 @@ async def validate(
 
     choices = await _valid_choices(data, settings)
 
-    if mode is ReferralMode.from_date and (
-        data.referral_from is None or data.referral_from <= today
-    ):
-        raise DomainError(Reason.referral_date_required)
+    if mode is ReferralMode.from_date:
+        check_referral_date(data.referral_from, child.person.birth_date, today, settings)
 
     if queue_type is QueueType.correctional and not data.pmpk_document_id:
         raise DomainError(Reason.pmpk_required)
@@ -194,15 +192,24 @@ async def register(
     await prepare_counter(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER)
     # audit.transaction: the audit chain's lock is taken at the end, not held all along.
     async with audit.transaction() as conn:
-        # The child's row lock serialises submissions for one child across the country.
-        await Child.filter(id=child.id).select_for_update().using_db(conn).first()
+        # The child's row lock serialises submissions for one child across the country; a child
+        # without an IIN is one child with every IIN-less child of the same birth-certificate
+        # data (the other parent's entry): all their rows are locked, in id order.
+        same_child = await same_child_ids(child)
+        await Child.filter(id__in=same_child).order_by("id").select_for_update().using_db(conn)
         existing = (
             await Application.filter(
-                child_id=child.id, queue_type=queue_type, status__in=NON_ARCHIVED
+                child_id__in=same_child, queue_type=queue_type, status__in=NON_ARCHIVED
             )
             .using_db(conn)
             .first()
         )
+        if (
+            existing is not None
+            and existing.child_id != child.id
+            and existing.applicant_id != plan.applicant.id
+        ):
+            raise DomainError(Reason.child_queued_by_other_parent)  # not the other's number
         if existing is not None:
             raise DomainError(Reason.duplicate_application, number=existing.number)
         number = await next_number(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER, conn=conn)
@@ -261,6 +268,28 @@ async def register(
     note_changed(application.id)
     await lifecycle.sync_index(index, application, choice_rows)
     return application
+
+
+def last_referral_day(born: date, settings: Settings) -> date:
+    """The last day a referral can be issued to this child: referrals stop on 1 January of the
+    year the child turns `max_child_age_years` (DOMAIN.md, the referral age rule)."""
+    return date(born.year + settings.max_child_age_years - 1, 12, 31)
+
+
+def check_referral_date(
+    referral_from: date | None, born: date, today: date, settings: Settings
+) -> None:
+    """The "from a date" referral mode: a date after today and no later than the last day a
+    referral can still be issued to the child (a later date would never get an offer)."""
+    if referral_from is None:
+        raise DomainError(Reason.referral_date_required)
+    latest = last_referral_day(born, settings)
+    if not today < referral_from <= latest:
+        raise DomainError(
+            Reason.referral_date_out_of_range,
+            earliest=(today + timedelta(days=1)).isoformat(),
+            latest=latest.isoformat(),
+        )
 
 
 # --- Helpers ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from core import audit
 from core.models import (
     Applicant,
     Application,
+    ApplicationStatus,
     Child,
     Document,
     DocumentKind,
@@ -27,6 +28,7 @@ from core.platform.reasons import Reason
 from core.registry.ports import ChildRecord, PersonRecord
 
 _PHONE_DIGITS = re.compile(r"\d")
+_NAME_NOISE = re.compile(r"[\s'’`\-]+")
 
 
 def language_of(code: str | None, default: Language = Language.ru) -> Language:
@@ -156,7 +158,9 @@ async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -
         if new is None or new.verified_at is None:
             raise DomainError(Reason.phone_not_verified)
         old = await Phone.filter(id=old_phone_id, applicant_id=applicant_id).using_db(conn).first()
-        if old is None or old.id == new.id:
+        if old is None:  # another parent's phone, or already gone
+            raise DomainError(Reason.phone_not_found)
+        if old.id == new.id:
             return
         await old.delete(using_db=conn)
         await audit.record(
@@ -257,6 +261,80 @@ async def create_child_without_iin(
     return await Child.create(
         person=person, representative=representative, birth_certificate_id=certificate_id
     )
+
+
+def name_key(name: str) -> str:
+    """A name as a birth certificate gives it, for matching what two parents typed: case, ё/е,
+    spaces, hyphens and apostrophes do not count."""
+    return _NAME_NOISE.sub("", (name or "").casefold().replace("ё", "е"))
+
+
+def same_certificate(a: Person, b: Person) -> bool:
+    """Two IIN-less people with the same birth-certificate data: birth date, last and first
+    name; the patronymic when both parents typed one."""
+    return (
+        a.birth_date == b.birth_date
+        and name_key(a.last_name) == name_key(b.last_name)
+        and name_key(a.first_name) == name_key(b.first_name)
+        and (
+            not a.middle_name
+            or not b.middle_name
+            or name_key(a.middle_name) == name_key(b.middle_name)
+        )
+    )
+
+
+async def same_child_ids(child: Child, *, conn: BaseDBAsyncClient | None = None) -> list[int]:
+    """The child's row and, for a child without an IIN, every other IIN-less child with the same
+    birth-certificate data (mother and father may each have typed the child in): one child for
+    the one-application-per-queue rule. Sorted (the lock order). `child.person` is loaded."""
+    person = child.person
+    if person.iin is not None:
+        return [child.id]
+    query = Child.filter(person__iin__isnull=True, person__birth_date=person.birth_date)
+    if conn is not None:
+        query = query.using_db(conn)
+    candidates = await query.prefetch_related("person")
+    return sorted({child.id} | {c.id for c in candidates if same_certificate(c.person, person)})
+
+
+async def queued_by_other_parents(
+    applicant_id: int,
+    *,
+    last_name: str,
+    first_name: str,
+    middle_name: str,
+    birth_date: date,
+) -> list[str]:
+    """The queue types in which another parent already has a (non-archived) application for a
+    child without an IIN with these birth-certificate data: the wizard tells the parent early."""
+    typed = Person(
+        last_name=last_name, first_name=first_name, middle_name=middle_name, birth_date=birth_date
+    )
+    candidates = await Child.filter(
+        person__iin__isnull=True, person__birth_date=birth_date
+    ).prefetch_related("person")
+    ids = [c.id for c in candidates if same_certificate(c.person, typed)]
+    if not ids:
+        return []
+    queue_types = (
+        await Application.filter(
+            child_id__in=ids,
+            status__in=(ApplicationStatus.active, ApplicationStatus.stop_listed),
+        )
+        .exclude(applicant_id=applicant_id)
+        .values_list("queue_type", flat=True)
+    )
+    return sorted({str(q) for q in queue_types})
+
+
+async def check_owns_application(applicant_id: int | None, application_id: int) -> None:
+    """A parent may name only their own application: anyone else's is refused as if it did not
+    exist (`application_not_found`, nothing about it disclosed). None: staff or the system."""
+    if applicant_id is not None and not await Application.exists(
+        id=application_id, applicant_id=applicant_id
+    ):
+        raise DomainError(Reason.application_not_found)
 
 
 async def children_of(applicant: Applicant | int) -> list[Child]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from core.platform.dates import local_today
+
 _FIRST_WEIGHTS = tuple(range(1, 12))
 _SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 _CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
@@ -32,6 +34,7 @@ class Iin:
 
 
 def parse_iin(text: str, today: date | None = None) -> Iin:
+    """`today`: the day a birth date may not be after (default: today in Kazakhstan)."""
     value = text.strip().replace(" ", "")
     if not value.isascii() or not value.isdigit():
         raise InvalidIin("not_digits" if value else "length")
@@ -46,7 +49,7 @@ def parse_iin(text: str, today: date | None = None) -> Iin:
         born = date(year, int(value[2:4]), int(value[4:6]))
     except ValueError:
         raise InvalidIin("date") from None
-    if born > (today or date.today()):
+    if born > (today or local_today()):  # Kazakhstan's date, not the server's (UTC)
         raise InvalidIin("future")
     if check_digit(value) != digits[11]:
         raise InvalidIin("checksum")

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 from core.platform import clock
-from core.platform.settings import Settings
+from core.platform.settings import Settings, get_settings
 
 
-def local_today(settings: Settings) -> date:
-    """Today's date in the service's time zone (`settings.tz`), not the server's."""
-    return clock.now().astimezone(settings.tz).date()
+def local_today(settings: Settings | None = None) -> date:
+    """Today's date in the service's time zone (`settings.tz`; by default the configured one,
+    Kazakhstan's), not the server's."""
+    return clock.now().astimezone((settings or get_settings()).tz).date()
 
 
 def years_after(day: date, years: int) -> date:

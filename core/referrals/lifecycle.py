@@ -86,6 +86,8 @@ async def enroll(referral_id: int, *, actor: str) -> Referral:
         app, referral = await lock_referral(conn, referral_id)
         if referral.status != ReferralStatus.awaiting_enrollment:
             raise DomainError(Reason.referral_not_enrollable, status=str(referral.status))
+        if referral.expires_at <= clock.now():  # expired, whether or not the timer ran yet
+            raise DomainError(Reason.referral_expired, expires_at=referral.expires_at.isoformat())
         await close(conn, referral, ReferralStatus.enrolled, "enrolled", actor)
         await transition(conn, app, Event.enrolled, actor=actor)
         return referral

@@ -35,6 +35,7 @@ from core.models import (
 )
 from core.notifications import outbox
 from core.notifications.kinds import Place, ReferralIssued
+from core.people.applicants import check_owns_application
 from core.platform import clock
 from core.platform.counters import next_number, prepare_counter
 from core.platform.dates import local_today
@@ -54,7 +55,12 @@ NUMBER_PREFIX = "NP"
 
 
 async def take_seat(
-    application_id: int, group_id: int, *, actor: str, settings: Settings
+    application_id: int,
+    group_id: int,
+    *,
+    actor: str,
+    settings: Settings,
+    applicant_id: int | None = None,
 ) -> Referral:
     """Issue a referral to a free seat of the group this application may take now.
 
@@ -69,6 +75,7 @@ async def take_seat(
     SKIP LOCKED` (a seat another claim is taking is skipped, not waited for), and the audit
     entries are written at the end of the transaction (`audit.transaction`).
     """
+    await check_owns_application(applicant_id, application_id)  # the parent's: their own only
     await precheck(application_id, group_id, settings)
     await prepare_counter("referral", 1)
     async with audit.transaction() as conn:

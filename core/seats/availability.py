@@ -29,6 +29,7 @@ from core.models import (
     Seat,
     SeatStatus,
 )
+from core.people.applicants import check_owns_application
 from core.platform import clock
 from core.platform.dates import local_today
 from core.platform.errors import DomainError
@@ -67,9 +68,13 @@ class SeatOption:
     group_kind: str = "general"
 
 
-async def available_for(application_id: int, settings: Settings) -> list[SeatOption]:
+async def available_for(
+    application_id: int, settings: Settings, *, applicant_id: int | None = None
+) -> list[SeatOption]:
     """Groups with seats this application may take now: seats of releases that offered it a
-    place (during their priority window) and seats in general access that match it."""
+    place (during their priority window) and seats in general access that match it.
+    `applicant_id`: the parent's own application only."""
+    await check_owns_application(applicant_id, application_id)
     app = await Application.get_or_none(id=application_id)
     if app is None:
         return []

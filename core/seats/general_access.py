@@ -25,6 +25,7 @@ from core.models import (
     SeatRelease,
     SeatStatus,
 )
+from core.people.applicants import check_owns_application
 from core.platform import clock
 from core.platform.dates import local_today
 from core.platform.errors import DomainError
@@ -143,11 +144,18 @@ async def announce_in(
 
 
 async def decline_offer(
-    application_id: int, release_id: int, *, actor: str, settings: Settings
+    application_id: int,
+    release_id: int,
+    *,
+    actor: str,
+    settings: Settings,
+    applicant_id: int | None = None,
 ) -> None:
     """The addressee does not want these seats; it keeps its place in the queue. Seats no
     other open offer still holds open to general access at once, and the next ones in the
-    queue hear of them at once (not a minute later from the timer)."""
+    queue hear of them at once (not a minute later from the timer). `applicant_id`: the
+    parent's own application only."""
+    await check_owns_application(applicant_id, application_id)
     async with in_transaction() as conn:
         # Lock order as in core.referrals: application, then offers and seats, then the audit.
         await (

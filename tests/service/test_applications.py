@@ -150,7 +150,8 @@ async def test_submission_rules_refuse_with_reason_codes(family, settings) -> No
     assert accepted.status == ApplicationStatus.active
 
     lonely = await make_parent(verified_phones=1)
-    error = await refused(replace(data, applicant_id=lonely.id), settings)
+    lonely_child = await make_child(lonely, date(2021, 6, 1))
+    error = await refused(replace(data, applicant_id=lonely.id, child_id=lonely_child.id), settings)
     assert error.reason == "not_enough_verified_phones"
     assert error.params == {"required": 2, "have": 1}
 

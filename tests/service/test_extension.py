@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -76,28 +76,37 @@ def test_the_questionnaire_has_the_six_questions_of_the_portal() -> None:
     assert len(by_id["digital"].options) == 12 and by_id["digital"].other
 
 
-async def test_answers_are_checked_and_stored_once_per_season(family):
+async def test_answers_are_checked_and_stored_once_per_season(family, settings):
     _, kindergarten, parent = family
-    stored = await save_answers(parent.id, _answers(kindergarten.id), season=2026)
-    assert stored.answers["max_payment"] == 25000
-    assert stored.answers["activities"] == ["chess", "drawing"]
+    year = clock.now().year
+    with _travel_to(date(year, 9, 10)):
+        stored = await save_answers(
+            parent.id, _answers(kindergarten.id), season=year, settings=settings
+        )
+        assert stored.answers["max_payment"] == 25000
+        assert stored.answers["activities"] == ["chess", "drawing"]
 
-    changed = _answers(kindergarten.id) | {"language": "ru"}
-    await save_answers(parent.id, changed, season=2026)
-    assert await ExtensionAnswers.filter(applicant_id=parent.id).count() == 1
-    assert (await ExtensionAnswers.get(applicant_id=parent.id)).answers["language"] == "ru"
+        changed = _answers(kindergarten.id) | {"language": "ru"}
+        await save_answers(parent.id, changed, season=year, settings=settings)
+        assert await ExtensionAnswers.filter(applicant_id=parent.id).count() == 1
+        assert (await ExtensionAnswers.get(applicant_id=parent.id)).answers["language"] == "ru"
 
-    for broken, question in (
-        ({"kindergartens": []}, "kindergartens"),
-        ({"kindergartens": [kindergarten.id] * 2}, "kindergartens"),
-        ({"max_payment": "12345"}, "max_payment"),
-        ({"ownership": "private", "ownership_why": ["price"]}, "ownership_why"),
-        ({"language": "en"}, "language"),
-        ({"activities": ["poker"]}, "activities"),
-    ):
-        with pytest.raises(DomainError) as refused:
-            await save_answers(parent.id, _answers(kindergarten.id) | broken, season=2026)
-        assert refused.value.params["question"] == question
+        for broken, question in (
+            ({"kindergartens": []}, "kindergartens"),
+            ({"kindergartens": [kindergarten.id] * 2}, "kindergartens"),
+            ({"max_payment": "12345"}, "max_payment"),
+            ({"ownership": "private", "ownership_why": ["price"]}, "ownership_why"),
+            ({"language": "en"}, "language"),
+            ({"activities": ["poker"]}, "activities"),
+        ):
+            with pytest.raises(DomainError) as refused:
+                await save_answers(
+                    parent.id,
+                    _answers(kindergarten.id) | broken,
+                    season=year,
+                    settings=settings,
+                )
+            assert refused.value.params["question"] == question
 
 
 async def test_extending_during_the_campaign_adds_a_year(family, settings):
@@ -112,7 +121,7 @@ async def test_extending_during_the_campaign_adds_a_year(family, settings):
         with pytest.raises(DomainError) as refused:
             await extend_applications(parent.id, [app.id], actor="parent", settings=settings)
         assert refused.value.reason == "questionnaire_required"
-        await save_answers(parent.id, _answers(kindergarten.id), season=year)
+        await save_answers(parent.id, _answers(kindergarten.id), season=year, settings=settings)
         [extended] = await extend_applications(
             parent.id, [app.id], actor="parent", settings=settings
         )
@@ -135,7 +144,7 @@ async def test_someone_elses_application_cannot_be_extended(family, settings):
     year = clock.now().year
     other = await make_application(city=city, choices=[(kindergarten, Language.ru)])
     with _travel_to(date(year, 9, 10)):
-        await save_answers(parent.id, _answers(kindergarten.id), season=year)
+        await save_answers(parent.id, _answers(kindergarten.id), season=year, settings=settings)
         with pytest.raises(DomainError) as refused:
             await extend_applications(parent.id, [other.id], actor="parent", settings=settings)
     assert refused.value.reason == "application_not_found"
@@ -148,7 +157,11 @@ async def test_annual_cleaning_stop_lists_the_not_extended_and_the_parent_restor
     year = clock.now().year
     choice = [(kindergarten, Language.ru)]
     stale = await make_application(
-        city=city, choices=choice, applicant=parent, valid_until=date(year, 11, 15)
+        city=city,
+        choices=choice,
+        applicant=parent,
+        submitted_at=datetime(year - 2, 11, 15, 5, 0, tzinfo=UTC),  # extended last year
+        valid_until=date(year, 11, 15),
     )
     fresh = await make_application(city=city, choices=choice, valid_until=date(year + 2, 1, 1))
 

@@ -139,6 +139,23 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
         return
     applicant = applicant_of(manager)
     born = date.fromisoformat(draft["birth"])
+    queued = await applicants.queued_by_other_parents(
+        applicant.id,
+        last_name=draft["last_name"],
+        first_name=draft["first_name"],
+        middle_name=draft.get("middle_name", ""),
+        birth_date=born,
+    )
+    if queued:  # told now, not only when the statement is refused at the end
+        await refuse(
+            None,
+            manager,
+            _(
+                "Please note: another parent or legal representative has already applied for a "
+                "child with this name and date of birth. A child can have only one application "
+                "in each queue, so an application to the same queue will be refused."
+            ),
+        )
     child = await _same_child(applicant.id, draft, born)
     if child is None:
         child = await applicants.create_child_without_iin(

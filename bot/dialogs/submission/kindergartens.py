@@ -19,8 +19,10 @@ from bot.dialogs.submission.data import ChoiceData, birth_year, choices, the_chi
 from bot.dialogs.submission.replies import refuse, say
 from bot.texts.formats import esc
 from bot.texts.labels import queue_label, referral_mode_text
-from bot.texts.reasons import local_refusal, reason_text
+from bot.texts.reasons import error_text, local_refusal, reason_text
 from bot.texts.typed import clean_typed
+from core.applications.submission import check_referral_date
+from core.platform.errors import DomainError
 
 
 async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -194,8 +196,11 @@ async def on_referral_now(callback: CallbackQuery, button: Button, manager: Dial
 async def on_referral_date(
     event: ChatEvent, widget: ManagedCalendar, manager: DialogManager, day: date
 ) -> None:
-    if day <= today_of(manager):
-        await refuse(None, manager, reason_text("referral_date_required"))
+    born = date.fromisoformat(the_child(manager)["birth"])
+    try:  # the core's rule (after today, while the child may still get a referral)
+        check_referral_date(day, born, today_of(manager), settings_of(manager))
+    except DomainError as error:
+        await refuse(None, manager, error_text(error))
         return
     manager.dialog_data.update(referral_mode="from_date", referral_from=day.isoformat())
     await manager.switch_to(S.benefit)
