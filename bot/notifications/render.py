@@ -28,6 +28,7 @@ from core.notifications.kinds import (
     BenefitConfirmed,
     BenefitRejected,
     Broadcast,
+    CodeNotDelivered,
     ExtensionDue,
     FamilyReady,
     Place,
@@ -169,6 +170,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _broadcast(r, payload)
         case FamilyReady():
             return _family_ready(r, payload)
+        case CodeNotDelivered():
+            return _code_not_delivered(r)
         case _:
             assert_never(payload)
 
@@ -313,6 +316,13 @@ def _family_ready(r: _Reader, p: FamilyReady) -> str:
             "The family data request was refused. You can start the application again."
         )
     return r.gettext("Your family data has arrived. Open the bot to continue the application.")
+
+
+def _code_not_delivered(r: _Reader) -> str:
+    return r.gettext(
+        "The SMS with your confirmation code was not delivered. Request a new code (Send the "
+        "code again) or use another number."
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -381,6 +381,20 @@ class FamilyReady:
         return cls(consent=params.get("consent") is not False)
 
 
+@dataclass(frozen=True)
+class CodeNotDelivered:
+    """The SMS gateway reported that a one-time code SMS was not delivered."""
+
+    kind: ClassVar[str] = "code_not_delivered"
+
+    def to_params(self) -> Params:
+        return {}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls()
+
+
 AnyPayload = (
     ApplicationRegistered
     | PositionChanged
@@ -395,6 +409,7 @@ AnyPayload = (
     | BenefitRejected
     | Broadcast
     | FamilyReady
+    | CodeNotDelivered
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 
