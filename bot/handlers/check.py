@@ -30,7 +30,7 @@ from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.queue.places import Position
 
-MAX_TYPED_NUMBER = 9  # "#1289012": application numbers have 7 digits, an IIN 12
+NUMBER_MARKS = ("#", "№")
 
 
 class CheckQueue(StatesGroup):
@@ -56,10 +56,10 @@ async def iin_received(
 ) -> None:
     """An IIN (12 characters) or an application number, typed in the check state."""
     text = (message.text or "").strip()
-    # A short number is an application number; longer digits are a (mistyped) IIN.
-    number = parse_application_number(text) if len(text) <= MAX_TYPED_NUMBER else None
-    if number is not None:
-        await show_application_number(message, str(number), settings, redis=redis)
+    # "#1289012" / "№1289012" (as the bot prints numbers) is an application number; plain
+    # digits are an IIN, so a mistyped IIN still hears which rule it broke.
+    if text.startswith(NUMBER_MARKS):
+        await show_application_number(message, text, settings, redis=redis)
         return
     try:
         parse_iin(text)

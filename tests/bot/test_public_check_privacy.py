@@ -115,6 +115,8 @@ async def test_odd_numbers_typed_in_the_check_get_a_specific_answer(bot_app: Any
         ("99999999999999999999999", twelve),
         ("١٢٣٤٥٦٧٨٩٠١٢", digits_only),
         ("#9999999", NOT_FOUND),
+        ("#" + str(application.number).translate(ARABIC_INDIC), NOT_FOUND),
+        ("№99999999999999999999999", NOT_FOUND),
     ]:
         shown = texts(await chat.send(typed))
         assert shown[-1] == expected, typed
