@@ -72,6 +72,14 @@ end
 return {'ok', 0, 0}
 """
 
+# Gives counts back; a window that ended meanwhile stays ended (no key without a lifetime).
+UNCOUNT_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class CodeSent:
@@ -95,6 +103,7 @@ class OtpService:
         self._sms = sms
         self._gov = gov
         self._limits = redis.register_script(LIMITS_SCRIPT)
+        self._uncount_script = redis.register_script(UNCOUNT_SCRIPT)
 
     async def request(self, applicant_id: int, phone: str, sms_text: str) -> CodeSent:
         """Send a fresh code to `phone`; `sms_text` is the localized text with a `{code}` slot.
@@ -214,12 +223,13 @@ class OtpService:
     async def _uncount(self, applicant_id: int, number: str, *keys: str) -> None:
         """Nothing was sent: give the parent's counts back (not the city-wide one) and allow a
         retry at once."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.decr(f"otp:phone:hour:{number}")
-            pipe.decr(f"otp:phone:day:{number}")
-            pipe.decr(self._key("day", applicant_id))
-            pipe.delete(*keys, self._key("claim", applicant_id, number))
-            await pipe.execute()
+        counters = [
+            f"otp:phone:hour:{number}",
+            f"otp:phone:day:{number}",
+            self._key("day", applicant_id),
+        ]
+        await self._uncount_script(keys=counters)
+        await self._redis.delete(*keys, self._key("claim", applicant_id, number))
 
     async def _refuse_if_breaker_open(self) -> None:
         left = int(await self._redis.ttl(BREAKER_KEY))
