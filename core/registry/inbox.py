@@ -273,9 +273,9 @@ async def _code_not_delivered(client_id: str) -> None:
     waiting for it hears so in chat, once per SMS, instead of waiting out the code's life."""
     prefix, _, rest = client_id.partition(CODE_CLIENT_ID_PREFIX)
     applicant_id = rest.partition("-")[0]
-    if prefix or not applicant_id.isascii() or not applicant_id.isdigit():
-        return
-    applicant = await Applicant.get_or_none(id=int(applicant_id[:12]))
+    if prefix or not (applicant_id.isascii() and applicant_id.isdigit()) or len(applicant_id) > 9:
+        return  # not a code of ours (an id beyond the column is not one either)
+    applicant = await Applicant.get_or_none(id=int(applicant_id))
     if applicant is None:
         return
     await notify(applicant, CodeNotDelivered(), key=f"code-not-delivered:{client_id}"[:128])

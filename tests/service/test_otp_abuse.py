@@ -283,6 +283,7 @@ async def test_a_failed_delivery_report_of_a_code_tells_the_parent_once(
     await _delivery_report(failed_id, "failed", "dr-2", settings)  # a repeated report
     await _delivery_report(sms.sent[1][2], "delivered", "dr-3", settings)
     await _delivery_report("otp-x-1", "failed", "dr-4", settings)  # not ours: ignored
+    await _delivery_report("otp-99999999999999-1", "failed", "dr-5", settings)
     rows = await Notification.all()
     assert [(row.applicant_id, row.kind) for row in rows] == [(first.id, "code_not_delivered")]
 
