@@ -31,6 +31,7 @@ from bot.dialogs.common import Tr, Window
 from bot.dialogs.states import RecoverySG
 from bot.texts.reasons import error_text
 from bot.texts.typed import clean_typed
+from bot.texts.sms import code_sms_text
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
@@ -129,9 +130,7 @@ async def _after_consent(manager: DialogManager, say: Say) -> bool:
     # A number confirmed a minute ago is still cooling down: another confirmed one will do.
     for number in verified:
         try:
-            await otp.request(
-                applicant, number, _("Indigo: your code is {code}. Do not tell it to anyone.")
-            )
+            await otp.request(applicant, number, code_sms_text())
         except DomainError as error:
             refused = refused or error
             continue

@@ -20,6 +20,7 @@ from bot.texts.formats import phone_text
 from bot.texts.labels import language_word
 from bot.texts.reasons import error_text
 from bot.texts.typed import clean_typed
+from bot.texts.sms import code_sms_text
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.views import cabinet
@@ -105,7 +106,7 @@ async def on_new_phone(message: Message, widget: Any, manager: DialogManager) ->
         sent = await otp.request(
             common.applicant_id(manager),
             number,
-            _("Indigo: your code is {code}. Do not tell it to anyone."),
+            code_sms_text(),
         )
     except DomainError as error:
         await message.answer(error_text(error))

@@ -24,9 +24,11 @@ from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text, reason_text
 from bot.texts.typed import clean_typed
+from bot.texts.sms import code_sms_text
 from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.registry.ports import GatewayUnavailable
 
 
@@ -71,11 +73,10 @@ async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 async def _send_code(manager: DialogManager, phone: str) -> bool:
     """Ask core for a code; on refusal keep the reason for the window. True when sent."""
     try:
-        sent = await _otp(manager).request(
-            applicant_id(manager), phone, sms_text=_("Confirmation code: {code}")
-        )
+        sent = await _otp(manager).request(applicant_id(manager), phone, sms_text=code_sms_text())
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
+        manager.dialog_data["unsent"] = exc.reason == Reason.sms_not_sent
         return False
     except GatewayUnavailable:
         manager.dialog_data["error"] = reason_text("gateway_unavailable")
@@ -132,7 +133,10 @@ async def on_code_not_text(message: Message, _widget: Any, manager: DialogManage
 
 
 async def on_resend(_callback: Any, _button: Any, manager: DialogManager) -> None:
-    await _send_code(manager, manager.dialog_data.get("phone", ""))
+    if await _send_code(manager, manager.dialog_data.get("phone", "")):
+        return
+    if manager.dialog_data.get("unsent"):  # the code window must not say "we have sent"
+        await manager.switch_to(VerifySG.phone)
 
 
 async def on_close(_result: Any, manager: DialogManager) -> None:

@@ -15,15 +15,23 @@ from redis.asyncio import Redis
 
 from bot.keyboards import main_menu
 from bot.texts.formats import esc
-from bot.texts.labels import language_word
 from bot.texts.reasons import error_text, reason_text
 from bot.texts.typed import clean_typed
-from core.applications.public import PublicApplication, lookup_number, public_lookup
+from core.applications.public import (
+    PublicApplication,
+    count_lookup,
+    lookup_number,
+    parse_application_number,
+    public_lookup,
+)
 from core.people.iin import InvalidIin, parse_iin
+from core.platform import metrics
 from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.queue.places import Position
+
+NUMBER_MARKS = ("#", "№")
 
 
 class CheckQueue(StatesGroup):
@@ -47,12 +55,20 @@ async def ask_iin(message: Message, state: FSMContext) -> None:
 async def iin_received(
     message: Message, state: FSMContext, settings: Settings, redis: Redis | None = None
 ) -> None:
+    """An IIN (12 characters) or an application number, typed in the check state."""
     text = clean_typed(message.text)
+    # "#1289012" / "№1289012" (as the bot prints numbers) is an application number; plain
+    # digits are an IIN, so a mistyped IIN still hears which rule it broke.
+    if text.startswith(NUMBER_MARKS):
+        await show_application_number(message, text, settings, redis=redis)
+        return
     try:
         parse_iin(text)
     except InvalidIin as exc:
         await message.answer(reason_text(f"iin_{exc.reason}"))
         return  # stay in the state: the parent corrects the IIN
+    if not await _lookup_allowed(message, settings, redis):
+        return
     try:
         found = await public_lookup(text, settings, index=redis)  # the position index
     except DomainError as exc:
@@ -72,22 +88,36 @@ async def iin_not_text(message: Message) -> None:
     await message.answer(_("Please send the IIN as text: 12 digits."))
 
 
-async def show_application_number(message: Message, payload: str, settings: Settings) -> None:
-    """The public status of one application (a /start deep link carries its number)."""
-    # ASCII digits only and within a BIGINT (isdigit() takes "١٢٣" and 10^30 overflows).
-    number = clean_typed(payload)
-    found = (
-        await lookup_number(int(number), settings)
-        if number.isascii() and number.isdigit() and len(number) <= 18
-        else None
-    )
+async def show_application_number(
+    message: Message, payload: str, settings: Settings, *, redis: Redis | None = None
+) -> None:
+    """The public status of one application (a /start deep link or a typed number). Anything
+    but a plausible number (huge, Arabic-Indic digits, text) is simply not found."""
+    number = parse_application_number(clean_typed(payload))
+    if number is not None and not await _lookup_allowed(message, settings, redis):
+        return
+    found = await lookup_number(number, settings, index=redis) if number is not None else None
     if found is None:
         await message.answer(reason_text("application_not_found"), reply_markup=main_menu())
         return
     await message.answer(render_application(found, settings), reply_markup=main_menu())
 
 
+async def _lookup_allowed(message: Message, settings: Settings, redis: Redis | None) -> bool:
+    """Count the look-up for this Telegram user; a polite refusal above the limit."""
+    if redis is None or message.from_user is None:
+        return True
+    try:
+        await count_lookup(redis, message.from_user.id, settings)
+    except DomainError as exc:
+        metrics.PUBLIC_CHECK_REFUSED.inc()
+        await message.answer(error_text(exc), reply_markup=main_menu())
+        return False
+    return True
+
+
 def render_application(application: PublicApplication, settings: Settings) -> str:
+    """The public card: no kindergartens and no queue type (see docs/public-data.md)."""
     locale = babel_locale(get_i18n().current_locale)
     submitted = local_time(application.submitted_at, settings, locale)
     lines = [
@@ -99,9 +129,7 @@ def render_application(application: PublicApplication, settings: Settings) -> st
     lines += [
         _("Status: {status}").format(status=status_text(application.status)),
         _("Submitted: {time}").format(time=submitted),
-        _("Queue: {queue}, birth year {year}").format(
-            queue=queue_type_text(application.queue_type), year=application.birth_year
-        ),
+        _("Year of birth: {value}").format(value=application.birth_year),
         _("Benefit class: {benefit}").format(benefit=benefit_text(application.benefit_class)),
     ]
     stop_listed = application.status == "stop_listed"
@@ -112,16 +140,6 @@ def render_application(application: PublicApplication, settings: Settings) -> st
                 where=position_text(application.position, stop_listed=stop_listed)
             )
         )
-    if application.kindergartens:
-        lines.append("")
-        lines.append(_("<b>In the chosen kindergartens:</b>"))
-        kk = get_i18n().current_locale == "kk"
-        for choice in application.kindergartens:
-            name = choice.name_kk if kk else choice.name_ru
-            where = (
-                position_text(choice.position, stop_listed=stop_listed) if choice.position else "—"
-            )
-            lines.append(f"• {esc(name)} ({language_text(choice.language)}): {where}")
     if stop_listed:
         lines.append("")
         lines.append(
@@ -170,11 +188,3 @@ def benefit_text(benefit_class: str) -> str:
         "first_priority": _("first priority"),
         "extraordinary": _("extraordinary"),
     }.get(benefit_class, benefit_class)
-
-
-def queue_type_text(queue_type: str) -> str:
-    return {"general": _("general"), "correctional": _("correctional")}.get(queue_type, queue_type)
-
-
-def language_text(language: str) -> str:
-    return language_word(language)

@@ -77,7 +77,7 @@ async def start(
     # included before this one; any other payload is an application number.
     if command.args:
         await message.answer(_("Welcome!"), reply_markup=main_menu())
-        await show_application_number(message, command.args.strip(), settings)
+        await show_application_number(message, command.args.strip(), settings, redis=redis)
         return
     await send_greeting(message)
 

@@ -31,6 +31,7 @@ from core.notifications.kinds import (
     BenefitConfirmed,
     BenefitRejected,
     Broadcast,
+    CodeNotDelivered,
     ExtensionDue,
     FamilyReady,
     Place,
@@ -176,6 +177,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_certificate_expiring(r, payload)
         case BenefitCertificateLapsed():
             return _benefit_certificate_lapsed(r, payload)
+        case CodeNotDelivered():
+            return _code_not_delivered(r)
         case _:
             assert_never(payload)
 
@@ -353,6 +356,13 @@ def _benefit_certificate_lapsed(r: _Reader, p: BenefitCertificateLapsed) -> str:
         text
         + "\n"
         + r.gettext("You can add the benefit again with a new certificate in your cabinet.")
+    )
+
+
+def _code_not_delivered(r: _Reader) -> str:
+    return r.gettext(
+        "The SMS with your confirmation code was not delivered. Request a new code (Send the "
+        "code again) or use another number."
     )
 
 

@@ -110,6 +110,29 @@ def _texts() -> dict[str, Callable[[], str]]:
         "otp_expired": lambda: _("The code has expired or was already used. Request a new one."),
         "otp_locked": lambda: _("Too many wrong codes. Try again in {minutes} min."),
         "resend_cooldown": lambda: _("A new code can be requested in {seconds_left} s."),
+        "otp_phone_limit": lambda: _(
+            "Too many codes have been sent to this number. A new code can be requested later. "
+            "Wait: {wait}."
+        ),
+        "otp_applicant_limit": lambda: _(
+            "You have requested too many codes. A new code can be requested later. Wait: {wait}."
+        ),
+        "otp_service_busy": lambda: _(
+            "Sending codes is paused because of unusually many requests. Please try again "
+            "later. Wait: {wait}."
+        ),
+        "phone_owner_mismatch": lambda: _(
+            "According to the mobile citizens database (БМГ), this number belongs to another "
+            "person. Use a number registered to you or to your child. No SMS was sent."
+        ),
+        "sms_not_sent": lambda: _(
+            "The SMS with the code could not be sent to this number. Please try again in a few "
+            "minutes or use another number."
+        ),
+        "public_check_limit": lambda: _(
+            "You have checked the queue many times in a short while. Please try again later. "
+            "Wait: {wait}."
+        ),
         # Providers.
         "gateway_unavailable": lambda: _(
             "The state service does not answer right now. Please try again in a few minutes."
@@ -195,6 +218,7 @@ def reason_text(reason: str, **params: Any) -> str:
         return _("Sorry, this cannot be done right now. Please try again later or press /start.")
     if "seconds_left" in params:
         params.setdefault("minutes", max(1, -(-int(params["seconds_left"]) // 60)))
+        params.setdefault("wait", wait_text(int(params["seconds_left"])))
     if reason == "not_eligible" and "why" in params:
         params["why"] = reason_text(str(params["why"])) if params["why"] in _texts() else ""
     for key, value in params.items():
@@ -208,6 +232,17 @@ def reason_text(reason: str, **params: Any) -> str:
         return factory().format_map(_Defaults(params))
     except (KeyError, ValueError, IndexError):
         return factory()
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as "45 min" or "3 h 20 min" (rounded up to a minute), for a label "Wait: …"."""
+    minutes = max(1, -(-seconds // 60))
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return _("{minutes} min").format(minutes=minutes)
+    if not minutes:
+        return _("{hours} h").format(hours=hours)
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
 
 
 def error_text(error: DomainError) -> str:
@@ -251,6 +286,7 @@ def feed_kind(kind: str) -> str:
         "benefit_rejected": _("Benefit rejected"),
         "broadcast": _("Announcement"),
         "family_ready": _("Family data received"),
+        "code_not_delivered": _("The code SMS was not delivered"),
     }.get(kind, kind)
 
 

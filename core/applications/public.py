@@ -1,11 +1,19 @@
 """Public status of applications, no login: by a child's or a parent's IIN (/check), or by
-the application's number (the /start deep link). Never the IIN, phones or benefit category."""
+the application's number (the /start deep link). What is shown and why: docs/public-data.md.
+
+Shown: the number, status, submission time, birth year, benefit class, masked names and the
+place in the city queue. Never the IIN, phones, the benefit category, the chosen kindergartens
+(where the child will go) or the queue type (a correctional queue discloses special needs).
+Look-ups are counted per Telegram user (`public_check_per_hour`), so the sequential numbers
+cannot be walked.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from redis.asyncio import Redis
 from tortoise.expressions import Q
 
 from core.applications.lifecycle import PositionSource
@@ -15,22 +23,17 @@ from core.platform.errors import DomainError
 from core.platform.pii import mask_name
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
-from core.queue.order import city_position, kindergarten_positions
+from core.queue.order import city_position
 from core.queue.places import Position
 
-
-@dataclass(frozen=True)
-class PublicChoice:
-    kindergarten_id: int
-    name_ru: str
-    name_kk: str
-    language: str
-    position: Position | None
+MAX_NUMBER_DIGITS = 10  # numbers are 7 digits today; anything longer is not a number of ours
+MAX_NUMBER = 2**31 - 1  # the column's range
+LOOKUP_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True)
 class PublicApplication:
-    """What anyone may see by IIN: never the IIN, phones, or the benefit category."""
+    """What anyone may see: never the IIN, phones, benefit category, kindergartens or queue."""
 
     number: int
     status: str  # ApplicationStatus value
@@ -39,9 +42,30 @@ class PublicApplication:
     applicant_name: str  # masked
     child_name: str  # masked
     birth_year: int
-    queue_type: str
     position: Position | None  # city cohort; None when archived
-    kindergartens: list[PublicChoice] = field(default_factory=list)
+
+
+def parse_application_number(text: str) -> int | None:
+    """An application number as a parent types or links it ("1289012", "#1289012", "№ 1289012"):
+    ASCII digits only (not Arabic-Indic or fullwidth ones) and bounded; None otherwise."""
+    value = text.strip().lstrip("#№").strip()
+    if not value or len(value) > MAX_NUMBER_DIGITS or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number > 0 else None
+
+
+async def count_lookup(redis: Redis, user_id: int, settings: Settings) -> None:
+    """Count one public look-up by Telegram user `user_id`; refuse above the hourly limit with
+    the wait (`public_check_limit`). INCR is atomic: concurrent look-ups cannot pass it together."""
+    key = f"public:check:{user_id}"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, LOOKUP_WINDOW_SECONDS, nx=True)
+        pipe.ttl(key)
+        count, _, left = await pipe.execute()
+    if int(count) > settings.public_check_per_hour:
+        raise DomainError(Reason.public_check_limit, seconds_left=max(int(left), 1))
 
 
 async def public_lookup(
@@ -59,25 +83,11 @@ async def public_lookup(
     applications = (
         await Application.filter(Q(child__person_id=person.id) | Q(applicant__person_id=person.id))
         .order_by("submitted_at", "number")
-        .prefetch_related("child__person", "applicant__person", "choices__kindergarten")
+        .prefetch_related("child__person", "applicant__person")
     )
     result = []
     for application in applications:
         archived = application.status == ApplicationStatus.archived
-        kindergartens = []
-        if not archived:
-            for choice, position in await kindergarten_positions(
-                application, settings, index=index, choices=list(application.choices)
-            ):
-                kindergartens.append(
-                    PublicChoice(
-                        kindergarten_id=choice.kindergarten_id,
-                        name_ru=choice.kindergarten.name_ru,
-                        name_kk=choice.kindergarten.name_kk,
-                        language=str(choice.language),
-                        position=position,
-                    )
-                )
         child_person = application.child.person
         parent_person = application.applicant.person
         result.append(
@@ -95,25 +105,27 @@ async def public_lookup(
                     child_person.last_name, child_person.first_name, child_person.middle_name
                 ),
                 birth_year=application.birth_year,
-                queue_type=str(application.queue_type),
                 position=None
                 if archived
                 else await city_position(application, settings, index=index),
-                kindergartens=kindergartens,
             )
         )
     return result
 
 
-async def lookup_number(number: int, settings: Settings) -> PublicApplication | None:
+async def lookup_number(
+    number: int, settings: Settings, *, index: PositionSource = None
+) -> PublicApplication | None:
     """The public view of application `number`, or None when there is no such application."""
+    if not 0 < number <= MAX_NUMBER:
+        return None
     application = await Application.get_or_none(number=number).prefetch_related("child__person")
     if application is None:
         return None
     iin = application.child.person.iin
     if not iin:  # a child without an IIN: the number alone is not enough to show it publicly
         return None
-    for found in await public_lookup(iin, settings):
+    for found in await public_lookup(iin, settings, index=index):
         if found.number == number:
             return found
     return None

@@ -439,6 +439,20 @@ class BenefitCertificateLapsed:
         )
 
 
+@dataclass(frozen=True)
+class CodeNotDelivered:
+    """The SMS gateway reported that a one-time code SMS was not delivered."""
+
+    kind: ClassVar[str] = "code_not_delivered"
+
+    def to_params(self) -> Params:
+        return {}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls()
+
+
 AnyPayload = (
     ApplicationRegistered
     | PositionChanged
@@ -455,6 +469,7 @@ AnyPayload = (
     | FamilyReady
     | BenefitCertificateExpiring
     | BenefitCertificateLapsed
+    | CodeNotDelivered
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

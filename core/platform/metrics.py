@@ -21,6 +21,26 @@ CALLBACKS = Counter(
 )
 OUTBOX_DEPTH = Gauge("indigo_outbox_depth", "Notifications waiting to be sent")
 INBOX_FAILED = Gauge("indigo_inbox_failed", "Provider callbacks whose processing failed")
+# SMS codes (core.people.otp). Alert on `indigo_otp_breaker_open_until_seconds > time()`: the
+# city-wide circuit breaker refuses every new code until then (a moment, so it stays true
+# across processes and needs no refresh).
+OTP_SENT = Counter("indigo_otp_sms_total", "One-time code SMS handed to the SMS gateway")
+OTP_REFUSED = Counter(
+    "indigo_otp_refused_total", "One-time code requests refused before any SMS", ["reason"]
+)
+OTP_BREAKER_TRIPS = Counter(
+    "indigo_otp_breaker_trips_total", "Times the city-wide code SMS circuit breaker opened"
+)
+OTP_BREAKER_OPEN_UNTIL = Gauge(
+    "indigo_otp_breaker_open_until_seconds",
+    "Unix time until which no new code SMS are sent (the circuit breaker); 0: never opened",
+)
+OTP_BREAKER_OPEN = Gauge(
+    "indigo_otp_breaker_open", "1 while this process last saw the code SMS circuit breaker open"
+)
+PUBLIC_CHECK_REFUSED = Counter(
+    "indigo_public_check_refused_total", "Public queue look-ups refused by the per-user limit"
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

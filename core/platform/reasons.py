@@ -78,6 +78,13 @@ class Reason(StrEnum):
     too_many_kindergartens = "too_many_kindergartens"
     transition_not_allowed = "transition_not_allowed"
     twins_need_seats = "twins_need_seats"
+    # SMS abuse and the public check (appended).
+    otp_phone_limit = "otp_phone_limit"
+    otp_applicant_limit = "otp_applicant_limit"
+    otp_service_busy = "otp_service_busy"
+    phone_owner_mismatch = "phone_owner_mismatch"
+    sms_not_sent = "sms_not_sent"
+    public_check_limit = "public_check_limit"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     otp_lockout_seconds: int = 900
     otp_resend_cooldown_seconds: int = 60
     otp_secret: str = DEFAULT_OTP_SECRET
+    # SMS abuse (bombing a stranger's phone, pumping): codes per destination phone, per
+    # applicant, and a city-wide circuit breaker; every window starts with its first code.
+    otp_phone_per_hour: int = Field(default=3, ge=1)
+    otp_phone_per_day: int = Field(default=10, ge=1)
+    otp_applicant_per_day: int = Field(default=10, ge=1)
+    otp_global_per_minute: int = Field(default=300, ge=1)
+    otp_breaker_seconds: int = Field(default=600, ge=1)  # no new codes at all while open
+    # The public check (no login): look-ups per Telegram user and hour.
+    public_check_per_hour: int = Field(default=20, ge=1)
 
     # Sending.
     send_rate_per_second: float = Field(default=30, gt=0, le=1000)

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from tortoise.exceptions import IntegrityError
 
 from core.models import (
+    Applicant,
     Channel,
     InboxEvent,
     InboxStatus,
@@ -29,6 +30,9 @@ from core.models import (
     NotificationStatus,
     Person,
 )
+from core.notifications.kinds import CodeNotDelivered
+from core.notifications.outbox import notify
+from core.people.otp import CLIENT_ID_PREFIX as CODE_CLIENT_ID_PREFIX
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
@@ -241,6 +245,20 @@ async def _delivery_report(event: InboxEvent, ctx: InboxContext) -> None:
                 NotificationStatus.unknown,
             ]
         ).update(status=NotificationStatus.failed, error="sms_delivery_failed")
+        await _code_not_delivered(key)
+
+
+async def _code_not_delivered(client_id: str) -> None:
+    """A one-time code SMS failed (its client_id is `otp-<applicant>-<random>`): the parent
+    waiting for it hears so in chat, once per SMS, instead of waiting out the code's life."""
+    prefix, _, rest = client_id.partition(CODE_CLIENT_ID_PREFIX)
+    applicant_id = rest.partition("-")[0]
+    if prefix or not (applicant_id.isascii() and applicant_id.isdigit()) or len(applicant_id) > 9:
+        return  # not a code of ours (an id beyond the column is not one either)
+    applicant = await Applicant.get_or_none(id=int(applicant_id))
+    if applicant is None:
+        return
+    await notify(applicant, CodeNotDelivered(), key=f"code-not-delivered:{client_id}"[:128])
 
 
 async def _inbound(event: InboxEvent, ctx: InboxContext) -> None:

@@ -19,6 +19,7 @@ from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
 from core.referrals.lifecycle import expire_due
 from core.referrals.take import take_seat
+from core.registry import inbox
 from core.seats.releases import release_seats
 from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
 from tests.fixtures.seats import make_application, make_group, make_queue
@@ -32,7 +33,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 15
+    assert len(KINDS) == 16
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -198,4 +199,10 @@ async def _produce_every_kind(settings) -> list[Notification]:
     await benefit_certificates(settings, local_today)
     # broadcast
     await create_broadcast(await make_staff(), "Сәлеметсіз бе", "Здравствуйте", {})
+    # code_not_delivered: the SMS gateway reports a one-time code SMS failed
+    report = {"event_id": "dr-1", "type": "delivery_report", "message_id": "m1"}
+    _, event = await inbox.store(
+        "sms", {**report, "client_id": f"otp-{parent.id}-ab", "status": "failed"}
+    )
+    assert event is not None and await inbox.process(event.id, inbox.InboxContext(settings))
     return await Notification.all().order_by("id")

@@ -230,7 +230,7 @@ async def test_a_parent_confirms_two_phones_in_russian(bot_app: tuple, sms: Fake
 
     sent = await parent.send_contact("77011234567")
     assert "Мы отправили SMS с 6-значным кодом на номер +7 701 123 45 67" in texts(sent)[-1]
-    assert sms.sent[-1][1].startswith("Код подтверждения: ")
+    assert sms.sent[-1][1].startswith("Indigo, очередь в детсад: код ")
     resend = [caption for caption, _ in inline_buttons(sent)]
     assert any(c.startswith("Отправить код повторно (через ") for c in resend)
 
