@@ -33,6 +33,9 @@ from webhooks.telegram import WEBHOOK_PATH, add_telegram_routes, observe_updates
 
 # Updates may be larger than a provider callback (limited to settings.max_body_bytes there).
 MIN_CLIENT_MAX_SIZE = 1024 * 1024
+# After an answer sent before the whole body (408, 413), the rest is drained this long so the
+# peer can read the answer, then the connection closes (aiohttp's default is 10 s).
+LINGER_SECONDS = 1.0
 
 
 def make_web_app(app: App, *, telegram: bool = True) -> web.Application:
@@ -74,6 +77,7 @@ async def start_web(app: App, *, telegram: bool = True) -> list[web.AppRunner]:
         make_web_app(app, telegram=telegram),
         access_log=None,
         keepalive_timeout=settings.http_idle_timeout_seconds,
+        lingering_time=LINGER_SECONDS,
     )
     internal = web.AppRunner(make_internal_app(app), access_log=None)
     runners: list[web.AppRunner] = []

@@ -49,10 +49,8 @@ def body_middleware(timeout_seconds: float, limit: BodyLimit) -> Middleware:
                 body = await _read_limited(request, max_bytes)
         except TimeoutError:
             return _refuse(request, 408, "body_timeout")
-        except ConnectionError:  # the peer went away mid-body: nobody to answer
-            _count("disconnected")
-            log.debug("%s %s: the client left during the body", request.method, request.path)
-            raise
+        except ConnectionError:  # the peer left mid-body: nobody reads this answer, no traceback
+            return _refuse(request, 400, "disconnected")
         if body is None:
             return _refuse(request, 413, "too_large", limit=max_bytes)
         request[BODY_KEY] = body
