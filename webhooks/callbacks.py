@@ -77,11 +77,15 @@ def _callback_view(source: str, ctx: inbox.InboxContext, redis: Redis) -> View:
         if reason is not None or not secret_list:
             return _reject(source, 401, reason or "signature")
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = json.loads(body, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
             return _reject(source, 400, "malformed_json")
         if not isinstance(data, dict):
             return _reject(source, 400, "not_an_object")
+        if _has_nul(data):  # the database stores no NUL character: refuse, not a 503
+            return _reject(
+                source, 400, "invalid", problems=[{"field": "body", "problem": "NUL character"}]
+            )
         kind = data.get("type")
         if not isinstance(kind, str) or not kind:
             return _reject(
@@ -119,6 +123,24 @@ def _reject(source: str, status: int, reason: str, **extra: Any) -> web.Response
     metrics.WEBHOOK_REJECTS.labels(source, reason).inc()
     log.debug("%s callback rejected: %s", source, reason)
     return web.json_response({"error": reason, **extra}, status=status)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts them, JSON not
+
+
+def _has_nul(data: Any) -> bool:
+    pending = [data]  # iterative: a body may nest as deep as the JSON parser allows
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _problems(exc: ValidationError) -> list[dict[str, str]]:

@@ -130,7 +130,7 @@ class DedupRequestHandler(SimpleRequestHandler):
             update_id = update["update_id"]
             if not isinstance(update_id, int):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             metrics.WEBHOOK_REJECTS.labels("telegram", "malformed").inc()
             return web.json_response({"error": "malformed update"}, status=400)
         first = await self.redis.set(

@@ -183,3 +183,23 @@ async def test_readiness_names_no_exception_when_a_dependency_is_down(
             await dead.aclose()
     assert body == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
     assert any("redis does not answer" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        (b'{"event_id": "a\\u0000b", "type": "person.updated", "iin": "900101300123"}', "invalid"),
+        (
+            b'{"event_id": "e", "type": "person.updated", "iin": "900101300123", "x": NaN}',
+            "malformed_json",
+        ),
+        (b"[" * 60_000 + b"]" * 10_000, "too_large"),
+        (b"[" * 20_000 + b"]" * 20_000, "malformed_json"),
+    ],
+    ids=["nul", "nan", "oversized", "deeply-nested"],
+)
+async def test_bodies_the_database_cannot_store_are_refused_not_a_server_error(
+    bounded: CallbacksStack, body: bytes, answer: str
+) -> None:
+    status, reply = await bounded.post_signed("/callbacks/gov", body)
+    assert status in (400, 413) and reply["error"] == answer
