@@ -203,3 +203,17 @@ async def test_bodies_the_database_cannot_store_are_refused_not_a_server_error(
 ) -> None:
     status, reply = await bounded.post_signed("/callbacks/gov", body)
     assert status in (400, 413) and reply["error"] == answer
+
+
+async def test_a_connection_stalled_in_its_headers_is_closed_after_the_idle_timeout(
+    settings: Settings, db: None, redis: Redis
+) -> None:
+    async with run_callbacks_stack(settings, redis, http_idle_timeout_seconds=1) as stack:
+        for sent in (b"", b"POST /callbacks/gov HTTP/1.1\r\nHost: x\r\n"):  # silent, half a head
+            reader, writer = await raw(stack)
+            started = time.monotonic()
+            writer.write(sent)
+            await writer.drain()
+            assert await asyncio.wait_for(reader.read(), timeout=4) == b""
+            writer.close()
+            assert time.monotonic() - started < 3
