@@ -217,3 +217,22 @@ async def test_a_connection_stalled_in_its_headers_is_closed_after_the_idle_time
             assert await asyncio.wait_for(reader.read(), timeout=4) == b""
             writer.close()
             assert time.monotonic() - started < 3
+
+
+async def test_malformed_http_is_answered_400_and_counted_without_a_traceback(
+    bounded: CallbacksStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = rejects("http", "malformed_http")
+    caplog.set_level(logging.INFO)
+    for head in (
+        b"POST /callbacks/gov HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    ):
+        reader, writer = await raw(bounded)
+        writer.write(head)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=3)
+        writer.close()
+        assert answer.split(b"\r\n")[0].endswith(b" 400 Bad Request"), answer[:40]
+    assert rejects("http", "malformed_http") == before + 2
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
