@@ -110,9 +110,9 @@ class DedupRequestHandler(SimpleRequestHandler):
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         # Fails closed: no configured token means no update is authentic (`indigo serve`
         # refuses to start that way, see core.platform.settings.refuse_open_webhook).
+        given = telegram_secret_token.encode(errors="replace")  # bytes: any header compares
         valid = False
         for token in self.secret_tokens:
-            given = telegram_secret_token.encode(errors="replace")
             valid |= secrets.compare_digest(given, token.encode())
         return valid
 
