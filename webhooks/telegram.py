@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from core.platform import metrics
 from core.platform.settings import Settings
+from webhooks.bounds import body_of
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,10 @@ async def register_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings)
     if not settings.telegram_webhook_url:
         log.warning("TELEGRAM_WEBHOOK_URL is not set: the webhook is not registered")
         return False
-    secret = settings.telegram_webhook_secret[0] if settings.telegram_webhook_secret else None
+    if not settings.telegram_webhook_secret:  # the route refuses every update without one
+        log.error("TELEGRAM_WEBHOOK_SECRET is not set: the webhook is not registered")
+        return False
+    secret = settings.telegram_webhook_secret[0]  # the first is the current one (rotation)
     await bot.set_webhook(
         url=settings.telegram_webhook_url,
         secret_token=secret,
@@ -104,11 +108,12 @@ class DedupRequestHandler(SimpleRequestHandler):
         self.ttl = ttl
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
-        if not self.secret_tokens:
-            return True
+        # Fails closed: no configured token means no update is authentic (`indigo serve`
+        # refuses to start that way, see core.platform.settings.refuse_open_webhook).
+        given = telegram_secret_token.encode(errors="replace")  # bytes: any header compares
         valid = False
         for token in self.secret_tokens:
-            valid |= secrets.compare_digest(telegram_secret_token.encode(), token.encode())
+            valid |= secrets.compare_digest(given, token.encode())
         return valid
 
     async def close(self) -> None:
@@ -121,11 +126,11 @@ class DedupRequestHandler(SimpleRequestHandler):
             metrics.WEBHOOK_REJECTS.labels("telegram", "secret").inc()
             return web.json_response({"error": "secret"}, status=401)
         try:
-            update = json.loads(await request.read())
+            update = json.loads(body_of(request))
             update_id = update["update_id"]
             if not isinstance(update_id, int):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             metrics.WEBHOOK_REJECTS.labels("telegram", "malformed").inc()
             return web.json_response({"error": "malformed update"}, status=400)
         first = await self.redis.set(

@@ -114,6 +114,16 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=8, ge=1)
     job_interval_seconds: float = Field(default=30, gt=0)
 
+    # The webhooks app's HTTP bounds (the public listener faces unauthenticated peers).
+    http_body_timeout_seconds: float = Field(default=5, gt=0)  # the whole body, from the headers
+    http_max_connections: int = Field(default=512, ge=1)  # open connections, per process
+    # A connection that sends no (complete) request for this long is closed: stalled headers too.
+    http_idle_timeout_seconds: float = Field(default=15, gt=0)
+    # /metrics and /readyz listen here only (a private address), never beside the callbacks.
+    http_internal_host: str = "127.0.0.1"
+    http_internal_port: int = 8081
+    protocols_cache_seconds: float = Field(default=30, ge=0)  # the public registers' answers
+
     @field_validator(
         "telegram_webhook_secret", "gov_callback_secret", "sms_callback_secret", mode="before"
     )
@@ -186,6 +196,16 @@ def refuse_default_secrets(settings: Settings) -> None:
         and settings.otp_secret == DEFAULT_OTP_SECRET
     ):
         sys.exit("indigo: invalid configuration: OTP_SECRET: set a secret (the default is public)")
+
+
+def refuse_open_webhook(settings: Settings) -> None:
+    """`indigo serve` mounts the Telegram webhook: without a secret token anyone could post
+    updates as any user, staff included, so the process ends with one line instead."""
+    if not settings.telegram_webhook_secret:
+        sys.exit(
+            "indigo: invalid configuration: TELEGRAM_WEBHOOK_SECRET: set a secret token "
+            "(the webhook refuses every update without it)"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import string
 import time
 from collections.abc import Sequence
+
+_HEX = frozenset(string.hexdigits)
+_SIGNATURE_LENGTH = hashlib.sha256().digest_size * 2
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -40,7 +44,12 @@ def verify(
         return "missing"
     if abs((time.time() if now is None else now) - ts) > window_seconds:
         return "stale"
+    # Anything but 64 hex digits is a wrong signature, not an error (compare_digest refuses
+    # non-ASCII str); the comparison itself is on bytes.
+    if len(signature) != _SIGNATURE_LENGTH or not _HEX.issuperset(signature):
+        return "signature"
+    given = signature.lower().encode("ascii")
     valid = False
     for secret in secrets:  # two secrets during rotation; check all, in constant time each
-        valid |= hmac.compare_digest(sign(secret, ts, body), signature.lower())
+        valid |= hmac.compare_digest(sign(secret, ts, body).encode("ascii"), given)
     return None if valid else "signature"

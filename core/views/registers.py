@@ -1,8 +1,9 @@
-"""The public protocols, read from the audit log (DOMAIN.md, "Public data").
+"""The public protocols (DOMAIN.md, "Public data"), filtered and paged in SQL.
 
-Seat release protocol: every `seats.released` entry (kindergarten, group, language, seats,
-priority end). Referral protocol: every `referral.issued` entry with the referral's latest
-status from the log (number, period, masked child name, kindergarten, group, status).
+Seat release protocol: every seat release (kindergarten, group, language, seats, priority end),
+newest first, with the time of its `seats.released` audit entry. Referral protocol: every issued
+referral with its current status (number, period, masked child name, kindergarten, group).
+A request reads one page of rows (and the audit entries of that page), never the whole history.
 Never IIN or phones; child names masked like "А***В Р*** Ж.".
 """
 
@@ -10,19 +11,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from core.models import (
-    Application,
-    AuditEntry,
-    Group,
-    Kindergarten,
-    Person,
-)
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from core.models import AuditEntry, Referral, SeatRelease
 from core.platform.pii import mask_name
 
 MAX_LIMIT = 200
+_M = TypeVar("_M", SeatRelease, Referral)
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,16 @@ class SeatRow:
     seats: int
     priority_end_at: datetime
 
+    @property
+    def has_priority_window(self) -> bool:
+        """False for a release opened to everyone at once (its priority ends when it starts)."""
+        return self.priority_end_at > self.released_at
+
     def as_json(self) -> dict[str, Any]:
-        return _json(asdict(self))
+        data = _json(asdict(self))
+        if not self.has_priority_window:
+            data["priority_end_at"] = None  # no window: not "priority until <release time>"
+        return data
 
 
 @dataclass(frozen=True)
@@ -99,27 +106,41 @@ class Page:
 
 
 async def seat_protocol(flt: SeatFilter, tz: ZoneInfo, *, limit: int = 50, offset: int = 0) -> Page:
-    entries = await _entries("seats.released", "seat_release", flt.day, tz)
-    groups, kindergartens = await _places(
-        {int(e.after.get("group_id", 0)) for e in entries if e.after}
+    query = _place_filter(SeatRelease.all(), flt)
+    if flt.ownership:
+        query = query.filter(kindergarten__ownership=flt.ownership)
+    if flt.group_kind:
+        query = query.filter(group__kind=flt.group_kind)
+    if flt.day is not None:
+        start, end = _day_range(flt.day, tz)
+        # One day of release entries: a bounded read of the audit log's (action, at) index.
+        query = query.filter(
+            id__in=[int(i) for i in await _entity_ids_on("seats.released", start, end)]
+        )
+    limit, offset = _bounds(limit, offset)
+    total = await query.count()
+    releases = (
+        await query.order_by("-id")
+        .offset(offset)
+        .limit(limit)
+        .select_related("group", "kindergarten")
     )
+    entries = {
+        entry.entity_id: entry
+        for entry in await AuditEntry.filter(
+            action="seats.released",
+            entity="seat_release",
+            entity_id__in=[str(release.id) for release in releases],
+        )
+    }
     rows: list[SeatRow] = []
-    for entry in entries:
-        after = entry.after or {}
-        group = groups.get(int(after.get("group_id", 0)))
-        if group is None:
-            continue
-        kg = kindergartens[group.kindergarten_id]
-        if not _place_matches(flt, kg, group):
-            continue
-        if flt.ownership and str(kg.ownership) != flt.ownership:
-            continue
-        if flt.group_kind and str(group.kind) != flt.group_kind:
-            continue
+    for release in releases:
+        group, kg = release.group, release.kindergarten
+        entry = entries.get(str(release.id))
         rows.append(
             SeatRow(
-                release_id=int(entry.entity_id),
-                released_at=entry.at,
+                release_id=release.id,
+                released_at=entry.at if entry is not None else release.created_at,
                 kindergarten_id=kg.id,
                 kindergarten_ru=kg.name_ru,
                 kindergarten_kk=kg.name_kk,
@@ -130,49 +151,44 @@ async def seat_protocol(flt: SeatFilter, tz: ZoneInfo, *, limit: int = 50, offse
                 group_kind=str(group.kind),
                 age_from=group.age_from,
                 age_to=group.age_to,
-                language=str(after.get("language") or group.language),
-                seats=int(after.get("seats", 0)),
-                priority_end_at=_parse(after.get("priority_end_at")) or entry.at,
+                language=str(group.language),
+                seats=release.seats,
+                priority_end_at=release.priority_end_at,
             )
         )
-    return _page(rows, limit, offset)
+    return Page(total=total, rows=rows)
 
 
 async def referral_protocol(
     flt: ReferralFilter, tz: ZoneInfo, *, limit: int = 50, offset: int = 0
 ) -> Page:
-    entries = await _entries("referral.issued", "referral", flt.day, tz)
-    groups, kindergartens = await _places(
-        {int(e.after.get("group_id", 0)) for e in entries if e.after}
-    )
-    latest = await _latest_states([e.entity_id for e in entries])
-    children = await _child_names(
-        {
-            int(e.after["application_id"])
-            for e in entries
-            if e.after and e.after.get("application_id")
-        }
+    query = _place_filter(Referral.all(), flt)
+    if flt.status:
+        query = query.filter(status=flt.status)
+    if flt.day is not None:
+        start, end = _day_range(flt.day, tz)
+        query = query.filter(issued_at__gte=start, issued_at__lt=end)
+    limit, offset = _bounds(limit, offset)
+    total = await query.count()
+    referrals = (
+        await query.order_by("-id")
+        .offset(offset)
+        .limit(limit)
+        .select_related("group", "kindergarten", "application__child__person")
     )
     rows: list[ReferralRow] = []
-    for entry in entries:
-        after = entry.after or {}
-        group = groups.get(int(after.get("group_id", 0)))
-        if group is None:
-            continue
-        kg = kindergartens[group.kindergarten_id]
-        if not _place_matches(flt, kg, group):
-            continue
-        state = latest.get(entry.entity_id, after)
-        status = str(state.get("status") or after.get("status") or "")
-        if flt.status and status != flt.status:
-            continue
+    for referral in referrals:
+        group, kg = referral.group, referral.kindergarten
+        person = referral.application.child.person
         rows.append(
             ReferralRow(
-                referral_id=int(entry.entity_id),
-                number=str(after.get("number", "")),
-                issued_at=entry.at,
-                expires_at=_parse(state.get("expires_at") or after.get("expires_at")),
-                child=children.get(int(after.get("application_id") or 0), ""),
+                referral_id=referral.id,
+                number=referral.number,
+                issued_at=referral.issued_at,
+                expires_at=referral.expires_at,
+                child=mask_name(person.last_name, person.first_name, person.middle_name)
+                if person is not None
+                else "",
                 kindergarten_id=kg.id,
                 kindergarten_ru=kg.name_ru,
                 kindergarten_kk=kg.name_kk,
@@ -180,92 +196,47 @@ async def referral_protocol(
                 age_from=group.age_from,
                 age_to=group.age_to,
                 language=str(group.language),
-                status=status,
+                status=str(referral.status),
             )
         )
-    return _page(rows, limit, offset)
+    return Page(total=total, rows=rows)
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-async def _entries(action: str, entity: str, day: date | None, tz: ZoneInfo) -> list[AuditEntry]:
-    query = AuditEntry.filter(action=action, entity=entity)
-    if day is not None:
-        start = datetime.combine(day, time.min, tzinfo=tz)
-        query = query.filter(at__gte=start, at__lt=start + timedelta(days=1))
-    return await query.order_by("-id")
-
-
-async def _places(group_ids: set[int]) -> tuple[dict[int, Group], dict[int, Kindergarten]]:
-    groups = {g.id: g for g in await Group.filter(id__in=group_ids)}
-    kindergartens = {
-        k.id: k
-        for k in await Kindergarten.filter(id__in={g.kindergarten_id for g in groups.values()})
-    }
-    return groups, kindergartens
-
-
-def _place_matches(flt: SeatFilter | ReferralFilter, kg: Kindergarten, group: Group) -> bool:
-    if flt.city_id is not None and kg.city_id != flt.city_id:
-        return False
-    if flt.kindergarten_id is not None and kg.id != flt.kindergarten_id:
-        return False
+def _place_filter(query: QuerySet[_M], flt: SeatFilter | ReferralFilter) -> QuerySet[_M]:
+    """The kindergarten and group conditions both protocols share, as SQL."""
+    if flt.city_id is not None:
+        query = query.filter(kindergarten__city_id=flt.city_id)
+    if flt.kindergarten_id is not None:
+        query = query.filter(kindergarten_id=flt.kindergarten_id)
     if flt.kindergarten_name:
-        needle = flt.kindergarten_name.casefold()
-        if needle not in kg.name_ru.casefold() and needle not in kg.name_kk.casefold():
-            return False
-    if flt.language and str(group.language) != flt.language:
-        return False
-    if flt.age_from is not None and group.age_from != flt.age_from:
-        return False
-    return not (flt.age_to is not None and group.age_to != flt.age_to)
+        query = query.filter(
+            Q(kindergarten__name_ru__icontains=flt.kindergarten_name)
+            | Q(kindergarten__name_kk__icontains=flt.kindergarten_name)
+        )
+    if flt.language:
+        query = query.filter(group__language=flt.language)
+    if flt.age_from is not None:
+        query = query.filter(group__age_from=flt.age_from)
+    if flt.age_to is not None:
+        query = query.filter(group__age_to=flt.age_to)
+    return query
 
 
-async def _latest_states(referral_ids: list[str]) -> dict[str, dict[str, Any]]:
-    latest: dict[str, dict[str, Any]] = {}
-    if not referral_ids:
-        return latest
-    for entity_id, after in (
-        await AuditEntry.filter(entity="referral", entity_id__in=referral_ids)
-        .order_by("id")
-        .values_list("entity_id", "after")
-    ):
-        if after and after.get("status"):
-            latest[entity_id] = after
-    return latest
+async def _entity_ids_on(action: str, start: datetime, end: datetime) -> list[str]:
+    ids = AuditEntry.filter(action=action, at__gte=start, at__lt=end).values_list("entity_id")
+    return [str(entity_id) for (entity_id,) in await ids]
 
 
-async def _child_names(application_ids: set[int]) -> dict[int, str]:
-    if not application_ids:
-        return {}
-    pairs = await Application.filter(id__in=application_ids).values_list("id", "child__person_id")
-    people = {
-        p.id: p for p in await Person.filter(id__in={person for _, person in pairs if person})
-    }
-    names: dict[int, str] = {}
-    for application_id, person_id in pairs:
-        person = people.get(person_id)
-        if person:
-            names[application_id] = mask_name(
-                person.last_name, person.first_name, person.middle_name
-            )
-    return names
+def _day_range(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
 
 
-def _page(rows: list[Any], limit: int, offset: int) -> Page:
-    limit = max(1, min(MAX_LIMIT, limit))
-    offset = max(0, offset)
-    return Page(total=len(rows), rows=rows[offset : offset + limit])
-
-
-def _parse(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
+def _bounds(limit: int, offset: int) -> tuple[int, int]:
+    return max(1, min(MAX_LIMIT, limit)), max(0, offset)
 
 
 def _json(data: dict[str, Any]) -> dict[str, Any]:

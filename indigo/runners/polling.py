@@ -13,7 +13,7 @@ from aiohttp import web
 
 from core.platform.settings import Settings, refuse_default_secrets
 from indigo.app import build_app, close_app
-from webhooks.app import make_web_app
+from webhooks.app import listening, start_web, stop_web
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +22,15 @@ async def run_polling(settings: Settings) -> None:
     """Long polling, plus the callbacks web app on `settings.http_port`."""
     refuse_default_secrets(settings)
     app = await build_app(settings)
-    runner = web.AppRunner(make_web_app(app, telegram=False))
+    runners: list[web.AppRunner] = []
     try:
-        await runner.setup()
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-        log.info("callbacks on http://%s:%s", settings.http_host, settings.http_port)
+        runners = await start_web(app, telegram=False)
+        log.info("callbacks on %s", listening(settings))
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dispatcher.start_polling(app.bot)
     except asyncio.CancelledError:
         pass
     finally:
         with contextlib.suppress(Exception):
-            await runner.cleanup()
+            await stop_web(runners)
         await close_app(app)

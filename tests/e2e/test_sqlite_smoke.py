@@ -188,6 +188,8 @@ def test_serve_starts_on_the_embedded_defaults(embedded_env, tmp_path):
     port = _free_port()
     env = embedded_env | {
         "HTTP_PORT": str(port),
+        "HTTP_INTERNAL_PORT": str(_free_port()),
+        "TELEGRAM_WEBHOOK_SECRET": "smoke-secret",  # serve refuses an open webhook route
         "BOT_TOKEN": "123456:TEST-token-for-the-smoke-run",
         # Nothing listens there: serve must not need Telegram to start (no webhook URL set).
         "TELEGRAM_API_URL": f"http://127.0.0.1:{_free_port()}",

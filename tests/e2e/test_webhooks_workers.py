@@ -66,6 +66,7 @@ async def workers(
         gov_secret="gov-secret", sms_secret="sms-secret"
     )
     ports = [free_port() for _ in range(count)]
+    internal_ports = [free_port() for _ in range(count)]  # /readyz is served there only
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     balancer = Balancer(urls)
     balancer.session = aiohttp.ClientSession()
@@ -76,12 +77,13 @@ async def workers(
     lb_port = free_port()
     await web.TCPSite(lb_runner, "127.0.0.1", lb_port).start()
     processes = []
-    for port in ports:
+    for port, internal_port in zip(ports, internal_ports, strict=True):
         env = {
             **os.environ,
             "DATABASE_URL": settings.database_url,
             "REDIS_URL": settings.redis_url or "",
             "HTTP_PORT": str(port),
+            "HTTP_INTERNAL_PORT": str(internal_port),
             "BOT_TOKEN": settings.bot_token or "",
             "TELEGRAM_API_URL": sandbox_url,
             "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{lb_port}/telegram/webhook",
@@ -103,7 +105,8 @@ async def workers(
         )
     try:
         async with aiohttp.ClientSession() as http:
-            for url, process in zip(urls, processes, strict=True):
+            internal_urls = [f"http://127.0.0.1:{port}" for port in internal_ports]
+            for url, process in zip(internal_urls, processes, strict=True):
 
                 async def ready(url: str = url, process: subprocess.Popen = process) -> bool:
                     if process.poll() is not None:

@@ -161,10 +161,10 @@ async def test_health_readiness_and_metrics(stack: CallbacksStack) -> None:
     await stack.post_signed("/callbacks/gov", person_updated(), secret="forged")
     async with stack.http.get(stack.web_url + "/healthz") as resp:
         assert resp.status == 200
-    async with stack.http.get(stack.web_url + "/readyz") as resp:
+    async with stack.http.get(stack.internal_url + "/readyz") as resp:
         assert resp.status == 200
         assert await resp.json() == {"status": "ready", "database": "ok", "redis": "ok"}
-    async with stack.http.get(stack.web_url + "/metrics") as resp:
+    async with stack.http.get(stack.internal_url + "/metrics") as resp:
         text = await resp.text()
     assert 'indigo_webhook_rejects_total{reason="signature",source="gov"}' in text
     assert "indigo_outbox_depth" in text
@@ -173,7 +173,7 @@ async def test_health_readiness_and_metrics(stack: CallbacksStack) -> None:
 async def test_readiness_fails_when_redis_is_gone(settings: Settings, db: None) -> None:
     dead = Redis.from_url("redis://127.0.0.1:1/0")
     async with run_callbacks_stack(settings, dead) as broken:
-        async with broken.http.get(broken.web_url + "/readyz") as resp:
+        async with broken.http.get(broken.internal_url + "/readyz") as resp:
             assert resp.status == 503
             body = await resp.json()
     await dead.aclose()
