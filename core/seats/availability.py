@@ -3,13 +3,14 @@ claim's candidate seats, all on the rules of `core.seats.eligibility`.
 
 The list shows only seats the claim will not then refuse: a seat of a release that offered the
 application a place (during its priority window), or a general-access seat that matches it
-(birth year, group kind, city, language), in a group with enough seats for its eligible twins.
+(birth year, group kind, city; any teaching language), in a group with enough seats for its
+eligible twins.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -37,7 +38,6 @@ from core.seats.eligibility import (
     access_problem,
     application_problem,
     children_with_live_referrals,
-    chosen_languages,
     eligible_twins,
     group_problem,
     kinds_for,
@@ -48,6 +48,11 @@ from core.seats.eligibility import (
 
 # Kindergartens the application did not choose sort after every chosen one.
 UNCHOSEN_RANK = 99
+
+# A general-access seat of the group taken this recently means the parent's list showed it: a
+# claim that then finds only others' reserved seats lost the race for it ("no_free_seat", "another
+# parent has just taken it"), not a claim on a reserved seat ("priority_window").
+JUST_TAKEN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,6 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
     kinds = kinds_for(app.queue_type)
     choices = await ApplicationChoice.filter(application_id=app.id).order_by("rank")
     rank_of = {c.kindergarten_id: c.rank for c in choices}
-    languages = {str(c.language) for c in choices}
 
     offered_releases = await open_offer_releases(None, [app.id])
     # The queries narrow by the group rule (birth year, kind) and the city; the rules below decide.
@@ -113,9 +117,9 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
             counted.setdefault((seat.group_id, "offer"), []).append(seat)
     for seat in general_seats:
         group = groups[seat.group_id]
-        if group_problem(app, group) is None and (
-            access_problem(app.city_id, languages, group.kindergarten.city_id, group.language)
-            is None
+        if (
+            group_problem(app, group) is None
+            and access_problem(app.city_id, group.kindergarten.city_id) is None
         ):
             counted.setdefault((seat.group_id, "general"), []).append(seat)
     seats_needed = await _twin_seats_needed(app, counted, groups, now, settings)
@@ -159,7 +163,8 @@ class PrecheckFacts:
     """Everything a refusal of the claim needs, read without a transaction or locks: the
     application's columns, the group's (None: no such group), the number of a live referral
     of the child, and whether a free seat of the group is in this application's offers'
-    window (`offered`), in general access (`general`) or in any priority window (`reserved`)."""
+    window (`offered`), in general access (`general`) or in any priority window (`reserved`),
+    and whether a general-access seat of the group was taken within `JUST_TAKEN` (`just_taken`)."""
 
     status: ApplicationStatus | str
     referral_mode: ReferralMode | str
@@ -174,6 +179,7 @@ class PrecheckFacts:
     offered: bool
     general: bool
     reserved: bool
+    just_taken: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,10 +208,10 @@ async def precheck(application_id: int, group_id: int, settings: Settings) -> No
     if problem is not None:
         raise DomainError("not_eligible", why=problem)
     if facts.offered or facts.general:
-        return  # a seat may be free: the transaction decides, and checks city and language
-    if facts.reserved:
+        return  # a seat may be free: the transaction decides, and checks the city
+    if facts.reserved and not facts.just_taken:
         raise DomainError("not_eligible", why="priority_window")  # only others' offers' seats
-    if not await twin_applications(facts):
+    if facts.just_taken or not await twin_applications(facts):
         # (with twins the refusal is `twins_need_seats`: left to the transaction)
         raise DomainError("no_free_seat", group_id=group_id)
 
@@ -216,7 +222,9 @@ async def precheck_facts(application_id: int, group_id: int, now: datetime) -> P
     conn = get_connection("default")
     if conn.capabilities.dialect != "postgres":
         return await precheck_facts_orm(application_id, group_id, now)
-    rows = await conn.execute_query_dict(_PRECHECK_SQL, [application_id, group_id, now])
+    rows = await conn.execute_query_dict(
+        _PRECHECK_SQL, [application_id, group_id, now, now - JUST_TAKEN]
+    )
     if not rows:
         return None
     row = rows[0]
@@ -234,6 +242,7 @@ async def precheck_facts(application_id: int, group_id: int, now: datetime) -> P
         offered=bool(row["offered"]),
         general=bool(row["general"]),
         reserved=bool(row["reserved"]),
+        just_taken=bool(row["just_taken"]),
     )
 
 
@@ -266,6 +275,7 @@ async def precheck_facts_orm(
         offered=offered,
         general=await free.filter(priority_end_at__lte=now).exists(),
         reserved=await free.filter(priority_end_at__gt=now).exists(),
+        just_taken=await general_seat_just_taken(None, group_id, now),
     )
 
 
@@ -281,7 +291,9 @@ _PRECHECK_SQL = (
     "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
     "  AND priority_end_at <= $3) AS general, "
     "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
-    "  AND priority_end_at > $3) AS reserved "
+    "  AND priority_end_at > $3) AS reserved, "
+    "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'taken' "
+    "  AND taken_at >= $4 AND priority_end_at <= taken_at) AS just_taken "
     "FROM application a LEFT JOIN kgroup g ON g.id = $2 WHERE a.id = $1"
 )
 
@@ -304,7 +316,7 @@ async def claim_candidates(
     now: datetime,
 ) -> list[Seat]:
     """One free seat of the group this application may take now, locked: a seat of its
-    offers first, else a general-access one (after the city and language rule); [] when other
+    offers first, else a general-access one (after the city rule); [] when other
     claims are taking every free seat; raises `not_eligible` when the only free seats are
     someone else's, or general access is not for this application.
 
@@ -325,10 +337,7 @@ async def claim_candidates(
         # told "taken" must not then see the seat in the fresh list.
         offered, general = await _pick(conn, offered_q, general_q, bool(releases), SeatLock.WAIT)
     if general and not offered:
-        languages = await chosen_languages(conn, [app.id])
-        problem = access_problem(
-            app.city_id, languages.get(app.id, set()), kindergarten.city_id, group.language
-        )
+        problem = access_problem(app.city_id, kindergarten.city_id)
         if problem is not None:
             raise DomainError("not_eligible", why=problem)
     candidates = [*offered, *general]
@@ -343,8 +352,24 @@ async def claim_candidates(
             .exists()
         )
         if reserved:
+            if await general_seat_just_taken(conn, group.id, now):
+                raise DomainError("no_free_seat", group_id=group.id)  # lost the race for it
             raise DomainError("not_eligible", why="priority_window")
     return candidates
+
+
+async def general_seat_just_taken(
+    conn: BaseDBAsyncClient | None, group_id: int, now: datetime
+) -> bool:
+    """Whether a seat of the group was taken in general access within `JUST_TAKEN` of `now`."""
+    taken = (
+        await Seat.filter(
+            group_id=group_id, status=SeatStatus.taken, taken_at__gte=now - JUST_TAKEN
+        )
+        .using_db(conn)
+        .values("priority_end_at", "taken_at")
+    )
+    return any(row["priority_end_at"] <= row["taken_at"] for row in taken)
 
 
 async def _pick(

@@ -19,11 +19,9 @@ from tortoise.expressions import Q
 from core.models import (
     LIVE_REFERRAL_STATUSES,
     Application,
-    ApplicationChoice,
     ApplicationStatus,
     Child,
     GroupKind,
-    Language,
     Offer,
     OfferStatus,
     QueueType,
@@ -110,38 +108,19 @@ def group_problem(app: ApplicationFacts, group: GroupFacts) -> str | None:
     return None
 
 
-def access_problem(
-    app_city_id: int,
-    chosen_languages: Collection[str],
-    group_city_id: int,
-    group_language: Language | str,
-) -> str | None:
-    """Why this application may not take a general-access seat in this group (None: it may):
-    general access is for the city's applications whose chosen languages include the
-    group's (an application without choices is not limited by language)."""
+def access_problem(app_city_id: int, group_city_id: int) -> str | None:
+    """Why this application may not take a general-access seat in this group (None: it may),
+    beyond `application_problem` and `group_problem`: general access is for the city's
+    applications (DOMAIN.md: "any eligible active application of a matching birth year and
+    queue type in the city"). The teaching language does not restrict it: the sources match
+    free seats to the child by age only ("Выходят доступные Детские сады, в которых есть
+    свободные места, подходящие по возрасту Вашего ребенка", the portal guide; "Система покажет
+    все детские сады, в которых есть группы, подходящие вашему ребенку по возрасту", the memo).
+    The language a parent chose orders the kindergarten's own queue (the priority offers), and
+    the list shows each group's language."""
     if group_city_id != app_city_id:
         return "city_mismatch"
-    if chosen_languages and str(group_language) not in chosen_languages:
-        return "language_mismatch"
     return None
-
-
-async def chosen_languages(
-    conn: BaseDBAsyncClient | None, application_ids: Iterable[int]
-) -> dict[int, set[str]]:
-    """The teaching languages each application chose (an application without choices is absent)."""
-    ids = list(application_ids)
-    languages: dict[int, set[str]] = {}
-    if not ids:
-        return languages
-    rows = (
-        await ApplicationChoice.filter(application_id__in=ids)
-        .using_db(conn)
-        .values("application_id", "language")
-    )
-    for row in rows:
-        languages.setdefault(int(row["application_id"]), set()).add(str(row["language"]))
-    return languages
 
 
 async def children_with_live_referrals(

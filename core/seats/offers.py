@@ -58,11 +58,16 @@ async def addressees_for(
     """The first `count` eligible applications of the group's kindergarten queue, in
     distribution order (ineligible ones are skipped, keeping the others' order).
 
+    An application already holding an open offer of this group (an earlier release whose
+    window is still running) is not addressed again: one application is never first in line
+    for several offers of one group at once; the next one in distribution order gets the next
+    offer. (The caller holds the group's row lock, so releases of a group do not overlap.)
+
     Twins are a batch (DOMAIN.md): the first twin in the queue brings its eligible twins along
     (they are offered together, using as many seats); a batch larger than the seats still
     unassigned is passed over and keeps its place for a later release."""
     today = local_today(settings)
-    excluded: set[int] = set(exclude)
+    excluded: set[int] = set(exclude) | await holders_of_open_offers(conn, group.id)
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
     selected: list[Application] = []
     batch = count * PAGE_FACTOR + PAGE_SLACK
@@ -99,6 +104,20 @@ async def addressees_for(
                 return selected
         if len(page) < batch:
             return selected
+
+
+async def holders_of_open_offers(conn: BaseDBAsyncClient, group_id: int) -> set[int]:
+    """Applications holding an open offer of a release of this group whose window still runs."""
+    rows = (
+        await Offer.filter(
+            release__group_id=group_id,
+            release__priority_end_at__gt=clock.now(),
+            status=OfferStatus.open,
+        )
+        .using_db(conn)
+        .values("application_id")
+    )
+    return {int(row["application_id"]) for row in rows}
 
 
 # --- A seat already free when an application is submitted -------------------------------------
