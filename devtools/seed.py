@@ -246,6 +246,9 @@ class _Builder:
         self.settings = settings
         self.size = size
         self.rnd = random.Random(size.random_seed)
+        # Special groups draw from their own stream, so the rest of the city stays as it was.
+        self.special_rnd = random.Random(size.random_seed * 7919 + 1)
+        self.special_kindergartens: set[int] = set()  # ids of those with special groups
         self.now = clock.now()
         self.today = self.now.astimezone(settings.tz).date()
         self.serials: dict[tuple[date, bool], int] = {}
@@ -334,10 +337,18 @@ class _Builder:
         return result
 
     def _groups(self, kindergartens: list[Kindergarten]) -> list[Group]:
+        """Each kindergarten's general groups, one per age and language; about 8% also have
+        correctional groups and about 5% sanatorium ones (ages 3-6, both take the correctional
+        queue: `core.seats.eligibility.QUEUE_OF_KIND`), as the portal's "Коррекционные" groups
+        and the overview's "санаторные детские сады"."""
         rnd = self.rnd
         groups = []
-        for kg in kindergartens:
-            correctional = rnd.random() < 0.08
+        for n, kg in enumerate(kindergartens):
+            # The first two always have them, so even a small demo city can show both kinds.
+            correctional = rnd.random() < 0.08 or n == 0
+            sanatorium = self.special_rnd.random() < 0.05 or n == 1
+            if correctional or sanatorium:
+                self.special_kindergartens.add(kg.id)
             # Short, language-neutral names ("№3"): the bot shows a group as its age group,
             # birth year and language in the reader's language (bot.texts.group_label).
             numbers = itertools.count(1)
@@ -356,7 +367,17 @@ class _Builder:
                             capacity=rnd.randint(15, 25) if kg.kind == "kindergarten" else 10,
                         )
                     )
-                if correctional and age >= 3:
+                for special, wanted in (
+                    (GroupKind.correctional, correctional),
+                    (GroupKind.sanatorium, sanatorium),
+                ):
+                    if not wanted or age < 3:
+                        continue
+                    capacity = (
+                        rnd.randint(8, 12)
+                        if special is GroupKind.correctional
+                        else self.special_rnd.randint(10, 15)
+                    )
                     groups.append(
                         Group(
                             kindergarten_id=kg.id,
@@ -365,8 +386,8 @@ class _Builder:
                             age_from=age,
                             age_to=age + 1,
                             language=kg.language_list[0],
-                            kind=GroupKind.correctional,
-                            capacity=rnd.randint(8, 12),
+                            kind=special,
+                            capacity=capacity,
                         )
                     )
         return groups
@@ -402,6 +423,12 @@ class _Builder:
             teaching = [kg for kg in kindergartens if language in kg.language_list]
             weights = [1.0 / (1 + (kg.id * 31) % len(kindergartens)) ** 0.6 for kg in teaching]
             by_language[language] = (teaching, list(itertools.accumulate(weights)))
+        # The correctional queue chooses among kindergartens with special groups (as submission).
+        special_by_language: dict[Language, tuple[list[Kindergarten], list[float]]] = {}
+        for language, (teaching, _cumulative) in by_language.items():
+            special = [kg for kg in teaching if kg.id in self.special_kindergartens] or teaching
+            weights = [1.0 / (1 + (kg.id * 31) % len(kindergartens)) ** 0.6 for kg in special]
+            special_by_language[language] = (special, list(itertools.accumulate(weights)))
 
         persons: list[dict[str, Any]] = []
         applicants: list[dict[str, Any]] = []
@@ -482,7 +509,9 @@ class _Builder:
             row["id"] = application_id
             row["city_id"] = city.id
             application_id += 1
-            teaching, cumulative = by_language[language]
+            teaching, cumulative = (
+                special_by_language if row["queue_type"] == QueueType.correctional else by_language
+            )[language]
             wanted = min(len(teaching), rnd.choices([1, 2, 3, 4], weights=[25, 30, 25, 20])[0])
             picked: list[Kindergarten] = []
             while len(picked) < wanted:
