@@ -15,6 +15,7 @@ from enum import Enum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from core.models import (
@@ -70,6 +71,7 @@ class SeatOption:
     priority_end_at: datetime
     group_birth_year: int = 0
     group_kind: str = "general"
+    group_last_birth_year: int | None = None  # a mixed-age group's youngest cohort
 
 
 async def available_for(application_id: int, settings: Settings) -> list[SeatOption]:
@@ -90,16 +92,16 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
     offered_releases = await open_offer_releases(None, [app.id])
     # The queries narrow by the group rule (birth year, kind) and the city; the rules below decide.
     offer_seats = await Seat.filter(
+        takes_birth_year(app.birth_year),
         release_id__in=offered_releases or [0],
         status=SeatStatus.free,
         priority_end_at__gt=now,
-        group__birth_year=app.birth_year,
         group__kind__in=kinds,
     )
     general_seats = await Seat.filter(
+        takes_birth_year(app.birth_year),
         status=SeatStatus.free,
         priority_end_at__lte=now,
-        group__birth_year=app.birth_year,
         group__kind__in=kinds,
         group__kindergarten__city_id=app.city_id,
     )
@@ -142,6 +144,7 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
                 priority_end_at=max(seat.priority_end_at for seat in seats),
                 group_birth_year=group.birth_year,
                 group_kind=str(group.kind),
+                group_last_birth_year=group.last_birth_year,
             )
         )
     options.sort(
@@ -153,6 +156,13 @@ async def available_for(application_id: int, settings: Settings) -> list[SeatOpt
         )
     )
     return options
+
+
+def takes_birth_year(birth_year: int) -> Q:
+    """Seats of groups that take this birth year (`eligibility.birth_years`), as a filter."""
+    return Q(group__birth_year=birth_year) | Q(
+        group__birth_year__lte=birth_year, group__last_birth_year__gte=birth_year
+    )
 
 
 # --- The claim's fast precheck ------------------------------------------------------------------
@@ -180,12 +190,14 @@ class PrecheckFacts:
     general: bool
     reserved: bool
     just_taken: bool = False
+    group_last_birth_year: int | None = None
 
 
 @dataclass(frozen=True)
 class _GroupRow:
     kind: GroupKind | str
     birth_year: int
+    last_birth_year: int | None
 
 
 async def precheck(application_id: int, group_id: int, settings: Settings) -> None:
@@ -204,7 +216,8 @@ async def precheck(application_id: int, group_id: int, settings: Settings) -> No
         raise DomainError("already_has_referral", number=facts.live_number)
     if facts.group_kind is None or facts.group_birth_year is None:
         raise DomainError("group_not_found", group_id=group_id)
-    problem = group_problem(facts, _GroupRow(facts.group_kind, facts.group_birth_year))
+    row = _GroupRow(facts.group_kind, facts.group_birth_year, facts.group_last_birth_year)
+    problem = group_problem(facts, row)
     if problem is not None:
         raise DomainError("not_eligible", why=problem)
     if facts.offered or facts.general:
@@ -243,6 +256,7 @@ async def precheck_facts(application_id: int, group_id: int, now: datetime) -> P
         general=bool(row["general"]),
         reserved=bool(row["reserved"]),
         just_taken=bool(row["just_taken"]),
+        group_last_birth_year=row["group_last_birth_year"],
     )
 
 
@@ -276,6 +290,7 @@ async def precheck_facts_orm(
         general=await free.filter(priority_end_at__lte=now).exists(),
         reserved=await free.filter(priority_end_at__gt=now).exists(),
         just_taken=await general_seat_just_taken(None, group_id, now),
+        group_last_birth_year=group.last_birth_year if group is not None else None,
     )
 
 
@@ -283,6 +298,7 @@ _LIVE = ", ".join(f"'{status.value}'" for status in LIVE_REFERRAL_STATUSES)
 _PRECHECK_SQL = (
     "SELECT a.status, a.referral_mode, a.referral_from, a.birth_year, a.queue_type, "
     "a.child_id, a.applicant_id, g.kind AS group_kind, g.birth_year AS group_birth_year, "
+    "g.last_birth_year AS group_last_birth_year, "
     "(SELECT r.number FROM referral r JOIN application c ON c.id = r.application_id "
     f"  WHERE c.child_id = a.child_id AND r.status IN ({_LIVE}) LIMIT 1) AS live_number, "
     "EXISTS (SELECT 1 FROM seat s JOIN offer o ON o.release_id = s.release_id "

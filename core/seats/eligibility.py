@@ -62,6 +62,8 @@ class GroupFacts(Protocol):
     def kind(self) -> GroupKind | str: ...
     @property
     def birth_year(self) -> int: ...
+    @property
+    def last_birth_year(self) -> int | None: ...
 
 
 class ChildFacts(Protocol):
@@ -99,11 +101,19 @@ def application_problem(app: ApplicationFacts, today: date, settings: Settings) 
     return None
 
 
+def birth_years(group: GroupFacts) -> list[int]:
+    """The birth years a group takes: one cohort, or a mixed-age group's `birth_year` up to its
+    `last_birth_year` (DOMAIN.md: a release names an "age range or birth year"; the portal's
+    groups "от 3 до 5 лет")."""
+    last = group.last_birth_year if group.last_birth_year is not None else group.birth_year
+    return list(range(group.birth_year, max(last, group.birth_year) + 1))
+
+
 def group_problem(app: ApplicationFacts, group: GroupFacts) -> str | None:
     """Why this application may not take a seat in this group (None: it may)."""
     if QUEUE_OF_KIND[GroupKind(group.kind)] != app.queue_type:
         return "group_kind_mismatch"
-    if group.birth_year != app.birth_year:
+    if app.birth_year not in birth_years(group):
         return "birth_year_mismatch"
     return None
 

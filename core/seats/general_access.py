@@ -33,6 +33,7 @@ from core.queue import order as queue
 from core.seats.eligibility import (
     QUEUE_OF_KIND,
     access_problem,
+    birth_years,
     children_with_live_referrals,
     eligible_batch,
 )
@@ -216,7 +217,7 @@ async def _general_access_recipients(
         page = await queue.distribution_order(
             city_id=kindergarten.city_id,
             queue_type=QUEUE_OF_KIND[GroupKind(group.kind)],
-            birth_year=group.birth_year,
+            birth_year=birth_years(group),
             limit=batch,
             exclude_application_ids=excluded,
             ratio=settings.first_priority_ratio,

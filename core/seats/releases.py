@@ -115,6 +115,7 @@ async def release_in(
             "group_id": group.id,
             "kindergarten_id": kindergarten.id,
             "birth_year": group.birth_year,
+            "last_birth_year": group.last_birth_year,
             "language": str(group.language),
             "kind": str(group.kind),
             "seats": count,
