@@ -340,7 +340,8 @@ class _Builder:
         """Each kindergarten's general groups, one per age and language; about 8% also have
         correctional groups and about 5% sanatorium ones (ages 3-6, both take the correctional
         queue: `core.seats.eligibility.QUEUE_OF_KIND`), as the portal's "Коррекционные" groups
-        and the overview's "санаторные детские сады"."""
+        and the overview's "санаторные детские сады"; about 10% a mixed-age group "от 3 до 5
+        лет" (two birth years: `Group.last_birth_year`)."""
         rnd = self.rnd
         groups = []
         for n, kg in enumerate(kindergartens):
@@ -390,6 +391,21 @@ class _Builder:
                             capacity=capacity,
                         )
                     )
+            if self.special_rnd.random() < 0.1 or n == 2:
+                # A mixed-age group "от 3 до 5 лет": children of 3 and 4 by calendar year.
+                groups.append(
+                    Group(
+                        kindergarten_id=kg.id,
+                        name=f"№{next(numbers)}",
+                        birth_year=self.today.year - 4,
+                        last_birth_year=self.today.year - 3,
+                        age_from=3,
+                        age_to=5,
+                        language=kg.language_list[0],
+                        kind=GroupKind.general,
+                        capacity=self.special_rnd.randint(15, 25),
+                    )
+                )
         return groups
 
     # --- families and the queue -----------------------------------------------------------

@@ -25,3 +25,10 @@ async def test_the_demo_city_has_correctional_and_sanatorium_groups_for_the_corr
         "kindergarten_id", flat=True
     )
     assert chosen and set(chosen) <= takes_it
+
+
+async def test_the_demo_city_has_a_mixed_age_group_for_two_birth_years(db: None, settings) -> None:
+    await seed(settings, SMALL)
+    mixed = await Group.filter(last_birth_year__isnull=False)
+    assert mixed
+    assert all(g.last_birth_year == g.birth_year + 1 and g.age_to - g.age_from == 2 for g in mixed)
