@@ -248,7 +248,7 @@ class _Builder:
         self.rnd = random.Random(size.random_seed)
         # Special groups draw from their own stream, so the rest of the city stays as it was.
         self.special_rnd = random.Random(size.random_seed * 7919 + 1)
-        self.special_kindergartens: set[int] = set()  # ids of those with special groups
+        self.special_kindergartens: set[int] = set()  # ids of those with correctional groups
         self.now = clock.now()
         self.today = self.now.astimezone(settings.tz).date()
         self.serials: dict[tuple[date, bool], int] = {}
@@ -338,17 +338,17 @@ class _Builder:
 
     def _groups(self, kindergartens: list[Kindergarten]) -> list[Group]:
         """Each kindergarten's general groups, one per age and language; about 8% also have
-        correctional groups and about 5% sanatorium ones (ages 3-6, both take the correctional
-        queue: `core.seats.eligibility.QUEUE_OF_KIND`), as the portal's "Коррекционные" groups
-        and the overview's "санаторные детские сады"; about 10% a mixed-age group "от 3 до 5
-        лет" (two birth years: `Group.last_birth_year`)."""
+        correctional groups (the correctional queue) and about 5% sanatorium ones (the general
+        queue, benefit 9 first: `core.seats.eligibility.QUEUE_OF_KIND`), ages 3-6, as the
+        portal's "Коррекционные" groups and the overview's "санаторные детские сады"; about 10%
+        a mixed-age group "от 3 до 5 лет" (two birth years: `Group.last_birth_year`)."""
         rnd = self.rnd
         groups = []
         for n, kg in enumerate(kindergartens):
             # The first two always have them, so even a small demo city can show both kinds.
             correctional = rnd.random() < 0.08 or n == 0
             sanatorium = self.special_rnd.random() < 0.05 or n == 1
-            if correctional or sanatorium:
+            if correctional:
                 self.special_kindergartens.add(kg.id)
             # Short, language-neutral names ("№3"): the bot shows a group as its age group,
             # birth year and language in the reader's language (bot.texts.group_label).
@@ -439,7 +439,7 @@ class _Builder:
             teaching = [kg for kg in kindergartens if language in kg.language_list]
             weights = [1.0 / (1 + (kg.id * 31) % len(kindergartens)) ** 0.6 for kg in teaching]
             by_language[language] = (teaching, list(itertools.accumulate(weights)))
-        # The correctional queue chooses among kindergartens with special groups (as submission).
+        # The correctional queue chooses among kindergartens with correctional groups (as submit).
         special_by_language: dict[Language, tuple[list[Kindergarten], list[float]]] = {}
         for language, (teaching, _cumulative) in by_language.items():
             special = [kg for kg in teaching if kg.id in self.special_kindergartens] or teaching

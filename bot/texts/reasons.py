@@ -62,8 +62,7 @@ def _texts() -> dict[str, Callable[[], str]]:
         ),
         "language_not_taught": lambda: _("The chosen kindergarten has no groups in this language."),
         "no_correctional_group": lambda: _(
-            "The chosen kindergarten has no correctional or sanatorium groups. Please choose "
-            "another one."
+            "The chosen kindergarten has no correctional groups. Please choose another one."
         ),
         "not_enough_verified_phones": lambda: _(
             "Confirm {required} phone numbers first (confirmed now: {have})."

@@ -257,10 +257,10 @@ async def register(
 
 async def _valid_choices(data: SubmissionInput, settings: Settings) -> list[tuple[int, Language]]:
     """The chosen (kindergarten, language) pairs, in the parent's order, each in the city and
-    taught in that language; for the correctional queue, each with a group that takes it
-    (correctional or sanatorium: application-rules "Коррекционная очередь предназначена для
-    зачисления в специальные дошкольные организации образования для детей с особыми
-    потребностями"), so the application can ever be offered a seat there."""
+    taught in that language; for the correctional queue, each with a correctional group
+    (application-rules.ru.txt:33: "Коррекционная очередь предназначена для зачисления в
+    специальные дошкольные организации образования для детей с особыми потребностями"), so the
+    application can ever be offered a seat there."""
     choices = [
         (int(kg), _enum(Language, lang, Reason.invalid_language)) for kg, lang in data.choices
     ]

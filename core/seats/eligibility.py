@@ -33,10 +33,15 @@ from core.platform.settings import Settings
 # Twins: children of one parent born at most this many days apart (DOMAIN.md, "within a month").
 TWIN_DAYS = 31
 
+# Which queue a group kind takes. Sanatorium groups take the general queue: benefit 9, a
+# first-priority benefit of that queue, is "для зачисления в инклюзивные и санаторные группы"
+# (queue-application-walkthrough.ru.txt:332), so its holders come first there; the correctional
+# queue is for "специальные дошкольные организации" (application-rules.ru.txt:33), and the portal's
+# protocol filters group kinds as "Любые" / "Коррекционные" only.
 QUEUE_OF_KIND = {
     GroupKind.general: QueueType.general,
     GroupKind.correctional: QueueType.correctional,
-    GroupKind.sanatorium: QueueType.correctional,
+    GroupKind.sanatorium: QueueType.general,
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from core.applications.submission import SubmissionInput, submit
 from core.models import (
     AuditEntry,
+    BenefitStatus,
     DocumentKind,
     GroupKind,
     Language,
@@ -22,6 +23,7 @@ from core.models import (
     Referral,
     Seat,
     SeatRelease,
+    Stream,
 )
 from core.people.applicants import create_document
 from core.platform import clock
@@ -232,6 +234,40 @@ async def test_the_largest_allowed_release_is_accepted(place, settings):
     assert await Seat.filter(group_id=group.id).count() == 1000
 
 
+# --- 5. Sanatorium groups: the general queue, benefit 9 first ---------------------------------
+
+
+async def test_a_sanatorium_seat_goes_first_to_a_child_with_special_educational_needs(
+    place, settings
+):
+    """queue-application-walkthrough.ru.txt:332: "9 Дети с особыми образовательными
+    потребностями (для зачисления в инклюзивные и санаторные группы)", a first-priority
+    benefit of the general queue: its holders come first for sanatorium seats, then the
+    general queue; the correctional queue is for correctional groups."""
+    city, kindergarten, _group = place
+    sanatorium = await make_group(kindergarten, kind=GroupKind.sanatorium, name="Санаторная")
+    choice = [(kindergarten, Language.ru)]
+    start = clock.now() - timedelta(days=500)
+    general = await make_application(city=city, choices=choice, submitted_at=start)
+    correctional = await make_application(
+        city=city, choices=choice, queue_type=QueueType.correctional, submitted_at=start
+    )
+    benefit_9 = await make_application(
+        city=city,
+        choices=choice,
+        stream=Stream.first_priority,
+        benefit_status=BenefitStatus.confirmed,
+        submitted_at=start + timedelta(days=100),
+    )
+    await benefit_9.filter(id=benefit_9.id).update(benefit_category=9)
+
+    release = await release_seats(sanatorium.id, 2, actor="staff:1", settings=settings)
+
+    offered = await Offer.filter(release_id=release.id).order_by("id")
+    assert [o.application_id for o in offered] == [benefit_9.id, general.id]
+    assert correctional.id not in [o.application_id for o in offered]
+
+
 # --- 5. The correctional queue chooses kindergartens that take it -----------------------------
 
 
@@ -240,10 +276,12 @@ async def test_a_correctional_application_cannot_choose_a_kindergarten_without_s
 ):
     """application-rules.ru.txt:33: "Коррекционная очередь предназначена для зачисления в
     специальные дошкольные организации образования для детей с особыми потребностями": a
-    kindergarten without correctional or sanatorium groups never offers this queue a seat."""
+    kindergarten without correctional groups (a sanatorium group takes the general queue) never
+    offers this queue a seat."""
     city, ordinary_kg, _group = place
+    await make_group(ordinary_kg, kind=GroupKind.sanatorium, name="Санаторная")
     special_kg = await make_kindergarten(city, 2)
-    await make_group(special_kg, kind=GroupKind.sanatorium, name="Санаторная")
+    await make_group(special_kg, kind=GroupKind.correctional, name="Логопедическая")
     parent = await qf.make_parent(telegram_user_id=777)
     child = await qf.make_child(parent, date(cohort_year(), 6, 1))
     pmpk = await create_document(parent, DocumentKind.pmpk, "f-pmpk")

@@ -135,7 +135,7 @@ async def test_seats_nobody_eligible_can_take_open_to_everyone_at_once(place, se
 
 async def test_a_correctional_group_is_offered_to_the_correctional_queue(place, settings):
     city, kindergarten, _ = place
-    special = await make_group(kindergarten, kind=GroupKind.sanatorium, name="Санаторная")
+    special = await make_group(kindergarten, kind=GroupKind.correctional, name="Логопедическая")
     choice = [(kindergarten, Language.ru)]
     await make_application(city=city, choices=choice)
     correctional = await make_application(

@@ -8,9 +8,7 @@ from devtools.seed import SeedSize, seed
 SMALL = SeedSize(kindergartens=12, applications=900, random_seed=7)
 
 
-async def test_the_demo_city_has_correctional_and_sanatorium_groups_for_the_correctional_queue(
-    db: None, settings
-) -> None:
+async def test_the_demo_city_has_correctional_and_sanatorium_groups(db: None, settings) -> None:
     await seed(settings, SMALL)
     special = {
         kind: await Group.filter(kind=kind).values_list("kindergarten_id", flat=True)
@@ -20,7 +18,7 @@ async def test_the_demo_city_has_correctional_and_sanatorium_groups_for_the_corr
     assert await Group.filter(kind__in=list(special), birth_year__isnull=False).count() > 0
 
     # A correctional application chose only kindergartens that can offer it a seat.
-    takes_it = set(special[GroupKind.correctional]) | set(special[GroupKind.sanatorium])
+    takes_it = set(special[GroupKind.correctional])
     chosen = await ApplicationChoice.filter(queue_type=QueueType.correctional).values_list(
         "kindergarten_id", flat=True
     )
