@@ -77,7 +77,8 @@ async def release_in(
     """`release_seats` inside the caller's transaction (a returned seat is re-released too)."""
     check_release(count, window)
     # One release of a group at a time: the next one sees this one's offers (`addressees_for`).
-    await Group.filter(id=group.id).select_for_update().using_db(conn).first()
+    # NO KEY UPDATE: claims inserting referrals of the group (a key-share lock) are not blocked.
+    await Group.filter(id=group.id).select_for_update(no_key=True).using_db(conn).first()
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
     now = clock.now()
     priority_end = priority_end_at(now, settings, window)

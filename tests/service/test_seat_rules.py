@@ -168,6 +168,18 @@ async def test_two_releases_back_to_back_offer_the_second_seat_to_the_next_in_li
     ]
 
 
+async def test_two_releases_at_the_same_moment_offer_their_seats_to_two_parents(place, settings):
+    city, kindergarten, group = place
+    first, second, _third = await make_queue(city, kindergarten, 3)
+
+    await asyncio.gather(
+        *(release_seats(group.id, 1, actor=f"staff:{n}", settings=settings) for n in (1, 2))
+    )
+
+    offered = await Offer.all().values_list("application_id", flat=True)
+    assert sorted(offered) == [first.id, second.id]
+
+
 # --- 6. The loser of a race ---------------------------------------------------------------------
 
 
