@@ -55,7 +55,6 @@ from core.referrals.take import take_seat
 from core.seats.eligibility import (
     access_problem,
     application_problem,
-    chosen_languages,
     group_problem,
 )
 from core.seats.releases import release_seats
@@ -340,25 +339,15 @@ async def _check(roles: dict[str, list[int]], group_id: int, settings: Settings)
 
 async def _refused(referral: Referral, settings: Settings, *, general_access: bool) -> bool:
     """Whether `core.seats.eligibility` refuses the referral's application a seat of its group
-    (a general-access one: with the city and language rule) on the day it was issued. A live
+    (a general-access one: with the city rule) on the day it was issued. A live
     referral of the child aside: the referral itself is one, and two per child are counted as
     double allocations."""
     app, group = referral.application, referral.group
     today = referral.issued_at.astimezone(settings.tz).date()
-    languages = await chosen_languages(None, [app.id])
     return (
         application_problem(app, today, settings) is not None
         or group_problem(app, group) is not None
-        or (
-            general_access
-            and access_problem(
-                app.city_id,
-                languages.get(app.id, set()),
-                group.kindergarten.city_id,
-                group.language,
-            )
-            is not None
-        )
+        or (general_access and access_problem(app.city_id, group.kindergarten.city_id) is not None)
     )
 
 

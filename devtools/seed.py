@@ -246,6 +246,9 @@ class _Builder:
         self.settings = settings
         self.size = size
         self.rnd = random.Random(size.random_seed)
+        # Special groups draw from their own stream, so the rest of the city stays as it was.
+        self.special_rnd = random.Random(size.random_seed * 7919 + 1)
+        self.special_kindergartens: set[int] = set()  # ids of those with correctional groups
         self.now = clock.now()
         self.today = self.now.astimezone(settings.tz).date()
         self.serials: dict[tuple[date, bool], int] = {}
@@ -334,10 +337,19 @@ class _Builder:
         return result
 
     def _groups(self, kindergartens: list[Kindergarten]) -> list[Group]:
+        """Each kindergarten's general groups, one per age and language; about 8% also have
+        correctional groups (the correctional queue) and about 5% sanatorium ones (the general
+        queue, benefit 9 first: `core.seats.eligibility.QUEUE_OF_KIND`), ages 3-6, as the
+        portal's "Коррекционные" groups and the overview's "санаторные детские сады"; about 10%
+        a mixed-age group "от 3 до 5 лет" (two birth years: `Group.last_birth_year`)."""
         rnd = self.rnd
         groups = []
-        for kg in kindergartens:
-            correctional = rnd.random() < 0.08
+        for n, kg in enumerate(kindergartens):
+            # The first two always have them, so even a small demo city can show both kinds.
+            correctional = rnd.random() < 0.08 or n == 0
+            sanatorium = self.special_rnd.random() < 0.05 or n == 1
+            if correctional:
+                self.special_kindergartens.add(kg.id)
             # Short, language-neutral names ("№3"): the bot shows a group as its age group,
             # birth year and language in the reader's language (bot.texts.group_label).
             numbers = itertools.count(1)
@@ -356,7 +368,17 @@ class _Builder:
                             capacity=rnd.randint(15, 25) if kg.kind == "kindergarten" else 10,
                         )
                     )
-                if correctional and age >= 3:
+                for special, wanted in (
+                    (GroupKind.correctional, correctional),
+                    (GroupKind.sanatorium, sanatorium),
+                ):
+                    if not wanted or age < 3:
+                        continue
+                    capacity = (
+                        rnd.randint(8, 12)
+                        if special is GroupKind.correctional
+                        else self.special_rnd.randint(10, 15)
+                    )
                     groups.append(
                         Group(
                             kindergarten_id=kg.id,
@@ -365,10 +387,25 @@ class _Builder:
                             age_from=age,
                             age_to=age + 1,
                             language=kg.language_list[0],
-                            kind=GroupKind.correctional,
-                            capacity=rnd.randint(8, 12),
+                            kind=special,
+                            capacity=capacity,
                         )
                     )
+            if self.special_rnd.random() < 0.1 or n == 2:
+                # A mixed-age group "от 3 до 5 лет": children of 3 and 4 by calendar year.
+                groups.append(
+                    Group(
+                        kindergarten_id=kg.id,
+                        name=f"№{next(numbers)}",
+                        birth_year=self.today.year - 4,
+                        last_birth_year=self.today.year - 3,
+                        age_from=3,
+                        age_to=5,
+                        language=kg.language_list[0],
+                        kind=GroupKind.general,
+                        capacity=self.special_rnd.randint(15, 25),
+                    )
+                )
         return groups
 
     # --- families and the queue -----------------------------------------------------------
@@ -402,6 +439,12 @@ class _Builder:
             teaching = [kg for kg in kindergartens if language in kg.language_list]
             weights = [1.0 / (1 + (kg.id * 31) % len(kindergartens)) ** 0.6 for kg in teaching]
             by_language[language] = (teaching, list(itertools.accumulate(weights)))
+        # The correctional queue chooses among kindergartens with correctional groups (as submit).
+        special_by_language: dict[Language, tuple[list[Kindergarten], list[float]]] = {}
+        for language, (teaching, _cumulative) in by_language.items():
+            special = [kg for kg in teaching if kg.id in self.special_kindergartens] or teaching
+            weights = [1.0 / (1 + (kg.id * 31) % len(kindergartens)) ** 0.6 for kg in special]
+            special_by_language[language] = (special, list(itertools.accumulate(weights)))
 
         persons: list[dict[str, Any]] = []
         applicants: list[dict[str, Any]] = []
@@ -482,7 +525,9 @@ class _Builder:
             row["id"] = application_id
             row["city_id"] = city.id
             application_id += 1
-            teaching, cumulative = by_language[language]
+            teaching, cumulative = (
+                special_by_language if row["queue_type"] == QueueType.correctional else by_language
+            )[language]
             wanted = min(len(teaching), rnd.choices([1, 2, 3, 4], weights=[25, 30, 25, 20])[0])
             picked: list[Kindergarten] = []
             while len(picked) < wanted:

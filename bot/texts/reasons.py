@@ -79,6 +79,9 @@ def _texts() -> dict[str, Callable[[], str]]:
             "A child without an IIN needs a birth certificate. Please upload a photo or a PDF."
         ),
         "language_not_taught": lambda: _("The chosen kindergarten has no groups in this language."),
+        "no_correctional_group": lambda: _(
+            "The chosen kindergarten has no correctional groups. Please choose another one."
+        ),
         "not_enough_verified_phones": lambda: _(
             "Confirm {required} phone numbers first (confirmed now: {have})."
         ),
@@ -166,7 +169,8 @@ def _texts() -> dict[str, Callable[[], str]]:
         "document_not_found": lambda: _("The document was not found. Please upload it again."),
         "applicant_not_found": lambda: _("Please press /start and try again."),
         "city_not_found": lambda: _("The city was not found."),
-        "invalid_seat_count": lambda: _("The number of seats must be at least 1."),
+        "invalid_seat_count": lambda: _("The number of seats must be from 1 to {max}."),
+        "invalid_priority_window": lambda: _("The priority period must be from 0 to {max} days."),
         "twins_need_seats": lambda: _(
             "Twins get referrals together: this group has {free} of the {count} seats needed."
         ),

@@ -27,6 +27,7 @@ from core.models import (
     BenefitStatus,
     Child,
     Document,
+    Group,
     Kindergarten,
     Language,
     QueueType,
@@ -43,6 +44,7 @@ from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.queue.changes import note_changed
 from core.registry.ports import GovGateway
+from core.seats.eligibility import kinds_for
 from core.seats.offers import offer_on_submission
 
 APPLICATION_COUNTER = "application"
@@ -297,7 +299,10 @@ def check_referral_date(
 
 async def _valid_choices(data: SubmissionInput, settings: Settings) -> list[tuple[int, Language]]:
     """The chosen (kindergarten, language) pairs, in the parent's order, each in the city and
-    taught in that language."""
+    taught in that language; for the correctional queue, each with a correctional group
+    (application-rules.ru.txt:33: "Коррекционная очередь предназначена для зачисления в
+    специальные дошкольные организации образования для детей с особыми потребностями"), so the
+    application can ever be offered a seat there."""
     choices = [
         (int(kg), _enum(Language, lang, Reason.invalid_language)) for kg, lang in data.choices
     ]
@@ -310,6 +315,13 @@ async def _valid_choices(data: SubmissionInput, settings: Settings) -> list[tupl
     kindergartens = {
         kg.id: kg for kg in await Kindergarten.filter(id__in=[kg for kg, _ in choices])
     }
+    queue_type = _enum(QueueType, data.queue_type, Reason.invalid_queue_type)
+    special: set[int] = set()
+    if queue_type is QueueType.correctional:
+        rows = await Group.filter(
+            kindergarten_id__in=list(kindergartens), kind__in=kinds_for(queue_type)
+        ).values("kindergarten_id")
+        special = {int(row["kindergarten_id"]) for row in rows}
     for kg_id, language in choices:
         kindergarten = kindergartens.get(kg_id)
         if kindergarten is None or kindergarten.city_id != data.city_id:
@@ -318,6 +330,8 @@ async def _valid_choices(data: SubmissionInput, settings: Settings) -> list[tupl
             raise DomainError(
                 Reason.language_not_taught, kindergarten_id=kg_id, language=language.value
             )
+        if queue_type is QueueType.correctional and kg_id not in special:
+            raise DomainError(Reason.no_correctional_group, kindergarten_id=kg_id)
     return choices
 
 

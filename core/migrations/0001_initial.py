@@ -106,6 +106,7 @@ class Migration(migrations.Migration):
                 ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', db_constraint=True, to_field='id', related_name='groups', on_delete=OnDelete.CASCADE)),
                 ('name', fields.CharField(max_length=64)),
                 ('birth_year', fields.IntField()),
+                ('last_birth_year', fields.IntField(null=True)),
                 ('age_from', fields.IntField()),
                 ('age_to', fields.IntField()),
                 ('language', fields.CharEnumField(description='kk: kk\nru: ru', enum_type=Language, max_length=2)),

@@ -52,7 +52,10 @@ class Group(Model):
     )
     kindergarten_id: int
     name = fields.CharField(max_length=64)
-    birth_year = fields.IntField()  # the age cohort this group takes
+    birth_year = fields.IntField()  # the (oldest) age cohort this group takes
+    # A mixed-age group ("от 3 до 5 лет") also takes the cohorts up to this (younger) birth
+    # year; None: only `birth_year` (core.seats.eligibility.birth_years).
+    last_birth_year = fields.IntField(null=True)
     age_from = fields.IntField()
     age_to = fields.IntField()
     language = fields.CharEnumField(Language, max_length=2)

@@ -15,7 +15,7 @@ trip when it is built (outside a transaction only: the index reflects committed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -198,7 +198,7 @@ async def distribution_order(
     *,
     city_id: int,
     queue_type: QueueType | str,
-    birth_year: int,
+    birth_year: int | Collection[int],
     kindergarten_id: int | None = None,
     language: Language | str | None = None,
     limit: int,
@@ -207,6 +207,10 @@ async def distribution_order(
     conn: BaseDBAsyncClient | None = None,
 ) -> list[Application]:
     """The first `limit` active applications of a cohort in distribution sequence.
+
+    Several birth years (a mixed-age group's cohorts): their union is ordered as one cohort,
+    by the same rule (extraordinary first, then first-priority and general interleaved, each
+    stream by submission time), so the cohorts' queues merge in distribution order.
 
     With `kindergarten_id` (and optionally `language`): that kindergarten's queue. Excluded
     applications (e.g. not eligible for an offer) are skipped without reordering the others.
@@ -218,6 +222,7 @@ async def distribution_order(
     # Exclusions filter the sequence, they do not re-interleave it: an excluded general
     # application keeps its slot, so read enough of each stream to skip them afterwards.
     excluded = set(exclude_application_ids)
+    years = [birth_year] if isinstance(birth_year, int) else sorted(set(birth_year))
     window = limit + len(excluded)
     per_stream: list[list[int]] = []
     for stream in Stream:
@@ -226,7 +231,7 @@ async def distribution_order(
             query = Application.filter(
                 city_id=city_id,
                 queue_type=queue_type,
-                birth_year=birth_year,
+                birth_year__in=years,
                 status=ApplicationStatus.active,
                 stream=stream,
             )
@@ -235,7 +240,7 @@ async def distribution_order(
             query = ApplicationChoice.filter(
                 kindergarten_id=kindergarten_id,
                 queue_type=queue_type,
-                birth_year=birth_year,
+                birth_year__in=years,
                 active=True,
                 stream=stream,
             )

@@ -3,17 +3,19 @@ claim's candidate seats, all on the rules of `core.seats.eligibility`.
 
 The list shows only seats the claim will not then refuse: a seat of a release that offered the
 application a place (during its priority window), or a general-access seat that matches it
-(birth year, group kind, city, language), in a group with enough seats for its eligible twins.
+(birth year, group kind, city; any teaching language), in a group with enough seats for its
+eligible twins.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from core.models import (
@@ -38,7 +40,6 @@ from core.seats.eligibility import (
     access_problem,
     application_problem,
     children_with_live_referrals,
-    chosen_languages,
     eligible_twins,
     group_problem,
     kinds_for,
@@ -49,6 +50,11 @@ from core.seats.eligibility import (
 
 # Kindergartens the application did not choose sort after every chosen one.
 UNCHOSEN_RANK = 99
+
+# A general-access seat of the group taken this recently means the parent's list showed it: a
+# claim that then finds only others' reserved seats lost the race for it ("no_free_seat", "another
+# parent has just taken it"), not a claim on a reserved seat ("priority_window").
+JUST_TAKEN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class SeatOption:
     priority_end_at: datetime
     group_birth_year: int = 0
     group_kind: str = "general"
+    group_last_birth_year: int | None = None  # a mixed-age group's youngest cohort
 
 
 async def available_for(
@@ -86,21 +93,20 @@ async def available_for(
     kinds = kinds_for(app.queue_type)
     choices = await ApplicationChoice.filter(application_id=app.id).order_by("rank")
     rank_of = {c.kindergarten_id: c.rank for c in choices}
-    languages = {str(c.language) for c in choices}
 
     offered_releases = await open_offer_releases(None, [app.id])
     # The queries narrow by the group rule (birth year, kind) and the city; the rules below decide.
     offer_seats = await Seat.filter(
+        takes_birth_year(app.birth_year),
         release_id__in=offered_releases or [0],
         status=SeatStatus.free,
         priority_end_at__gt=now,
-        group__birth_year=app.birth_year,
         group__kind__in=kinds,
     )
     general_seats = await Seat.filter(
+        takes_birth_year(app.birth_year),
         status=SeatStatus.free,
         priority_end_at__lte=now,
-        group__birth_year=app.birth_year,
         group__kind__in=kinds,
         group__kindergarten__city_id=app.city_id,
     )
@@ -118,9 +124,9 @@ async def available_for(
             counted.setdefault((seat.group_id, "offer"), []).append(seat)
     for seat in general_seats:
         group = groups[seat.group_id]
-        if group_problem(app, group) is None and (
-            access_problem(app.city_id, languages, group.kindergarten.city_id, group.language)
-            is None
+        if (
+            group_problem(app, group) is None
+            and access_problem(app.city_id, group.kindergarten.city_id) is None
         ):
             counted.setdefault((seat.group_id, "general"), []).append(seat)
     seats_needed = await _twin_seats_needed(app, counted, groups, now, settings)
@@ -143,6 +149,7 @@ async def available_for(
                 priority_end_at=max(seat.priority_end_at for seat in seats),
                 group_birth_year=group.birth_year,
                 group_kind=str(group.kind),
+                group_last_birth_year=group.last_birth_year,
             )
         )
     options.sort(
@@ -156,6 +163,13 @@ async def available_for(
     return options
 
 
+def takes_birth_year(birth_year: int) -> Q:
+    """Seats of groups that take this birth year (`eligibility.birth_years`), as a filter."""
+    return Q(group__birth_year=birth_year) | Q(
+        group__birth_year__lte=birth_year, group__last_birth_year__gte=birth_year
+    )
+
+
 # --- The claim's fast precheck ------------------------------------------------------------------
 
 
@@ -164,7 +178,8 @@ class PrecheckFacts:
     """Everything a refusal of the claim needs, read without a transaction or locks: the
     application's columns, the group's (None: no such group), the number of a live referral
     of the child, and whether a free seat of the group is in this application's offers'
-    window (`offered`), in general access (`general`) or in any priority window (`reserved`)."""
+    window (`offered`), in general access (`general`) or in any priority window (`reserved`),
+    and whether a general-access seat of the group was taken within `JUST_TAKEN` (`just_taken`)."""
 
     status: ApplicationStatus | str
     referral_mode: ReferralMode | str
@@ -179,12 +194,15 @@ class PrecheckFacts:
     offered: bool
     general: bool
     reserved: bool
+    just_taken: bool = False
+    group_last_birth_year: int | None = None
 
 
 @dataclass(frozen=True)
 class _GroupRow:
     kind: GroupKind | str
     birth_year: int
+    last_birth_year: int | None
 
 
 async def precheck(application_id: int, group_id: int, settings: Settings) -> None:
@@ -203,14 +221,15 @@ async def precheck(application_id: int, group_id: int, settings: Settings) -> No
         raise DomainError("already_has_referral", number=facts.live_number)
     if facts.group_kind is None or facts.group_birth_year is None:
         raise DomainError("group_not_found", group_id=group_id)
-    problem = group_problem(facts, _GroupRow(facts.group_kind, facts.group_birth_year))
+    row = _GroupRow(facts.group_kind, facts.group_birth_year, facts.group_last_birth_year)
+    problem = group_problem(facts, row)
     if problem is not None:
         raise DomainError("not_eligible", why=problem)
     if facts.offered or facts.general:
-        return  # a seat may be free: the transaction decides, and checks city and language
-    if facts.reserved:
+        return  # a seat may be free: the transaction decides, and checks the city
+    if facts.reserved and not facts.just_taken:
         raise DomainError("not_eligible", why="priority_window")  # only others' offers' seats
-    if not await twin_applications(facts):
+    if facts.just_taken or not await twin_applications(facts):
         # (with twins the refusal is `twins_need_seats`: left to the transaction)
         raise DomainError("no_free_seat", group_id=group_id)
 
@@ -221,7 +240,9 @@ async def precheck_facts(application_id: int, group_id: int, now: datetime) -> P
     conn = get_connection("default")
     if conn.capabilities.dialect != "postgres":
         return await precheck_facts_orm(application_id, group_id, now)
-    rows = await conn.execute_query_dict(_PRECHECK_SQL, [application_id, group_id, now])
+    rows = await conn.execute_query_dict(
+        _PRECHECK_SQL, [application_id, group_id, now, now - JUST_TAKEN]
+    )
     if not rows:
         return None
     row = rows[0]
@@ -239,6 +260,8 @@ async def precheck_facts(application_id: int, group_id: int, now: datetime) -> P
         offered=bool(row["offered"]),
         general=bool(row["general"]),
         reserved=bool(row["reserved"]),
+        just_taken=bool(row["just_taken"]),
+        group_last_birth_year=row["group_last_birth_year"],
     )
 
 
@@ -271,6 +294,8 @@ async def precheck_facts_orm(
         offered=offered,
         general=await free.filter(priority_end_at__lte=now).exists(),
         reserved=await free.filter(priority_end_at__gt=now).exists(),
+        just_taken=await general_seat_just_taken(None, group_id, now),
+        group_last_birth_year=group.last_birth_year if group is not None else None,
     )
 
 
@@ -278,6 +303,7 @@ _LIVE = ", ".join(f"'{status.value}'" for status in LIVE_REFERRAL_STATUSES)
 _PRECHECK_SQL = (
     "SELECT a.status, a.referral_mode, a.referral_from, a.birth_year, a.queue_type, "
     "a.child_id, a.applicant_id, g.kind AS group_kind, g.birth_year AS group_birth_year, "
+    "g.last_birth_year AS group_last_birth_year, "
     "(SELECT r.number FROM referral r JOIN application c ON c.id = r.application_id "
     f"  WHERE c.child_id = a.child_id AND r.status IN ({_LIVE}) LIMIT 1) AS live_number, "
     "EXISTS (SELECT 1 FROM seat s JOIN offer o ON o.release_id = s.release_id "
@@ -286,7 +312,9 @@ _PRECHECK_SQL = (
     "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
     "  AND priority_end_at <= $3) AS general, "
     "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
-    "  AND priority_end_at > $3) AS reserved "
+    "  AND priority_end_at > $3) AS reserved, "
+    "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'taken' "
+    "  AND taken_at >= $4 AND priority_end_at <= taken_at) AS just_taken "
     "FROM application a LEFT JOIN kgroup g ON g.id = $2 WHERE a.id = $1"
 )
 
@@ -309,7 +337,7 @@ async def claim_candidates(
     now: datetime,
 ) -> list[Seat]:
     """One free seat of the group this application may take now, locked: a seat of its
-    offers first, else a general-access one (after the city and language rule); [] when other
+    offers first, else a general-access one (after the city rule); [] when other
     claims are taking every free seat; raises `not_eligible` when the only free seats are
     someone else's, or general access is not for this application.
 
@@ -330,10 +358,7 @@ async def claim_candidates(
         # told "taken" must not then see the seat in the fresh list.
         offered, general = await _pick(conn, offered_q, general_q, bool(releases), SeatLock.WAIT)
     if general and not offered:
-        languages = await chosen_languages(conn, [app.id])
-        problem = access_problem(
-            app.city_id, languages.get(app.id, set()), kindergarten.city_id, group.language
-        )
+        problem = access_problem(app.city_id, kindergarten.city_id)
         if problem is not None:
             raise DomainError("not_eligible", why=problem)
     candidates = [*offered, *general]
@@ -348,8 +373,24 @@ async def claim_candidates(
             .exists()
         )
         if reserved:
+            if await general_seat_just_taken(conn, group.id, now):
+                raise DomainError("no_free_seat", group_id=group.id)  # lost the race for it
             raise DomainError("not_eligible", why="priority_window")
     return candidates
+
+
+async def general_seat_just_taken(
+    conn: BaseDBAsyncClient | None, group_id: int, now: datetime
+) -> bool:
+    """Whether a seat of the group was taken in general access within `JUST_TAKEN` of `now`."""
+    taken = (
+        await Seat.filter(
+            group_id=group_id, status=SeatStatus.taken, taken_at__gte=now - JUST_TAKEN
+        )
+        .using_db(conn)
+        .values("priority_end_at", "taken_at")
+    )
+    return any(row["priority_end_at"] <= row["taken_at"] for row in taken)
 
 
 async def _pick(

@@ -19,11 +19,9 @@ from tortoise.expressions import Q
 from core.models import (
     LIVE_REFERRAL_STATUSES,
     Application,
-    ApplicationChoice,
     ApplicationStatus,
     Child,
     GroupKind,
-    Language,
     Offer,
     OfferStatus,
     QueueType,
@@ -35,10 +33,15 @@ from core.platform.settings import Settings
 # Twins: children of one parent born at most this many days apart (DOMAIN.md, "within a month").
 TWIN_DAYS = 31
 
+# Which queue a group kind takes. Sanatorium groups take the general queue: benefit 9, a
+# first-priority benefit of that queue, is "для зачисления в инклюзивные и санаторные группы"
+# (queue-application-walkthrough.ru.txt:332), so its holders come first there; the correctional
+# queue is for "специальные дошкольные организации" (application-rules.ru.txt:33), and the portal's
+# protocol filters group kinds as "Любые" / "Коррекционные" only.
 QUEUE_OF_KIND = {
     GroupKind.general: QueueType.general,
     GroupKind.correctional: QueueType.correctional,
-    GroupKind.sanatorium: QueueType.correctional,
+    GroupKind.sanatorium: QueueType.general,
 }
 
 
@@ -64,6 +67,8 @@ class GroupFacts(Protocol):
     def kind(self) -> GroupKind | str: ...
     @property
     def birth_year(self) -> int: ...
+    @property
+    def last_birth_year(self) -> int | None: ...
 
 
 class ChildFacts(Protocol):
@@ -101,47 +106,36 @@ def application_problem(app: ApplicationFacts, today: date, settings: Settings) 
     return None
 
 
+def birth_years(group: GroupFacts) -> list[int]:
+    """The birth years a group takes: one cohort, or a mixed-age group's `birth_year` up to its
+    `last_birth_year` (DOMAIN.md: a release names an "age range or birth year"; the portal's
+    groups "от 3 до 5 лет")."""
+    last = group.last_birth_year if group.last_birth_year is not None else group.birth_year
+    return list(range(group.birth_year, max(last, group.birth_year) + 1))
+
+
 def group_problem(app: ApplicationFacts, group: GroupFacts) -> str | None:
     """Why this application may not take a seat in this group (None: it may)."""
     if QUEUE_OF_KIND[GroupKind(group.kind)] != app.queue_type:
         return "group_kind_mismatch"
-    if group.birth_year != app.birth_year:
+    if app.birth_year not in birth_years(group):
         return "birth_year_mismatch"
     return None
 
 
-def access_problem(
-    app_city_id: int,
-    chosen_languages: Collection[str],
-    group_city_id: int,
-    group_language: Language | str,
-) -> str | None:
-    """Why this application may not take a general-access seat in this group (None: it may):
-    general access is for the city's applications whose chosen languages include the
-    group's (an application without choices is not limited by language)."""
+def access_problem(app_city_id: int, group_city_id: int) -> str | None:
+    """Why this application may not take a general-access seat in this group (None: it may),
+    beyond `application_problem` and `group_problem`: general access is for the city's
+    applications (DOMAIN.md: "any eligible active application of a matching birth year and
+    queue type in the city"). The teaching language does not restrict it: the sources match
+    free seats to the child by age only ("Выходят доступные Детские сады, в которых есть
+    свободные места, подходящие по возрасту Вашего ребенка", the portal guide; "Система покажет
+    все детские сады, в которых есть группы, подходящие вашему ребенку по возрасту", the memo).
+    The language a parent chose orders the kindergarten's own queue (the priority offers), and
+    the list shows each group's language."""
     if group_city_id != app_city_id:
         return "city_mismatch"
-    if chosen_languages and str(group_language) not in chosen_languages:
-        return "language_mismatch"
     return None
-
-
-async def chosen_languages(
-    conn: BaseDBAsyncClient | None, application_ids: Iterable[int]
-) -> dict[int, set[str]]:
-    """The teaching languages each application chose (an application without choices is absent)."""
-    ids = list(application_ids)
-    languages: dict[int, set[str]] = {}
-    if not ids:
-        return languages
-    rows = (
-        await ApplicationChoice.filter(application_id__in=ids)
-        .using_db(conn)
-        .values("application_id", "language")
-    )
-    for row in rows:
-        languages.setdefault(int(row["application_id"]), set()).add(str(row["language"]))
-    return languages
 
 
 async def children_with_live_referrals(

@@ -34,8 +34,8 @@ from core.queue import order as queue
 from core.seats.eligibility import (
     QUEUE_OF_KIND,
     access_problem,
+    birth_years,
     children_with_live_referrals,
-    chosen_languages,
     eligible_batch,
 )
 from core.seats.offers import PAGE_FACTOR, PAGE_SLACK, notify_seat_offered, open_unheld_seats
@@ -89,11 +89,12 @@ async def announce_in(
     is the caller's: locked, or created in this transaction). Seats that opened since
     `general_announced_at` and are still free are announced; the marker moves to now.
 
-    Addressees: the city's active applications of the group's birth year and queue type whose
-    chosen languages include the group's, in distribution order, skipping the release's own
-    addressees (who keep their place), applications already told of this release, those whose
-    child holds a live referral or who returned a referral of this group, ineligible ones (stop
-    list, a "from date" not yet due, age) and twins needing more seats than the group has free."""
+    Addressees: the city's active applications of the group's birth year and queue type (any
+    chosen language: `eligibility.access_problem`), in distribution order, skipping the
+    release's own addressees (who keep their place), applications already told of this release,
+    those whose child holds a live referral or who returned a referral of this group, ineligible
+    ones (stop list, a "from date" not yet due, age) and twins needing more seats than the group
+    has free."""
     now = clock.now()
     opened = Seat.filter(release_id=release.id, status=SeatStatus.free, priority_end_at__lte=now)
     if release.general_announced_at is not None:
@@ -224,22 +225,18 @@ async def _general_access_recipients(
         page = await queue.distribution_order(
             city_id=kindergarten.city_id,
             queue_type=QUEUE_OF_KIND[GroupKind(group.kind)],
-            birth_year=group.birth_year,
+            birth_year=birth_years(group),
             limit=batch,
             exclude_application_ids=excluded,
             ratio=settings.first_priority_ratio,
             conn=conn,
         )
         excluded.update(app.id for app in page)
-        languages = await chosen_languages(conn, [app.id for app in page])
         live = await children_with_live_referrals(conn, [app.child_id for app in page])
         for app in page:
             if app.id in returned_by:
                 continue
-            problem = access_problem(
-                app.city_id, languages.get(app.id, set()), kindergarten.city_id, group.language
-            )
-            if problem is not None:
+            if access_problem(app.city_id, kindergarten.city_id) is not None:
                 continue
             members = await eligible_batch(
                 app, group, today, settings, conn=conn, live_children=live

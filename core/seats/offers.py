@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 
 from core import audit
 from core.models import (
@@ -35,6 +36,7 @@ from core.queue import order as queue
 from core.seats.eligibility import (
     QUEUE_OF_KIND,
     application_problem,
+    birth_years,
     children_with_live_referrals,
     eligible_twins,
     kinds_for,
@@ -56,13 +58,19 @@ async def addressees_for(
     exclude: tuple[int, ...] = (),
 ) -> list[Application]:
     """The first `count` eligible applications of the group's kindergarten queue, in
-    distribution order (ineligible ones are skipped, keeping the others' order).
+    distribution order (ineligible ones are skipped, keeping the others' order). A mixed-age
+    group's queue is its cohorts' queues merged as one cohort (`queue.distribution_order`).
+
+    An application already holding an open offer of this group (an earlier release whose
+    window is still running) is not addressed again: one application is never first in line
+    for several offers of one group at once; the next one in distribution order gets the next
+    offer. (The caller holds the group's row lock, so releases of a group do not overlap.)
 
     Twins are a batch (DOMAIN.md): the first twin in the queue brings its eligible twins along
     (they are offered together, using as many seats); a batch larger than the seats still
     unassigned is passed over and keeps its place for a later release."""
     today = local_today(settings)
-    excluded: set[int] = set(exclude)
+    excluded: set[int] = set(exclude) | await holders_of_open_offers(conn, group.id)
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
     selected: list[Application] = []
     batch = count * PAGE_FACTOR + PAGE_SLACK
@@ -70,7 +78,7 @@ async def addressees_for(
         page = await queue.distribution_order(
             city_id=kindergarten.city_id,
             queue_type=QUEUE_OF_KIND[GroupKind(group.kind)],
-            birth_year=group.birth_year,
+            birth_year=birth_years(group),  # a mixed-age group: its cohorts merged
             kindergarten_id=group.kindergarten_id,
             language=group.language,
             limit=batch,
@@ -99,6 +107,20 @@ async def addressees_for(
                 return selected
         if len(page) < batch:
             return selected
+
+
+async def holders_of_open_offers(conn: BaseDBAsyncClient, group_id: int) -> set[int]:
+    """Applications holding an open offer of a release of this group whose window still runs."""
+    rows = (
+        await Offer.filter(
+            release__group_id=group_id,
+            release__priority_end_at__gt=clock.now(),
+            status=OfferStatus.open,
+        )
+        .using_db(conn)
+        .values("application_id")
+    )
+    return {int(row["application_id"]) for row in rows}
 
 
 # --- A seat already free when an application is submitted -------------------------------------
@@ -131,8 +153,9 @@ async def offer_on_submission(
         groups = {
             group.id: group
             for group in await Group.filter(
+                Q(birth_year=app.birth_year)
+                | Q(birth_year__lte=app.birth_year, last_birth_year__gte=app.birth_year),
                 kindergarten_id=choice.kindergarten_id,
-                birth_year=app.birth_year,
                 kind__in=kinds,
                 language=choice.language,
             ).using_db(conn)

@@ -4,8 +4,13 @@ applications during a priority window (DOMAIN.md, "Seats").
 A release of N seats in a group makes the first N eligible applications of that kindergarten's
 queue (birth year + language, queue type matching the group kind) its addressees: only they may
 take those seats until `priority_end_at`; then the seats open to general access for any eligible
-application of the city with a matching birth year, queue type and language. When the queue has
-fewer eligible applications than seats, the rest open to general access at once.
+application of the city with a matching birth year and queue type. When the queue has fewer
+eligible applications than seats, the rest open to general access at once.
+
+The `seats.released` audit entry is the public seat-release protocol's source: its
+`priority_end_at` is the release's real window end, equal to its `released_at` when nobody was
+addressed (the seats opened to everyone at once), so "no priority window" is
+`priority_end_at <= released_at`.
 """
 
 from __future__ import annotations
@@ -20,9 +25,24 @@ from core.calendar.working_days import add_working_days
 from core.models import Group, Kindergarten, Offer, Seat, SeatRelease
 from core.platform import clock
 from core.platform.errors import DomainError
+from core.platform.reasons import Reason
 from core.platform.settings import Settings, WindowUnit
 from core.seats.general_access import announce_in
 from core.seats.offers import addressees_for, notify_seat_offered
+
+# The bounds of a release, whoever asks (staff dialog, the kindergarten's system, a forged button):
+# as the gov callback's contract (`webhooks/models.py`: 1..1000 seats), and a window of at most a
+# month (DOMAIN.md's default is one day; staff choose 0, 1 or 3).
+MAX_SEATS = 1000
+MAX_WINDOW = timedelta(days=30)
+
+
+def check_release(count: int, window: timedelta | None) -> None:
+    """Refuse a release outside the bounds before anything is written."""
+    if not 1 <= count <= MAX_SEATS:
+        raise DomainError(Reason.invalid_seat_count, count=count, max=MAX_SEATS)
+    if window is not None and not timedelta(0) <= window <= MAX_WINDOW:
+        raise DomainError(Reason.invalid_priority_window, max=MAX_WINDOW.days)
 
 
 async def release_seats(
@@ -34,9 +54,9 @@ async def release_seats(
     window: timedelta | None = None,
 ) -> SeatRelease:
     """Release `count` free seats in a group, offer them to the queue's first eligible
-    applications and notify those parents; one transaction."""
-    if count < 1:
-        raise DomainError("invalid_seat_count", count=count)
+    applications and notify those parents; one transaction. `count` is 1..`MAX_SEATS`, an
+    explicit `window` 0..`MAX_WINDOW` (0: open to general access at once)."""
+    check_release(count, window)
     async with in_transaction() as conn:
         group = await Group.get_or_none(id=group_id, using_db=conn)
         if group is None:
@@ -55,17 +75,26 @@ async def release_in(
     exclude_application_ids: tuple[int, ...] = (),
 ) -> SeatRelease:
     """`release_seats` inside the caller's transaction (a returned seat is re-released too)."""
+    check_release(count, window)
+    # One release of a group at a time: the next one sees this one's offers (`addressees_for`).
+    # NO KEY UPDATE: claims inserting referrals of the group (a key-share lock) are not blocked.
+    await Group.filter(id=group.id).select_for_update(no_key=True).using_db(conn).first()
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
     now = clock.now()
     priority_end = priority_end_at(now, settings, window)
-    addressees = await addressees_for(
-        conn, group, count, settings=settings, exclude=exclude_application_ids
+    addressees = (
+        await addressees_for(conn, group, count, settings=settings, exclude=exclude_application_ids)
+        if priority_end > now
+        else []  # no window (0): nobody is first, the seats are everybody's at once
     )
+    # The real window end: the release moment when nobody was addressed (DOMAIN.md: "the rest
+    # open to general access at once"); the public protocol reads it from the audit entry.
+    release_end = priority_end if addressees else now
     release = await SeatRelease.create(
         group_id=group.id,
         kindergarten_id=kindergarten.id,
         seats=count,
-        priority_end_at=priority_end if addressees else now,
+        priority_end_at=release_end,
         released_by=actor,
         using_db=conn,
     )
@@ -87,11 +116,13 @@ async def release_in(
             "group_id": group.id,
             "kindergarten_id": kindergarten.id,
             "birth_year": group.birth_year,
+            "last_birth_year": group.last_birth_year,
             "language": str(group.language),
             "kind": str(group.kind),
             "seats": count,
             "seat_ids": seat_ids,
-            "priority_end_at": priority_end.isoformat(),
+            "released_at": now.isoformat(),
+            "priority_end_at": release_end.isoformat(),
             "addressees": [app.id for app in addressees],
             "general_access_at_once": count - len(addressees),
         },

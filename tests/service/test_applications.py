@@ -18,6 +18,8 @@ from core.models import (
     AuditEntry,
     BenefitStatus,
     DocumentKind,
+    Group,
+    GroupKind,
     Language,
     Notification,
     QueueType,
@@ -42,6 +44,17 @@ async def family(db: None):
     city = await make_city()
     kg1 = await make_kindergarten(city, 1, languages="kk,ru")
     kg2 = await make_kindergarten(city, 2, languages="kk")
+    for kg, language in ((kg1, Language.ru), (kg2, Language.kk)):  # they take correctional too
+        await Group.create(
+            kindergarten=kg,
+            name="Коррекционная",
+            birth_year=2021,
+            age_from=3,
+            age_to=4,
+            language=language,
+            kind=GroupKind.correctional,
+            capacity=12,
+        )
     parent = await make_parent(telegram_user_id=501)
     child = await make_child(parent, date(2021, 6, 1))
     data = SubmissionInput(

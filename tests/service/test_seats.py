@@ -135,7 +135,7 @@ async def test_seats_nobody_eligible_can_take_open_to_everyone_at_once(place, se
 
 async def test_a_correctional_group_is_offered_to_the_correctional_queue(place, settings):
     city, kindergarten, _ = place
-    special = await make_group(kindergarten, kind=GroupKind.sanatorium, name="Санаторная")
+    special = await make_group(kindergarten, kind=GroupKind.correctional, name="Логопедическая")
     choice = [(kindergarten, Language.ru)]
     await make_application(city=city, choices=choice)
     correctional = await make_application(
@@ -191,14 +191,17 @@ async def test_what_a_parent_may_take_now(place, settings):
     await release_seats(kazakh_group.id, 1, actor="staff:1", settings=settings)
     await release_seats(group.id, 1, actor="staff:1", settings=settings)
 
+    # Open seats are matched by age, whatever the teaching language (tests/test_seat_rules.py).
     options = await available_for(addressee.id, settings)
     assert [(o.group_id, o.via, o.free) for o in options] == [
         (group.id, "offer", 1),
+        (kazakh_group.id, "general", 1),
         (other_group.id, "general", 2),
     ]
     assert options[0].kindergarten_name_ru == kindergarten.name_ru
     assert [(o.group_id, o.via) for o in await available_for(waiting.id, settings)] == [
-        (other_group.id, "general")
+        (kazakh_group.id, "general"),
+        (other_group.id, "general"),
     ]
 
     await take_seat(addressee.id, group.id, actor="parent", settings=settings)
