@@ -30,8 +30,8 @@ from bot.dialogs import common
 from bot.dialogs.common import Tr, Window
 from bot.dialogs.states import RecoverySG
 from bot.texts.reasons import error_text
-from bot.texts.typed import clean_typed
 from bot.texts.sms import code_sms_text
+from bot.texts.typed import clean_typed
 from core.people.iin import InvalidIin, parse_iin
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus

@@ -19,8 +19,8 @@ from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.labels import language_word
 from bot.texts.reasons import error_text
-from bot.texts.typed import clean_typed
 from bot.texts.sms import code_sms_text
+from bot.texts.typed import clean_typed
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.views import cabinet

@@ -23,8 +23,8 @@ from bot.dialogs.states import VerifySG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text, reason_text
-from bot.texts.typed import clean_typed
 from bot.texts.sms import code_sms_text
+from bot.texts.typed import clean_typed
 from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.errors import DomainError
