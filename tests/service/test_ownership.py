@@ -19,6 +19,7 @@ from core.models import (
     AuditEntry,
     DocumentKind,
     ExtensionAnswers,
+    GroupKind,
     Language,
     Notification,
     Offer,
@@ -51,6 +52,8 @@ async def families(db, settings):
     city = await make_city()
     kindergarten = await make_kindergarten(city)
     group = await make_group(kindergarten)
+    # A correctional group too: a correctional application may choose this kindergarten.
+    await make_group(kindergarten, kind=GroupKind.correctional)
     choice = [(kindergarten, Language.ru)]
     owner, stranger = await make_parent(), await make_parent()
     with_referral = await make_application(city=city, choices=choice, applicant=owner)
