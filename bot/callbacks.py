@@ -6,14 +6,22 @@ One definition per payload, so a button and the handler that answers it cannot d
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Callback data is user input: an id or page outside these bounds does not match the filter
+# (pydantic refuses it), so `kgc:99999999999999999999:0` is answered as an outdated button
+# instead of overflowing a database integer.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+PageNo = Annotated[int, Field(ge=-1, le=100_000)]
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
     """The language picker's buttons (kk or ru)."""
 
-    code: str
+    code: str  # the handler's filter accepts only kk and ru
 
 
 # The seat_offered button and the /start deep link carry the same string (a deep-link payload

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
+from bot.callbacks import PageNo, RowId
 from bot.filters import MenuButton
 from bot.i18n import N_
 from bot.keyboards import main_menu
@@ -40,20 +41,20 @@ class DirectorySearch(StatesGroup):
 
 
 class KgPage(CallbackData, prefix="kgp"):
-    page: int
+    page: PageNo
 
 
 class KgCard(CallbackData, prefix="kgc"):
-    id: int
-    page: int = -1  # the list page the card was opened from; -1: the nearest kindergartens
+    id: RowId
+    page: PageNo = -1  # the list page the card was opened from; -1: the nearest kindergartens
 
 
 class KgBack(CallbackData, prefix="kgb"):
-    page: int  # as KgCard.page
+    page: PageNo  # as KgCard.page
 
 
 class KgMap(CallbackData, prefix="kgm"):
-    id: int
+    id: RowId
 
 
 def make_router() -> Router:

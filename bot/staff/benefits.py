@@ -4,7 +4,7 @@ Reject; a rejection asks for the reason the parent is told (a small dialog)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 
+from bot.callbacks import RowId
 from bot.dialogs.common import Tr, Window, settings_of, start_data
 from bot.staff.answers import guard
 from bot.staff.context import staff_of
@@ -32,8 +33,8 @@ REASON_LENGTH = 200
 
 
 class BenefitCb(CallbackData, prefix="sben"):
-    action: str  # ok, no
-    application: int
+    action: Literal["ok", "no"]
+    application: RowId
 
 
 def make_router() -> Router:
