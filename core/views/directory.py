@@ -6,15 +6,18 @@ Shared by the "Kindergartens" menu and the submission wizard's kindergarten choi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from core.models import (
     ApplicationChoice,
     City,
     Group,
+    GroupKind,
     Kindergarten,
     Seat,
     SeatStatus,
@@ -111,9 +114,17 @@ async def city_name(city_id: int, language: str) -> str:
     return city.name_kk if language == "kk" else city.name_ru
 
 
-async def search(city_id: int, text: str = "", page: int = 0, page_size: int = PAGE_SIZE) -> Page:
-    """Kindergartens of the city whose Russian or Kazakh name contains `text` (any case)."""
-    query = Kindergarten.filter(city_id=city_id)
+async def search(
+    city_id: int,
+    text: str = "",
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    *,
+    group_kinds: Sequence[GroupKind] | None = None,
+) -> Page:
+    """Kindergartens of the city whose Russian or Kazakh name contains `text` (any case); with
+    `group_kinds`, only those with a group of one of these kinds (the correctional queue)."""
+    query = _in_city(city_id, group_kinds)
     text = " ".join(text.split())
     if text:
         query = query.filter(Q(name_ru__icontains=text) | Q(name_kk__icontains=text))
@@ -125,15 +136,20 @@ async def search(city_id: int, text: str = "", page: int = 0, page_size: int = P
 
 
 async def nearest(
-    city_id: int, lat: float, lon: float, limit: int = PAGE_SIZE
+    city_id: int,
+    lat: float,
+    lon: float,
+    limit: int = PAGE_SIZE,
+    *,
+    group_kinds: Sequence[GroupKind] | None = None,
 ) -> list[KindergartenBrief]:
-    """The `limit` kindergartens nearest to the point, nearest first, with the distance."""
+    """The `limit` kindergartens nearest to the point, nearest first, with the distance (with
+    `group_kinds`: only those with such a group)."""
     rows: list[Kindergarten] = []
     for radius in _RADII:
         dlat = math.degrees(radius / EARTH_RADIUS_M)
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        rows = await Kindergarten.filter(
-            city_id=city_id,
+        rows = await _in_city(city_id, group_kinds).filter(
             latitude__gte=lat - dlat,
             latitude__lte=lat + dlat,
             longitude__gte=lon - dlon,
@@ -145,12 +161,20 @@ async def nearest(
         if len(within) >= limit and within[limit - 1] <= radius:
             break
     else:
-        rows = await Kindergarten.filter(city_id=city_id)
+        rows = await _in_city(city_id, group_kinds)
     scored = sorted(
         ((haversine_m(lat, lon, r.latitude, r.longitude), r.id, r) for r in rows),
         key=lambda item: (item[0], item[1]),
     )
     return [_brief(row, distance) for distance, _, row in scored[:limit]]
+
+
+def _in_city(city_id: int, group_kinds: Sequence[GroupKind] | None) -> QuerySet[Kindergarten]:
+    query = Kindergarten.filter(city_id=city_id)
+    if group_kinds:
+        ids = Group.filter(kindergarten__city_id=city_id, kind__in=list(group_kinds))
+        query = query.filter(id__in=Subquery(ids.values("kindergarten_id")))
+    return query
 
 
 async def card(kindergarten_id: int) -> KindergartenCard:

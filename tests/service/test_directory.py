@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.models import City, Group, Kindergarten, Language, Ownership, Seat, SeatRelease
+from core.models import (
+    City,
+    Group,
+    GroupKind,
+    Kindergarten,
+    Language,
+    Ownership,
+    Seat,
+    SeatRelease,
+)
 from core.platform.errors import DomainError
 from core.views import directory
 from tests.fixtures.bot import Chatter, inline_buttons, texts
@@ -215,3 +224,33 @@ async def test_the_whole_list_is_paged(bot_app: tuple) -> None:
     sent = await parent.press(forward[0])
     assert "Страница 2 из 2" in texts(sent)[-1]
     assert [c for c, _ in inline_buttons(sent)][:2] == ["Сад 5", "Сад 6"]
+
+
+async def test_the_correctional_queue_is_offered_only_kindergartens_with_a_correctional_group(
+    db: None,
+) -> None:
+    """Application rules: a correctional application goes to special groups, so the wizard lists
+    only kindergartens that have one (elsewhere the core refuses `no_correctional_group`)."""
+    city = await _city()
+    ordinary = await _kg(city, "Ясли-сад «Балапан»", 51.1, 71.4)
+    special = await _kg(city, "Ясли-сад «Айгөлек»", 51.1, 71.4)
+    for kindergarten, kind in ((ordinary, GroupKind.general), (special, GroupKind.correctional)):
+        await Group.create(
+            kindergarten=kindergarten,
+            name="Группа",
+            birth_year=2022,
+            age_from=3,
+            age_to=4,
+            language=Language.ru,
+            kind=kind,
+            capacity=10,
+        )
+    correctional = [GroupKind.correctional]
+
+    found = await directory.search(city.id, "", group_kinds=correctional)
+    near = await directory.nearest(city.id, *CENTRE, group_kinds=correctional)
+
+    assert [row.id for row in found.items] == [special.id]
+    assert [row.id for row in near] == [special.id]
+    everything = await directory.search(city.id, "")
+    assert {row.id for row in everything.items} == {ordinary.id, special.id}

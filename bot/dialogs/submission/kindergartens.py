@@ -102,13 +102,15 @@ async def kg_results_getter(dialog_manager: DialogManager, **kwargs: Any) -> dic
     chosen = {c["id"] for c in data.get("choices", [])}
     mode = data.get("kg_mode", "list")
     if mode == "search":
-        found = await places.search(data.get("kg_query", ""), settings)
+        found = await places.search(data.get("kg_query", ""), settings, data.get("queue_type"))
         title = _("Kindergartens found for «{query}»:").format(query=esc(data.get("kg_query", "")))
     elif mode == "near":
-        found = await places.nearest(data["kg_lat"], data["kg_lon"], settings)
+        found = await places.nearest(
+            data["kg_lat"], data["kg_lon"], settings, data.get("queue_type")
+        )
         title = _("Kindergartens nearest to you:")
     else:
-        found = await places.all_in_city(settings)
+        found = await places.all_in_city(settings, data.get("queue_type"))
         title = _("All kindergartens of the city:")
     items = []
     for row in found:

@@ -8,8 +8,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.texts.formats import esc, fmt_decimal, fmt_money
 from bot.texts.labels import language_word, queue_label
+from core.models.enums import GroupKind, QueueType
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
+from core.seats.eligibility import kinds_for
 from core.views import directory
 from core.views.directory import KindergartenBrief, KindergartenCard
 
@@ -110,27 +112,41 @@ def distance_text(meters: float, locale: str) -> str:
     return _("{km} km").format(km=km)
 
 
-async def search(query: str, settings: Settings) -> list[Card]:
+def special_groups(queue_type: str | None) -> list[GroupKind] | None:
+    """The correctional queue is offered only kindergartens with a group that takes it (a
+    general application may choose any kindergarten of the city)."""
+    return kinds_for(queue_type) if queue_type == QueueType.correctional else None
+
+
+async def search(query: str, settings: Settings, queue_type: str | None = None) -> list[Card]:
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []
-    page = await directory.search(city_id, query, page=0, page_size=RESULTS_LIMIT)
+    page = await directory.search(
+        city_id, query, page=0, page_size=RESULTS_LIMIT, group_kinds=special_groups(queue_type)
+    )
     return [_brief(row) for row in page.items]
 
 
-async def nearest(latitude: float, longitude: float, settings: Settings) -> list[Card]:
+async def nearest(
+    latitude: float, longitude: float, settings: Settings, queue_type: str | None = None
+) -> list[Card]:
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []
-    rows = await directory.nearest(city_id, latitude, longitude, limit=NEAREST_LIMIT)
+    rows = await directory.nearest(
+        city_id, latitude, longitude, limit=NEAREST_LIMIT, group_kinds=special_groups(queue_type)
+    )
     return [_brief(row) for row in rows]
 
 
-async def all_in_city(settings: Settings) -> list[Card]:
+async def all_in_city(settings: Settings, queue_type: str | None = None) -> list[Card]:
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []
-    page = await directory.search(city_id, "", page=0, page_size=LIST_LIMIT)
+    page = await directory.search(
+        city_id, "", page=0, page_size=LIST_LIMIT, group_kinds=special_groups(queue_type)
+    )
     return [_brief(row) for row in page.items]
 
 
