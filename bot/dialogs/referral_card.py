@@ -44,5 +44,9 @@ def term_lines(card: ReferralCard, manager: DialogManager) -> list[str]:
     left = countdown(card.expires_at, language)
     if left:
         lines.append(_("Time left: {left}").format(left=left))
-    lines += ["", _("Documents to bring:"), numbered(documents_to_bring(card.queue_type))]
+    lines += [
+        "",
+        _("Documents to bring:"),
+        numbered(documents_to_bring(card.queue_type, card.benefit)),
+    ]
     return lines

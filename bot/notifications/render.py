@@ -229,7 +229,9 @@ def _referral_issued(r: _Reader, p: ReferralIssued) -> str:
             "The referral waits for the confirmation of the benefit by the education department."
         )
     text += "\n\n" + r.gettext("Bring to the kindergarten:")
-    text += "".join(f"\n• {r.gettext(DOCUMENTS[code])}" for code in documents_for(p.queue_type))
+    text += "".join(
+        f"\n• {r.gettext(DOCUMENTS[code])}" for code in documents_for(p.queue_type, p.benefit)
+    )
     return text
 
 

@@ -152,7 +152,7 @@ def referral_status(status: str) -> str:
 # --- documents and people ---------------------------------------------------------------------
 
 
-def documents_to_bring(queue_type: str = "general") -> list[str]:
+def documents_to_bring(queue_type: str = "general", benefit: int | None = None) -> list[str]:
     """DOMAIN.md: what the parent takes to the kindergarten with the referral."""
     labels = {
         "referral": _("the referral"),
@@ -166,7 +166,7 @@ def documents_to_bring(queue_type: str = "general") -> list[str]:
         "bank_account": _("a bank account number"),
         "email": _("an e-mail address"),
     }
-    return [labels.get(code, code) for code in documents_for(queue_type)]
+    return [labels.get(code, code) for code in documents_for(queue_type, benefit)]
 
 
 def sex_name(sex: str) -> str:

@@ -139,7 +139,8 @@ class SeatOffered:
 
 @dataclass(frozen=True)
 class ReferralIssued:
-    """`queue_type` decides the documents to bring (core.referrals `documents_for`)."""
+    """`queue_type` and `benefit` decide the documents to bring (core.referrals
+    `documents_for`: special educational needs bring the PMPK conclusion)."""
 
     kind: ClassVar[str] = "referral_issued"
     referral_id: int
@@ -149,6 +150,7 @@ class ReferralIssued:
     expires_at: datetime
     queue_type: str
     awaiting_benefit_confirmation: bool
+    benefit: int | None = None
 
     def to_params(self) -> Params:
         return {
@@ -159,6 +161,7 @@ class ReferralIssued:
             "expires_at": self.expires_at.isoformat(),
             "queue_type": self.queue_type,
             "awaiting_benefit_confirmation": self.awaiting_benefit_confirmation,
+            "benefit": self.benefit,
         }
 
     @classmethod
@@ -176,6 +179,7 @@ class ReferralIssued:
             expires_at=_moment(params, "expires_at"),
             queue_type=_str(params, "queue_type" if "queue_type" in params else "documents"),
             awaiting_benefit_confirmation=bool(awaiting),
+            benefit=_int(params, "benefit") if params.get("benefit") is not None else None,
         )
 
 

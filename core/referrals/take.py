@@ -223,6 +223,7 @@ async def _issue(
             expires_at=expires_at,
             queue_type=str(app.queue_type),
             awaiting_benefit_confirmation=status == ReferralStatus.awaiting_benefit_confirmation,
+            benefit=app.benefit_category,
         ),
         key=f"referral_issued:{referral.id}",
         conn=conn,

@@ -114,6 +114,7 @@ class ReferralCard:
     expires_at: datetime
     extended: bool
     queue_type: str = "general"  # what to bring depends on it (DOMAIN.md)
+    benefit: int | None = None  # benefit 9 (special needs) brings the PMPK conclusion too
     group_birth_year: int = 0
     group_kind: str = "general"
 
@@ -287,6 +288,7 @@ def _referral_card(row: Referral) -> ReferralCard:
         expires_at=row.expires_at,
         extended=row.extended,
         queue_type=str(row.application.queue_type),
+        benefit=row.application.benefit_category,
         group_birth_year=row.group.birth_year,
         group_kind=str(row.group.kind),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import get_args
 
@@ -79,6 +80,24 @@ def test_the_correctional_queue_brings_the_pmpk_conclusion() -> None:
     for language in LANGUAGES:
         text = render(payload, language).text
         assert PMPK[language] in text and "23" in text
+
+
+def test_a_child_with_special_needs_in_the_general_queue_brings_the_pmpk_conclusion() -> None:
+    """Parents' memo: «Заключение психолого-медико-педагогической консультации (для детей с
+    особыми образовательными потребностями)» — benefit 9 in the general queue too (rule 40)."""
+    payload = ReferralIssued(
+        referral_id=1,
+        number="NP-2026-000001",
+        application_number=1292001,
+        place=Place("Ясли-сад №1", "№1 бөбекжай-бақша", "№3", "ru", 2022, "general"),
+        expires_at=datetime(2026, 11, 23, 4, 0, tzinfo=UTC),
+        queue_type=str(QueueType.general),
+        awaiting_benefit_confirmation=False,
+        benefit=9,
+    )
+    for language in LANGUAGES:
+        assert PMPK[language] in render(payload, language).text
+        assert PMPK[language] not in render(replace(payload, benefit=8), language).text
 
 
 def test_a_priority_offer_names_its_deadline_in_local_time() -> None:
