@@ -27,7 +27,8 @@ class FamilyChild(BaseModel):
     middle_name: str = ""
     birth_date: date
     sex: str = ""
-    legal_representative: bool = True
+    # Absent means "not confirmed": only the registry may say who represents the child.
+    legal_representative: bool = False
 
 
 class Benefit(BaseModel):
