@@ -24,6 +24,7 @@ from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from core.notifications.broadcasts import Progress
 from core.notifications.kinds import (
+    AgedOut,
     AnyPayload,
     ApplicationRegistered,
     BenefitCertificateExpiring,
@@ -163,6 +164,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _extension_due(r, payload)
         case StopListed():
             return _stop_listed(r, payload)
+        case AgedOut():
+            return _aged_out(r, payload)
         case Restored():
             return _restored(r, payload)
         case BenefitConfirmed():
@@ -284,6 +287,20 @@ def _stop_listed(r: _Reader, p: StopListed) -> str:
     else:
         text += "\n" + r.gettext(
             "You can restore it from your cabinet; it keeps its original time."
+        )
+    return text
+
+
+def _aged_out(r: _Reader, p: AgedOut) -> str:
+    # "до {age} лет" / "{age} жасқа дейін": no number agreement needed for the ages in use.
+    text = r.gettext(
+        "Application {number} is archived: the queue is for children under {age}, and the "
+        "child has reached this age."
+    ).format(number=f"#{p.application_number}", age=p.age_years)
+    if p.live_referral:
+        text += "\n" + r.gettext(
+            "Your referral is still valid: the kindergarten can enrol the child on it until it "
+            "expires."
         )
     return text
 

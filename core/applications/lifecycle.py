@@ -40,7 +40,7 @@ from core.models import (
     Referral,
 )
 from core.notifications import outbox
-from core.notifications.kinds import ApplicationRegistered, Restored, StopListed
+from core.notifications.kinds import AgedOut, ApplicationRegistered, Restored, StopListed
 from core.platform import clock
 from core.platform.dates import local_today, one_year_after, years_after
 from core.platform.errors import DomainError
@@ -295,6 +295,23 @@ async def remove_aged_out(settings: Settings, today: date) -> int:
             if app is None:
                 continue
             await transition(conn, app, Event.aged_out, actor="system")
+            live = (
+                await Referral.filter(application_id=app.id, status__in=LIVE_REFERRAL_STATUSES)
+                .using_db(conn)
+                .exists()
+            )
+            # Told here, not in `_notify`: the text needs the age limit from the settings.
+            await outbox.notify(
+                await Applicant.get(id=app.applicant_id, using_db=conn),
+                AgedOut(
+                    application_id=app.id,
+                    application_number=app.number,
+                    age_years=settings.max_child_age_years,
+                    live_referral=live,
+                ),
+                key=f"aged_out:{app.id}",
+                conn=conn,
+            )
             archived += 1
     return archived
 

@@ -282,6 +282,35 @@ class StopListed:
 
 
 @dataclass(frozen=True)
+class AgedOut:
+    """The application was archived: the child is `max_child_age_years` full years old.
+    `live_referral`: a referral issued before still holds (the kindergarten may enrol on it)."""
+
+    kind: ClassVar[str] = "aged_out"
+    application_id: int
+    application_number: int
+    age_years: int
+    live_referral: bool
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            "age_years": self.age_years,
+            "live_referral": self.live_referral,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            age_years=_int(params, "age_years"),
+            live_referral=params.get("live_referral") is True,
+        )
+
+
+@dataclass(frozen=True)
 class Restored:
     kind: ClassVar[str] = "restored"
     application_number: int
@@ -466,6 +495,7 @@ AnyPayload = (
     | ReferralExpired
     | ExtensionDue
     | StopListed
+    | AgedOut
     | Restored
     | BenefitConfirmed
     | BenefitRejected

@@ -260,3 +260,23 @@ async def test_questionnaire_answers_sent_in_december_are_refused_and_not_stored
     with _travel_to(date(YEAR, 9, 10)):
         await save_answers(parent.id, answers, season=YEAR, settings=settings)
     assert await ExtensionAnswers.filter(applicant_id=parent.id, season=YEAR).exists()
+
+
+async def test_a_parent_is_told_when_the_application_is_archived_for_age(place, settings):
+    """Rule 46: ageing out changes the family's application, so the family is told, and a
+    parent holding a live referral reads that it still holds."""
+    city, kindergarten, group = place
+    holding = await make_application(city=city, choices=[(kindergarten, Language.ru)], born=BORN)
+    waiting = await make_application(city=city, choices=[(kindergarten, Language.ru)], born=BORN)
+    await release_seats(group.id, 1, actor="staff:1", settings=settings)
+    await take_seat(holding.id, group.id, actor="parent", settings=settings)
+
+    assert await remove_aged_out(settings, SIXTH_BIRTHDAY) == 2
+    await remove_aged_out(settings, SIXTH_BIRTHDAY)  # the daily job runs again: told once
+
+    told = await _text_of(waiting.applicant_id, "aged_out", settings)
+    assert f"#{waiting.number}" in told and "до 6 лет" in told
+    assert "направление остаётся в силе" not in told
+    told = await _text_of(holding.applicant_id, "aged_out", settings)
+    assert "направление остаётся в силе" in told
+    assert await Notification.filter(kind="aged_out").count() == 2

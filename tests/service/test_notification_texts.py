@@ -10,7 +10,7 @@ import pytest
 
 from bot.notifications.render import render
 from core.applications.extension import annual_cleaning, remind_extension
-from core.applications.lifecycle import restore_due
+from core.applications.lifecycle import remove_aged_out, restore_due
 from core.applications.submission import SubmissionInput, submit
 from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
 from core.notifications.broadcasts import create_broadcast
@@ -34,7 +34,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 16
+    assert len(KINDS) == 17
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -141,7 +141,13 @@ def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
         assert text == {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"}[language]
     if kind == "extension_due":
         assert "<b>1 " in text  # the deadline day: "1 октября ..."
-    if kind in ("application_registered", "position_changed", "restored", "stop_listed"):
+    if kind in (
+        "application_registered",
+        "position_changed",
+        "restored",
+        "stop_listed",
+        "aged_out",
+    ):
         assert "#" in text
 
 
@@ -216,6 +222,11 @@ async def _produce_every_kind(settings) -> list[Notification]:
             benefit_valid_until=local_today + timedelta(days=days_left)
         )
     await benefit_certificates(settings, local_today)
+    # aged_out: a child who is 6 full years old leaves the queue
+    await make_application(
+        city=city, choices=[(kindergarten, Language.ru)], born=date(local_today.year - 7, 1, 1)
+    )
+    await remove_aged_out(settings, local_today)
     # broadcast
     await create_broadcast(await make_staff(), "Сәлеметсіз бе", "Здравствуйте", {})
     # code_not_delivered: the SMS gateway reports a one-time code SMS failed
