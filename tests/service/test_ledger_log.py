@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from tortoise import Tortoise
@@ -274,9 +274,7 @@ async def test_a_rewritten_leaf_is_refused_at_the_next_checkpoint(
         await _event(n)
     before = await _checkpoint(settings)
     forged = '{"action":"offer.lapsed","seq":2,"v":1}'
-    await LedgerLeaf.filter(seq=2).update(
-        data=forged, hash=merkle.leaf_hash(forged.encode()).hex()
-    )
+    await LedgerLeaf.filter(seq=2).update(data=forged, hash=merkle.leaf_hash(forged.encode()).hex())
     await _event(99)
 
     with pytest.raises(log.LedgerError) as refused:
@@ -373,8 +371,9 @@ async def test_concurrent_appends_keep_indexes_continuous_and_checkpoints_consis
     final = note.parse_note(await log.sign_checkpoint(settings))
     assert final.size == len(rows)
     signed = sorted(
-        {note.parse_note(text).size: note.parse_note(text) for r in results[-2:] for text in r}
-        .values(),
+        {
+            note.parse_note(text).size: note.parse_note(text) for r in results[-2:] for text in r
+        }.values(),
         key=lambda n: n.size,
     )
     for older in signed:
