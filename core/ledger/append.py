@@ -35,7 +35,15 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
         rows = (
             await Application.filter(id__in=ids)
             .using_db(conn)
-            .values("id", "stream", "submitted_at", "birth_year", "queue_type")
+            .values(
+                "id",
+                "stream",
+                "submitted_at",
+                "birth_year",
+                "queue_type",
+                "child_id",
+                "child__person__iin",
+            )
         )
         for row in rows:
             facts[row["id"]] = AppFacts(
@@ -43,6 +51,7 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
                 submitted_at=row["submitted_at"],
                 birth_year=row["birth_year"],
                 queue_type=str(row["queue_type"]),
+                child=row["child__person__iin"] or f"id:{row['child_id']}",
             )
     return Pending(entries=leaf_entries, facts=facts)
 

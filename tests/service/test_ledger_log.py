@@ -92,6 +92,9 @@ async def test_a_submission_is_a_leaf_with_its_public_facts_and_no_personal_data
     assert leaf["app"] == tag(settings.ledger_salt, "app", app.id)
     assert (leaf["cohort"], leaf["queue"], leaf["tier"]) == (2021, "general", "none")
     assert leaf["choices"] == [kg1.id, kg2.id]
+    assert leaf["languages"] == ["ru", "kk"] and leaf["city"] == city.id
+    await child.fetch_related("person")
+    assert leaf["child"] == tag(settings.ledger_salt, "child", child.person.iin)
     assert leaf["status"] == "active"
     assert leaf["key"][0] == 2 and leaf["key"][1].startswith(str(app.submitted_at.year))
     await _assert_no_personal_data()
