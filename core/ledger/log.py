@@ -8,6 +8,7 @@ signed over, so two inconsistent checkpoints never exist.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -199,9 +200,31 @@ def _continuous(rows: list[tuple[Any, ...]]) -> list[bytes]:
 # --- Proofs and leaves -------------------------------------------------------------------------
 
 
-async def _hashes(size: int) -> list[bytes]:
-    rows = await LedgerLeaf.filter(seq__lt=size).order_by("seq").values_list("hash", flat=True)
-    return [bytes.fromhex(str(h)) for h in rows]
+# Leaf hashes are append-only: each process keeps them (32 bytes a leaf) with memoised subtree
+# roots and reads only the new ones, so a proof does not rehash the log. Signing never uses this
+# cache: it recomputes from the database to catch a rewrite.
+_cache = tree.CachedTree()
+_cache_lock = asyncio.Lock()
+
+
+async def _tree(size: int) -> tree.CachedTree:
+    async with _cache_lock:
+        have = len(_cache)
+        if have:  # still this database's log (a restore or a test's truncation replaces it)
+            last = await LedgerLeaf.filter(seq=have - 1).values_list("hash", flat=True)
+            if not last or str(last[0]) != _cache.leaf(have - 1).hex():
+                _cache.reset()
+                have = 0
+        if size > have:
+            rows = (
+                await LedgerLeaf.filter(seq__gte=have, seq__lt=size)
+                .order_by("seq")
+                .values_list("seq", "hash")
+            )
+            if [int(row[0]) for row in rows] != list(range(have, size)):
+                raise LedgerError("unknown_size")
+            _cache.extend([bytes.fromhex(str(row[1])) for row in rows])
+        return _cache
 
 
 async def inclusion(index: int, size: int) -> list[bytes]:
@@ -214,7 +237,7 @@ async def inclusion(index: int, size: int) -> list[bytes]:
         raise LedgerError("unknown_size")
     if index >= size:
         raise LedgerError("unknown_index")
-    return tree.inclusion_proof(await _hashes(size), index, size)
+    return (await _tree(size)).inclusion_proof(index, size)
 
 
 async def leaf_hash_at(index: int) -> bytes:
@@ -232,7 +255,7 @@ async def consistency(first: int, second: int) -> list[bytes]:
         raise LedgerError("bad_parameter", "second")
     if second > await tree_size():
         raise LedgerError("unknown_size")
-    return tree.consistency_proof(await _hashes(second), first, second)
+    return (await _tree(second)).consistency_proof(first, second)
 
 
 async def leaves(start: int, end: int) -> list[dict[str, Any]]:

@@ -189,6 +189,12 @@ def test_proofs_of_every_size_verify_with_the_verifier(size: int, data: st.DataO
     merkle.verify_consistency(
         first, size, tree.consistency_proof(hashes, first, size), tree.root(hashes[:first]), root
     )
+    # The service's cached tree (memoised subtree roots) serves the very same proofs.
+    cached = tree.CachedTree()
+    cached.extend(hashes)
+    assert cached.root(first) == tree.root(hashes[:first])
+    assert cached.inclusion_proof(index, size) == tree.inclusion_proof(hashes, index, size)
+    assert cached.consistency_proof(first, size) == tree.consistency_proof(hashes, first, size)
     # A proof for another leaf or another size is refused.
     if size > 1:
         other = (index + 1) % size
