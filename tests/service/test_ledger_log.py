@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from tortoise import Tortoise
 
-from core import audit
+from core import audit, jobs
 from core.applications.submission import SubmissionInput, submit
 from core.ledger import log, tree
 from core.ledger.leaves import tag
@@ -310,6 +310,16 @@ async def test_a_rewritten_audit_row_is_reported(db: None, settings: Settings) -
     await AuditEntry.filter(id=leaf.audit_id).update(after={"n": 1234})
     report = await log.audit_against_log()
     assert not report.ok and report.bad_leaf == 2
+
+
+async def test_the_worker_signs_a_checkpoint_every_minute(db: None, settings: Settings) -> None:
+    await _event()
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    assert (await jobs.run_due(settings, now))["ledger_checkpoint"] == 1
+    await _event(1)
+    assert "ledger_checkpoint" not in await jobs.run_due(settings, now)  # once a minute
+    assert (await jobs.run_due(settings, now + timedelta(minutes=1)))["ledger_checkpoint"] == 2
+    assert await LedgerCheckpoint.all().count() == 2
 
 
 def test_production_refuses_the_public_ledger_key_and_salt() -> None:
