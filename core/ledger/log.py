@@ -41,6 +41,9 @@ CHECKPOINTS_REFUSED = Counter(
 )
 
 
+_on_demand = asyncio.Lock()
+
+
 class LedgerError(Exception):
     """A request the log cannot answer or a log it refuses to sign; `reason` is a code."""
 
@@ -134,7 +137,12 @@ async def latest_checkpoint(settings: Settings | None = None) -> str:
     last = await last_signed()
     if last is not None and last.size >= await tree_size():
         return last.note
-    return await sign_checkpoint(settings)
+    # A burst of readers after new leaves: one signs, the others then find its checkpoint.
+    async with _on_demand:
+        last = await last_signed()
+        if last is not None and last.size >= await tree_size():
+            return last.note
+        return await sign_checkpoint(settings)
 
 
 async def sign_checkpoint(settings: Settings | None = None) -> str:
