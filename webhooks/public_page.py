@@ -15,6 +15,7 @@ filter is wrong; the value is never echoed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -27,7 +28,8 @@ from core.platform.settings import Settings
 from core.views import registers, stats
 from webhooks import public_page_html as html
 from webhooks import public_page_log as log
-from webhooks.public_page_text import Page
+from webhooks.bounds import BODY_KEY, body_of
+from webhooks.public_page_text import Page, h
 from webhooks.registers import (
     MAX_AGE,
     MAX_ID,
@@ -46,6 +48,7 @@ from webhooks.registers import (
 
 PAGE_LIMIT = 20  # rows per page unless `limit` says otherwise
 HTML = "text/html"
+MAX_FORM_FIELDS = 4
 
 View = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -73,9 +76,7 @@ def bad_parameter_text(page: Page, exc: BadParameter) -> str:
         return _("The filter “{name}” is given more than once.").format(name=name)
     hints = {
         "date": _("Enter a date as YYYY-MM-DD, from the year 2000 to 2099."),
-        "q": _("Enter at most {n} characters of a kindergarten's name.").format(
-            n=MAX_QUERY_LENGTH
-        ),
+        "q": _("Enter at most {n} characters of a kindergarten's name.").format(n=MAX_QUERY_LENGTH),
         "limit": _whole(page, 1, MAX_LIMIT),
         "offset": _whole(page, 0, MAX_OFFSET),
         "city": _whole(page, 1, MAX_ID),
@@ -119,7 +120,7 @@ async def _seats(page: Page, query: MultiMapping[str]) -> str:
     shown = _shown(query)
     intro = _("Every seat released in the kindergartens, newest first, with the end of priority.")
     return (
-        f"<p>{html.h(intro)}</p>"
+        f"<p>{h(intro)}</p>"
         + html.seat_filters(page, shown)
         + html.paging(page, html.SEATS_PATH, shown, found.total, limit, offset)
         + (html.seat_table(page, found.rows) if found.rows else _nothing(page))
@@ -136,7 +137,7 @@ async def _referrals(page: Page, query: MultiMapping[str]) -> str:
     shown = _shown(query)
     intro = _("Every referral issued to a kindergarten, newest first, with its current status.")
     return (
-        f"<p>{html.h(intro)}</p>"
+        f"<p>{h(intro)}</p>"
         + html.referral_filters(page, shown)
         + html.paging(page, html.REFERRALS_PATH, shown, found.total, limit, offset)
         + (html.referral_table(page, found.rows) if found.rows else _nothing(page))
@@ -193,9 +194,7 @@ def _verify(tz: ZoneInfo) -> View:
             page = _page(request.query, frozenset({"lang"}), tz)
         except _Refused as refused:
             return refused.response
-        form = await request.post()
-        pasted = form.get("receipt", "")
-        text = pasted if isinstance(pasted, str) else ""
+        text = _pasted_receipt(await _body(request))
         verdict = await log.verdict(page, text)
         body = verdict.html + log.receipt_form(page, text)
         document = html.layout(page, page.gettext("Check a receipt"), body, html.VERIFY_PATH, {})
@@ -205,6 +204,20 @@ def _verify(tz: ZoneInfo) -> View:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+async def _body(request: web.Request) -> bytes:
+    """The form's bytes: as `body_middleware` read them (bounded) on the public listener."""
+    return body_of(request) if BODY_KEY in request else await request.read()
+
+
+def _pasted_receipt(body: bytes) -> str:
+    """The `receipt` field of an urlencoded form; "" for anything else."""
+    try:
+        fields = parse_qs(body.decode("utf-8"), max_num_fields=MAX_FORM_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    return (fields.get("receipt") or [""])[0]
 
 
 class _Refused(Exception):
@@ -231,8 +244,7 @@ def _refusal(page: Page, exc: BadParameter, path: str, query: dict[str, str]) ->
     message = bad_parameter_text(page, exc)
     title = page.gettext("The filters cannot be read")
     body = html.error(page, message) + (
-        f'<p><a href="{html.h(html.link(page, path))}">{html.h(page.gettext("Reset filters"))}'
-        "</a></p>"
+        f'<p><a href="{h(html.link(page, path))}">{h(page.gettext("Reset filters"))}</a></p>'
     )
     clean = {k: v for k, v in query.items() if k == "lang"}
     return _html(html.layout(page, title, body, path, clean), status=400)
@@ -249,7 +261,7 @@ def _shown(query: MultiMapping[str]) -> dict[str, str]:
 
 
 def _nothing(page: Page) -> str:
-    return f'<p id="nothing">{html.h(page.gettext("Nothing was found for these filters."))}</p>'
+    return f'<p id="nothing">{h(page.gettext("Nothing was found for these filters."))}</p>'
 
 
 def _whole(page: Page, low: int, high: int) -> str:

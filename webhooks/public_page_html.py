@@ -113,8 +113,8 @@ def open_data(page: Page, figures: OpenData) -> str:
     return (
         f'<section id="open-data"><h2>{h(_("Open data"))}</h2>'
         f'<table class="figures"><tr>{head}</tr><tr>{cells}</tr></table>'
-        f"<ul><li><a href=\"{h(link(page, SEATS_PATH))}\">{h(_('Seat release protocol'))}</a>"
-        f"</li><li><a href=\"{h(link(page, REFERRALS_PATH))}\">{h(_('Referral protocol'))}</a>"
+        f'<ul><li><a href="{h(link(page, SEATS_PATH))}">{h(_("Seat release protocol"))}</a>'
+        f'</li><li><a href="{h(link(page, REFERRALS_PATH))}">{h(_("Referral protocol"))}</a>'
         "</li></ul></section>"
     )
 
@@ -295,7 +295,8 @@ def _group_cell(
 
 def _table(name: str, head: Sequence[str], body: Sequence[str]) -> str:
     header = "".join(f"<th>{h(title)}</th>" for title in head)
-    return f'<table id="{h(name)}"><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    rows = "".join(body)
+    return f'<table id="{h(name)}"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 def _filter_form(page: Page, path: str, fields: Sequence[str]) -> str:

@@ -33,7 +33,7 @@ async def checkpoint_section(page: Page) -> str:
     """The latest signed checkpoint, as a verifier fetches it, with the key to check it."""
     _ = page.gettext
     text = await ledger.latest_checkpoint()
-    key = await ledger.verifier_key()
+    key = ledger.verifier_key()
     parsed = note.parse_note(text)
     size = _("Entries in the log: {size}").format(size=page.number(parsed.size))
     explain = _(
@@ -78,12 +78,14 @@ async def verdict(page: Page, text: str) -> Verdict:
         leaf = json.loads(receipt.leaf)
     except ValueError:
         leaf = None
-    if not isinstance(leaf, dict) or leaf.get("seq") != receipt.seq or (
-        receipt.app and leaf.get("app") != receipt.app
+    if (
+        not isinstance(leaf, dict)
+        or leaf.get("seq") != receipt.seq
+        or (receipt.app and leaf.get("app") != receipt.app)
     ):
         return _fail(page, passed, _("The entry does not match the receipt's number and tag."))
     passed.append(_("The entry belongs to this receipt (position {seq}).").format(seq=receipt.seq))
-    key = await ledger.verifier_key()
+    key = ledger.verifier_key()
     try:
         checkpoint = note.verify_checkpoint(receipt.checkpoint, key)
     except note.NoteError:
@@ -92,7 +94,9 @@ async def verdict(page: Page, text: str) -> Verdict:
         )
     passed.append(_("The checkpoint carries the service's signature."))
     try:
-        merkle.verify_inclusion(leaf_hash, receipt.seq, checkpoint.size, receipt.proof, checkpoint.root)
+        merkle.verify_inclusion(
+            leaf_hash, receipt.seq, checkpoint.size, receipt.proof, checkpoint.root
+        )
     except merkle.ProofError:
         return _fail(
             page,
@@ -124,8 +128,11 @@ async def verdict(page: Page, text: str) -> Verdict:
         number=receipt.number, seq=receipt.seq
     )
     items = "".join(f"<li>✓ {h(line)}</li>" for line in passed)
-    body = f'<div id="verdict" class="ok" role="status"><p><strong>{h(ok)}</strong></p><ul>{items}</ul></div>'
-    return Verdict(body, True, True)
+    body = (
+        f'<div id="verdict" class="ok" role="status"><p><strong>{h(ok)}</strong></p>'
+        f"<ul>{items}</ul></div>"
+    )
+    return Verdict(body, readable=True, verified=True)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -181,7 +188,7 @@ async def _consistent(size: int, root: bytes, latest_size: int, latest_root: byt
 
 
 def _fail(page: Page, passed: list[str], message: str) -> Verdict:
-    return Verdict(_failed_html(page, message, passed), True, False)
+    return Verdict(_failed_html(page, message, passed), readable=True, verified=False)
 
 
 def _failed_html(page: Page, message: str, passed: list[str]) -> str:

@@ -16,6 +16,7 @@ from core.platform.settings import Settings
 from core.referrals.take import take_seat
 from core.seats import releases
 from tests.fixtures.seats import make_city, make_group, make_kindergarten, make_queue
+from webhooks.bounds import body_middleware
 from webhooks.public_page import add_public_page_routes
 
 Client = TestClient[web.Request, web.Application]
@@ -23,7 +24,8 @@ Client = TestClient[web.Request, web.Application]
 
 @pytest.fixture
 async def client(settings: Settings, db: None) -> AsyncIterator[Client]:
-    web_app = web.Application()
+    limit = settings.max_body_bytes
+    web_app = web.Application(middlewares=[body_middleware(5, lambda _request: limit)])
     add_public_page_routes(web_app, settings.model_copy(update={"protocols_cache_seconds": 0}))
     async with TestClient(TestServer(web_app)) as running:
         yield running
@@ -150,7 +152,9 @@ async def test_nothing_a_visitor_types_becomes_markup(client: Client, settings: 
     await releases.release_seats(
         (await make_group(kindergarten)).id, 1, actor="s", settings=settings
     )
-    status, text = await page(client, "/public/seats", "lang=ru&q=%22%3E%3Cscript%3Ex%3C%2Fscript%3E")
+    status, text = await page(
+        client, "/public/seats", "lang=ru&q=%22%3E%3Cscript%3Ex%3C%2Fscript%3E"
+    )
     assert status == 200
     assert "<script>" not in text and "<img" not in text
     assert "&quot;&gt;&lt;script&gt;x&lt;/script&gt;" in text  # the query, kept in its field
@@ -168,16 +172,22 @@ async def test_the_home_page_shows_the_latest_signed_checkpoint_and_the_key(
     checkpoint = await ledger.latest_checkpoint()
     _, text = await page(client, "/public", "lang=kk")
     assert checkpoint.splitlines()[2] in text  # the root, as signed
-    assert (await ledger.verifier_key()).split("+")[0] in text
+    assert ledger.verifier_key().split("+")[0] in text
 
 
 async def _receipt(settings: Settings) -> dict[str, object]:
+    """The receipt of a parent whose child got a referral, then the log grows further."""
     city = await make_city()
-    (application,) = await make_queue(city, await make_kindergarten(city), 1)
-    checkpoint = await ledger.latest_checkpoint()
-    receipts = await ledger.receipts_for(application.id)
-    assert receipts, "the application's submission should be a leaf of the log"
-    return dict(json.loads(ledger.receipt_text(receipts[0], checkpoint)))
+    kindergarten = await make_kindergarten(city)
+    group = await make_group(kindergarten)
+    (application,) = await make_queue(city, kindergarten, 1)
+    await releases.release_seats(group.id, 1, actor="staff:t", settings=settings)
+    await take_seat(application.id, group.id, actor="parent", settings=settings)
+    receipts = await ledger.receipts_for(application.id, settings)
+    assert receipts, "the referral should be a leaf of the log"
+    text = await ledger.receipt_text(receipts[-1], await ledger.latest_checkpoint(settings))
+    await releases.release_seats(group.id, 2, actor="staff:t", settings=settings)
+    return dict(json.loads(text))
 
 
 @pytest.mark.parametrize(
