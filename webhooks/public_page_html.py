@@ -111,7 +111,7 @@ def open_data(page: Page, figures: OpenData) -> str:
     head = "".join(f"<th>{h(label)}</th>" for label in labels)
     cells = "".join(f"<td>{h(page.number(value))}</td>" for value in values)
     return (
-        f'<section id="open-data"><h2>{h(_("Open data"))}</h2>'
+        '<section id="open-data">'
         f'<table class="figures"><tr>{head}</tr><tr>{cells}</tr></table>'
         f'<ul><li><a href="{h(link(page, SEATS_PATH))}">{h(_("Seat release protocol"))}</a>'
         f'</li><li><a href="{h(link(page, REFERRALS_PATH))}">{h(_("Referral protocol"))}</a>'
