@@ -50,6 +50,13 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
 async def append(conn: BaseDBAsyncClient, pending: Pending) -> list[LedgerLeaf]:
     """Under the audit lock, after the audit rows are written."""
     salt = get_settings().ledger_salt
+    if any(entry.id is None for entry in pending.entries):  # bulk_create returns no ids
+        hashes = [entry.hash for entry in pending.entries]
+        ids = dict(
+            await AuditEntry.filter(hash__in=hashes).using_db(conn).values_list("hash", "id")
+        )
+        for entry in pending.entries:
+            entry.id = ids[entry.hash]
     last = await LedgerLeaf.all().using_db(conn).order_by("-seq").limit(1).values_list("seq")
     seq = int(last[0][0]) + 1 if last else 0
     leaves: list[LedgerLeaf] = []

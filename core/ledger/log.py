@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 from core import audit
 from core.ledger import tree
-from core.ledger.leaves import tag
+from core.ledger.leaves import iso_seconds, tag
 from core.models import Application, AuditEntry, LedgerCheckpoint, LedgerLeaf
 from core.platform import clock
 from core.platform.settings import Settings, get_settings
@@ -91,18 +91,24 @@ def signing_keys(settings: Settings | None = None) -> list[SigningKey]:
     settings = settings or get_settings()
     keys: list[SigningKey] = []
     for part in settings.ledger_signing_key.split(","):
-        name, sep, seed = part.strip().rpartition("=")
-        if not sep or not name or "+" in name or " " in name:
-            # base64 may end in "=": a bare seed has no name before it
-            name, seed = settings.ledger_origin, part.strip()
-        try:
-            raw = base64.b64decode(seed, validate=True)
-        except binascii.Error as exc:
-            raise LedgerError("bad_signing_key") from exc
-        if len(raw) != 32:
-            raise LedgerError("bad_signing_key")
+        part = part.strip()
+        raw = _seed(part)
+        name = settings.ledger_origin
+        if raw is None:  # "name=seed" (a bare seed is 44 base64 characters)
+            name, _, seed = part.partition("=")
+            raw = _seed(seed)
+            if raw is None or not name or "+" in name or " " in name:
+                raise LedgerError("bad_signing_key")
         keys.append(SigningKey(name=name, private=Ed25519PrivateKey.from_private_bytes(raw)))
     return keys
+
+
+def _seed(text: str) -> bytes | None:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return None
+    return raw if len(raw) == 32 else None
 
 
 def verifier_key(settings: Settings | None = None) -> str:
@@ -114,7 +120,7 @@ def verifier_key(settings: Settings | None = None) -> str:
 
 
 async def tree_size() -> int:
-    last = await LedgerLeaf.all().order_by("-seq").limit(1).values_list("seq", flat=True)
+    last: list[Any] = await LedgerLeaf.all().order_by("-seq").limit(1).values_list("seq", flat=True)
     return int(last[0]) + 1 if last else 0
 
 
@@ -147,7 +153,12 @@ async def sign_checkpoint(settings: Settings | None = None) -> str:
                 _refuse(f"the log has {size} leaves, {last.size} were signed")
             proof = tree.consistency_proof(hashes, last.size, size)
             try:
-                merkle.verify_consistency(last.size, size, proof, bytes.fromhex(last.root), root)
+                if last.size == 0:
+                    if last.root != merkle.EMPTY_ROOT.hex():
+                        raise merkle.ProofError("root1_mismatch")
+                else:
+                    signed_root = bytes.fromhex(last.root)
+                    merkle.verify_consistency(last.size, size, proof, signed_root, root)
             except merkle.ProofError as exc:
                 _refuse(f"size {size} is not consistent with signed size {last.size}: {exc}")
             if size == last.size:
@@ -339,4 +350,9 @@ def _leaf_matches(row: LedgerLeaf, index: int, audit_rows: dict[int, AuditEntry]
     if row.audit_id is None:
         return True
     entry = audit_rows.get(row.audit_id)
-    return entry is not None and entry.action == row.action
+    return (
+        entry is not None
+        and entry.action == row.action
+        and obj.get("at") == iso_seconds(entry.at)
+        and obj.get("stream") == row.stream
+    )
