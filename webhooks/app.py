@@ -6,6 +6,7 @@ Public listener (`settings.http_host`/`http_port`, `make_web_app`):
     POST /callbacks/sms      SMS gateway (signed; de-duplicated by event_id)
     GET  /healthz            the process is alive
     GET  /protocols/...      the public registers (webhooks.registers)
+    GET  /public...          the public web page, kk and ru (webhooks.public_page)
     GET  /openapi.json       the contract of the above but Telegram's (docs/openapi.json)
 Internal listener (`settings.http_internal_host`/`http_internal_port`, `make_internal_app`):
     GET  /healthz, /readyz (the database and Redis answer), /metrics (Prometheus)
@@ -29,6 +30,7 @@ from webhooks.callbacks import add_callback_routes
 from webhooks.health import add_health_routes, add_internal_routes
 from webhooks.ledger import add_ledger_routes
 from webhooks.openapi import add_openapi_route
+from webhooks.public_page import add_public_page_routes
 from webhooks.registers import add_register_routes
 from webhooks.telegram import WEBHOOK_PATH, add_telegram_routes, observe_updates
 
@@ -61,6 +63,7 @@ def make_web_app(app: App, *, telegram: bool = True) -> web.Application:
     add_health_routes(web_app)
     add_register_routes(web_app, settings)
     add_ledger_routes(web_app, settings)
+    add_public_page_routes(web_app, settings)
     add_openapi_route(web_app)
     return web_app
 
