@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 LIVE = "live"
+RETURNING = ("referral.declined", "referral.revoked", "referral.expired")
 STREAMS = 3  # extraordinary, first-priority, general (the key's first element)
 
 
@@ -137,6 +138,7 @@ class Replay:
         self.referrals: dict[str, tuple[str, str]] = {}  # tag -> (app tag, status)
         self.live_children: dict[str, int] = {}  # child (or app) tag -> live referrals
         self._pending: _Release | None = None  # release whose offers are being written
+        self._returning: tuple[str, Any] | None = None  # (app, group) of a returned seat
 
     # --- feeding ----------------------------------------------------------------------------
 
@@ -150,8 +152,12 @@ class Replay:
             self._pending = None
         self.report.events += 1
         at = _time(leaf.get("at"))
+        returning = self._returning
+        self._returning = None
         if action.startswith("application."):
             self._application(leaf, action)
+            if action == "application.stop_listed":
+                self._returning = returning  # an expired referral: stop-listed, then re-released
         elif action.startswith("benefit."):
             app = self._app(leaf)
             if app is not None:
@@ -160,12 +166,16 @@ class Replay:
                 if "status" in leaf:
                     app.status = str(leaf["status"])
         elif action == "seats.released":
-            self._release(leaf, seq, at)
+            self._release(leaf, seq, at, returning)
+        elif action == "seat.returned":
+            self._returning = returning  # the re-release follows in the same transaction
         elif action == "offer.created":
             self._offer_created(leaf, seq)
         elif action in ("offer.declined", "offer.lapsed"):
-            release = self.releases.get(leaf.get("release"))
             tag = leaf.get("app")
+            release = self.releases.get(leaf.get("release")) or self._open_offer_of(
+                str(tag), at, running=action == "offer.declined"
+            )
             if release is not None and tag in release.offers:
                 release.offers[str(tag)] = action.split(".", 1)[1]
                 if action == "offer.declined" and at < release.window_end:
@@ -178,6 +188,10 @@ class Replay:
             self._referral_issued(leaf, seq, at)
         elif action.startswith("referral."):
             self._referral_status(leaf, action)
+            if action in RETURNING:
+                # `core.referrals.records.return_seat`: the seat is released again, and the
+                # application that returned it is not offered it (exclude_application_ids).
+                self._returning = (str(leaf.get("app")), leaf.get("group"))
 
     def finish(self) -> ReplayReport:
         if self._pending is not None:
@@ -213,7 +227,11 @@ class Replay:
         if "from" in leaf:
             app.from_date = date.fromisoformat(str(leaf["from"])[:10]) if leaf["from"] else None
         if "choices" in leaf:
-            app.choices = {_choice(c) for c in leaf["choices"]}
+            languages = list(leaf.get("languages") or [])
+            app.choices = {
+                _choice([c, languages[i]] if i < len(languages) and not isinstance(c, list) else c)
+                for i, c in enumerate(leaf["choices"])
+            }
 
     def _app(self, leaf: Mapping[str, Any]) -> _App | None:
         tag = leaf.get("app")
@@ -243,7 +261,13 @@ class Replay:
 
     # --- releases and offers ----------------------------------------------------------------
 
-    def _release(self, leaf: Mapping[str, Any], seq: int, at: datetime) -> None:
+    def _release(
+        self,
+        leaf: Mapping[str, Any],
+        seq: int,
+        at: datetime,
+        returning: tuple[str, Any] | None = None,
+    ) -> None:
         cohort = leaf.get("cohort")
         if isinstance(cohort, list) and cohort:
             first, last = int(cohort[0]), int(cohort[-1])
@@ -255,6 +279,10 @@ class Replay:
         years = list(range(first, last + 1))
         window_end = _time(leaf.get("window_end")) if leaf.get("window_end") else at
         seats = int(leaf.get("seats", 0))
+        # "at" is cut to the second: a window end within that second is no window (nobody was
+        # addressed, the seats opened to everyone at once), as is a release opened all at once.
+        if window_end - at < timedelta(seconds=1) or int(leaf.get("at_once", 0)) >= seats > 0:
+            window_end = at
         language = leaf.get("language")
         release = _Release(
             id=leaf.get("release"),
@@ -268,7 +296,8 @@ class Replay:
             at=at,
             window_end=window_end,
             general_open=int(leaf.get("at_once", seats if window_end <= at else -1)),
-            excluded={str(t) for t in leaf.get("excluded", [])},
+            excluded={str(t) for t in leaf.get("excluded", [])}
+            | ({returning[0]} if returning is not None and returning[1] == leaf.get("group") else set()),
             expected=[],
             seq=seq,
         )
@@ -285,6 +314,16 @@ class Replay:
             self._find(seq, "unknown", f"offer of unknown release {leaf.get('release')}")
             return
         release.offers[tag] = "open"
+
+    def _open_offer_of(self, tag: str, at: datetime, *, running: bool) -> _Release | None:
+        """The release whose open offer the application holds (the latest one), for leaves
+        that do not name it; `running`: only a release whose window still runs."""
+        found = [
+            release
+            for release in self.releases.values()
+            if release.offers.get(tag) == "open" and (not running or release.window_end > at)
+        ]
+        return max(found, key=lambda r: r.seq) if found else None
 
     def _close_release(self, release: _Release) -> None:
         """Check a release's addressees: the first eligible ones of its queue, none skipped."""
