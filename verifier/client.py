@@ -85,7 +85,7 @@ class LogClient:
         if params:
             url += "?" + urllib.parse.urlencode(params)
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:
                 data: bytes = response.read()
                 return data
         except urllib.error.HTTPError as error:
@@ -162,7 +162,9 @@ def verified_leaves(client: LogClient, checkpoint: SignedCheckpoint) -> list[dic
     return leaves_matching(rows, checkpoint)
 
 
-def leaves_matching(rows: list[dict[str, Any]], checkpoint: SignedCheckpoint) -> list[dict[str, Any]]:
+def leaves_matching(
+    rows: list[dict[str, Any]], checkpoint: SignedCheckpoint
+) -> list[dict[str, Any]]:
     """Parse leaves {"seq", "data", "hash"} after checking each hash and the root they give."""
     hashes: list[bytes] = []
     objects: list[dict[str, Any]] = []

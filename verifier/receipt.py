@@ -53,7 +53,9 @@ def check_receipt(text: str, key: str, client: LogClient | None = None) -> Recei
         raise CheckFailed("leaf_hash", "the leaf does not hash to the receipt's leaf hash")
     checkpoint = signed(str(body["checkpoint"]), key)
     if body.get("origin") not in (None, checkpoint.origin):
-        raise CheckFailed("origin", f"receipt of {body['origin']!r}, checkpoint of {checkpoint.origin!r}")
+        raise CheckFailed(
+            "origin", f"receipt of {body['origin']!r}, checkpoint of {checkpoint.origin!r}"
+        )
     proof = [_b64(p) for p in body["proof"]]
     try:
         merkle.verify_inclusion(digest, seq, checkpoint.size, proof, checkpoint.root)

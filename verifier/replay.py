@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -268,7 +268,7 @@ class Replay:
         at: datetime,
         returning: tuple[str, Any] | None = None,
     ) -> None:
-        cohort = leaf.get("cohort")
+        cohort: Any = leaf.get("cohort")
         if isinstance(cohort, list) and cohort:
             first, last = int(cohort[0]), int(cohort[-1])
         elif cohort is not None:
@@ -297,7 +297,11 @@ class Replay:
             window_end=window_end,
             general_open=int(leaf.get("at_once", seats if window_end <= at else -1)),
             excluded={str(t) for t in leaf.get("excluded", [])}
-            | ({returning[0]} if returning is not None and returning[1] == leaf.get("group") else set()),
+            | (
+                {returning[0]}
+                if returning is not None and returning[1] == leaf.get("group")
+                else set()
+            ),
             expected=[],
             seq=seq,
         )
@@ -333,7 +337,9 @@ class Replay:
             release.general_open = max(0, release.seats - len(addressed))
         if release.window_end <= release.at:
             if addressed:
-                self._find(release.seq, "queue_jump", f"release {release.id}: offers without window")
+                self._find(
+                    release.seq, "queue_jump", f"release {release.id}: offers without window"
+                )
             return
         expected = release.expected
         for tag in addressed:
@@ -394,8 +400,12 @@ class Replay:
         if app is None:
             self._find(seq, "unknown", f"referral to an application not in the log ({tag})")
             return
-        if release is None:
-            self._find(seq, "unknown", f"referral of a seat of unknown release {leaf.get('release')}")
+        if release is None and "release" in leaf:
+            self._find(
+                seq, "unknown", f"referral of a seat of unknown release {leaf.get('release')}"
+            )
+        elif release is None:
+            pass  # a referral loaded from before the log (no seat release to check it against)
         else:
             why = self.problem(app, at)
             if why is None and app.queue != release.queue:
@@ -501,7 +511,7 @@ def _choice(value: Any) -> tuple[Any, str | None]:
 
 def _time(value: Any) -> datetime:
     if not value:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)
     text = str(value).replace("Z", "+00:00")
     parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""`indigo-verify` against the real /log/* endpoints over a simulated year of a kindergarten's queue:
+"""`indigo-verify` against the real /log/* endpoints over a simulated year of a queue:
 a fair history replays with no queue jump; a database rewrite, a tampered receipt, a wrong key
 or a rewritten history are refused, naming the check that failed."""
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tortoise.transactions import in_transaction
 
 from core.applications import lifecycle
@@ -175,7 +175,9 @@ async def simulated_year(settings: Settings) -> dict[str, Application]:
         assert not await addressees(opened.id)
         await take_seat(apps["c"].id, group.id, actor="parent", settings=settings)
         referral = await live_referral(apps["c"])
-        await decline_referral(referral.id, apps["c"].applicant_id, actor="parent", settings=settings)
+        await decline_referral(
+            referral.id, apps["c"].applicant_id, actor="parent", settings=settings
+        )
     return apps
 
 

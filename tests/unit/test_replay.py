@@ -11,7 +11,9 @@ GROUP = 70
 RULES = Rules(ratio=3)
 
 
-def _app(seq: int, tag: str, *, tier: int = 2, at: str, kg: int = KG, cohort: int = 2022) -> dict[str, Any]:
+def _app(
+    seq: int, tag: str, *, tier: int = 2, at: str, kg: int = KG, cohort: int = 2022
+) -> dict[str, Any]:
     return {
         "v": 1,
         "seq": seq,
