@@ -33,6 +33,9 @@ from tortoise.connection import get_connection
 
 from bench.common import BenchContext, Result, main_for, percentiles
 from bench.load import copy_rows
+from core import audit
+from core.applications.lifecycle import snapshot as application_snapshot
+from core.ledger import log as public_log
 from core.models import (
     Applicant,
     Application,
@@ -51,6 +54,7 @@ from core.platform import clock
 from core.platform.db import close_db, init_db
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
+from core.referrals.records import snapshot as referral_snapshot
 from core.referrals.take import take_seat
 from core.seats.eligibility import (
     access_problem,
@@ -58,6 +62,8 @@ from core.seats.eligibility import (
     group_problem,
 )
 from core.seats.releases import release_seats
+from verifier.client import leaves_matching, signed
+from verifier.replay import Rules, replay
 
 SEATS = 100
 CLAIMANTS = 5000
@@ -265,6 +271,7 @@ async def _claim_process(database_url: str, group_id: int, ids: list[int], start
 async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
     settings = await ctx.fresh_database(name)
     group_id, roles = await _populate()
+    await _log_populated()
     await release_seats(group_id, SEATS, actor="bench", settings=settings)
     claimants = [i for ids in roles.values() for i in ids]
     random.Random(5).shuffle(claimants)
@@ -291,6 +298,8 @@ async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
     results = [tuple(r) for out in outputs for r in out["results"]]
     wall = max(o["ended"] for o in outputs) - min(o["began"] for o in outputs)
     checks = await _check(roles, group_id, settings)
+    checks["queue_jumps_public_log"] = await public_log_jumps(settings)
+    print(f"{name}: queue jumps (public-log replay): {checks['queue_jumps_public_log']}")
     outcomes = Counter(outcome for outcome, _ in results)
     await close_db()
     return {
@@ -337,6 +346,58 @@ async def _check(roles: dict[str, list[int]], group_id: int, settings: Settings)
     }
 
 
+async def _log_populated() -> None:
+    """The rows loaded by COPY enter the public log as the service would have written them: a
+    registration per application (with its choices) and the live referrals held elsewhere."""
+    choices: dict[int, list[list[object]]] = {}
+    for row in (
+        await ApplicationChoice.all()
+        .order_by("application_id", "rank")
+        .values("application_id", "kindergarten_id", "language")
+    ):
+        choices.setdefault(row["application_id"], []).append(
+            [row["kindergarten_id"], str(row["language"])]
+        )
+    async with audit.transaction() as conn:
+        for app in await Application.all().using_db(conn).order_by("submitted_at", "number"):
+            await audit.record(
+                "application.registered",
+                "application",
+                app.id,
+                actor="bench",
+                after=application_snapshot(app)
+                | {"reason": "submitted", "choices": choices.get(app.id, [])},
+                conn=conn,
+            )
+        for referral in await Referral.all().using_db(conn).order_by("id"):
+            await audit.record(
+                "referral.issued",
+                "referral",
+                referral.id,
+                actor="bench",
+                after=referral_snapshot(referral),
+                conn=conn,
+            )
+
+
+async def public_log_jumps(settings: Settings) -> int:
+    """The fairness figure from the public log alone: every leaf checked against the signed
+    checkpoint, then `verifier.replay` (what `indigo-verify replay` runs) counts queue jumps."""
+    checkpoint = signed(
+        await public_log.latest_checkpoint(settings), public_log.verifier_key(settings)
+    )
+    rows: list[dict[str, Any]] = []
+    while len(rows) < checkpoint.size:
+        rows.extend(await public_log.leaves(len(rows), min(checkpoint.size, len(rows) + 1000)))
+    report = replay(
+        leaves_matching(rows, checkpoint),
+        Rules(ratio=settings.first_priority_ratio, tz=settings.tz),
+    )
+    for finding in report.findings[:5]:
+        print(f"  public-log replay: {finding}")
+    return report.jumps
+
+
 async def _refused(referral: Referral, settings: Settings, *, general_access: bool) -> bool:
     """Whether `core.seats.eligibility` refuses the referral's application a seat of its group
     (a general-access one: with the city rule) on the day it was issued. A live
@@ -370,8 +431,12 @@ async def run(ctx: BenchContext, quick: bool) -> list[Result]:
                 "one_process_seats_issued": baseline["seats_issued"],
                 "one_process_double_allocations": baseline["double_allocations"],
                 "one_process_fairness_violations": baseline["fairness_violations"],
+                "one_process_queue_jumps_public_log": baseline["queue_jumps_public_log"],
             },
-            target="seats_issued = 100, double_allocations = 0, fairness_violations = 0",
+            target=(
+                "seats_issued = 100, double_allocations = 0, fairness_violations = 0, "
+                "queue_jumps_public_log = 0"
+            ),
         )
     ]
 

@@ -1,0 +1,148 @@
+"""The public-log replay on hand-built leaves: a fair history passes, a queue jump is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verifier.replay import Rules, replay
+
+KG = 7
+GROUP = 70
+RULES = Rules(ratio=3)
+
+
+def _app(
+    seq: int, tag: str, *, tier: int = 2, at: str, kg: int = KG, cohort: int = 2022
+) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "seq": seq,
+        "at": at,
+        "action": "application.registered",
+        "stream": "application",
+        "app": tag,
+        "status": "active",
+        "cohort": cohort,
+        "queue": "general",
+        "tier": ["extraordinary", "first", "none"][tier],
+        "key": [tier, at, seq],
+        "city": 1,
+        "child": f"child-{tag}",
+        "mode": "immediately",
+        "from": None,
+        "choices": [[kg, "ru"]],
+    }
+
+
+def _history(addressee: str, taker: str) -> list[dict[str, Any]]:
+    """Three applications of 2022 choose the kindergarten; one seat is released with a day's
+    window; `addressee` is offered it and `taker` takes it."""
+    return [
+        _app(0, "a", at="2025-01-10T05:00:00Z"),
+        _app(1, "b", at="2025-01-11T05:00:00Z"),
+        _app(2, "c", at="2025-01-12T05:00:00Z"),
+        {
+            "v": 1,
+            "seq": 3,
+            "at": "2025-09-01T05:00:00Z",
+            "action": "seats.released",
+            "stream": "seat_release",
+            "release": 1,
+            "kg": KG,
+            "group": GROUP,
+            "city": 1,
+            "cohort": [2022, 2022],
+            "queue": "general",
+            "language": "ru",
+            "seats": 1,
+            "window_end": "2025-09-02T05:00:00Z",
+            "at_once": 0,
+            "excluded": [],
+        },
+        {
+            "v": 1,
+            "seq": 4,
+            "at": "2025-09-01T05:00:00Z",
+            "action": "offer.created",
+            "stream": "offer",
+            "app": addressee,
+            "release": 1,
+        },
+        {
+            "v": 1,
+            "seq": 5,
+            "at": "2025-09-01T08:00:00Z",
+            "action": "referral.issued",
+            "stream": "referral",
+            "app": taker,
+            "referral": "r1",
+            "release": 1,
+            "group": GROUP,
+            "kg": KG,
+        },
+    ]
+
+
+def test_the_first_in_line_offered_and_referred_is_no_jump() -> None:
+    report = replay(_history("a", "a"), RULES)
+
+    assert report.ok, report.lines()
+    assert report.events == 6
+    assert report.referrals_checked == 1
+    assert report.offers_checked == 1
+
+
+def test_an_offer_to_the_second_in_line_is_a_queue_jump_naming_the_skipped_application() -> None:
+    report = replay(_history("b", "b"), RULES)
+
+    assert report.jumps == 1
+    assert report.findings[0].check == "queue_jump"
+    assert "a" in report.findings[0].detail and "skipped" in report.findings[0].detail
+
+
+def test_a_priority_seat_taken_without_an_offer_is_found() -> None:
+    report = replay(_history("a", "c"), RULES)
+
+    assert [f.check for f in report.findings] == ["priority_seat_without_offer"]
+
+
+def test_a_stop_listed_application_is_passed_over_without_a_jump() -> None:
+    leaves = _history("b", "b")
+    stop = {
+        "v": 1,
+        "seq": 3,
+        "at": "2025-08-01T05:00:00Z",
+        "action": "application.stop_listed",
+        "stream": "application",
+        "app": "a",
+        "status": "stop_listed",
+    }
+    leaves = [*leaves[:3], stop, *leaves[3:]]
+
+    assert replay(leaves, RULES).ok
+
+
+def test_an_extraordinary_application_comes_before_an_earlier_general_one() -> None:
+    leaves = _history("x", "x")
+    leaves.insert(3, _app(9, "x", tier=0, at="2025-06-01T05:00:00Z"))
+
+    assert replay(leaves, RULES).ok
+    leaves[4 + 1]["app"] = "a"  # the offer goes to the earlier general application instead
+    leaves[-1]["app"] = "a"
+
+    report = replay(leaves, RULES)
+    assert [f.check for f in report.findings] == ["queue_jump"]
+    assert "x (place 1 of the queue) skipped" in report.findings[0].detail
+
+
+def test_a_referral_to_a_child_too_old_is_not_eligible() -> None:
+    leaves = _history("a", "a")
+    leaves[3]["cohort"] = [2019, 2019]
+    leaves[3]["window_end"] = leaves[3]["at"]  # no window: general access at once
+    leaves[3]["at_once"] = 1
+    del leaves[4]
+    leaves[0]["cohort"] = 2019
+
+    report = replay(leaves, RULES)
+    assert [f.check for f in report.findings] == ["not_eligible"]
+    assert "child_turns_six" in report.findings[0].detail
