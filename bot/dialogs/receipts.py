@@ -200,7 +200,7 @@ async def receipt_text(view: receipts.ReceiptView, manager: DialogManager) -> st
             lines.append(_("Kindergarten: {name}").format(name=esc(name)))
     lines += [
         _("Index in the log: {seq}").format(seq=view.seq),
-        _("Checkpoint: {size} entries, root {root}…").format(
+        _("Checkpoint: tree size {size}, root {root}…").format(
             size=view.size, root=esc(view.root[:ROOT_SHOWN])
         ),
         _("In the log the application is named only by the tag {tag}.").format(

@@ -59,7 +59,7 @@ async def submitted(user_id: int, language: str, settings: Settings, n: int = 1)
     public log holds its entry)."""
     city = await make_city() if n == 1 else await make_city(f"city{n}")
     kindergarten = await make_kindergarten(city, n)
-    parent = await make_parent(telegram_user_id=user_id, verified_phones=1)
+    parent = await make_parent(telegram_user_id=user_id)
     parent.language = Language(language)
     parent.chat_id = user_id
     await parent.save()
@@ -109,6 +109,7 @@ async def open_from_cabinet(parent: Parent, language: str, number: int) -> str:
 async def test_after_submitting_a_parent_opens_the_proof_and_gets_a_receipt_that_verifies(
     bot_app: Any, settings: Settings, user_id: int, language: str
 ) -> None:
+    await submitted(user_id + 50, "ru", settings, n=2)  # an earlier entry: a real proof path
     family = await submitted(user_id, language, settings)
     number = family.application.number
     parent = Parent(bot_app, user_id, language)
@@ -131,7 +132,10 @@ async def test_after_submitting_a_parent_opens_the_proof_and_gets_a_receipt_that
     assert t("Entry: {action}", language, action=t("Application registered", language)) in shown
     assert t("Index in the log: {seq}", language, seq=seq) in shown
     size = note.parse_note(receipt["checkpoint"]).size
-    assert f"{size}" in shown and seq < size
+    assert t("Checkpoint: tree size {size}, root {root}…", language, size=size, root="")[:-1] in (
+        shown
+    )
+    assert seq >= 1 and seq < size and receipt["proof"]
     name = family.kindergarten.name_kk if language == "kk" else family.kindergarten.name_ru
     assert name in shown
     assert "/public" in shown and f"indigo-verify receipt {filename}" in shown

@@ -8,6 +8,7 @@ from typing import get_args
 
 import pytest
 
+from bot.i18n import make_i18n
 from bot.notifications.render import render
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import restore_due
@@ -61,7 +62,7 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
         ):
             # After the submission and each referral event: the receipts in the public log.
             assert button is not None, row.kind
-            assert button.text == "Доказательство в открытом журнале"
+            assert button.text == make_i18n().gettext("Proof in the public log", locale="ru")
             assert button.callback_data.startswith("proof:")
         else:
             assert button is None, row.kind
