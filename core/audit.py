@@ -2,7 +2,8 @@
 
 Each entry stores the actor, time, before/after state and a SHA-256 over its content and the
 previous entry's hash. Appends are serialised by a transaction-scoped advisory lock on
-PostgreSQL (SQLite has a single writer anyway), so the chain never forks.
+PostgreSQL (SQLite has a single writer anyway), so the chain never forks. Queue-changing
+entries also become leaves of the public Merkle log (core.ledger) in the same critical section.
 
 The lock is held until the transaction commits, so it is taken as late as possible: inside
 `audit.transaction()` (an `in_transaction()` for hot paths) `record` only queues the entry, and
@@ -26,6 +27,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
+from core.ledger import append as ledger
 from core.models import AuditEntry
 from core.platform import clock
 
@@ -104,6 +106,9 @@ async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
 
 
 async def _append(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> None:
+    # Queue-changing entries are also leaves of the public log (core.ledger), appended under
+    # the same lock so that leaf indexes follow the chain; their facts are read before it.
+    pending = await ledger.prepare(conn, entries)
     if conn.capabilities.dialect == "postgres":
         # Two statements on purpose: in READ COMMITTED the read must start after the lock is
         # granted to see the entry the previous holder has just committed.
@@ -126,6 +131,8 @@ async def _append(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> None:
         await entries[0].save(using_db=conn)
     else:
         await AuditEntry.bulk_create(entries, using_db=conn)
+    if pending is not None:
+        await ledger.append(conn, pending)
 
 
 @dataclass(frozen=True)

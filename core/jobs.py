@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
+from core.ledger.log import sign_job
 from core.models import JobRun
 from core.platform import clock
 from core.platform.settings import Settings
@@ -88,6 +89,7 @@ JOBS: tuple[Job, ...] = (
     Job("benefit_certificates", daily, benefit_certificates),
     # Safety net for the Redis position index: any change a process failed to apply.
     Job("position_index_rebuild", every_minutes(60), undated(rebuild_for)),
+    Job("ledger_checkpoint", every_minutes(1), undated(sign_job)),  # the public log's checkpoint
 )
 
 

@@ -28,6 +28,7 @@ from webhooks.bounds import BoundedSite, body_middleware, quiet_peer_errors
 from webhooks.callbacks import add_callback_routes
 from webhooks.health import add_health_routes, add_internal_routes
 from webhooks.openapi import add_openapi_route
+from webhooks.ledger import add_ledger_routes
 from webhooks.registers import add_register_routes
 from webhooks.telegram import WEBHOOK_PATH, add_telegram_routes, observe_updates
 
@@ -59,6 +60,7 @@ def make_web_app(app: App, *, telegram: bool = True) -> web.Application:
     add_callback_routes(web_app, ctx, app.redis)
     add_health_routes(web_app)
     add_register_routes(web_app, settings)
+    add_ledger_routes(web_app, settings)
     add_openapi_route(web_app)
     return web_app
 

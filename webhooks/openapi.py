@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 contract of the public HTTP endpoints but Telegram's: provider callbacks, health
-and the open-data protocols. Built from the callback models and the protocols' parameters, so it
+"""The OpenAPI 3.1 contract of the public HTTP endpoints but Telegram's: provider callbacks, health,
+the open-data protocols and the public log. Built from the callback models and the protocols' parameters, so it
 cannot drift from the code; the checked-in rendering is docs/openapi.json (a test compares them).
 
     python -m webhooks.openapi > docs/openapi.json     # after changing an endpoint
@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic.json_schema import models_json_schema
 
 from core.models import GroupKind, Language, Ownership, ReferralStatus
-from webhooks import registers
+from webhooks import ledger, registers
 from webhooks.models import MODELS
 
 OPENAPI_PATH = "/openapi.json"
@@ -40,7 +40,11 @@ def rendered() -> str:
 def document() -> dict[str, Any]:
     models = [model for source in MODELS.values() for model in source.values()]
     refs, defs = models_json_schema([(model, "validation") for model in models], ref_template=REF)
-    schemas: dict[str, Any] = {**defs.get("$defs", {}), **_response_schemas()}
+    schemas: dict[str, Any] = {
+        **defs.get("$defs", {}),
+        **_response_schemas(),
+        **ledger.openapi_schemas(),
+    }
     paths: dict[str, Any] = {
         f"/callbacks/{source}": _callback_path(
             source, [refs[(model, "validation")] for model in MODELS[source].values()]
@@ -66,6 +70,7 @@ def document() -> dict[str, Any]:
         [*_common_parameters(), _enum("status", ReferralStatus)],
         "ReferralRow",
     )
+    paths |= ledger.openapi_paths(REF)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -117,6 +117,32 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='LedgerCheckpoint',
+            fields=[
+                ('size', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('root', fields.CharField(max_length=64)),
+                ('note', fields.TextField(unique=False)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'ledger_checkpoint', 'app': 'models', 'pk_attr': 'size', 'table_description': 'A signed checkpoint; never two for one size, never inconsistent with the previous.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerLeaf',
+            fields=[
+                ('seq', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('action', fields.CharField(max_length=48)),
+                ('stream', fields.CharField(max_length=16)),
+                ('data', fields.TextField(unique=False)),
+                ('hash', fields.CharField(max_length=64)),
+                ('audit_id', fields.BigIntField(null=True)),
+                ('app_tag', fields.CharField(null=True, db_index=True, max_length=32)),
+            ],
+            options={'table': 'ledger_leaf', 'app': 'models', 'pk_attr': 'seq', 'table_description': 'One queue-changing event as published: canonical JSON without personal data.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Person',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

@@ -2,6 +2,7 @@
 
 from core.models.applications import Application, ApplicationChoice, Counter, ExtensionAnswers
 from core.models.enums import *  # noqa: F403
+from core.models.ledger import LedgerCheckpoint, LedgerLeaf
 from core.models.operations import (
     AuditEntry,
     Broadcast,
@@ -31,6 +32,8 @@ __all__ = [
     "InboxEvent",
     "JobRun",
     "Kindergarten",
+    "LedgerCheckpoint",
+    "LedgerLeaf",
     "Notification",
     "Offer",
     "Person",

@@ -18,6 +18,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Fine offline (demo, tests); a process talking to the real Telegram refuses it (below).
 DEFAULT_OTP_SECRET = "change-me-in-production"
+# The public log's demo signing key (base64 of an Ed25519 seed derived from a public string) and
+# tag salt: fine offline, refused like OTP_SECRET by a process talking to the real Telegram.
+# The key is base64(SHA-256("indigo demo ledger key")).
+DEFAULT_LEDGER_SIGNING_KEY = "3PIOfmRL5+hf//vlD+OnRysNWGySmLilwpvGG3apCqc="
+DEFAULT_LEDGER_SALT = "change-me-in-production-ledger"
 
 
 class WindowUnit(StrEnum):
@@ -107,6 +112,13 @@ class Settings(BaseSettings):
     # The public check (no login): look-ups per Telegram user and hour.
     public_check_per_hour: int = Field(default=20, ge=1)
 
+    # The public verifiable log (docs/public-log.md). The signing key: base64 of a 32-byte
+    # Ed25519 seed, named by the origin; "name=seed,name2=seed2" during a key rotation (every
+    # key signs each checkpoint, the first one is published at /log/key).
+    ledger_origin: str = "indigo.kz/queue/astana"
+    ledger_signing_key: str = DEFAULT_LEDGER_SIGNING_KEY
+    ledger_salt: str = DEFAULT_LEDGER_SALT
+
     # Sending.
     send_rate_per_second: float = Field(default=30, gt=0, le=1000)
     send_per_chat_interval: float = 1.0
@@ -190,12 +202,18 @@ def refuse_default_secrets(settings: Settings) -> None:
     """A service process against the real Telegram (a token, no local Bot API server such as the
     sandbox) ends with one line while OTP_SECRET is the published default: anyone could forge
     one-time codes."""
-    if (
-        settings.bot_token
-        and not settings.telegram_api_url
-        and settings.otp_secret == DEFAULT_OTP_SECRET
-    ):
+    if not settings.bot_token or settings.telegram_api_url:
+        return
+    if settings.otp_secret == DEFAULT_OTP_SECRET:
         sys.exit("indigo: invalid configuration: OTP_SECRET: set a secret (the default is public)")
+    # The public log: a published key lets anyone sign checkpoints, a published salt lets anyone
+    # link a tag to an application id.
+    if DEFAULT_LEDGER_SIGNING_KEY in settings.ledger_signing_key:
+        sys.exit(
+            "indigo: invalid configuration: LEDGER_SIGNING_KEY: set a key (the default is public)"
+        )
+    if settings.ledger_salt == DEFAULT_LEDGER_SALT:
+        sys.exit("indigo: invalid configuration: LEDGER_SALT: set a secret (the default is public)")
 
 
 def refuse_open_webhook(settings: Settings) -> None:

@@ -209,7 +209,13 @@ async def _issue(
         "referral",
         referral.id,
         actor=actor,
-        after=snapshot(referral) | {"application_number": app.number},
+        after=snapshot(referral)
+        | {
+            "application_number": app.number,
+            # public facts of the log's leaf (core.ledger)
+            "kindergarten_id": kindergarten.id,
+            "release_id": seat.release_id,
+        },
         conn=conn,
     )
     applicant = await Applicant.get(id=app.applicant_id, using_db=conn)

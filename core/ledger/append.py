@@ -1,0 +1,78 @@
+"""Appending leaves inside the audit chain's critical section (called by core.audit._append).
+
+`prepare` reads the applications' ordering facts before the lock (one query, only for batches
+with a queue-changing entry); `append` runs under the lock, right after the audit rows: it reads
+the last leaf index and inserts the batch's leaves, so leaf indexes are continuous and in the
+order of the audit chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from core.ledger.leaves import AppFacts, application_id_of, canonical, is_leaf, leaf_for
+from core.models import Application, AuditEntry, LedgerLeaf
+from core.platform.settings import get_settings
+from verifier.merkle import leaf_hash
+
+
+@dataclass(frozen=True)
+class Pending:
+    entries: list[AuditEntry]
+    facts: dict[int, AppFacts]
+
+
+async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending | None:
+    """None when no entry of the batch is a leaf (no query then)."""
+    leaf_entries = [entry for entry in entries if is_leaf(entry.action)]
+    if not leaf_entries:
+        return None
+    ids = {i for i in map(application_id_of, leaf_entries) if i is not None}
+    facts: dict[int, AppFacts] = {}
+    if ids:
+        rows = (
+            await Application.filter(id__in=ids)
+            .using_db(conn)
+            .values("id", "stream", "submitted_at", "birth_year", "queue_type")
+        )
+        for row in rows:
+            facts[row["id"]] = AppFacts(
+                stream=int(row["stream"]),
+                submitted_at=row["submitted_at"],
+                birth_year=row["birth_year"],
+                queue_type=str(row["queue_type"]),
+            )
+    return Pending(entries=leaf_entries, facts=facts)
+
+
+async def append(conn: BaseDBAsyncClient, pending: Pending) -> list[LedgerLeaf]:
+    """Under the audit lock, after the audit rows are written."""
+    salt = get_settings().ledger_salt
+    last = await LedgerLeaf.all().using_db(conn).order_by("-seq").limit(1).values_list("seq")
+    seq = int(last[0][0]) + 1 if last else 0
+    leaves: list[LedgerLeaf] = []
+    for entry in pending.entries:
+        obj = leaf_for(entry, pending.facts, salt=salt, seq=seq)
+        if obj is None:
+            continue
+        data = canonical(obj)
+        leaves.append(
+            LedgerLeaf(
+                seq=seq,
+                at=entry.at,
+                action=entry.action,
+                stream=obj["stream"],
+                data=data.decode(),
+                hash=leaf_hash(data).hex(),
+                audit_id=entry.id,
+                app_tag=obj.get("app"),
+            )
+        )
+        seq += 1
+    if len(leaves) == 1:
+        await leaves[0].save(using_db=conn, force_create=True)
+    elif leaves:
+        await LedgerLeaf.bulk_create(leaves, using_db=conn)
+    return leaves
