@@ -113,6 +113,8 @@ def _kindergartens(leaf: dict[str, Any]) -> list[int]:
     if isinstance(leaf.get("kg"), int):
         ids.append(leaf["kg"])
     choices = leaf.get("choices")
-    if isinstance(choices, list):
-        ids += [kg for kg in choices if isinstance(kg, int) and kg not in ids]
+    for choice in choices if isinstance(choices, list) else []:
+        kg = choice[0] if isinstance(choice, list) and choice else choice  # [kg id, language]
+        if isinstance(kg, int) and kg not in ids:
+            ids.append(kg)
     return ids

@@ -9,7 +9,7 @@ import base64
 import gettext as gettext_module
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from aiogram.methods import SendDocument
 from aiogram.types import BufferedInputFile
+from aiogram_dialog import ShowMode, StartMode
 
+from bot.dialogs.states import SubmissionSG
 from bot.notifications.render import render
 from core.applications.submission import SubmissionInput, submit
 from core.ledger import log, receipts
@@ -26,8 +28,11 @@ from core.notifications.kinds import ApplicationRegistered
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
+from core.referrals.take import take_seat
+from core.seats.releases import release_seats
 from tests.fixtures.bot import Chatter, Parent, inline_buttons, texts
 from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
+from tests.fixtures.seats import make_group
 from verifier import merkle, note
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
@@ -192,3 +197,64 @@ async def test_another_familys_application_is_refused_in_the_parents_language(
     # Nor another application's entry under one's own application.
     with pytest.raises(DomainError):
         await receipts.receipt_for_applicant(stranger.parent.id, stranger.application.id, seq)
+
+
+async def test_the_referral_card_lists_the_referral_before_the_submission(
+    bot_app: Any, settings: Settings
+) -> None:
+    """After a referral event the parent finds its receipt from the referral card, newest
+    first: the issued referral above the registration."""
+    family = await submitted(8108, "ru", settings)
+    group = await make_group(family.kindergarten, birth_year=family.application.birth_year)
+    await release_seats(group.id, 1, actor="staff:test", settings=settings, window=timedelta(0))
+    referral = await take_seat(family.application.id, group.id, actor="test", settings=settings)
+    parent = Parent(bot_app, 8108, "ru")
+    await parent.send(t("Personal cabinet", "ru"))
+    await parent.press(t("My referrals", "ru"))
+    await parent.press(f"№{referral.number}")
+    await parent.press(t(PROOF, "ru"))
+    entries = [caption for caption in parent.buttons() if caption.startswith("#")]
+    issued = [n for n, caption in enumerate(entries) if t("Referral issued", "ru") in caption]
+    registered = [
+        n for n, caption in enumerate(entries) if t("Application registered", "ru") in caption
+    ]
+    assert issued and registered and issued[0] < registered[0], entries
+
+    shown = await parent.press(entries[issued[0]])
+    _, receipt = sent_receipt(parent.seen)
+    assert json.loads(receipt["leaf"])["action"] == "referral.issued"
+    assert t("Entry: {action}", "ru", action=t("Referral issued", "ru")) in shown
+    assert family.kindergarten.name_ru in shown
+    await assert_verifies(receipt)
+
+
+async def test_the_success_message_opens_the_new_applications_receipts(
+    bot_app: Any, settings: Settings
+) -> None:
+    family = await submitted(8109, "kk", settings)
+    app, session = bot_app
+    # The wizard's last window as the submission leaves it.
+    bg = app.dispatcher.workflow_data["dialog_bg_factory"].bg(app.bot, 8109, 8109)
+    async with bg.fg() as manager:
+        i18n = manager.middleware_data["i18n"]
+        with i18n.context(), i18n.use_locale("kk"):
+            await manager.start(
+                SubmissionSG.done, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE
+            )
+            manager.dialog_data.update(
+                number=family.application.number,
+                place=1,
+                total=1,
+                birth_year=family.application.birth_year,
+                submitted_at=clock.now().isoformat(),
+            )
+            if manager.current_context().state != SubmissionSG.done:  # its on_start moved on
+                await manager.switch_to(SubmissionSG.done)
+            manager.show_mode = ShowMode.SEND
+            await manager.show()
+    parent = Parent(bot_app, 8109, "kk")
+    parent.seen = session.take()
+    said = await parent.press(t(PROOF, "kk"))
+    assert t("The entries of this application in the public log, newest first.", "kk") in said
+    entries = [caption for caption in parent.buttons() if caption.startswith("#")]
+    assert len(entries) == 1 and t("Application registered", "kk") in entries[0]
