@@ -19,6 +19,7 @@ from aiogram.methods import SendDocument
 from aiogram.types import BufferedInputFile
 from aiogram_dialog import ShowMode, StartMode
 
+from bot.dialogs.receipts import PAGE_SIZE
 from bot.dialogs.states import SubmissionSG
 from bot.notifications.render import render
 from core.applications.submission import SubmissionInput, submit
@@ -28,6 +29,7 @@ from core.notifications.kinds import ApplicationRegistered
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
+from core.referrals.lifecycle import decline_referral
 from core.referrals.take import take_seat
 from core.seats.releases import release_seats
 from tests.fixtures.bot import Chatter, Parent, inline_buttons, texts
@@ -258,3 +260,27 @@ async def test_the_success_message_opens_the_new_applications_receipts(
     assert t("The entries of this application in the public log, newest first.", "kk") in said
     entries = [caption for caption in parent.buttons() if caption.startswith("#")]
     assert len(entries) == 1 and t("Application registered", "kk") in entries[0]
+
+
+async def test_many_receipts_are_paged_newest_first(bot_app: Any, settings: Settings) -> None:
+    family = await submitted(8110, "ru", settings)
+    group = await make_group(family.kindergarten, birth_year=family.application.birth_year)
+    await release_seats(group.id, 1, actor="staff:test", settings=settings, window=timedelta(0))
+    for _ in range(3):  # take the seat and decline it: a referral and its seat each time
+        referral = await take_seat(family.application.id, group.id, actor="test", settings=settings)
+        await decline_referral(referral.id, family.parent.id, actor="applicant", settings=settings)
+    every = await receipts.receipts_for_applicant(family.parent.id, family.application.id)
+    assert len(every) > PAGE_SIZE
+    parent = Parent(bot_app, 8110, "ru")
+    await open_from_cabinet(parent, "ru", family.application.number)
+    first = [caption for caption in parent.buttons() if caption.startswith("#")]
+    assert [caption.split(" ")[0] for caption in first] == [
+        f"#{entry.seq}" for entry in every[:PAGE_SIZE]
+    ]
+    assert t("Referral declined", "ru") in first[0]
+    # The last page ends with the registration.
+    last_page = [caption for caption in parent.buttons() if caption.startswith(">>")]
+    await parent.press(last_page[0] if last_page else ">")
+    rest = [caption for caption in parent.buttons() if caption.startswith("#")]
+    assert rest and rest != first
+    assert t("Application registered", "ru") in rest[-1]
