@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from core.ledger import append as ledger
@@ -86,7 +85,13 @@ async def record(
     if deferred is not None and conn is deferred[0]:
         deferred[1].append(entry)
         return entry
-    await _append(conn or get_connection("default"), [entry])
+    if conn is None:
+        # Its own transaction: the advisory lock lives until the commit (in autocommit it would
+        # be released at once and two appends could read the same last hash and leaf index).
+        async with in_transaction() as own:
+            await _append(own, [entry])
+        return entry
+    await _append(conn, [entry])
     return entry
 
 

@@ -97,20 +97,19 @@ def verify_consistency(
     size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
 ) -> None:
     """Raises ProofError unless `proof` shows the tree (size1, root1) is a prefix of
-    (size2, root2) (RFC 9162 §2.1.4.2)."""
+    (size2, root2) (RFC 9162 §2.1.4.2). size1 must be at least 1."""
     _check_hashes(proof)  # roots are only compared, as in transparency-dev/merkle
     if size1 < 0 or size2 < size1:
         raise ProofError("bad_sizes")
+    if size1 == 0:
+        # Every tree extends the empty one: there is nothing to prove, and RFC 9162 defines no
+        # proof for it; callers compare the empty root themselves (EMPTY_ROOT).
+        raise ProofError("empty_tree")
     if size1 == size2:
         if proof:
             raise ProofError("proof_not_empty")
         if root1 != root2:
             raise ProofError("root_mismatch")
-        return
-    if size1 == 0:
-        # Everything is consistent with the empty tree; the proof must be empty.
-        if proof:
-            raise ProofError("proof_not_empty")
         return
     if not proof:
         raise ProofError("proof_empty")

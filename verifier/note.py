@@ -73,7 +73,7 @@ def verifier_key_string(name: str, public_key: bytes) -> str:
 
 
 def parse_verifier_key(text: str) -> VerifierKey:
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3 or not _valid_name(parts[0]):
         raise NoteError("bad_verifier_key")
     name, hex_id, encoded = parts

@@ -27,8 +27,8 @@ from indigo.app import App
 from webhooks.bounds import BoundedSite, body_middleware, quiet_peer_errors
 from webhooks.callbacks import add_callback_routes
 from webhooks.health import add_health_routes, add_internal_routes
-from webhooks.openapi import add_openapi_route
 from webhooks.ledger import add_ledger_routes
+from webhooks.openapi import add_openapi_route
 from webhooks.registers import add_register_routes
 from webhooks.telegram import WEBHOOK_PATH, add_telegram_routes, observe_updates
 

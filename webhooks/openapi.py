@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 contract of the public HTTP endpoints but Telegram's: provider callbacks, health,
-the open-data protocols and the public log. Built from the callback models and the protocols' parameters, so it
-cannot drift from the code; the checked-in rendering is docs/openapi.json (a test compares them).
+the open-data protocols and the public log. Built from the callback models and the protocols'
+parameters, so it cannot drift from the code; the checked-in rendering is docs/openapi.json (a
+test compares them).
 
     python -m webhooks.openapi > docs/openapi.json     # after changing an endpoint
 """

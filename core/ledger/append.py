@@ -35,7 +35,15 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
         rows = (
             await Application.filter(id__in=ids)
             .using_db(conn)
-            .values("id", "stream", "submitted_at", "birth_year", "queue_type")
+            .values(
+                "id",
+                "stream",
+                "submitted_at",
+                "birth_year",
+                "queue_type",
+                "child_id",
+                "child__person__iin",
+            )
         )
         for row in rows:
             facts[row["id"]] = AppFacts(
@@ -43,6 +51,7 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
                 submitted_at=row["submitted_at"],
                 birth_year=row["birth_year"],
                 queue_type=str(row["queue_type"]),
+                child=row["child__person__iin"] or f"id:{row['child_id']}",
             )
     return Pending(entries=leaf_entries, facts=facts)
 
@@ -50,6 +59,13 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
 async def append(conn: BaseDBAsyncClient, pending: Pending) -> list[LedgerLeaf]:
     """Under the audit lock, after the audit rows are written."""
     salt = get_settings().ledger_salt
+    if any(entry.id is None for entry in pending.entries):  # bulk_create returns no ids
+        hashes = [entry.hash for entry in pending.entries]
+        ids = dict(
+            await AuditEntry.filter(hash__in=hashes).using_db(conn).values_list("hash", "id")
+        )
+        for entry in pending.entries:
+            entry.id = ids[entry.hash]
     last = await LedgerLeaf.all().using_db(conn).order_by("-seq").limit(1).values_list("seq")
     seq = int(last[0][0]) + 1 if last else 0
     leaves: list[LedgerLeaf] = []

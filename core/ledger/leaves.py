@@ -60,6 +60,7 @@ class AppFacts:
     submitted_at: datetime
     birth_year: int
     queue_type: str
+    child: str  # what the child tag commits to: the IIN, or "id:<child id>" without one
 
 
 def is_leaf(action: str) -> bool:
@@ -126,6 +127,9 @@ def leaf_for(
             leaf["queue"] = known.queue_type
             leaf["tier"] = TIERS.get(known.stream, "none")
             leaf["key"] = ordering_key(known)
+            if stream == "application":
+                # one child's general and correctional applications share the child tag
+                leaf["child"] = tag(salt, "child", known.child)
     if stream == "application":
         _application_facts(leaf, entry.action, after)
     elif stream == "referral":
@@ -152,11 +156,17 @@ def _application_facts(leaf: dict[str, Any], action: str, after: Mapping[str, An
     choices = after.get("choices")
     if isinstance(choices, list):
         leaf["choices"] = [c[0] if isinstance(c, list) else c for c in choices]
+        # the kindergarten queue is per teaching language (verifier.replay)
+        leaf["languages"] = [c[1] if isinstance(c, list) and len(c) > 1 else None for c in choices]
+    if action == "application.registered":
+        # what makes it eligible for an offer (core.seats.eligibility): city, "from a date"
+        _copy(leaf, after, city="city_id", mode="referral_mode", **{"from": "referral_from"})
 
 
 def _release_facts(leaf: dict[str, Any], after: Mapping[str, Any]) -> None:
     _copy(leaf, after, kg="kindergarten_id", group="group_id", cohort="birth_year", seats="seats")
     _copy(leaf, after, window_end="priority_end_at")
+    _copy(leaf, after, language="language", at_once="general_access_at_once")
     last = after.get("last_birth_year")
     if last is not None and last != after.get("birth_year"):
         leaf["cohort_last"] = last  # a mixed-age group: cohorts cohort..cohort_last

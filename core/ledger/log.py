@@ -8,6 +8,7 @@ signed over, so two inconsistent checkpoints never exist.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -22,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from core import audit
 from core.ledger import tree
-from core.ledger.leaves import tag
+from core.ledger.leaves import iso_seconds, tag
 from core.models import Application, AuditEntry, LedgerCheckpoint, LedgerLeaf
 from core.platform import clock
 from core.platform.settings import Settings, get_settings
@@ -91,18 +92,24 @@ def signing_keys(settings: Settings | None = None) -> list[SigningKey]:
     settings = settings or get_settings()
     keys: list[SigningKey] = []
     for part in settings.ledger_signing_key.split(","):
-        name, sep, seed = part.strip().rpartition("=")
-        if not sep or not name or "+" in name or " " in name:
-            # base64 may end in "=": a bare seed has no name before it
-            name, seed = settings.ledger_origin, part.strip()
-        try:
-            raw = base64.b64decode(seed, validate=True)
-        except binascii.Error as exc:
-            raise LedgerError("bad_signing_key") from exc
-        if len(raw) != 32:
-            raise LedgerError("bad_signing_key")
+        part = part.strip()
+        raw = _seed(part)
+        name = settings.ledger_origin
+        if raw is None:  # "name=seed" (a bare seed is 44 base64 characters)
+            name, _, seed = part.partition("=")
+            raw = _seed(seed)
+            if raw is None or not name or "+" in name or " " in name:
+                raise LedgerError("bad_signing_key")
         keys.append(SigningKey(name=name, private=Ed25519PrivateKey.from_private_bytes(raw)))
     return keys
+
+
+def _seed(text: str) -> bytes | None:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return None
+    return raw if len(raw) == 32 else None
 
 
 def verifier_key(settings: Settings | None = None) -> str:
@@ -114,7 +121,7 @@ def verifier_key(settings: Settings | None = None) -> str:
 
 
 async def tree_size() -> int:
-    last = await LedgerLeaf.all().order_by("-seq").limit(1).values_list("seq", flat=True)
+    last: list[Any] = await LedgerLeaf.all().order_by("-seq").limit(1).values_list("seq", flat=True)
     return int(last[0]) + 1 if last else 0
 
 
@@ -147,7 +154,12 @@ async def sign_checkpoint(settings: Settings | None = None) -> str:
                 _refuse(f"the log has {size} leaves, {last.size} were signed")
             proof = tree.consistency_proof(hashes, last.size, size)
             try:
-                merkle.verify_consistency(last.size, size, proof, bytes.fromhex(last.root), root)
+                if last.size == 0:
+                    if last.root != merkle.EMPTY_ROOT.hex():
+                        raise merkle.ProofError("root1_mismatch")
+                else:
+                    signed_root = bytes.fromhex(last.root)
+                    merkle.verify_consistency(last.size, size, proof, signed_root, root)
             except merkle.ProofError as exc:
                 _refuse(f"size {size} is not consistent with signed size {last.size}: {exc}")
             if size == last.size:
@@ -188,9 +200,31 @@ def _continuous(rows: list[tuple[Any, ...]]) -> list[bytes]:
 # --- Proofs and leaves -------------------------------------------------------------------------
 
 
-async def _hashes(size: int) -> list[bytes]:
-    rows = await LedgerLeaf.filter(seq__lt=size).order_by("seq").values_list("hash", flat=True)
-    return [bytes.fromhex(str(h)) for h in rows]
+# Leaf hashes are append-only: each process keeps them (32 bytes a leaf) with memoised subtree
+# roots and reads only the new ones, so a proof does not rehash the log. Signing never uses this
+# cache: it recomputes from the database to catch a rewrite.
+_cache = tree.CachedTree()
+_cache_lock = asyncio.Lock()
+
+
+async def _tree(size: int) -> tree.CachedTree:
+    async with _cache_lock:
+        have = len(_cache)
+        if have:  # still this database's log (a restore or a test's truncation replaces it)
+            last = await LedgerLeaf.filter(seq=have - 1).values_list("hash", flat=True)
+            if not last or str(last[0]) != _cache.leaf(have - 1).hex():
+                _cache.reset()
+                have = 0
+        if size > have:
+            rows = (
+                await LedgerLeaf.filter(seq__gte=have, seq__lt=size)
+                .order_by("seq")
+                .values_list("seq", "hash")
+            )
+            if [int(row[0]) for row in rows] != list(range(have, size)):
+                raise LedgerError("unknown_size")
+            _cache.extend([bytes.fromhex(str(row[1])) for row in rows])
+        return _cache
 
 
 async def inclusion(index: int, size: int) -> list[bytes]:
@@ -203,7 +237,7 @@ async def inclusion(index: int, size: int) -> list[bytes]:
         raise LedgerError("unknown_size")
     if index >= size:
         raise LedgerError("unknown_index")
-    return tree.inclusion_proof(await _hashes(size), index, size)
+    return (await _tree(size)).inclusion_proof(index, size)
 
 
 async def leaf_hash_at(index: int) -> bytes:
@@ -221,7 +255,7 @@ async def consistency(first: int, second: int) -> list[bytes]:
         raise LedgerError("bad_parameter", "second")
     if second > await tree_size():
         raise LedgerError("unknown_size")
-    return tree.consistency_proof(await _hashes(second), first, second)
+    return (await _tree(second)).consistency_proof(first, second)
 
 
 async def leaves(start: int, end: int) -> list[dict[str, Any]]:
@@ -339,4 +373,9 @@ def _leaf_matches(row: LedgerLeaf, index: int, audit_rows: dict[int, AuditEntry]
     if row.audit_id is None:
         return True
     entry = audit_rows.get(row.audit_id)
-    return entry is not None and entry.action == row.action
+    return (
+        entry is not None
+        and entry.action == row.action
+        and obj.get("at") == iso_seconds(entry.at)
+        and obj.get("stream") == row.stream
+    )
