@@ -147,10 +147,14 @@ async def test_after_submitting_a_parent_opens_the_proof_and_gets_a_receipt_that
     assert name in shown
     assert "/public" in shown and f"indigo-verify receipt {filename}" in shown
     await assert_verifies(receipt)
-    # The leaf is the public entry: the application's tag, never its number or the child.
+    # The leaf is the public entry: the application's tag, never its number nor the child's
+    # IIN or name (only a salted tag of the child).
     leaf = json.loads(receipt["leaf"])
     assert leaf["seq"] == seq and leaf["app"] == receipt["app"]
-    assert "number" not in leaf and "child" not in leaf
+    await family.application.fetch_related("child__person")
+    iin = family.application.child.person.iin
+    assert "number" not in leaf and iin and iin not in receipt["leaf"]
+    assert family.application.child.person.first_name not in receipt["leaf"]
 
     # Back to the list, then out to the card the parent came from.
     await parent.press(t("All receipts", language))
