@@ -16,12 +16,21 @@ from pydantic import Field
 # instead of overflowing a database integer.
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 PageNo = Annotated[int, Field(ge=-1, le=100_000)]
+# Application numbers are BIGINT; bounded all the same.
+NumberNo = Annotated[int, Field(ge=1, le=2**62)]
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
     """The language picker's buttons (kk or ru)."""
 
     code: str  # the handler's filter accepts only kk and ru
+
+
+class ProofOf(CallbackData, prefix="proof"):
+    """The "Proof in the public log" button under a notification: the receipts of application
+    `number` (the parent's own only: the handler asks the core)."""
+
+    number: NumberNo
 
 
 # The seat_offered button and the /start deep link carry the same string (a deep-link payload

@@ -19,6 +19,7 @@ from bot.dialogs import (
     benefit_change,
     cabinet,
     extension,
+    receipts,
     recovery,
     referral,
     settings,
@@ -47,7 +48,7 @@ def setup_dispatcher(
     dispatcher.include_routers(
         errors.make_router(),  # first: its error observers see every router's failures
         # Commands and the main menu come before the dialogs: they work inside any conversation.
-        *_answered(referral.make_offer_router()),
+        *_answered(referral.make_offer_router(), receipts.make_router()),
         staff.make_router(),  # answers its own button presses
         *_answered(
             start.make_router(),
@@ -88,6 +89,7 @@ def conversations() -> list[Router]:
         benefit_change.make_dialog(),
         cabinet.make_dialog(),
         extension.make_dialog(),
+        receipts.make_dialog(),
         recovery.make_dialog(),
         referral.make_dialog(),
         settings.make_dialog(),

@@ -14,7 +14,7 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import common, referral_card
+from bot.dialogs import common, receipts, referral_card
 from bot.dialogs.common import Tr, Window, pick_list
 from bot.dialogs.states import (
     BenefitChangeSG,
@@ -160,6 +160,12 @@ async def on_change_benefit(callback: CallbackQuery, widget: Any, manager: Dialo
     )
 
 
+async def on_application_proof(
+    callback: CallbackQuery, widget: Any, manager: DialogManager
+) -> None:
+    await receipts.start_receipts(manager, manager.dialog_data["application_id"])
+
+
 async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     try:
         await lifecycle.withdraw(
@@ -236,6 +242,14 @@ async def referral_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
         "can_decline": card.can_decline,
         "days": common.settings_of(m).referral_extension_days,
     }
+
+
+async def on_referral_proof(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    """The receipts of the referral's application: its events are entries of that application."""
+    card = await cabinet.referral_of(
+        common.applicant_id(manager), manager.dialog_data["referral_id"]
+    )
+    await receipts.start_receipts(manager, card.application_id)
 
 
 async def on_extend_referral(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
@@ -367,6 +381,9 @@ def make_dialog() -> Dialog:
                     state=CabinetSG.withdraw_confirm,
                     when="can_withdraw",
                 ),
+                Button(
+                    Tr("Proof in the public log"), id="app_proof", on_click=on_application_proof
+                ),
                 SwitchTo(Tr("Back"), id="back_apps", state=CabinetSG.applications),
             ),
             common.hint(),
@@ -412,6 +429,7 @@ def make_dialog() -> Dialog:
                     state=CabinetSG.decline_confirm,
                     when="can_decline",
                 ),
+                Button(Tr("Proof in the public log"), id="ref_proof", on_click=on_referral_proof),
                 SwitchTo(Tr("Back"), id="back_refs", state=CabinetSG.referrals),
             ),
             common.hint(),

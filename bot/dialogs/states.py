@@ -99,3 +99,10 @@ class BenefitChangeSG(StatesGroup):
     choose = State()
     upload = State()
     done = State()
+
+
+class ReceiptsSG(StatesGroup):
+    """Proof in the public log: an application's receipts, then one of them."""
+
+    receipts = State()
+    receipt = State()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_datetime
 
+from bot.callbacks import ProofOf
 from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from core.notifications.broadcasts import Progress
@@ -187,12 +188,28 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
 
 
 def _button(r: _Reader, payload: AnyPayload) -> Button | None:
-    if not isinstance(payload, SeatOffered):
+    if isinstance(payload, SeatOffered):
+        return Button(
+            r.gettext("Take the seat"),
+            offer_callback_data(payload.application_id, payload.release_id),
+        )
+    number = _proven_application(payload)
+    if number is None:
         return None
-    return Button(
-        r.gettext("Take the seat"),
-        offer_callback_data(payload.application_id, payload.release_id),
-    )
+    return Button(r.gettext("Proof in the public log"), ProofOf(number=number).pack())
+
+
+def _proven_application(payload: AnyPayload) -> int | None:
+    """The application whose receipts the button opens: after the submission and after each
+    referral event a parent is told of (issued, expired, revoked with the benefit)."""
+    match payload:
+        case ApplicationRegistered():
+            return payload.number
+        case ReferralIssued() | ReferralExpired():
+            return payload.application_number
+        case BenefitCertificateLapsed() if payload.referral_number:
+            return payload.application_number
+    return None
 
 
 def _application_registered(r: _Reader, p: ApplicationRegistered) -> str:

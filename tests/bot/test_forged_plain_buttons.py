@@ -23,6 +23,9 @@ FORGED = [
     "lang:",
     "sben:ok:99999999999999999999",
     "sben:drop:1",
+    "proof:99999999999999999999",
+    "proof:abc",
+    "proof:-1",
 ]
 # A parent pressing a staff button hears that it is for staff (the staff gate answers first).
 EXPECTED = {"sben": "только для сотрудников"}

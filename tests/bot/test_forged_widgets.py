@@ -34,6 +34,7 @@ from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,
     ExtensionSG,
+    ReceiptsSG,
     RecoverySG,
     ReferralSG,
     SettingsSG,
@@ -42,6 +43,7 @@ from bot.dialogs.states import (
 )
 from bot.i18n import make_i18n
 from bot.staff.states import BenefitRejectSG, BroadcastSG, ReleaseSG
+from core.ledger import receipts
 from core.models import Phone, StaffMember, StaffRole
 from core.platform import clock
 from core.platform.settings import Settings
@@ -114,6 +116,8 @@ async def make_world(settings: Settings) -> World:
     elsewhere = await make_kindergarten(await make_city("almaty"), 9)
     phone = await Phone.filter(applicant_id=family.parent.id).first()
     assert phone is not None
+    # The referral issued above is an entry of the application in the public log.
+    entries = await receipts.receipts_for_applicant(family.parent.id, family.application.id)
     ids = {
         "application": family.application.id,
         "referral": referral.id,
@@ -127,6 +131,7 @@ async def make_world(settings: Settings) -> World:
         "applying_child": await _child_id(applying),
         "phone": phone.id,
         "elsewhere": elsewhere.id,
+        "receipt": entries[0].seq,
     }
     return World(family, seeker, stranger, staff, ids)
 
@@ -177,6 +182,9 @@ def visits(w: World) -> list[Visit]:
         Visit(CabinetSG.decline_confirm, dialog_data=referral),
         Visit(CabinetSG.extend_confirm, dialog_data=referral),
         Visit(CabinetSG.feed, dialog_data={"page": 0}),
+        # Proof in the public log, from the application card.
+        Visit(ReceiptsSG.receipts, start_data=application),
+        Visit(ReceiptsSG.receipt, start_data=application, dialog_data={"seq": i["receipt"]}),
         # The extension questionnaire (outside the campaign: "Fill in" is hidden).
         Visit(ExtensionSG.intro),
         Visit(ExtensionSG.kindergartens),

@@ -8,6 +8,7 @@ from typing import get_args
 
 import pytest
 
+from bot.i18n import make_i18n
 from bot.notifications.render import render
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
@@ -53,10 +54,18 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
             assert "<" not in message.sms
             seen.setdefault(f"{row.kind}:{language}", []).append(text)
             _check(row.kind, payload, language, text)
+        button = render(payload, "ru").button
         if row.kind == "seat_offered":
-            assert render(payload, "ru").button is not None
+            assert button is not None and button.text == "Занять место"
+        elif row.kind in {"application_registered", "referral_issued", "referral_expired"} or (
+            row.kind == "benefit_certificate_lapsed" and row.params.get("number")
+        ):
+            # After the submission and each referral event: the receipts in the public log.
+            assert button is not None, row.kind
+            assert button.text == make_i18n().gettext("Proof in the public log", locale="ru")
+            assert button.callback_data.startswith("proof:")
         else:
-            assert render(payload, "ru").button is None
+            assert button is None, row.kind
     for language in LANGUAGES:
         assert render(FamilyReady(consent=True), language).text
         assert render(FamilyReady(consent=False), language).text

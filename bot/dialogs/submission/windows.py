@@ -27,7 +27,7 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import common
+from bot.dialogs import common, receipts
 from bot.dialogs.common import Tr, Window, pick_list, radio
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission import (
@@ -395,6 +395,7 @@ def windows() -> list[Window]:
                 "{total}\n\n"
                 "Follow the application in the personal cabinet."
             ),
+            Button(Tr("Proof in the public log"), id="proof", on_click=receipts.on_open_by_number),
             Button(Tr("🏠 Main menu"), id="finish", on_click=replies.on_finish),
             wrong_content(),
             state=S.done,
