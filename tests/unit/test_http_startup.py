@@ -1,4 +1,5 @@
-"""Start-up refusals of the service processes: an open Telegram webhook, the public OTP secret."""
+"""Start-up refusals of the service processes: an open Telegram webhook, the public OTP secret,
+the public log's published signing key and salt."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from core.platform.settings import DEFAULT_OTP_SECRET, Settings
+from core.platform.settings import (
+    DEFAULT_LEDGER_SALT,
+    DEFAULT_LEDGER_SIGNING_KEY,
+    DEFAULT_OTP_SECRET,
+    Settings,
+)
 from core.platform.signing import sign, verify
 from indigo.runners.polling import run_polling
 from indigo.runners.serve import serve
@@ -18,6 +24,9 @@ from indigo.runners.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 Runner = Callable[[Settings], Awaitable[None]]
+# A real deployment's own public-log key (32 bytes, base64) and salt.
+LEDGER_KEY = "ZGVwbG95bWVudC1vd24tc2lnbmluZy1rZXktMzJieXQ="
+LEDGER_SALT = "a-real-salt"
 
 
 def production(**fields: object) -> Settings:
@@ -29,6 +38,8 @@ def production(**fields: object) -> Settings:
         "redis_url": "redis://127.0.0.1:1/0",
         "telegram_webhook_secret": ["tg"],
         "otp_secret": "a-real-secret",
+        "ledger_signing_key": LEDGER_KEY,
+        "ledger_salt": LEDGER_SALT,
         **fields,
     }
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -47,13 +58,35 @@ async def test_every_service_process_refuses_the_default_otp_secret(runner: Runn
     assert "OTP_SECRET" in str(exited.value.code)
 
 
+@pytest.mark.parametrize(
+    ("field", "default", "variable"),
+    [
+        ("ledger_signing_key", DEFAULT_LEDGER_SIGNING_KEY, "LEDGER_SIGNING_KEY"),
+        ("ledger_salt", DEFAULT_LEDGER_SALT, "LEDGER_SALT"),
+    ],
+)
+@pytest.mark.parametrize("runner", [serve, run_worker, run_polling], ids=["serve", "worker", "run"])
+async def test_every_service_process_refuses_the_public_logs_published_key_and_salt(
+    runner: Runner, field: str, default: str, variable: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        await runner(production(**{field: default}))
+    assert variable in str(exited.value.code)
+
+
 def test_indigo_serve_without_a_webhook_secret_exits_with_one_clear_line() -> None:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "OTP_", "BOT_"))
+        if not key.startswith(("TELEGRAM_", "OTP_", "BOT_", "LEDGER_"))
     }
-    env.update(BOT_TOKEN="123456:REAL", OTP_SECRET="a-real-secret", HTTP_PORT="1")
+    env.update(
+        BOT_TOKEN="123456:REAL",
+        OTP_SECRET="a-real-secret",
+        LEDGER_SIGNING_KEY=LEDGER_KEY,
+        LEDGER_SALT=LEDGER_SALT,
+        HTTP_PORT="1",
+    )
     done = subprocess.run(
         [sys.executable, "-m", "indigo.cli", "serve"],
         cwd=ROOT,
