@@ -31,6 +31,7 @@ from core.notifications.kinds import (
     BenefitCertificateExpiring,
     BenefitCertificateLapsed,
     BenefitConfirmed,
+    BenefitEnded,
     BenefitRejected,
     Broadcast,
     CodeNotDelivered,
@@ -173,6 +174,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_confirmed(r, payload)
         case BenefitRejected():
             return _benefit_rejected(r, payload)
+        case BenefitEnded():
+            return _benefit_ended(r, payload)
         case Broadcast():
             return _broadcast(r, payload)
         case FamilyReady():
@@ -346,6 +349,20 @@ def _benefit_rejected(r: _Reader, p: BenefitRejected) -> str:
     if p.reason:
         text += "\n" + r.gettext("Reason: {reason}").format(reason=esc(p.reason))
     return text
+
+
+def _benefit_ended(r: _Reader, p: BenefitEnded) -> str:
+    return (
+        r.gettext(
+            "The state registry no longer confirms the first-priority benefit of application "
+            "{number}: the last day of its record was {date}."
+        ).format(number=f"#{p.application_number}", date=f"<b>{r.day(p.ended_on)}</b>")
+        + "\n"
+        + r.gettext(
+            "The application stays in the queue at its original time, in the general order. "
+            "If the benefit has been extended, add it again in your cabinet."
+        )
+    )
 
 
 def _broadcast(r: _Reader, p: Broadcast) -> str:

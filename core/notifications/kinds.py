@@ -384,6 +384,35 @@ class BenefitRejected:
 
 
 @dataclass(frozen=True)
+class BenefitEnded:
+    """The state registry no longer confirms a first-priority benefit after its record's
+    validity (`ended_on`): the application goes on in the general order at its original time."""
+
+    kind: ClassVar[str] = "benefit_ended"
+    application_id: int
+    application_number: int
+    category: int
+    ended_on: date
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            "category": self.category,
+            "ended_on": self.ended_on.isoformat(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            category=_int(params, "category"),
+            ended_on=date.fromisoformat(_str(params, "ended_on")[:10]),
+        )
+
+
+@dataclass(frozen=True)
 class Broadcast:
     """An announcement written by staff in both languages."""
 
@@ -499,6 +528,7 @@ AnyPayload = (
     | Restored
     | BenefitConfirmed
     | BenefitRejected
+    | BenefitEnded
     | Broadcast
     | FamilyReady
     | BenefitCertificateExpiring

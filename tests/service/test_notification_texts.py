@@ -10,6 +10,7 @@ import pytest
 
 from bot.i18n import make_i18n
 from bot.notifications.render import render
+from core.applications.benefits import recheck_ended_benefits
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
 from core.applications.submission import SubmissionInput, submit
@@ -23,6 +24,7 @@ from core.referrals.lifecycle import expire_due
 from core.referrals.take import take_seat
 from core.registry import inbox
 from core.seats.releases import release_seats
+from tests.fixtures.benefits import BenefitsRegistry
 from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
 from tests.fixtures.seats import make_application, make_group, make_queue
 from tests.fixtures.worker import make_staff
@@ -35,7 +37,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 17
+    assert len(KINDS) == 18
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -231,6 +233,16 @@ async def _produce_every_kind(settings) -> list[Notification]:
             benefit_valid_until=local_today + timedelta(days=days_left)
         )
     await benefit_certificates(settings, local_today)
+    # benefit_ended: the registry no longer confirms a first-priority benefit
+    ending = await make_application(
+        city=city, choices=[(kindergarten, Language.ru)], stream=Stream.first_priority
+    )
+    await Application.filter(id=ending.id).update(
+        benefit_category=8,
+        benefit_status=BenefitStatus.confirmed,
+        benefit_valid_until=local_today - timedelta(days=1),
+    )
+    await recheck_ended_benefits(settings, local_today, BenefitsRegistry())
     # aged_out: a child who is 6 full years old leaves the queue
     await make_application(
         city=city, choices=[(kindergarten, Language.ru)], born=date(local_today.year - 7, 1, 1)
