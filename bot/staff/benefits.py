@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
+from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import RowId
 from bot.dialogs.common import Tr, Window, pick_list, settings_of, start_data
@@ -57,7 +58,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Tr("Confirm the benefit «{benefit}» for application #{number}?"),
-            Tr("{card}"),
+            Format("{card}"),
             Tr(
                 "A referral waiting for this confirmation becomes valid for enrolment. "
                 "The parent will be notified."
@@ -71,7 +72,7 @@ def make_dialog() -> Dialog:
                 "Why is the benefit of application #{number} rejected? Choose the reason the "
                 "parent will read:"
             ),
-            Tr("{card}"),
+            Format("{card}"),
             Column(pick_list("why", "reasons", on_reason)),
             cancel,
             getter=reasons_getter,
@@ -86,7 +87,7 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Tr("Reject the benefit «{benefit}» of application #{number}?"),
-            Tr("{card}"),
+            Format("{card}"),
             Tr("Reason: {reason}"),
             Tr(
                 "The application moves to the general queue at its original time; a referral "

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
+from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.common import Tr, Window, pick_list, settings_of, start_data
 from bot.staff.answers import close_with
@@ -51,7 +52,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Tr("Enrol the child on referral #{number}?"),
-            Tr("{card}"),
+            Format("{card}"),
             Tr(
                 "The referral is marked used and the application leaves the queue. "
                 "The parent will be notified."
@@ -62,7 +63,7 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Tr("Why is referral #{number} revoked? Choose the reason the parent will read:"),
-            Tr("{card}"),
+            Format("{card}"),
             Column(pick_list("why", "reasons", on_reason)),
             cancel,
             getter=reasons_getter,
@@ -77,7 +78,7 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Tr("Revoke referral #{number}?"),
-            Tr("{card}"),
+            Format("{card}"),
             Tr("Reason: {reason}"),
             Tr(
                 "The seat is released again for the next children in the queue; the application "
@@ -120,7 +121,9 @@ async def revoke_command(
     number, _sep, reason = (command.args or "").strip().partition(" ")
     number = clean_typed(number)
     if not number:
-        await message.answer(_("Usage: /revoke NUMBER [REASON] (the referral number, and why if you wish)"))
+        await message.answer(
+            _("Usage: /revoke NUMBER [REASON] (the referral number, and why if you wish)")
+        )
         return
     try:
         referral = await _referral(staff, number)

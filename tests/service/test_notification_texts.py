@@ -63,9 +63,7 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
             "referral_expired",
             "referral_enrolled",
             "referral_revoked",
-        } or (
-            row.kind == "benefit_certificate_lapsed" and row.params.get("number")
-        ):
+        } or (row.kind == "benefit_certificate_lapsed" and row.params.get("number")):
             # After the submission and each referral event: the receipts in the public log.
             assert button is not None, row.kind
             assert button.text == make_i18n().gettext("Proof in the public log", locale="ru")
