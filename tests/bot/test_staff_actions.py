@@ -222,6 +222,7 @@ async def test_a_benefit_rejection_offers_reasons_and_a_cancel_and_tells_the_par
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.pending
 
     await staff.send("/benefits")
+    stale_reject = staff.data_of("Отклонить")
     await staff.press("Отклонить")
     reason = DECISION_REASONS["false_benefit_document"]
     preview = await staff.press(said(reason))
@@ -233,9 +234,9 @@ async def test_a_benefit_rejection_offers_reasons_and_a_cancel_and_tells_the_par
     assert decided.benefit_status == BenefitStatus.rejected and decided.stream == Stream.general
     (told,) = await _told(parent, "benefit_rejected")
     assert said(reason, "kk") in told
-    # A second decision is refused at once, not after a reason is typed.
-    await staff.send("/benefits")
-    assert not staff.labels()
+    # Reject pressed again on the old listing is refused at once, not after a reason.
+    assert "По этой льготе решение уже принято." in await staff.forge(stale_reject)
+    assert await Notification.filter(kind="benefit_rejected").count() == 1
 
 
 async def test_a_forged_reason_button_is_refused(bot_app: Any, settings: Settings) -> None:
