@@ -12,7 +12,7 @@ from bot.filters import IsStaff, MayBeStaff
 from bot.staff import benefits, broadcast, referrals, refusal, release, reports
 from bot.staff.answers import AnsweredByHandler
 from bot.staff.benefits import BenefitCb
-from bot.staff.states import BenefitRejectSG, BroadcastSG, ReleaseSG
+from bot.staff.states import BenefitRejectSG, BroadcastSG, ReferralActionSG, ReleaseSG
 
 __all__ = ["IsStaff", "make_router"]
 
@@ -22,12 +22,19 @@ def make_router() -> Router:
     non-staff first, then everything staff may do behind one IsStaff gate, commands before the
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
-    maybe = MayBeStaff((ReleaseSG, BroadcastSG, BenefitRejectSG), (BenefitCb.__prefix__,))
+    maybe = MayBeStaff(
+        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG), (BenefitCb.__prefix__,)
+    )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
     for module in (release, broadcast, benefits, referrals, reports):
         gated.include_router(module.make_router())
-    for dialog in (release.make_dialog(), broadcast.make_dialog(), benefits.make_dialog()):
+    for dialog in (
+        release.make_dialog(),
+        broadcast.make_dialog(),
+        benefits.make_dialog(),
+        referrals.make_dialog(),
+    ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))
         gated.include_router(dialog)

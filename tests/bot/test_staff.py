@@ -12,6 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram_dialog.utils import CB_SEP
 
+from bot.i18n import make_i18n
 from core.models import (
     Applicant,
     ApplicationStatus,
@@ -263,10 +264,16 @@ async def test_enroll_and_revoke_by_referral_number_are_audited_and_published(
     admin = await make_staff(907, StaffRole.kindergarten_admin, kindergarten=kindergarten)
     staff = Staff(bot_app, 907)
 
-    enrolled = await staff.send(f"/enroll {one.number}")
-    assert "ребенок зачислен" in enrolled.replace("ё", "е")
-    assert "Формат" in await staff.send(f"/revoke {two.number}")
-    assert "отозвано" in await staff.send(f"/revoke {two.number} документы не принесли")
+    await staff.send(f"/enroll {one.number}")
+    enrolled = await staff.press("Подтвердить")
+    done = "Referral #{number}: the child is enrolled; the parent is notified."
+    assert make_i18n().gettext(done, locale="ru").format(number=one.number) in enrolled
+    assert "Формат" in await staff.send("/enroll")
+    await staff.send(f"/revoke {two.number} документы не принесли")
+    revoked = "Referral #{number} is revoked; its seat is released again. The parent is notified."
+    assert make_i18n().gettext(revoked, locale="ru").format(number=two.number) in (
+        await staff.press("Подтвердить")
+    )
     actors = await AuditEntry.filter(action__in=["referral.enrolled", "referral.revoked"])
     assert sorted(e.action for e in actors) == ["referral.enrolled", "referral.revoked"]
     assert {e.actor for e in actors} == {f"staff:{admin.id}"}

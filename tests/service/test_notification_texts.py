@@ -20,7 +20,7 @@ from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, Refe
 from core.platform import clock
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
-from core.referrals.lifecycle import expire_due
+from core.referrals.lifecycle import enroll, expire_due, revoke
 from core.referrals.take import take_seat
 from core.registry import inbox
 from core.seats.releases import release_seats
@@ -37,7 +37,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 18
+    assert len(KINDS) == 20
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -59,9 +59,13 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
         button = render(payload, "ru").button
         if row.kind == "seat_offered":
             assert button is not None and button.text == "Занять место"
-        elif row.kind in {"application_registered", "referral_issued", "referral_expired"} or (
-            row.kind == "benefit_certificate_lapsed" and row.params.get("number")
-        ):
+        elif row.kind in {
+            "application_registered",
+            "referral_issued",
+            "referral_expired",
+            "referral_enrolled",
+            "referral_revoked",
+        } or (row.kind == "benefit_certificate_lapsed" and row.params.get("number")):
             # After the submission and each referral event: the receipts in the public log.
             assert button is not None, row.kind
             assert button.text == make_i18n().gettext("Proof in the public log", locale="ru")
@@ -140,7 +144,7 @@ def test_a_priority_offer_names_its_deadline_in_local_time() -> None:
 
 def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
     """What a parent must read in each kind."""
-    if kind in ("seat_offered", "referral_issued"):
+    if kind in ("seat_offered", "referral_issued", "referral_enrolled", "referral_revoked"):
         assert KINDERGARTEN[language] in text and GROUP_YEAR[language] in text, text
     if kind == "referral_issued":
         assert isinstance(payload, ReferralIssued)
@@ -207,6 +211,21 @@ async def _produce_every_kind(settings) -> list[Notification]:
         await confirm_benefit(
             app.id, confirmed, "document unreadable", actor="staff:1", settings=settings
         )
+    # referral_enrolled, referral_revoked (a reason picked from the list)
+    for enrolled in (True, False):
+        app = await make_application(city=city, choices=[(kindergarten, Language.ru)])
+        await release_seats(group.id, 1, actor="staff:1", settings=settings)
+        taken = await take_seat(app.id, group.id, actor="parent", settings=settings)
+        if enrolled:
+            await enroll(taken.id, actor="staff:1")
+        else:
+            await revoke(
+                taken.id,
+                "",
+                actor="staff:1",
+                settings=settings,
+                reason_code="documents_not_provided",
+            )
     # position_changed: a place recorded long ago, far from today's
     await Application.filter(id=second.id).update(last_notified_position=500)
     await Application.exclude(id=second.id).update(last_notified_position=None)
