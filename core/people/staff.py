@@ -91,6 +91,19 @@ def _natural_key(text: str) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
+async def city_of(staff: StaffMember) -> int | None:
+    """The city a staff member's figures are for: None (every city) for a superadmin; a
+    kindergarten admin's kindergarten's city even when the role was stored without one."""
+    if staff.role == StaffRole.superadmin:
+        return None
+    if staff.role == StaffRole.kindergarten_admin and staff.kindergarten_id is not None:
+        kindergarten = await Kindergarten.get(id=staff.kindergarten_id)
+        return kindergarten.city_id
+    if staff.city_id is None:  # an operator always has one (add_staff); never "everything"
+        raise DomainError(Reason.staff_city_required)
+    return staff.city_id
+
+
 async def kindergarten_in_scope(staff: StaffMember, kindergarten_id: int) -> Kindergarten:
     kindergarten = await Kindergarten.get_or_none(id=kindergarten_id)
     if kindergarten is None:
