@@ -103,7 +103,7 @@ async def broadcasts_list(message: Message, staff: StaffMember, settings: Settin
         ).format(
             id=b.id,
             when=texts.when(b.created_at, message.from_user, settings),
-            status=texts.broadcast_status(p.status),
+            status=_("cancelled") if p.status == "cancelled" else texts.broadcast_status(p.status),
             sent=p.sent,
             failed=p.failed + p.unknown,
             blocked=p.blocked,
