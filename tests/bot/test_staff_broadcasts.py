@@ -60,8 +60,10 @@ async def test_a_cancelled_broadcast_sends_nothing_more(bot_app: Any) -> None:
     await make_queue(city, kindergarten, 4)
     staff = await make_staff(984, StaffRole.operator, city=city)
     broadcast = await broadcasts.create_broadcast(staff, "kk", "ru", {})
-    await Notification.filter(broadcast_id=broadcast.id).limit(1).update(
-        status=NotificationStatus.sent
+    await (
+        Notification.filter(broadcast_id=broadcast.id)
+        .limit(1)
+        .update(status=NotificationStatus.sent)
     )  # one went out already
     sent_before = await Notification.filter(
         broadcast_id=broadcast.id, status=NotificationStatus.sent

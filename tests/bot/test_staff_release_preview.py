@@ -98,8 +98,7 @@ async def test_the_preview_counts_only_the_applications_that_can_take_a_referral
     )
     assert fixed_part(offered_to, "ru") in asked
     rest = shown(
-        "Not enough applications can take a referral now: {rest} seat(s) open to everyone at "
-        "once.",
+        "Not enough applications can take a referral now: {rest} seat(s) open to everyone at once.",
         "ru",
         rest=2,
     )
@@ -187,9 +186,7 @@ async def test_a_typed_count_within_bounds_is_released(bot_app: Any, settings: S
     await staff.press(kindergarten.name_ru)
     await staff.press(group.name)
     assert "25" in staff.buttons()  # "all that fit" in one press
-    assert shown("Please send a number from 1 to {max}.", "ru", max=25) not in await staff.send(
-        "7"
-    )
+    assert shown("Please send a number from 1 to {max}.", "ru", max=25) not in await staff.send("7")
     await staff.press(shown("None: open to general access at once", "ru"))
     await staff.press(shown("Release", "ru"))
     assert (await SeatRelease.get()).seats == 7

@@ -49,9 +49,7 @@ async def _direct(city_id: int | None) -> dict[str, int]:
     returned_ids = {
         int(e.entity_id) for e in await AuditEntry.filter(action="seat.returned") if e.at >= since
     }
-    returned = sum(
-        1 for s in seats if s.id in returned_ids and s.group.kindergarten_id in in_city
-    )
+    returned = sum(1 for s in seats if s.id in returned_ids and s.group.kindergarten_id in in_city)
     return {
         "kindergartens": len(in_city),
         "free": sum(
