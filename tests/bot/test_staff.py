@@ -41,6 +41,7 @@ from tests.fixtures.seats import (
     make_parent,
     make_queue,
 )
+from tests.fixtures.staff_texts import fixed_part
 from tests.fixtures.worker import BotApiStub, make_staff
 from webhooks.registers import add_register_routes
 from worker.main import _update_progress
@@ -81,6 +82,14 @@ class Staff:
         return "\n".join(texts(await self.chat.press(data)))
 
 
+OFFERED_TO = (
+    "Release {count} seat(s) in {kindergarten}, group: {group}?\n"
+    "{addressees} application(s) first in the queue that can take a referral now "
+    "({parents} parent(s)) are notified at once; only they may take these seats until "
+    "{deadline}."
+)
+
+
 def _bot(url: str, token: str) -> Bot:
     return Bot(token=token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
 
@@ -116,7 +125,7 @@ async def test_an_operator_acts_only_in_their_city(bot_app: Any, settings: Setti
     staff = Staff(bot_app, 900)
     await staff.send("/release")
     labels = [label for label, _ in inline_buttons(staff.seen)]
-    assert labels == [home.name_ru]
+    assert labels == [home.name_ru, "Отмена"]
     # ... and a forged button for another city's kindergarten is refused, nothing released.
     shown = await staff.forge(staff.widget("kg", foreign.id))
     assert "Эта кнопка устарела" in shown
@@ -138,7 +147,8 @@ async def test_a_seat_release_pushes_to_the_first_parents_in_queue_order(
     await staff.press(group.name)
     await staff.press("2")
     asked = await staff.press("По настройкам")
-    assert "Освободить мест: 2" in asked and "Средняя группа" in asked
+    assert "Средняя группа" in asked
+    assert fixed_part(OFFERED_TO, "ru") in asked  # 2 applications can take a referral now
     done = await staff.press("Освободить")
     assert "Освобождено мест: 2. Уведомлено родителей: 2." in done
 
