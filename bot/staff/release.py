@@ -18,6 +18,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
@@ -362,10 +363,10 @@ def _configured_label(settings: Settings) -> str:
     """ "As configured" says what the setting is (DOMAIN.md's default: one calendar day)."""
     days = settings.priority_window
     if settings.priority_window_unit == WindowUnit.working:
-        span = _("{n} working day(s)").format(n=days)
+        span = ngettext("{n} working day", "{n} working days", days).format(n=days)
     else:
-        span = _("{n} day(s)").format(n=days)
-    return f"{_('As configured')} ({span})"
+        span = ngettext("{n} day", "{n} days", days).format(n=days)
+    return _("As configured ({span})").format(span=span)
 
 
 def _seats_line(seats: GroupSeats) -> str:

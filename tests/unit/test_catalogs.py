@@ -2,6 +2,7 @@
 
 import gettext
 import re
+import tokenize
 from pathlib import Path
 from typing import BinaryIO
 
@@ -104,3 +105,27 @@ def test_a_process_reading_a_catalog_while_another_compiles_it_sees_a_whole_file
     compile_all()
 
     assert seen == ["Көмек", "Помощь", "Көмек", "Помощь"]
+
+
+# A call inside an f-string is one string token to the extractor: the text never reaches the
+# catalogs and is shown in English.
+GETTEXT_IN_FSTRING = re.compile(r"\{\s*(?:_|gettext|ngettext|r\.gettext)\(\s*[\"']")
+
+
+def test_no_text_is_hidden_from_the_catalogs_inside_an_f_string() -> None:
+    root = Path(__file__).resolve().parents[2]
+    hidden = []
+    for package in ("bot", "core", "webhooks", "worker", "indigo"):
+        for path in (root / package).rglob("*.py"):
+            with path.open("rb") as handle:
+                for token in tokenize.tokenize(handle.readline):
+                    text = token.string
+                    if token.type == tokenize.STRING and text[:2].lower() in (
+                        "f'",
+                        'f"',
+                        "rf",
+                        "fr",
+                    ):
+                        if GETTEXT_IN_FSTRING.search(text):
+                            hidden.append(f"{path.relative_to(root)}:{token.start[0]}")
+    assert hidden == []
