@@ -33,9 +33,8 @@ from tortoise.connection import get_connection
 
 from bench.common import BenchContext, Result, main_for, percentiles
 from bench.load import copy_rows
-from core import audit
-from core.applications.lifecycle import snapshot as application_snapshot
 from core.ledger import log as public_log
+from core.ledger.imports import log_imported
 from core.models import (
     Applicant,
     Application,
@@ -54,7 +53,6 @@ from core.platform import clock
 from core.platform.db import close_db, init_db
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
-from core.referrals.records import snapshot as referral_snapshot
 from core.referrals.take import take_seat
 from core.seats.eligibility import (
     access_problem,
@@ -271,7 +269,8 @@ async def _claim_process(database_url: str, group_id: int, ids: list[int], start
 async def _rush(ctx: BenchContext, name: str, processes: int) -> dict[str, Any]:
     settings = await ctx.fresh_database(name)
     group_id, roles = await _populate()
-    await _log_populated()
+    # the rows loaded by COPY enter the public log as the service would have written them
+    await log_imported("bench")
     await release_seats(group_id, SEATS, actor="bench", settings=settings)
     claimants = [i for ids in roles.values() for i in ids]
     random.Random(5).shuffle(claimants)
@@ -344,40 +343,6 @@ async def _check(roles: dict[str, list[int]], group_id: int, settings: Settings)
             group_id=group_id, application_id__in=roles["addressee"]
         ).count(),
     }
-
-
-async def _log_populated() -> None:
-    """The rows loaded by COPY enter the public log as the service would have written them: a
-    registration per application (with its choices) and the live referrals held elsewhere."""
-    choices: dict[int, list[list[object]]] = {}
-    for row in (
-        await ApplicationChoice.all()
-        .order_by("application_id", "rank")
-        .values("application_id", "kindergarten_id", "language")
-    ):
-        choices.setdefault(row["application_id"], []).append(
-            [row["kindergarten_id"], str(row["language"])]
-        )
-    async with audit.transaction() as conn:
-        for app in await Application.all().using_db(conn).order_by("submitted_at", "number"):
-            await audit.record(
-                "application.registered",
-                "application",
-                app.id,
-                actor="bench",
-                after=application_snapshot(app)
-                | {"reason": "submitted", "choices": choices.get(app.id, [])},
-                conn=conn,
-            )
-        for referral in await Referral.all().using_db(conn).order_by("id"):
-            await audit.record(
-                "referral.issued",
-                "referral",
-                referral.id,
-                actor="bench",
-                after=referral_snapshot(referral),
-                conn=conn,
-            )
 
 
 async def public_log_jumps(settings: Settings) -> int:

@@ -118,8 +118,12 @@ async def _append(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> None:
         # Two statements on purpose: in READ COMMITTED the read must start after the lock is
         # granted to see the entry the previous holder has just committed.
         await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
-    last = await AuditEntry.all().using_db(conn).order_by("-id").only("hash").first()
-    prev_hash = last.hash if last else GENESIS
+    if pending is None:
+        last = await AuditEntry.all().using_db(conn).order_by("-id").only("hash").first()
+        prev_hash = last.hash if last else GENESIS
+    else:  # one round trip for the chain's last hash and the log's next leaf index
+        last_hash, next_seq = await ledger.chain_heads(conn)
+        prev_hash = last_hash or GENESIS
     for entry in entries:
         entry.prev_hash = prev_hash
         entry.hash = prev_hash = _digest(
@@ -137,7 +141,7 @@ async def _append(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> None:
     else:
         await AuditEntry.bulk_create(entries, using_db=conn)
     if pending is not None:
-        await ledger.append(conn, pending)
+        await ledger.append(conn, pending, next_seq)
 
 
 @dataclass(frozen=True)

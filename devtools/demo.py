@@ -136,6 +136,9 @@ async def run_demo(settings: Settings, *, headless: bool, applications: int | No
         ) as stack:
             print(personas_text(demo_personas()), flush=True)
             print(f"sandbox: {stack.sandbox_url}", flush=True)
+            # The webhooks app: provider callbacks, the public page and the public log.
+            print(f"public page: {stack.webhooks_url}/public", flush=True)
+            print(f"public log: {stack.webhooks_url}/log/checkpoint", flush=True)
             index = index_for(stack.app.redis)
             if index is not None:
                 index.rebuild_in_background()  # queue positions from Redis

@@ -25,6 +25,7 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from core.applications.submission import APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER
+from core.ledger.imports import log_imported
 from core.models import (
     Applicant,
     Application,
@@ -229,6 +230,8 @@ async def seed(settings: Settings, size: SeedSize | None = None) -> SeedReport:
     builder = _Builder(settings, size)
     async with in_transaction() as conn:
         report = await builder.build(conn)
+    # The city's queue is the public log's first chapter, so anyone can replay it from there.
+    await log_imported("seed")
     seconds = time.perf_counter() - started
     log.info(
         "seed: %d kindergartens, %d groups, %d applications in %.1f s",

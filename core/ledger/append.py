@@ -1,9 +1,9 @@
 """Appending leaves inside the audit chain's critical section (called by core.audit._append).
 
 `prepare` reads the applications' ordering facts before the lock (one query, only for batches
-with a queue-changing entry); `append` runs under the lock, right after the audit rows: it reads
-the last leaf index and inserts the batch's leaves, so leaf indexes are continuous and in the
-order of the audit chain.
+with a queue-changing entry). Under the lock, `chain_heads` reads the audit chain's last hash and
+the last leaf index in one round trip, and `append` inserts the batch's leaves right after the
+audit rows, so leaf indexes are continuous and in the order of the audit chain.
 """
 
 from __future__ import annotations
@@ -56,8 +56,22 @@ async def prepare(conn: BaseDBAsyncClient, entries: list[AuditEntry]) -> Pending
     return Pending(entries=leaf_entries, facts=facts)
 
 
-async def append(conn: BaseDBAsyncClient, pending: Pending) -> list[LedgerLeaf]:
-    """Under the audit lock, after the audit rows are written."""
+async def chain_heads(conn: BaseDBAsyncClient) -> tuple[str | None, int]:
+    """Under the audit lock: the audit chain's last hash and the next leaf index."""
+    rows = await conn.execute_query_dict(_HEADS)
+    last_seq = rows[0]["seq"] if rows else None
+    return (rows[0]["hash"] if rows else None), (-1 if last_seq is None else int(last_seq)) + 1
+
+
+_HEADS = (
+    "SELECT (SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1) AS hash,"
+    " (SELECT seq FROM ledger_leaf ORDER BY seq DESC LIMIT 1) AS seq"
+)
+
+
+async def append(conn: BaseDBAsyncClient, pending: Pending, seq: int) -> list[LedgerLeaf]:
+    """Under the audit lock, after the audit rows are written; `seq`: the next leaf index
+    (chain_heads)."""
     salt = get_settings().ledger_salt
     if any(entry.id is None for entry in pending.entries):  # bulk_create returns no ids
         hashes = [entry.hash for entry in pending.entries]
@@ -66,8 +80,6 @@ async def append(conn: BaseDBAsyncClient, pending: Pending) -> list[LedgerLeaf]:
         )
         for entry in pending.entries:
             entry.id = ids[entry.hash]
-    last = await LedgerLeaf.all().using_db(conn).order_by("-seq").limit(1).values_list("seq")
-    seq = int(last[0][0]) + 1 if last else 0
     leaves: list[LedgerLeaf] = []
     for entry in pending.entries:
         obj = leaf_for(entry, pending.facts, salt=salt, seq=seq)

@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
                 ('note', fields.TextField(unique=False)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'ledger_checkpoint', 'app': 'models', 'pk_attr': 'size', 'table_description': 'A signed checkpoint; never two for one size, never inconsistent with the previous.'},
+            options={'table': 'ledger_checkpoint', 'app': 'models', 'pk_attr': 'size', 'table_description': 'A signed checkpoint (never two for one size, never inconsistent with the previous).'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -21,7 +21,7 @@ class LedgerLeaf(Model):
 
 
 class LedgerCheckpoint(Model):
-    """A signed checkpoint; never two for one size, never inconsistent with the previous."""
+    """A signed checkpoint (never two for one size, never inconsistent with the previous)."""
 
     size = fields.BigIntField(primary_key=True, generated=False)
     root = fields.CharField(max_length=64)  # hex
