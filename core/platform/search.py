@@ -36,6 +36,7 @@ _FOLD = str.maketrans(
 )
 _WORDS = re.compile(r"\d+|[^\W\d_]+")
 TYPO_MIN_LENGTH = 5  # words this long tolerate one typo
+NO_NUMBER = 10**9  # names without a number sort after the numbered ones
 # Words of a kindergarten's kind, in either language: they do not narrow a query with a name.
 GENERIC_WORDS = frozenset(
     {
@@ -132,9 +133,12 @@ def rank(query: Query, keys: Iterable[tuple[int, str]]) -> list[int]:
     return [row_id for *_, row_id in scored]
 
 
-def natural_key(text: str) -> list[tuple[int, int | str]]:
-    """Sort key for names with numbers: "№3" before "№10", case and ё ignored."""
-    return [(0, int(w)) if w.isdigit() else (1, w) for w in words(text)]
+def natural_key(text: str) -> tuple[int, list[tuple[int, int | str]]]:
+    """Sort key for kindergarten names: by their number ("Детский сад №3" before "Ясли-сад
+    №10"), then word by word with numbers as numbers; names without a number last."""
+    parts = [(0, int(w)) if w.isdigit() else (1, w) for w in words(text)]
+    number = next((int(value) for kind, value in parts if kind == 0), NO_NUMBER)
+    return number, parts
 
 
 def within_one_edit(a: str, b: str) -> bool:
