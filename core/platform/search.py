@@ -136,7 +136,9 @@ def rank(query: Query, keys: Iterable[tuple[int, str]]) -> list[int]:
 def natural_key(text: str) -> tuple[int, list[tuple[int, int | str]]]:
     """Sort key for kindergarten names: by their number ("Детский сад №3" before "Ясли-сад
     №10"), then word by word with numbers as numbers; names without a number last."""
-    parts = [(0, int(w)) if w.isdigit() else (1, w) for w in words(text)]
+    parts: list[tuple[int, int | str]] = [
+        (0, int(w)) if w.isdigit() else (1, w) for w in words(text)
+    ]
     number = next((int(value) for kind, value in parts if kind == 0), NO_NUMBER)
     return number, parts
 
