@@ -50,6 +50,7 @@ from core.people.iin import make_iin
 from core.platform import clock
 from core.platform.counters import ensure_counter_at_least
 from core.platform.dates import one_year_after
+from core.platform.search import search_key
 
 if TYPE_CHECKING:
     from core.platform.settings import Settings
@@ -323,6 +324,7 @@ class _Builder:
                     city_id=city.id,
                     name_ru=title_ru,
                     name_kk=title_kk,
+                    search_key=search_key(title_ru, title_kk),  # bulk_create skips save()
                     ownership=Ownership.private if private else Ownership.state,
                     kind="mini_centre" if rnd.random() < 0.1 else "kindergarten",
                     languages=languages,

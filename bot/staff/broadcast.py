@@ -22,6 +22,7 @@ from bot.staff.answers import close_with
 from bot.staff.audience import is_audience_line, parse_audience
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.inputs import typed_text
+from bot.staff.search import nothing_found
 from bot.staff.states import BroadcastSG
 from bot.texts.formats import esc
 from bot.texts.reasons import error_text
@@ -263,7 +264,7 @@ async def choice_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
                 count=AUDIENCE_LIST_LIMIT
             )
         if search and not found:
-            prompt, everyone = _("No kindergarten in your scope matches this."), []
+            prompt, everyone = await nothing_found(staff, search), []
     elif key == "birth_year":
         prompt = _("Choose the children's year of birth:")
         values = [(str(y), str(y)) for y in await broadcasts.birth_years(staff, audience)]

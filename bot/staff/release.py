@@ -29,6 +29,7 @@ from bot.staff import texts
 from bot.staff.answers import close_with
 from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.inputs import typed_text
+from bot.staff.search import nothing_found
 from bot.staff.states import ReleaseSG
 from bot.texts.formats import esc
 from bot.texts.labels import group_label
@@ -144,11 +145,7 @@ async def release_start(
         return
     search = clean_typed(command.args)
     if not await staff_service.kindergartens_in_scope(staff, limit=1, search=search):
-        await message.answer(
-            _("No kindergarten in your scope matches this.")
-            if search
-            else _("There are no kindergartens in your scope.")
-        )
+        await message.answer(await nothing_found(staff, search))
         return
     await dialog_manager.start(
         ReleaseSG.kindergarten, data={"search": search}, mode=StartMode.RESET_STACK

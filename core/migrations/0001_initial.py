@@ -95,6 +95,7 @@ class Migration(migrations.Migration):
                 ('monthly_cost', fields.IntField(default=0)),
                 ('phone', fields.CharField(default='', max_length=32)),
                 ('email', fields.CharField(default='', max_length=128)),
+                ('search_key', fields.CharField(default='', max_length=512)),
             ],
             options={'table': 'kindergarten', 'app': 'models', 'indexes': [Index(fields=['city_id', 'name_ru'])], 'pk_attr': 'id'},
             bases=['Model'],

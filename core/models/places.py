@@ -1,9 +1,13 @@
 """Cities, kindergartens and their groups."""
 
+from collections.abc import Iterable
+
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from core.models.enums import GroupKind, Language, Ownership
+from core.platform import search
 
 
 class City(Model):
@@ -35,10 +39,27 @@ class Kindergarten(Model):
     monthly_cost = fields.IntField(default=0)  # tenge; 0 for state kindergartens
     phone = fields.CharField(max_length=32, default="")
     email = fields.CharField(max_length=128, default="")
+    # Both names' words normalised (core.platform.search): the same search on SQLite and
+    # PostgreSQL. Kept in step with the names by `save`; `bulk_create` callers fill it.
+    search_key = fields.CharField(max_length=512, default="")
 
     class Meta:
         table = "kindergarten"
         indexes = (("city_id", "name_ru"),)
+
+    async def save(
+        self,
+        using_db: BaseDBAsyncClient | None = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        self.search_key = search.search_key(self.name_ru, self.name_kk)[:512]
+        if update_fields is not None:
+            update_fields = list(update_fields)
+            if {"name_ru", "name_kk"} & set(update_fields):
+                update_fields.append("search_key")
+        await super().save(using_db, update_fields, force_create, force_update)
 
     @property
     def language_list(self) -> list[Language]:

@@ -7,9 +7,7 @@ on every action; the audit actor of a staff action is `actor(staff)` = "staff:<i
 
 from __future__ import annotations
 
-import re
-
-from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import audit
@@ -32,6 +30,7 @@ from core.models import (
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
+from core.views import search as kindergarten_search
 
 
 def actor(staff: StaffMember) -> str:
@@ -66,29 +65,35 @@ async def kindergartens_in_scope(
     search: str | None = None,
     city_id: int | None = None,
 ) -> list[Kindergarten]:
-    """Kindergartens the staff member may act on, by name; `search`: a kindergarten id or part
-    of its name (ru or kk), so that a city of hundreds is reachable from a short list;
-    `city_id` narrows the list further to one city."""
-    query = Kindergarten.all()
+    """Kindergartens the staff member may act on; `search`: a kindergarten id or a name or
+    number typed as a parent would (`core.views.search`: any case, ё = е, Kazakh letters,
+    words in any order), best match first, so that a city of hundreds is reachable from a
+    short list; `city_id` narrows the list further to one city. Natural order ("№3" before
+    "№10") otherwise."""
+    query = _scoped(staff, Kindergarten.all())
     if city_id is not None:
         query = query.filter(city_id=city_id)
     search = (search or "").strip()
-    if search:
-        found = Q(name_ru__icontains=search) | Q(name_kk__icontains=search)
-        if search.isdigit():
-            found |= Q(id=int(search))
-        query = query.filter(found)
+    ids = await kindergarten_search.matching_ids(query, search)
+    if search.isdigit() and await query.filter(id=int(search)).exists():
+        ids = [int(search), *(i for i in ids if i != int(search))]
+    return await kindergarten_search.load(ids[:limit])
+
+
+async def matches_outside_scope(staff: StaffMember, search: str) -> bool:
+    """True when a search that found nothing in the staff member's scope would find a
+    kindergarten outside it (so "outside your scope" is the truth, not "nothing found")."""
+    if staff.role == StaffRole.superadmin or not search.strip():
+        return False
+    return bool(await kindergarten_search.matching_ids(Kindergarten.all(), search))
+
+
+def _scoped(staff: StaffMember, query: QuerySet[Kindergarten]) -> QuerySet[Kindergarten]:
     if staff.role == StaffRole.operator:
-        query = query.filter(city_id=staff.city_id)
-    elif staff.role == StaffRole.kindergarten_admin:
-        query = query.filter(id=staff.kindergarten_id)
-    # Natural order ("№3" before "№10"): a city has hundreds, not millions, of kindergartens.
-    found_all = await query
-    return sorted(found_all, key=lambda kg: _natural_key(kg.name_ru))[:limit]
-
-
-def _natural_key(text: str) -> list[object]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+        return query.filter(city_id=staff.city_id)
+    if staff.role == StaffRole.kindergarten_admin:
+        return query.filter(id=staff.kindergarten_id)
+    return query
 
 
 async def city_of(staff: StaffMember) -> int | None:

@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -25,6 +25,7 @@ from core.models import (
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
+from core.views import search as kindergarten_search
 
 PAGE_SIZE = 5
 EARTH_RADIUS_M = 6_371_000
@@ -122,16 +123,16 @@ async def search(
     *,
     group_kinds: Sequence[GroupKind] | None = None,
 ) -> Page:
-    """Kindergartens of the city whose Russian or Kazakh name contains `text` (any case); with
-    `group_kinds`, only those with a group of one of these kinds (the correctional queue)."""
-    query = _in_city(city_id, group_kinds)
-    text = " ".join(text.split())
-    if text:
-        query = query.filter(Q(name_ru__icontains=text) | Q(name_kk__icontains=text))
-    total = await query.count()
+    """Kindergartens of the city whose Russian or Kazakh name matches `text`
+    (`core.platform.search`: any case, ё = е, Kazakh letters as their Russian look-alikes,
+    words in any order, a small typo), best match first; all of them in natural order when
+    `text` is empty. With `group_kinds`, only those with a group of one of these kinds (the
+    correctional queue)."""
+    ids = await kindergarten_search.matching_ids(_in_city(city_id, group_kinds), text)
+    total = len(ids)
     pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 0), pages - 1)
-    rows = await query.order_by("name_ru", "id").offset(page * page_size).limit(page_size)
+    rows = await kindergarten_search.load(ids[page * page_size : (page + 1) * page_size])
     return Page(items=[_brief(row) for row in rows], page=page, pages=pages, total=total)
 
 

@@ -92,7 +92,7 @@ async def test_a_release_pushes_to_the_first_parents_who_take_or_decline_the_sea
     staff = stack.client(STAFF_ID, language_code="ru")
     # A city has hundreds of kindergartens: /release finds one by a part of its name.
     await staff.send("/release Несуществующий")
-    await staff.expect(t("No kindergarten in your scope matches this.", "ru"))
+    await staff.expect("«Несуществующий»")  # "nothing matches", not "outside your scope"
     await staff.send(f"/release {kindergarten.name_ru[:5].lower()}")
     listing = await staff.expect(t("Release seats. Choose the kindergarten:", "ru"))
     assert listing.buttons == [kindergarten.name_ru]

@@ -9,6 +9,7 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import ChatEvent, DialogManager
+from aiogram_dialog.widgets.common import ManagedScroll
 from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput
 from aiogram_dialog.widgets.kbd import Button, ManagedCalendar
 
@@ -23,6 +24,8 @@ from bot.texts.reasons import error_text, local_refusal, reason_text
 from bot.texts.typed import clean_typed
 from core.applications.submission import check_referral_date
 from core.platform.errors import DomainError
+
+KG_SCROLL = "kg_scroll"  # the results' ScrollingGroup in windows.py
 
 
 async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -70,13 +73,21 @@ async def on_find_nearby(callback: CallbackQuery, button: Button, manager: Dialo
 async def on_list_all(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     if await _check_room(manager):
         manager.dialog_data["kg_mode"] = "list"
+        await _first_page(manager)
         await manager.switch_to(S.kg_results)
 
 
 async def on_kg_name(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
 ) -> None:
-    manager.dialog_data.update(kg_mode="search", kg_query=clean_typed(text)[:64])
+    query = clean_typed(text)[:64]
+    data = manager.dialog_data
+    if not await places.search(query, settings_of(manager), data.get("queue_type")):
+        # Stay in the search step: the parent types another name at once.
+        await refuse(message, manager, places.nothing_found(query))
+        return
+    data.update(kg_mode="search", kg_query=query)
+    await _first_page(manager)
     await manager.switch_to(S.kg_results)
 
 
@@ -84,6 +95,7 @@ async def on_location(message: Message, widget: MessageInput, manager: DialogMan
     location = message.location
     assert location is not None  # the window's MessageInput takes location messages only
     manager.dialog_data.update(kg_mode="near", kg_lat=location.latitude, kg_lon=location.longitude)
+    await _first_page(manager)  # the nearest first, whatever page of the list was seen last
     # The location window is the wizard's only reply keyboard; deleting its message does not
     # take the keyboard away, so put the main menu back before the inline windows continue.
     await say(manager, _("📍 Location received."))
@@ -206,6 +218,13 @@ async def on_referral_date(
         return
     manager.dialog_data.update(referral_mode="from_date", referral_from=day.isoformat())
     await manager.switch_to(S.benefit)
+
+
+async def _first_page(manager: DialogManager) -> None:
+    """Each new list (a search, the nearest, the whole city) opens on its first page."""
+    scroll = manager.find(KG_SCROLL)
+    if isinstance(scroll, ManagedScroll):
+        await scroll.set_page(0)
 
 
 async def _check_room(manager: DialogManager) -> bool:

@@ -118,7 +118,17 @@ def special_groups(queue_type: str | None) -> list[GroupKind] | None:
     return kinds_for(queue_type) if queue_type == QueueType.correctional else None
 
 
+def nothing_found(query: str) -> str:
+    """The answer to a name search that found nothing; the search step stays open."""
+    return _(
+        "Nothing found for «{query}». Send another part of the name or the number, or go back "
+        "and view the whole list."
+    ).format(query=esc(query))
+
+
 async def search(query: str, settings: Settings, queue_type: str | None = None) -> list[Card]:
+    """Kindergartens whose name matches (`core.views.search`: case, ё, Kazakh letters, word
+    order, a typo), best first."""
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []

@@ -237,7 +237,8 @@ def windows() -> list[Window]:
         ),
         Window(
             STEP2,
-            Tr("\nSend a part of the kindergarten's name, e.g. «Салтанат» or «15»."),
+            # The example finds something in the demo city (devtools/seed.py: №3, №27 «Самал»).
+            Tr("\nSend a part of the kindergarten's name or its number, e.g. «Самал» or «15»."),
             TextInput(id="kg_name", on_success=kindergartens.on_kg_name),
             MessageInput(replies.on_text_expected),
             nav(S.kindergartens),
@@ -263,7 +264,7 @@ def windows() -> list[Window]:
             Tr("Nothing found. Try another name or view the list.", when="nothing"),
             ScrollingGroup(
                 pick_list("kg_pick", "items", kindergartens.on_kg_opened),
-                id="kg_scroll",
+                id=kindergartens.KG_SCROLL,
                 width=1,
                 height=6,
                 hide_on_single_page=True,
