@@ -238,3 +238,33 @@ def test_kindergartens_sort_by_their_number() -> None:
 
 async def _operator() -> StaffMember:
     return await StaffMember.get(telegram_user_id=OPERATOR)
+
+
+async def test_the_release_picker_lists_kindergartens_by_number(
+    bot_app: Any, settings: Settings
+) -> None:
+    """The walkthrough: "Детский сад №3, №7 … №40, Ясли-сад №1, №2": not by number."""
+    city = await make_city()
+    for n in (10, 2, 1):
+        await make_kindergarten(city, n)
+    await Kindergarten.create(
+        city=city,
+        name_ru="Детский сад №3",
+        name_kk="№3 балабақша",
+        ownership="state",
+        address_ru="ул. Абая, 3",
+        address_kk="Абай к-сі, 3",
+        latitude=51.13,
+        longitude=71.43,
+    )
+    await make_staff(OPERATOR, StaffRole.operator, city=city)
+    staff = Staff(bot_app, OPERATOR)
+
+    await staff.send("/release")
+
+    assert [x for x in staff.labels() if "№" in x] == [
+        "Ясли-сад №1",
+        "Ясли-сад №2",
+        "Детский сад №3",
+        "Ясли-сад №10",
+    ]
