@@ -9,10 +9,25 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from bot.filters import IsStaff, MayBeStaff
-from bot.staff import benefits, broadcast, menu, referrals, refusal, release, reports
+from bot.staff import (
+    benefits,
+    benefits_list,
+    broadcast,
+    menu,
+    referrals,
+    refusal,
+    release,
+    reports,
+)
 from bot.staff.answers import AnsweredByHandler
 from bot.staff.benefits import BenefitCb
-from bot.staff.states import BenefitRejectSG, BroadcastSG, ReferralActionSG, ReleaseSG
+from bot.staff.states import (
+    BenefitListSG,
+    BenefitRejectSG,
+    BroadcastSG,
+    ReferralActionSG,
+    ReleaseSG,
+)
 
 __all__ = ["IsStaff", "make_router"]
 
@@ -23,7 +38,8 @@ def make_router() -> Router:
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
-        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG), (BenefitCb.__prefix__,)
+        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG),
+        (BenefitCb.__prefix__,),
     )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
@@ -33,6 +49,7 @@ def make_router() -> Router:
         release.make_dialog(),
         broadcast.make_dialog(),
         benefits.make_dialog(),
+        benefits_list.make_dialog(),
         referrals.make_dialog(),
     ):
         # Commands typed inside a staff conversation go on to the command routers.

@@ -12,7 +12,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
@@ -20,6 +20,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import RowId
 from bot.dialogs.common import Tr, Window, pick_list, settings_of, start_data
+from bot.staff import benefits_list as benefits_list_dialog
 from bot.staff.answers import close_with, guard
 from bot.staff.context import accept, offer, staff_of
 from bot.staff.decisions import REASON_LENGTH, application_text, reason_choices, reason_shown
@@ -104,40 +105,12 @@ def make_dialog() -> Dialog:
     )
 
 
-async def benefits_list(message: Message, staff: StaffMember) -> None:
-    pending = await staff_service.pending_benefits(staff)
-    if not pending:
-        await message.answer(_("No benefit documents wait for a decision."))
-        return
-    for application in pending:
-        # The category's name, not its number: staff decide against the document's title.
-        text = _("Application #{number}: extraordinary benefit «{benefit}».").format(
-            number=application.number, benefit=benefit_name(application.benefit_category)
-        )
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("Confirm"),
-                        callback_data=BenefitCb(action="ok", application=application.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text=_("Reject"),
-                        callback_data=BenefitCb(action="no", application=application.id).pack(),
-                    ),
-                ]
-            ]
-        )
-        document = application.benefit_document
-        if document is not None and document.telegram_file_id:
-            try:
-                await message.answer_document(
-                    document.telegram_file_id, caption=text, reply_markup=markup
-                )
-                continue
-            except Exception:
-                log.warning("benefit document of application %s not sendable", application.id)
-        await message.answer(text, reply_markup=markup)
+async def benefits_list(
+    message: Message, staff: StaffMember, dialog_manager: DialogManager
+) -> None:
+    """One message with a page of the pending claims, paged, filtered and searched in place
+    (bot.staff.benefits_list); never one message per claim."""
+    await benefits_list_dialog.start_list(message, staff, dialog_manager)
 
 
 async def benefit_confirm(

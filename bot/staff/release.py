@@ -48,6 +48,7 @@ from core.seats.releases import (
     preview_release,
     release_seats,
 )
+from core.views import staff_lists
 
 RELEASE_LIST_LIMIT = 30
 SEAT_COUNTS = (1, 2, 3, 4, 5, 10)
@@ -158,8 +159,11 @@ async def release_start(
 async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     staff = staff_of(dialog_manager)
     user = user_of(dialog_manager)
-    found = await staff_service.kindergartens_in_scope(
-        staff, limit=RELEASE_LIST_LIMIT + 1, search=start_data(dialog_manager).get("search", "")
+    # Every match (a city has hundreds), by number: "Ясли-сад №1", "Детский сад №3" ... "№10".
+    found = staff_lists.sort_naturally(
+        await staff_service.kindergartens_in_scope(
+            staff, limit=100_000, search=start_data(dialog_manager).get("search", "")
+        )
     )
     shown = found[:RELEASE_LIST_LIMIT]
     offer(dialog_manager, "kg", [kg.id for kg in shown])

@@ -39,3 +39,13 @@ class ReferralActionSG(StatesGroup):
     revoke_reason = State()  # the common reasons as buttons, "other", Cancel
     revoke_text = State()  # "other": the typed reason
     revoke_confirm = State()
+
+
+class BenefitListSG(StatesGroup):
+    """/benefits: one message, a page of pending claims at a time; filters; one claim's card,
+    whose Confirm and Reject start BenefitRejectSG on top."""
+
+    claims = State()  # the page: rows, ◀ 1/4 ▶, filters, typed search
+    kindergarten = State()  # the kindergarten filter: only those with claims, natural order
+    status = State()  # a referral waits / no referral yet / all
+    claim = State()  # one claim: Confirm, Reject, Back to the list

@@ -42,7 +42,13 @@ from bot.dialogs.states import (
     VerifySG,
 )
 from bot.i18n import make_i18n
-from bot.staff.states import BenefitRejectSG, BroadcastSG, ReferralActionSG, ReleaseSG
+from bot.staff.states import (
+    BenefitListSG,
+    BenefitRejectSG,
+    BroadcastSG,
+    ReferralActionSG,
+    ReleaseSG,
+)
 from core.ledger import receipts
 from core.models import Phone, StaffMember, StaffRole
 from core.platform import clock
@@ -321,6 +327,11 @@ def visits(w: World) -> list[Visit]:
                 BenefitRejectSG.reject_confirm,
             )
         ),
+        # /benefits: the page of claims, its filters, one claim's card.
+        Visit(BenefitListSG.claims, user=STAFF),
+        Visit(BenefitListSG.kindergarten, user=STAFF),
+        Visit(BenefitListSG.status, user=STAFF, forged={"st": ["pending", "rejected"]}),
+        Visit(BenefitListSG.claim, user=STAFF, dialog_data=application),
         *(
             Visit(state, user=STAFF, start_data=acted, dialog_data=picked)
             for state in (

@@ -310,6 +310,7 @@ async def test_a_rejection_reason_with_markup_reaches_the_parent_as_text(
         await make_staff(staff_id)
         staff = Parent(bot_app, staff_id, "ru")
         await staff.send("/benefits")
+        await staff.press(f"№{application.number}")  # the claim's card in the list
         await staff.press("Отклонить")
         answered_safely(staff.seen)
         # "Other": the reason is typed, then shown in the preview before it is sent.

@@ -197,8 +197,9 @@ async def test_a_benefit_confirmation_asks_first(bot_app: Any, settings: Setting
     staff = Staff(bot_app, 925)
 
     await staff.send("/benefits")
+    await staff.press(f"1. №{application.number}")
     asked = await staff.press("Подтвердить")
-    assert f"#{application.number}" in asked and MASKED_CHILD in asked
+    assert f"{application.number}?" in asked and MASKED_CHILD in asked
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.pending
     await staff.press("Подтвердить")
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.confirmed
@@ -216,17 +217,19 @@ async def test_a_benefit_rejection_offers_reasons_and_a_cancel_and_tells_the_par
     staff = Staff(bot_app, 926)
 
     await staff.send("/benefits")
+    await staff.press(f"1. №{application.number}")
     await staff.press("Отклонить")
     assert "Отмена" in staff.labels()
     assert said("Cancelled. Nothing was changed.") in await staff.press("Отмена")
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.pending
 
     await staff.send("/benefits")
+    await staff.press(f"1. №{application.number}")
     stale_reject = staff.data_of("Отклонить")
     await staff.press("Отклонить")
     reason = DECISION_REASONS["false_benefit_document"]
     preview = await staff.press(said(reason))
-    assert said(reason) in preview and f"#{application.number}" in preview
+    assert said(reason) in preview and f"{application.number}?" in preview
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.pending
     await staff.press("Отклонить")
 
@@ -234,8 +237,8 @@ async def test_a_benefit_rejection_offers_reasons_and_a_cancel_and_tells_the_par
     assert decided.benefit_status == BenefitStatus.rejected and decided.stream == Stream.general
     (told,) = await _told(parent, "benefit_rejected")
     assert said(reason, "kk") in told
-    # Reject pressed again on the old listing is refused at once, not after a reason.
-    assert "По этой льготе решение уже принято." in await staff.forge(stale_reject)
+    # Reject pressed again on the old card is refused at once, not after a reason.
+    assert "Эта кнопка устарела" in await staff.forge(stale_reject)
     assert await Notification.filter(kind="benefit_rejected").count() == 1
 
 
