@@ -72,7 +72,7 @@ async def test_enrolment_shows_the_child_and_place_first_and_tells_the_parent(
     preview = await staff.send(f"/enroll {referral.number}")
     assert said("Enrol the child on referral #{number}?", number=referral.number) in preview
     assert MASKED_CHILD in preview and "Ахметова" not in preview
-    assert f"#{app.number}" in preview and kindergarten.name_ru in preview
+    assert f"№{app.number}" in preview and kindergarten.name_ru in preview
     assert "Средняя группа" in preview
     notified = (
         "The referral is marked used and the application leaves the queue. "
@@ -122,7 +122,7 @@ async def test_a_revocation_reason_picked_from_the_list_reaches_the_parent_in_ka
     staff = Staff(bot_app, 922)
 
     asked = await staff.send(f"/revoke {referral.number}")
-    assert MASKED_CHILD in asked and f"#{app.number}" in asked
+    assert MASKED_CHILD in asked and f"№{app.number}" in asked
     reason = DECISION_REASONS["documents_not_provided"]
     assert said(reason) in staff.labels()
     assert said("Other: type the reason") in staff.labels()

@@ -32,7 +32,9 @@ async def _to_confirmation(staff: Parent, kindergarten: str, group: str, count: 
     await staff.press(kindergarten)
     await staff.press(group)
     await staff.press(count)
-    return await staff.press(shown("As configured", staff.chat.user.language_code or "ru"))
+    return await staff.press(
+        fixed_part("As configured ({span})", staff.chat.user.language_code or "ru")
+    )
 
 
 async def test_a_release_for_children_under_the_minimum_age_says_nobody_can_take_it(
