@@ -61,8 +61,7 @@ async def _referral(place: Any, settings: Settings, **kw: Any) -> tuple[Applicat
 
 async def _kinds(app: Application) -> list[str]:
     return [
-        row.kind
-        for row in await Notification.filter(applicant_id=app.applicant_id).order_by("id")
+        row.kind for row in await Notification.filter(applicant_id=app.applicant_id).order_by("id")
     ]
 
 
