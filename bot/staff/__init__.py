@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
+from bot.callbacks import UndoCb
 from bot.filters import IsStaff, MayBeStaff
-from bot.staff import benefits, broadcast, menu, referrals, refusal, release, reports
+from bot.staff import benefits, broadcast, menu, referrals, refusal, release, reports, undo
 from bot.staff.answers import AnsweredByHandler
 from bot.staff.benefits import BenefitCb
 from bot.staff.states import BenefitRejectSG, BroadcastSG, ReferralActionSG, ReleaseSG
@@ -23,11 +24,12 @@ def make_router() -> Router:
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
-        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG), (BenefitCb.__prefix__,)
+        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG),
+        (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
-    for module in (menu, release, broadcast, benefits, referrals, reports):
+    for module in (menu, release, broadcast, benefits, referrals, reports, undo):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),

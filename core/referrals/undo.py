@@ -421,3 +421,16 @@ async def _other_live(conn: BaseDBAsyncClient, application_id: int, referral_id:
 async def _place(conn: BaseDBAsyncClient, referral: Referral) -> Place:
     kindergarten = await Kindergarten.get(id=referral.kindergarten_id, using_db=conn)
     return Place.of(kindergarten, await Group.get(id=referral.group_id, using_db=conn))
+
+
+async def undo_subject(what: str, row_id: int, staff: StaffMember) -> str:
+    """The number the staff member's undo question names ("enrol"/"revoke": the referral's,
+    "benefit": the application's), if they may act on it; `referral_not_found` or
+    `application_not_found` for an id that is no row (a forged button)."""
+    if what == "benefit":
+        return str((await application_in_scope(staff, row_id)).number)
+    referral = await Referral.get_or_none(id=row_id)
+    if referral is None:
+        raise DomainError(Reason.referral_not_found)
+    check_scope(staff, await Kindergarten.get(id=referral.kindergarten_id))
+    return referral.number
