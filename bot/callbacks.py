@@ -6,7 +6,7 @@ One definition per payload, so a button and the handler that answers it cannot d
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
@@ -49,3 +49,16 @@ def parse_seat_offer(payload: str) -> tuple[int, int] | None:
     if match is None:
         return None
     return int(match.group(1)), int(match.group(2))
+
+
+Undoable = Literal["enrol", "revoke", "benefit"]
+
+
+class UndoCb(CallbackData, prefix="sundo"):
+    """A staff member's "Undo" under the result of their decision (bot.staff.undo): `what`
+    was decided ("enrol", "revoke", "benefit") on referral or application `row`; `step`: "ask"
+    (show the confirmation), "do" (undo it), "keep" (leave it)."""
+
+    what: Undoable
+    step: Literal["ask", "do", "keep"]
+    row: RowId

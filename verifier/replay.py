@@ -449,11 +449,15 @@ class Replay:
         live_now = status in ("awaiting_enrollment", "awaiting_benefit_confirmation", LIVE) or (
             status in ("extended", "benefit_confirmed")
         )
+        app = self.apps.get(tag)
+        child = self._child(app) if app is not None else tag
         if current == LIVE and not live_now:
-            app = self.apps.get(tag)
-            child = self._child(app) if app is not None else tag
             self.live_children[child] = max(0, self.live_children.get(child, 0) - 1)
             self.referrals[referral] = (tag, status)
+        elif current != LIVE and live_now and action.endswith(".undone"):
+            # staff undid the enrolment, revocation or annulment: the referral lives again
+            self.live_children[child] = self.live_children.get(child, 0) + 1
+            self.referrals[referral] = (tag, LIVE)
 
     def _find(self, seq: int, check: str, detail: str) -> None:
         self.report.findings.append(Finding(seq, check, detail))

@@ -31,6 +31,7 @@ from core.notifications.kinds import (
     BenefitCertificateExpiring,
     BenefitCertificateLapsed,
     BenefitConfirmed,
+    BenefitDecisionUndone,
     BenefitEnded,
     BenefitRejected,
     Broadcast,
@@ -40,9 +41,11 @@ from core.notifications.kinds import (
     Place,
     PositionChanged,
     ReferralEnrolled,
+    ReferralEnrolmentUndone,
     ReferralExpired,
     ReferralExpiring,
     ReferralIssued,
+    ReferralRevocationUndone,
     ReferralRevoked,
     Restored,
     SeatOffered,
@@ -201,6 +204,12 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_certificate_lapsed(r, payload)
         case CodeNotDelivered():
             return _code_not_delivered(r)
+        case ReferralEnrolmentUndone():
+            return _referral_enrolment_undone(r, payload)
+        case ReferralRevocationUndone():
+            return _referral_revocation_undone(r, payload)
+        case BenefitDecisionUndone():
+            return _benefit_decision_undone(r, payload)
         case _:
             assert_never(payload)
 
@@ -224,6 +233,8 @@ def _proven_application(payload: AnyPayload) -> int | None:
         case ApplicationRegistered():
             return payload.number
         case ReferralIssued() | ReferralExpired() | ReferralEnrolled() | ReferralRevoked():
+            return payload.application_number
+        case ReferralEnrolmentUndone() | ReferralRevocationUndone():
             return payload.application_number
         case BenefitCertificateLapsed() if payload.referral_number:
             return payload.application_number
@@ -294,6 +305,28 @@ def _referral_revoked(r: _Reader, p: ReferralRevoked) -> str:
         text += "\n" + r.gettext("Reason: {reason}").format(reason=reason)
     text += "\n" + r.gettext("Application {number} stays in the queue at its place.").format(
         number=f"#{p.application_number}"
+    )
+    return text
+
+
+def _referral_enrolment_undone(r: _Reader, p: ReferralEnrolmentUndone) -> str:
+    text = r.gettext(
+        "Referral {number}: the enrolment was marked by mistake and has been undone."
+    ).format(number=f"<b>{_referral(p.number)}</b>")
+    text += "\n" + _place(r, p.place)
+    text += "\n" + r.gettext(
+        "The referral waits for the enrolment again; application {number} is back in the queue."
+    ).format(number=f"#{p.application_number}")
+    return text
+
+
+def _referral_revocation_undone(r: _Reader, p: ReferralRevocationUndone) -> str:
+    text = r.gettext(
+        "Referral {number}: the revocation was made by mistake and has been undone."
+    ).format(number=f"<b>{_referral(p.number)}</b>")
+    text += "\n" + _place(r, p.place)
+    text += "\n" + r.gettext("The referral is valid again until {when}.").format(
+        when=f"<b>{r.when(p.expires_at)}</b>"
     )
     return text
 
@@ -379,6 +412,25 @@ def _benefit_confirmed(r: _Reader, p: BenefitConfirmed) -> str:
         text += "\n" + r.gettext("Referral {number} is valid until {when}.").format(
             number=_referral(p.referral_number), when=f"<b>{r.when(p.expires_at)}</b>"
         )
+    return text
+
+
+def _benefit_decision_undone(r: _Reader, p: BenefitDecisionUndone) -> str:
+    if p.decision == "confirmed":
+        text = r.gettext(
+            "The confirmation of the benefit of application {number} was made by mistake and "
+            "has been undone; the benefit waits for a decision again."
+        )
+    else:
+        text = r.gettext(
+            "The rejection of the benefit of application {number} was made by mistake and "
+            "has been undone; the benefit waits for a decision again."
+        )
+    text = text.format(number=f"#{p.application_number}")
+    if p.referral_number:
+        text += "\n" + r.gettext(
+            "Referral {number} waits for the benefit's confirmation again."
+        ).format(number=_referral(p.referral_number))
     return text
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
+from bot.callbacks import UndoCb
 from bot.filters import IsStaff, MayBeStaff
 from bot.staff import (
     benefits,
@@ -18,6 +19,7 @@ from bot.staff import (
     refusal,
     release,
     reports,
+    undo,
 )
 from bot.staff.answers import AnsweredByHandler
 from bot.staff.benefits import BenefitCb
@@ -39,11 +41,11 @@ def make_router() -> Router:
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
         (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG),
-        (BenefitCb.__prefix__,),
+        (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
-    for module in (menu, release, broadcast, benefits, referrals, reports):
+    for module in (menu, release, broadcast, benefits, referrals, reports, undo):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),

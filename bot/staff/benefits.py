@@ -26,6 +26,7 @@ from bot.staff.context import accept, offer, staff_of
 from bot.staff.decisions import REASON_LENGTH, application_text, reason_choices, reason_shown
 from bot.staff.inputs import typed_text
 from bot.staff.states import BenefitRejectSG
+from bot.staff.undo import close_with_undo
 from bot.texts.formats import esc
 from bot.texts.labels import benefit_name
 from bot.texts.reasons import error_text
@@ -233,7 +234,7 @@ async def _decide(callback: CallbackQuery, manager: DialogManager, *, confirmed:
         if confirmed
         else _("The benefit of application #{number} is rejected; the parent is notified.")
     ).format(number=data["number"])
-    await close_with(callback, manager, done)
+    await close_with_undo(callback, manager, done, "benefit", data["application_id"])
 
 
 async def on_cancel(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:

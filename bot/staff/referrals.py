@@ -23,6 +23,7 @@ from bot.staff.context import accept, offer, staff_of
 from bot.staff.decisions import REASON_LENGTH, card_text, reason_choices, reason_shown
 from bot.staff.inputs import typed_text
 from bot.staff.states import ReferralActionSG
+from bot.staff.undo import close_with_undo
 from bot.texts.reasons import error_text
 from bot.texts.typed import clean_typed
 from core.models import Referral, StaffMember
@@ -200,7 +201,7 @@ async def on_enroll(callback: CallbackQuery, widget: object, manager: DialogMana
     done = _("Referral #{number}: the child is enrolled; the parent is notified.").format(
         number=referral.number
     )
-    await close_with(callback, manager, done)
+    await close_with_undo(callback, manager, done, "enrol", referral.id)
 
 
 async def on_revoke(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
@@ -221,7 +222,7 @@ async def on_revoke(callback: CallbackQuery, widget: object, manager: DialogMana
     done = _(
         "Referral #{number} is revoked; its seat is released again. The parent is notified."
     ).format(number=referral.number)
-    await close_with(callback, manager, done)
+    await close_with_undo(callback, manager, done, "revoke", referral.id)
 
 
 async def on_cancel(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:

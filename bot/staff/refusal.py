@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.callbacks import UndoCb
 from bot.filters import STAFF_COMMANDS, IsStaff
 from bot.staff.benefits import BenefitCb
 
@@ -16,7 +17,9 @@ def make_router() -> Router:
     router = Router(name="staff.refusal")
     router.message.register(not_staff, Command(*STAFF_COMMANDS), ~IsStaff())
     router.callback_query.register(
-        not_staff_button, F.data.startswith(f"{BenefitCb.__prefix__}:"), ~IsStaff()
+        not_staff_button,
+        F.data.startswith((f"{BenefitCb.__prefix__}:", f"{UndoCb.__prefix__}:")),
+        ~IsStaff(),
     )
     return router
 

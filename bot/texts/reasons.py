@@ -185,6 +185,12 @@ def _texts() -> dict[str, Callable[[], str]]:
         "referral_not_live": lambda: _("This referral is no longer valid."),
         "referral_not_enrollable": lambda: _("This referral cannot be enrolled in its status."),
         "benefit_not_pending": lambda: _("This benefit was already decided."),
+        "undo_window_passed": lambda: _(
+            "The time to undo this has passed ({minutes} min). Ask a superadmin to undo it."
+        ),
+        "undo_not_possible": lambda: _(
+            "This can no longer be undone: what it changed has changed again since."
+        ),
         "nothing_to_extend": lambda: _("There are no applications to extend."),
         "questionnaire_required": lambda: _("Please fill in the questionnaire first."),
         "invalid_answer": lambda: _("Please answer this question of the questionnaire."),

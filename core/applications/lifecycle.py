@@ -10,8 +10,11 @@
     stop_listed          restored          active       application.restored (restored)
     any                  enrolled          archived     application.archived
     active, stop_listed  aged_out          archived     application.archived
+    archived             enrolment_undone  active       application.enrolment_undone (**)
+    stop_listed          benefit_rejection_undone  active  application.stop_list_undone (**)
 
 (*) told by the referral's own notification (referral_expired, benefit_rejected).
+(**) staff undo their decision (core.referrals.undo), which tells the parent itself.
 `restored` is one transition whoever asks: the timer when a timed term ends (`restore_due`), the
 parent (`restore`), or staff. A referral issued, declined or revoked leaves the application's
 status as it is (it keeps its place in the queue), so those are not rows of the table. A pair not
@@ -71,6 +74,8 @@ class Event(StrEnum):
     restored = "restored"
     enrolled = "enrolled"
     aged_out = "aged_out"
+    enrolment_undone = "enrolment_undone"  # staff undo an enrolment (core.referrals.undo)
+    benefit_rejection_undone = "benefit_rejection_undone"  # the stop-list it caused, undone
 
 
 TRANSITIONS: dict[tuple[ApplicationStatus | None, Event], ApplicationStatus] = {
@@ -89,6 +94,8 @@ TRANSITIONS: dict[tuple[ApplicationStatus | None, Event], ApplicationStatus] = {
     (ARCHIVED, Event.enrolled): ARCHIVED,  # the enrolment is the fact, even after an aged-out
     (ACTIVE, Event.aged_out): ARCHIVED,
     (STOP_LISTED, Event.aged_out): ARCHIVED,
+    (ARCHIVED, Event.enrolment_undone): ACTIVE,
+    (STOP_LISTED, Event.benefit_rejection_undone): ACTIVE,
 }
 
 AUDIT_ACTIONS: dict[Event, str] = {
@@ -101,6 +108,8 @@ AUDIT_ACTIONS: dict[Event, str] = {
     Event.restored: "application.restored",
     Event.enrolled: "application.archived",
     Event.aged_out: "application.archived",
+    Event.enrolment_undone: "application.enrolment_undone",
+    Event.benefit_rejection_undone: "application.stop_list_undone",
 }
 
 _ARCHIVE_REASONS: dict[Event, ArchiveReason] = {

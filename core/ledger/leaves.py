@@ -30,6 +30,10 @@ LEAF_STREAMS: dict[str, str] = {
     "benefit.confirmed": "application",
     "benefit.rejected": "application",
     "benefit.changed": "application",
+    "application.enrolment_undone": "application",
+    "application.stop_list_undone": "application",
+    "benefit.confirmed.undone": "application",
+    "benefit.rejected.undone": "application",
     "seats.released": "seat_release",
     "seats.general_access_announced": "seat_release",
     "offer.created": "offer",
@@ -43,6 +47,11 @@ LEAF_STREAMS: dict[str, str] = {
     "referral.expired": "referral",
     "referral.revoked": "referral",
     "referral.annulled": "referral",
+    # staff undo a decision (core.referrals.undo): the referral is live again
+    "referral.enrolled.undone": "referral",
+    "referral.revoked.undone": "referral",
+    "referral.annulled.undone": "referral",
+    "referral.benefit_confirmed.undone": "referral",
 }
 
 TIERS: dict[int, str] = {

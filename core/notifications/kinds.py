@@ -212,6 +212,94 @@ class ReferralEnrolled:
 
 
 @dataclass(frozen=True)
+class ReferralEnrolmentUndone:
+    """Staff undid the enrolment on this referral: it waits for the enrolment again and the
+    application is back in the queue."""
+
+    kind: ClassVar[str] = "referral_enrolment_undone"
+    referral_id: int
+    number: str
+    application_number: int
+    place: Place
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+        )
+
+
+@dataclass(frozen=True)
+class ReferralRevocationUndone:
+    """Staff undid the revocation of this referral: it is valid again, until `expires_at`."""
+
+    kind: ClassVar[str] = "referral_revocation_undone"
+    referral_id: int
+    number: str
+    application_number: int
+    place: Place
+    expires_at: datetime
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            "expires_at": _iso(self.expires_at),
+            **self.place.to_params(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+            expires_at=_moment(params, "expires_at"),
+        )
+
+
+@dataclass(frozen=True)
+class BenefitDecisionUndone:
+    """Staff undid their decision on the benefit ("confirmed" or "rejected"): the benefit waits
+    for a decision again (with the referral `referral_number`, if one waits with it)."""
+
+    kind: ClassVar[str] = "benefit_decision_undone"
+    application_number: int
+    decision: str
+    referral_number: str | None = None
+
+    def to_params(self) -> Params:
+        params: Params = {
+            "application_number": self.application_number,
+            "decision": self.decision,
+        }
+        if self.referral_number is not None:
+            params["number"] = self.referral_number
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_number=_int(params, "application_number"),
+            decision=_str(params, "decision"),
+            referral_number=_str(params, "number") if params.get("number") else None,
+        )
+
+
+@dataclass(frozen=True)
 class ReferralRevoked:
     """Staff took the referral back; its seat goes to other children, the application keeps
     its place. `reason_code`: a reason picked from the list (the parent reads it in their
@@ -604,6 +692,9 @@ AnyPayload = (
     | BenefitCertificateExpiring
     | BenefitCertificateLapsed
     | CodeNotDelivered
+    | ReferralEnrolmentUndone
+    | ReferralRevocationUndone
+    | BenefitDecisionUndone
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

@@ -89,6 +89,8 @@ class Reason(StrEnum):
     phone_owner_mismatch = "phone_owner_mismatch"
     sms_not_sent = "sms_not_sent"
     public_check_limit = "public_check_limit"
+    undo_not_possible = "undo_not_possible"
+    undo_window_passed = "undo_window_passed"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.

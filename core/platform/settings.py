@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     referral_valid_working_days: int = 5
     referral_extension_days: int = 30
     stop_list_days: int = 10
+    # Staff undo their enrolment, revocation or benefit decision within this many minutes of it;
+    # after that only a superadmin may (core.referrals.undo).
+    staff_undo_minutes: int = Field(default=15, ge=0)
     extension_opens: str = "09-01"
     extension_deadline: str = "10-01"
     general_access_notify_multiple: int = Field(default=3, ge=1)

@@ -61,8 +61,10 @@ async def test_a_withdrawn_application_cannot_come_back_and_nothing_changes(plac
 
 
 def test_the_table_has_no_way_out_of_the_archive_but_the_enrolment() -> None:
+    """...and staff undoing an enrolment made by mistake (core.referrals.undo)."""
     assert [event for (status, event) in TRANSITIONS if status == ApplicationStatus.archived] == [
-        Event.enrolled
+        Event.enrolled,
+        Event.enrolment_undone,
     ]
     assert allows(None, Event.submitted) and not allows(ApplicationStatus.active, Event.restored)
 

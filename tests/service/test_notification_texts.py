@@ -22,6 +22,7 @@ from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
 from core.referrals.lifecycle import enroll, expire_due, revoke
 from core.referrals.take import take_seat
+from core.referrals.undo import undo_benefit_decision, undo_enrolment, undo_revocation
 from core.registry import inbox
 from core.seats.releases import release_seats
 from tests.fixtures.benefits import BenefitsRegistry
@@ -37,7 +38,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 20
+    assert len(KINDS) == 23
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -65,6 +66,8 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
             "referral_expired",
             "referral_enrolled",
             "referral_revoked",
+            "referral_enrolment_undone",
+            "referral_revocation_undone",
         } or (row.kind == "benefit_certificate_lapsed" and row.params.get("number")):
             # After the submission and each referral event: the receipts in the public log.
             assert button is not None, row.kind
@@ -198,7 +201,9 @@ async def _produce_every_kind(settings) -> list[Notification]:
         await expire_due(settings)
     with clock.travel(until_expiry + timedelta(days=settings.stop_list_days + 1)):
         await restore_due(settings)
-    # referral_issued awaiting the benefit, benefit_confirmed; benefit_rejected
+    # referral_issued awaiting the benefit, benefit_confirmed; benefit_rejected; each undone
+    # (benefit_decision_undone)
+    undoer, decided = await make_staff(778), []
     for confirmed in (True, False):
         app = await make_application(
             city=city,
@@ -211,7 +216,9 @@ async def _produce_every_kind(settings) -> list[Notification]:
         await confirm_benefit(
             app.id, confirmed, "document unreadable", actor="staff:1", settings=settings
         )
-    # referral_enrolled, referral_revoked (a reason picked from the list)
+        decided.append(app.id)
+    # referral_enrolled, referral_revoked (a reason picked from the list), each undone
+    # (referral_enrolment_undone, referral_revocation_undone)
     for enrolled in (True, False):
         app = await make_application(city=city, choices=[(kindergarten, Language.ru)])
         await release_seats(group.id, 1, actor="staff:1", settings=settings)
@@ -226,6 +233,10 @@ async def _produce_every_kind(settings) -> list[Notification]:
                 settings=settings,
                 reason_code="documents_not_provided",
             )
+        undo = undo_enrolment if enrolled else undo_revocation
+        await undo(taken.id, undoer, settings=settings)
+    for application_id in decided:
+        await undo_benefit_decision(application_id, undoer, settings=settings)
     # position_changed: a place recorded long ago, far from today's
     await Application.filter(id=second.id).update(last_notified_position=500)
     await Application.exclude(id=second.id).update(last_notified_position=None)

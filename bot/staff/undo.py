@@ -1,0 +1,109 @@
+"""The "Undo" button under the result of a staff decision (an enrolment, a revocation, a benefit
+decision): it asks first ("Undo ...? The parent will be told."), then undoes through the core
+(core.referrals.undo: the window, the scope, the seat still free), which tells the parent."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode
+
+from bot.callbacks import Undoable, UndoCb
+from bot.dialogs.common import outdated_button_text
+from bot.texts.reasons import error_text
+from core.models import StaffMember
+from core.platform.errors import DomainError
+from core.platform.reasons import Reason
+from core.platform.settings import Settings
+from core.referrals.undo import (
+    undo_benefit_decision,
+    undo_enrolment,
+    undo_revocation,
+    undo_subject,
+)
+
+# A forged id: no such row, so the button cannot be one the bot showed.
+_NOT_A_ROW = {Reason.referral_not_found, Reason.application_not_found}
+
+
+def make_router() -> Router:
+    """Staff only: the router that includes this one checks."""
+    router = Router(name="staff.undo")
+    router.callback_query.register(undo_pressed, UndoCb.filter())
+    return router
+
+
+def undo_markup(what: Undoable, row_id: int) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("Undo"), callback_data=UndoCb(what=what, step="ask", row=row_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+async def close_with_undo(
+    callback: CallbackQuery, manager: DialogManager, text: str, what: Undoable, row_id: int
+) -> None:
+    """End a decision dialog: its last screen is the outcome with an "Undo" button."""
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(text, reply_markup=undo_markup(what, row_id))
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+
+
+async def undo_pressed(
+    query: CallbackQuery, callback_data: UndoCb, staff: StaffMember, settings: Settings
+) -> None:
+    what, row = callback_data.what, callback_data.row
+    try:
+        number = await undo_subject(what, row, staff)
+        if callback_data.step == "do":
+            await _undo(what, row, staff, settings)
+    except DomainError as exc:
+        shown = outdated_button_text() if exc.reason in _NOT_A_ROW else error_text(exc)
+        await query.answer(shown, show_alert=True)
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if callback_data.step == "ask":
+        buttons = [
+            InlineKeyboardButton(
+                text=_("Undo"), callback_data=UndoCb(what=what, step="do", row=row).pack()
+            ),
+            InlineKeyboardButton(
+                text=_("Keep it"), callback_data=UndoCb(what=what, step="keep", row=row).pack()
+            ),
+        ]
+        await query.message.edit_text(
+            _question(what).format(number=number),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
+        )
+    elif callback_data.step == "keep":
+        await query.message.edit_text(_("Nothing was undone."), reply_markup=undo_markup(what, row))
+    else:
+        await query.message.edit_text(_done(what).format(number=number))
+
+
+async def _undo(what: str, row: int, staff: StaffMember, settings: Settings) -> None:
+    if what == "enrol":
+        await undo_enrolment(row, staff, settings=settings)
+    elif what == "revoke":
+        await undo_revocation(row, staff, settings=settings)
+    else:
+        await undo_benefit_decision(row, staff, settings=settings)
+
+
+def _question(what: str) -> str:
+    if what == "enrol":
+        return _("Undo the enrolment on referral #{number}? The parent will be told.")
+    if what == "revoke":
+        return _("Undo the revocation of referral #{number}? The parent will be told.")
+    return _("Undo the benefit decision on application #{number}? The parent will be told.")
+
+
+def _done(what: str) -> str:
+    if what == "enrol":
+        return _("The enrolment on referral #{number} is undone; the parent is notified.")
+    if what == "revoke":
+        return _("The revocation of referral #{number} is undone; the parent is notified.")
+    return _("The benefit decision on application #{number} is undone; the parent is notified.")
