@@ -52,7 +52,7 @@ class Finding:
     """One thing the rules did not allow, at a leaf."""
 
     seq: int
-    check: str  # "queue_jump" | "priority_seat_without_offer" | "not_eligible" | "unknown"
+    check: str  # queue_jump | priority_seat_without_offer | not_eligible | key_changed | unknown
     detail: str
 
     def __str__(self) -> str:
@@ -154,6 +154,7 @@ class Replay:
         at = _time(leaf.get("at"))
         returning = self._returning
         self._returning = None
+        self._check_key(leaf, action, seq)
         if action.startswith("application."):
             self._application(leaf, action)
             if action == "application.stop_listed":
@@ -163,8 +164,8 @@ class Replay:
             if app is not None:
                 if "key" in leaf:
                     app.key = tuple(leaf["key"])
-                if "status" in leaf:
-                    app.status = str(leaf["status"])
+                # A benefit leaf's "status" is the benefit decision ("confirmed"), not the
+                # application's: a confirmed application stays active in the queue.
         elif action == "seats.released":
             self._release(leaf, seq, at, returning)
         elif action == "seat.returned":
@@ -232,6 +233,38 @@ class Replay:
                 _choice([c, languages[i]] if i < len(languages) and not isinstance(c, list) else c)
                 for i, c in enumerate(leaf["choices"])
             }
+
+    def _check_key(self, leaf: Mapping[str, Any], action: str, seq: int) -> None:
+        """An application's ordering key may change only as the rules change it: its submission
+        time never (a restored or re-prioritised application keeps its original time), and its
+        stream rank improves only by a benefit decision (`benefit.*`). A leaf restating a known
+        application's key otherwise is a rewritten history (the replay would follow it)."""
+        app = self._app(leaf)
+        if app is None or not app.key or "key" not in leaf or action == "application.registered":
+            return
+        new = tuple(leaf["key"])
+        if new[1:] != app.key[1:]:
+            self._find(
+                seq,
+                "key_changed",
+                f"{action} of {app.tag}: submission time {list(app.key[1:])} restated as "
+                f"{list(new[1:])}",
+            )
+        elif (
+            new
+            and app.key
+            and not action.startswith("benefit.")
+            and _rank(new) < _rank(app.key)
+            and leaf.get("stream") == "application"
+        ):
+            # A worse rank may appear before its benefit.rejected leaf (a batch's leaves read
+            # the application once, after the transaction); a better one only by a benefit.
+            self._find(
+                seq,
+                "key_changed",
+                f"{action} of {app.tag}: stream rank {_rank(app.key)} restated as {_rank(new)} "
+                "without a benefit decision",
+            )
 
     def _app(self, leaf: Mapping[str, Any]) -> _App | None:
         tag = leaf.get("app")
@@ -495,6 +528,13 @@ def interleave(streams: Sequence[Sequence[T]], ratio: int) -> list[T]:
         out.extend(generals[j : j + take])
         j += take
     return out
+
+
+def _rank(key: Sequence[Any]) -> int:
+    try:
+        return int(key[0])
+    except (IndexError, TypeError, ValueError):
+        return STREAMS - 1
 
 
 def _sortable(part: Any) -> tuple[int, Any]:
