@@ -142,12 +142,16 @@ async def general_access_takers(
     if not free:
         return
     group = await Group.get(id=release.group_id)
-    ids = await Application.filter(
-        city_id=city.id,
-        status=ApplicationStatus.active,
-        birth_year__in=birth_years(group),
-        queue_type=QUEUE_OF_KIND[group.kind],
-    ).order_by("id").values_list("id", flat=True)
+    ids = (
+        await Application.filter(
+            city_id=city.id,
+            status=ApplicationStatus.active,
+            birth_year__in=birth_years(group),
+            queue_type=QUEUE_OF_KIND[group.kind],
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     candidates = rnd.sample(list(ids), min(len(ids), free * 2))
     for application_id in candidates:
         if free and rnd.random() < 0.6 and await try_take(int(application_id), group.id, settings):
@@ -185,9 +189,13 @@ async def extension_campaign(rnd: random.Random, settings: Settings) -> int:
     """Most parents answer the questionnaire and extend their applications; the rest are
     stop-listed by the annual cleaning after the deadline."""
     today = local_today(settings)
-    rows = await Application.filter(
-        status__in=(ApplicationStatus.active, ApplicationStatus.stop_listed)
-    ).order_by("id").values_list("applicant_id", "id")
+    rows = (
+        await Application.filter(
+            status__in=(ApplicationStatus.active, ApplicationStatus.stop_listed)
+        )
+        .order_by("id")
+        .values_list("applicant_id", "id")
+    )
     by_parent: dict[int, list[int]] = {}
     for applicant_id, application_id in rows:
         by_parent.setdefault(int(applicant_id), []).append(int(application_id))
@@ -262,7 +270,8 @@ async def week_of_the_queue(
     with clock.travel(start + timedelta(days=3)):
         # Kindergartens enrol most children; some parents decline; the rest expire.
         for referral in await Referral.filter(
-            status=ReferralStatus.awaiting_enrollment, issued_at__gte=clock.now() - timedelta(days=4)
+            status=ReferralStatus.awaiting_enrollment,
+            issued_at__gte=clock.now() - timedelta(days=4),
         ).order_by("id"):
             roll = rnd.random()
             if roll < 0.6:
@@ -275,12 +284,18 @@ async def week_of_the_queue(
                 )
                 year.declined_referrals += 1
         # Staff decide some extraordinary benefits (those waiting with a referral first).
-        waiting = await Referral.filter(
-            status=ReferralStatus.awaiting_benefit_confirmation
-        ).order_by("id").values_list("application_id", flat=True)
-        pending = await Application.filter(
-            benefit_status=BenefitStatus.pending, status=ApplicationStatus.active
-        ).order_by("id").values_list("id", flat=True)
+        waiting = (
+            await Referral.filter(status=ReferralStatus.awaiting_benefit_confirmation)
+            .order_by("id")
+            .values_list("application_id", flat=True)
+        )
+        pending = (
+            await Application.filter(
+                benefit_status=BenefitStatus.pending, status=ApplicationStatus.active
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         for application_id in [*waiting, *rnd.sample(list(pending), min(1, len(pending)))]:
             try:
                 await confirm_benefit(
@@ -340,7 +355,8 @@ async def forged_tail_is_found(
     restored = next(
         row
         for row in tail
-        if row.action == "application.restored" and row.app_tag == tag(settings.ledger_salt, "app", favoured.id)
+        if row.action == "application.restored"
+        and row.app_tag == tag(settings.ledger_salt, "app", favoured.id)
     )
     addressee = next(row for row in tail if row.action == "offer.created")
     forged_key = [0, "2000-01-01T00:00:00.000000Z"]  # extraordinary, first of all
@@ -420,4 +436,3 @@ async def rewrite(row: LedgerLeaf, **facts: object) -> None:
     if "app" in facts:
         updates["app_tag"] = facts["app"]
     await LedgerLeaf.filter(seq=row.seq).update(**updates)
-
