@@ -102,7 +102,7 @@ async def _populate() -> tuple[int, dict[str, list[int]]]:
         age_to=4,
         language="ru",
         kind="general",
-        capacity=25,
+        capacity=SEATS,  # all the released seats fit
     )
     start = clock.now() - timedelta(days=600)
     roles: dict[str, list[int]] = {

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from tortoise.exceptions import IntegrityError
 
+from core.applications.benefits import recheck_ended_benefits
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
 from core.ledger.log import sign_job
@@ -26,6 +27,7 @@ from core.queue.index import rebuild_for
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates
 from core.referrals.lifecycle import expire_due
+from core.registry.gov_client import HttpGovGateway
 from core.seats.general_access import announce_general_access
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,15 @@ def undated(body: Callable[[Settings], Awaitable[int | None]]) -> Body:
     return run
 
 
+async def recheck_benefits(settings: Settings, today: date) -> int:
+    """`recheck_ended_benefits` with a registry client of its own for the run."""
+    gov = HttpGovGateway(settings)
+    try:
+        return await recheck_ended_benefits(settings, today, gov)
+    finally:
+        await gov.close()
+
+
 JOBS: tuple[Job, ...] = (
     # Expiry, the 24 h reminders and lapsed offers live in one service function.
     Job("referral_expiry", every_minutes(1), undated(expire_due)),
@@ -87,6 +98,8 @@ JOBS: tuple[Job, ...] = (
     Job("annual_cleaning", after_extension_deadline, annual_cleaning),
     Job("aged_out", daily, remove_aged_out),
     Job("benefit_certificates", daily, benefit_certificates),
+    # First-priority benefits whose registry record ended are looked up again (rule 14b).
+    Job("benefit_recheck", daily, recheck_benefits),
     # Safety net for the Redis position index: any change a process failed to apply.
     Job("position_index_rebuild", every_minutes(60), undated(rebuild_for)),
     Job("ledger_checkpoint", every_minutes(1), undated(sign_job)),  # the public log's checkpoint

@@ -7,7 +7,9 @@
     indigo serve              webhooks app: Telegram webhook, gov and SMS callbacks, health, metrics
     indigo worker             notification sender and scheduled jobs
     indigo demo [--headless]  everything offline against the sandbox, with a terminal chat
-    indigo staff add ...      grant a staff role
+    indigo staff add ...      grant a staff role (and set their command menu in the bot)
+    indigo staff remove ID    take a staff role away (their menu goes back to the parents')
+    indigo staff list         the staff members, their roles and scopes
 
 This module only parses arguments and calls what runs: the process lifecycles are in
 indigo.runners; configuration errors are logged as one line (see load_settings).
@@ -20,8 +22,12 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
-from core.models import Application
-from core.people.staff import add_staff
+from aiogram import Bot
+
+from bot.i18n import make_i18n
+from bot.staff.menu import refresh_menu
+from core.models import Application, StaffMember
+from core.people.staff import add_staff, language_of, list_staff, remove_staff
 from core.platform.catalogs import compile_all
 from core.platform.db import close_db, init_db, migrate
 from core.platform.errors import DomainError
@@ -31,6 +37,7 @@ from core.queue.index import rebuild_for
 from core.queue.order import city_position, kindergarten_positions
 from devtools.demo import run_demo
 from devtools.seed import SeedSize, seed
+from indigo.app import make_bot
 from indigo.runners.polling import run_polling
 from indigo.runners.serve import serve
 from indigo.runners.worker import run_worker
@@ -49,8 +56,9 @@ def main(argv: list[str] | None = None) -> None:
         pass
 
 
-async def add_staff_cli(args: argparse.Namespace) -> None:
-    """`indigo staff add <telegram_user_id> --role ... [--city] [--kindergarten] [--name]`."""
+async def add_staff_cli(args: argparse.Namespace, bot: Bot | None = None) -> None:
+    """`indigo staff add <telegram_user_id> --role ... [--city] [--kindergarten] [--name]`;
+    with a bot, the member's command menu shows their tools at once."""
     try:
         member = await add_staff(
             args.telegram_user_id,
@@ -62,8 +70,65 @@ async def add_staff_cli(args: argparse.Namespace) -> None:
         )
     except DomainError as exc:
         raise SystemExit(f"indigo: staff add refused: {exc.reason} {exc.params}") from exc
-    scope = member.city_id or member.kindergarten_id or "-"
-    print(f"staff {member.id}: telegram {member.telegram_user_id} is {member.role} ({scope})")
+    print(
+        f"staff {member.id}: telegram {member.telegram_user_id} is {member.role} ({_scope(member)})"
+    )
+    await _refresh_menu(bot, member)
+
+
+async def remove_staff_cli(args: argparse.Namespace, bot: Bot | None = None) -> None:
+    """`indigo staff remove <telegram_user_id>`: the role is taken away (kept in the audit)."""
+    try:
+        member = await remove_staff(args.telegram_user_id, by="cli")
+    except DomainError as exc:
+        raise SystemExit(f"indigo: staff remove refused: {exc.reason} {exc.params}") from exc
+    print(f"staff {member.id}: telegram {member.telegram_user_id} is no longer {member.role}")
+    await _refresh_menu(bot, member)
+
+
+async def list_staff_cli(args: argparse.Namespace) -> None:
+    """`indigo staff list [--all]`: one line per staff member."""
+    members = await list_staff(include_inactive=args.all)
+    if not members:
+        print("no staff members")
+    for member in members:
+        state = "" if member.active else " (removed)"
+        name = f" {member.name}" if member.name else ""
+        print(
+            f"{member.telegram_user_id}\t{member.role}\t{_scope(member)}{name}{state}",
+        )
+
+
+def _scope(member: StaffMember) -> str:
+    if member.kindergarten_id:
+        return f"kindergarten {member.kindergarten_id}"
+    if member.city_id:
+        return f"city {member.city_id}"
+    return "everything" if member.role == "superadmin" else "-"
+
+
+async def _refresh_menu(bot: Bot | None, member: StaffMember) -> None:
+    if bot is None:
+        print("command menu: not updated (no BOT_TOKEN); it is set at their next /start")
+        return
+    language = await language_of(member.telegram_user_id)
+    await refresh_menu(bot, make_i18n(), member, str(language))
+    print("command menu: updated")
+
+
+async def _staff_command(args: argparse.Namespace, settings: Settings) -> None:
+    if args.staff_command == "list":
+        await list_staff_cli(args)
+        return
+    bot = make_bot(settings) if settings.bot_token else None
+    try:
+        if args.staff_command == "add":
+            await add_staff_cli(args, bot)
+        else:
+            await remove_staff_cli(args, bot)
+    finally:
+        if bot is not None:
+            await bot.session.close()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +158,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--city", help="city code (operators)")
     add.add_argument("--kindergarten", type=int, help="kindergarten id (kindergarten admins)")
     add.add_argument("--name", default="")
+    remove = staff_sub.add_parser("remove", help="take a role away")
+    remove.add_argument("telegram_user_id", type=int)
+    listing = staff_sub.add_parser("list", help="list staff members")
+    listing.add_argument("--all", action="store_true", help="also removed ones")
     return parser
 
 
@@ -116,7 +185,7 @@ async def _command(args: argparse.Namespace, settings: Settings) -> None:
     elif args.command == "demo":
         await run_demo(settings, headless=args.headless, applications=args.applications)
     elif args.command == "staff":
-        await _with_db(settings, lambda: add_staff_cli(args))
+        await _with_db(settings, lambda: _staff_command(args, settings))
     else:
         raise SystemExit(f"indigo: unknown command {args.command}")
 

@@ -31,6 +31,7 @@ from core.notifications.kinds import (
     BenefitCertificateExpiring,
     BenefitCertificateLapsed,
     BenefitConfirmed,
+    BenefitEnded,
     BenefitRejected,
     Broadcast,
     CodeNotDelivered,
@@ -38,9 +39,11 @@ from core.notifications.kinds import (
     FamilyReady,
     Place,
     PositionChanged,
+    ReferralEnrolled,
     ReferralExpired,
     ReferralExpiring,
     ReferralIssued,
+    ReferralRevoked,
     Restored,
     SeatOffered,
     StopListed,
@@ -143,6 +146,15 @@ STOP_LIST_REASONS = {
     "benefit_not_confirmed": N_("The benefit was not confirmed in time."),
 }
 
+# Reasons staff pick from a list (core.referrals.benefits.DecisionReason): the parent reads
+# them in their own language, the staff member sees the same words on the buttons.
+DECISION_REASONS = {
+    "documents_not_provided": N_("The documents were not provided."),
+    "parent_refused_seat": N_("The parent refused the seat."),
+    "false_benefit_document": N_("The benefit document is not genuine."),
+    "document_unreadable": N_("The benefit document cannot be read."),
+}
+
 
 # --- templates ----------------------------------------------------------------------------------
 
@@ -157,6 +169,10 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _seat_offered(r, payload)
         case ReferralIssued():
             return _referral_issued(r, payload)
+        case ReferralEnrolled():
+            return _referral_enrolled(r, payload)
+        case ReferralRevoked():
+            return _referral_revoked(r, payload)
         case ReferralExpiring():
             return _referral_expiring(r, payload)
         case ReferralExpired():
@@ -173,6 +189,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_confirmed(r, payload)
         case BenefitRejected():
             return _benefit_rejected(r, payload)
+        case BenefitEnded():
+            return _benefit_ended(r, payload)
         case Broadcast():
             return _broadcast(r, payload)
         case FamilyReady():
@@ -205,7 +223,7 @@ def _proven_application(payload: AnyPayload) -> int | None:
     match payload:
         case ApplicationRegistered():
             return payload.number
-        case ReferralIssued() | ReferralExpired():
+        case ReferralIssued() | ReferralExpired() | ReferralEnrolled() | ReferralRevoked():
             return payload.application_number
         case BenefitCertificateLapsed() if payload.referral_number:
             return payload.application_number
@@ -251,6 +269,31 @@ def _referral_issued(r: _Reader, p: ReferralIssued) -> str:
     text += "\n\n" + r.gettext("Bring to the kindergarten:")
     text += "".join(
         f"\n• {r.gettext(DOCUMENTS[code])}" for code in documents_for(p.queue_type, p.benefit)
+    )
+    return text
+
+
+def _referral_enrolled(r: _Reader, p: ReferralEnrolled) -> str:
+    text = r.gettext("Referral {number}: the kindergarten has enrolled the child.").format(
+        number=f"<b>{_referral(p.number)}</b>"
+    )
+    text += "\n" + _place(r, p.place)
+    text += "\n" + r.gettext("Application {number} has left the queue.").format(
+        number=f"#{p.application_number}"
+    )
+    return text
+
+
+def _referral_revoked(r: _Reader, p: ReferralRevoked) -> str:
+    text = r.gettext("Referral {number} is revoked; the seat goes to other children.").format(
+        number=f"<b>{_referral(p.number)}</b>"
+    )
+    text += "\n" + _place(r, p.place)
+    reason = _decision_reason(r, p.reason_code, p.reason)
+    if reason:
+        text += "\n" + r.gettext("Reason: {reason}").format(reason=reason)
+    text += "\n" + r.gettext("Application {number} stays in the queue at its place.").format(
+        number=f"#{p.application_number}"
     )
     return text
 
@@ -343,9 +386,24 @@ def _benefit_rejected(r: _Reader, p: BenefitRejected) -> str:
     text = r.gettext("The benefit of application {number} is not confirmed.").format(
         number=f"#{p.application_number}"
     )
-    if p.reason:
-        text += "\n" + r.gettext("Reason: {reason}").format(reason=esc(p.reason))
+    reason = _decision_reason(r, p.reason_code, p.reason)
+    if reason:
+        text += "\n" + r.gettext("Reason: {reason}").format(reason=reason)
     return text
+
+
+def _benefit_ended(r: _Reader, p: BenefitEnded) -> str:
+    return (
+        r.gettext(
+            "The state registry no longer confirms the first-priority benefit of application "
+            "{number}: the last day of its record was {date}."
+        ).format(number=f"#{p.application_number}", date=f"<b>{r.day(p.ended_on)}</b>")
+        + "\n"
+        + r.gettext(
+            "The application stays in the queue at its original time, in the general order. "
+            "If the benefit has been extended, add it again in your cabinet."
+        )
+    )
 
 
 def _broadcast(r: _Reader, p: Broadcast) -> str:
@@ -418,6 +476,14 @@ def _place(r: _Reader, place: Place) -> str:
             r.gettext("Group: {name}").format(name=esc(group)),
         )
     )
+
+
+def _decision_reason(r: _Reader, code: str, typed: str) -> str:
+    """A reason picked from the list in the reader's language, else the staff member's words
+    as typed (escaped)."""
+    if code in DECISION_REASONS:
+        return r.gettext(DECISION_REASONS[code])
+    return esc(typed)
 
 
 def _referral(number: str) -> str:

@@ -1,7 +1,7 @@
 """Staff commands and conversations: /release, /broadcast, /broadcasts, /benefits, /enroll,
-/revoke, /stats, /protocol. Only for staff members (core.people.staff), refused politely to
-everybody else; every action names the staff member as the audit actor ("staff:<id>") and the
-core checks the scope.
+/revoke, /stats, /protocol, and the staff menu and /help (bot.staff.menu). Only for staff
+members (core.people.staff), refused politely to everybody else; every action names the staff
+member as the audit actor ("staff:<id>") and the core checks the scope.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from bot.filters import IsStaff, MayBeStaff
-from bot.staff import benefits, broadcast, referrals, refusal, release, reports
+from bot.staff import benefits, broadcast, menu, referrals, refusal, release, reports
 from bot.staff.answers import AnsweredByHandler
 from bot.staff.benefits import BenefitCb
-from bot.staff.states import BenefitRejectSG, BroadcastSG, ReleaseSG
+from bot.staff.states import BenefitRejectSG, BroadcastSG, ReferralActionSG, ReleaseSG
 
 __all__ = ["IsStaff", "make_router"]
 
@@ -22,12 +22,19 @@ def make_router() -> Router:
     non-staff first, then everything staff may do behind one IsStaff gate, commands before the
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
-    maybe = MayBeStaff((ReleaseSG, BroadcastSG, BenefitRejectSG), (BenefitCb.__prefix__,))
+    maybe = MayBeStaff(
+        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG), (BenefitCb.__prefix__,)
+    )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
-    for module in (release, broadcast, benefits, referrals, reports):
+    for module in (menu, release, broadcast, benefits, referrals, reports):
         gated.include_router(module.make_router())
-    for dialog in (release.make_dialog(), broadcast.make_dialog(), benefits.make_dialog()):
+    for dialog in (
+        release.make_dialog(),
+        broadcast.make_dialog(),
+        benefits.make_dialog(),
+        referrals.make_dialog(),
+    ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))
         gated.include_router(dialog)

@@ -1,5 +1,7 @@
 """/benefits: the extraordinary-benefit documents waiting for a decision, each with Confirm and
-Reject; a rejection asks for the reason the parent is told (a small dialog)."""
+Reject. Either asks first (a small dialog): Confirm shows whose benefit it is; Reject asks for
+the reason the parent is told (common reasons as buttons, or typed) and then to confirm; Cancel
+everywhere."""
 
 from __future__ import annotations
 
@@ -9,27 +11,31 @@ from typing import Any, Literal
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
+from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import RowId
-from bot.dialogs.common import Tr, Window, settings_of, start_data
-from bot.staff.answers import guard
-from bot.staff.context import staff_of
+from bot.dialogs.common import Tr, Window, pick_list, settings_of, start_data
+from bot.staff.answers import close_with, guard
+from bot.staff.context import accept, offer, staff_of
+from bot.staff.decisions import REASON_LENGTH, application_text, reason_choices, reason_shown
 from bot.staff.inputs import typed_text
 from bot.staff.states import BenefitRejectSG
+from bot.texts.formats import esc
 from bot.texts.labels import benefit_name
 from bot.texts.reasons import error_text
-from core.models import StaffMember
+from core.models import BenefitStatus, StaffMember
 from core.people import staff as staff_service
 from core.platform.errors import DomainError
-from core.platform.settings import Settings
-from core.referrals.benefits import confirm_benefit
+from core.platform.reasons import Reason
+from core.referrals.benefits import BENEFIT_REJECT_REASONS, DecisionReason, confirm_benefit
+from core.referrals.cards import application_card
 
 log = logging.getLogger(__name__)
-
-REASON_LENGTH = 200
 
 
 class BenefitCb(CallbackData, prefix="sben"):
@@ -47,12 +53,53 @@ def make_router() -> Router:
 
 
 def make_dialog() -> Dialog:
+    sg = BenefitRejectSG
+    cancel = Button(Tr("Cancel"), id="cancel", on_click=on_cancel)
     return Dialog(
         Window(
-            Tr("Why is the benefit of application #{number} rejected? Send the reason."),
-            *typed_text(on_reason),
-            getter=reason_getter,
-            state=BenefitRejectSG.reason,
+            Tr("Confirm the benefit «{benefit}» for application #{number}?"),
+            Format("{card}"),
+            Tr(
+                "A referral waiting for this confirmation becomes valid for enrolment. "
+                "The parent will be notified."
+            ),
+            Row(Button(Tr("Confirm"), id="ok", on_click=on_confirm), cancel),
+            getter=card_getter,
+            state=sg.confirm,
+        ),
+        Window(
+            Tr(
+                "Why is the benefit of application #{number} rejected? Choose the reason the "
+                "parent will read:"
+            ),
+            Format("{card}"),
+            Column(pick_list("why", "reasons", on_reason)),
+            cancel,
+            getter=reasons_getter,
+            state=sg.reason,
+        ),
+        Window(
+            Tr("Type the reason the parent will read (up to {limit} characters)."),
+            *typed_text(on_typed_reason),
+            Row(SwitchTo(Tr("Back"), id="back", state=sg.reason), cancel),
+            getter=limit_getter,
+            state=sg.reason_text,
+        ),
+        Window(
+            Tr("Reject the benefit «{benefit}» of application #{number}?"),
+            Format("{card}"),
+            Tr("Reason: {reason}"),
+            Tr(
+                "The application moves to the general queue at its original time; a referral "
+                "waiting for the benefit is annulled. The parent will be notified."
+            ),
+            Row(
+                Button(Tr("Reject"), id="ok", on_click=on_reject),
+                SwitchTo(Tr("Back"), id="back", state=sg.reason),
+                cancel,
+            ),
+            getter=reject_getter,
+            state=sg.reject_confirm,
         ),
     )
 
@@ -94,23 +141,13 @@ async def benefits_list(message: Message, staff: StaffMember) -> None:
 
 
 async def benefit_confirm(
-    query: CallbackQuery, callback_data: BenefitCb, staff: StaffMember, settings: Settings
+    query: CallbackQuery,
+    callback_data: BenefitCb,
+    staff: StaffMember,
+    dialog_manager: DialogManager,
 ) -> None:
-    async def body() -> None:
-        application = await staff_service.application_in_scope(staff, callback_data.application)
-        await confirm_benefit(
-            application.id, True, actor=staff_service.actor(staff), settings=settings
-        )
-        message = query.message
-        assert isinstance(message, Message)  # the listing the button sits under
-        await message.edit_reply_markup(reply_markup=None)
-        await message.answer(
-            _("The benefit of application #{number} is confirmed.").format(
-                number=application.number
-            )
-        )
-
-    await guard(query, body())
+    """Confirm asks first: "Confirm the benefit ... for application #N?"."""
+    await guard(query, _start(dialog_manager, staff, callback_data, BenefitRejectSG.confirm))
 
 
 async def benefit_reject(
@@ -119,43 +156,119 @@ async def benefit_reject(
     staff: StaffMember,
     dialog_manager: DialogManager,
 ) -> None:
-    async def body() -> None:
-        application = await staff_service.application_in_scope(staff, callback_data.application)
-        # Asked in a new message: the listing (often a document) stays as it is.
-        await dialog_manager.start(
-            BenefitRejectSG.reason,
-            data={"application_id": application.id, "number": application.number},
-            mode=StartMode.RESET_STACK,
-            show_mode=ShowMode.SEND,
-        )
-
-    await guard(query, body())
+    """Reject asks why (reasons as buttons, or typed), then asks to confirm."""
+    await guard(query, _start(dialog_manager, staff, callback_data, BenefitRejectSG.reason))
 
 
-# --- the reason -----------------------------------------------------------------------------
+async def _start(
+    manager: DialogManager, staff: StaffMember, callback_data: BenefitCb, state: State
+) -> None:
+    application = await staff_service.application_in_scope(staff, callback_data.application)
+    if application.benefit_status != BenefitStatus.pending:  # decided meanwhile: say so now
+        raise DomainError(Reason.benefit_not_pending, status=str(application.benefit_status))
+    # Asked in a new message: the listing (often a document) stays as it is.
+    await manager.start(
+        state,
+        data={"application_id": application.id, "number": application.number},
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
 
 
-async def reason_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return {"number": start_data(dialog_manager)["number"]}
+# --- the question -----------------------------------------------------------------------------
 
 
-async def on_reason(message: Message, widget: object, manager: DialogManager) -> None:
+async def card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    card = await application_card(start_data(dialog_manager)["application_id"])
+    return {
+        "number": card.number,
+        "benefit": esc(benefit_name(card.benefit_category)),
+        "card": application_text(card),
+    }
+
+
+async def reasons_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    offer(dialog_manager, "why", [str(code) for code in BENEFIT_REJECT_REASONS])
+    reasons = reason_choices(BENEFIT_REJECT_REASONS)
+    return await card_getter(dialog_manager) | {"reasons": reasons}
+
+
+async def limit_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    return {"limit": REASON_LENGTH}
+
+
+async def reject_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    reason = reason_shown(_reason(dialog_manager))
+    return await card_getter(dialog_manager) | {"reason": reason}
+
+
+async def on_reason(
+    callback: CallbackQuery, widget: object, manager: DialogManager, item_id: str
+) -> None:
+    try:
+        code = accept(manager, "why", item_id)
+    except DomainError as exc:
+        await callback.answer(error_text(exc), show_alert=True)
+        return
+    if code == DecisionReason.other:
+        await manager.switch_to(BenefitRejectSG.reason_text)
+        return
+    manager.dialog_data["reason"] = {"code": code, "text": ""}
+    await manager.switch_to(BenefitRejectSG.reject_confirm)
+
+
+async def on_typed_reason(message: Message, widget: object, manager: DialogManager) -> None:
+    text = (message.text or "").strip()[:REASON_LENGTH]
+    if not text:
+        await message.answer(_("Please type the answer as text."))
+        manager.show_mode = ShowMode.NO_UPDATE
+        return
+    manager.dialog_data["reason"] = {"code": "", "text": text}
+    manager.show_mode = ShowMode.SEND  # the preview below the typed reason
+    await manager.switch_to(BenefitRejectSG.reject_confirm)
+
+
+# --- deciding ---------------------------------------------------------------------------------
+
+
+async def on_confirm(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
+    await _decide(callback, manager, confirmed=True)
+
+
+async def on_reject(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
+    await _decide(callback, manager, confirmed=False)
+
+
+async def _decide(callback: CallbackQuery, manager: DialogManager, *, confirmed: bool) -> None:
     data, staff = start_data(manager), staff_of(manager)
-    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    reason = _reason(manager) if not confirmed else {"code": "", "text": ""}
     try:
         await staff_service.application_in_scope(staff, data["application_id"])
         await confirm_benefit(
             data["application_id"],
-            False,
-            (message.text or "").strip()[:REASON_LENGTH],
+            confirmed,
+            reason["text"],
             actor=staff_service.actor(staff),
             settings=settings_of(manager),
+            reason_code=reason["code"],
         )
     except DomainError as exc:
-        await message.answer(error_text(exc))
+        await callback.answer(error_text(exc), show_alert=True)
         return
-    await message.answer(
-        _("The benefit of application #{number} is rejected; the parent is notified.").format(
-            number=data["number"]
-        )
-    )
+    done = (
+        _("The benefit of application #{number} is confirmed; the parent is notified.")
+        if confirmed
+        else _("The benefit of application #{number} is rejected; the parent is notified.")
+    ).format(number=data["number"])
+    await close_with(callback, manager, done)
+
+
+async def on_cancel(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
+    await close_with(callback, manager, _("Cancelled. Nothing was changed."))
+
+
+def _reason(manager: DialogManager) -> dict[str, str]:
+    picked = manager.dialog_data.get("reason")
+    if isinstance(picked, dict):
+        return {"code": str(picked.get("code", "")), "text": str(picked.get("text", ""))}
+    return {"code": "", "text": ""}

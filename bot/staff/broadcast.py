@@ -1,7 +1,7 @@
 """/broadcast: a staff member writes a message in Kazakh and Russian, chooses who receives it
-(filters within their scope, with a live recipient count) and sends it; `/broadcast stop` and
-`/broadcast resume` pause and continue the running one. The worker sends it and keeps the
-progress message up to date."""
+(filters within their scope, with a live recipient count) and sends it; `/broadcast
+stop|resume|cancel [number]` pause, continue or cancel the named one (else one's own latest).
+The worker sends it and keeps the progress message up to date."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def make_dialog() -> Dialog:
             state=BroadcastSG.choice,
         ),
         Window(
+            Format("{audience}"),
             Tr("Recipients: {count}.\n\nKazakh:\n{kk}\n\nRussian:\n{ru}"),
             Row(
                 Button(Tr("Send"), id="ok", on_click=on_send),
@@ -96,9 +97,14 @@ def make_dialog() -> Dialog:
 async def broadcast_start(
     message: Message, command: CommandObject, staff: StaffMember, dialog_manager: DialogManager
 ) -> None:
-    argument = (command.args or "").strip().lower()
+    argument, _sep, named = (command.args or "").strip().lower().partition(" ")
+    number = named.strip().lstrip("#№")
+    broadcast_id = int(number) if number.isdigit() and len(number) < 10 else None
+    if argument in ("stop", "pause", "resume", "cancel") and named.strip() and not broadcast_id:
+        await message.answer(_("Usage: /broadcast stop|resume|cancel [number]"))
+        return
     if argument in ("stop", "pause"):
-        paused = await broadcasts.pause(staff)
+        paused = await broadcasts.pause(staff, broadcast_id)
         await message.answer(
             _("Broadcast #{id} is paused. /broadcast resume continues it.").format(id=paused.id)
             if paused
@@ -106,11 +112,21 @@ async def broadcast_start(
         )
         return
     if argument == "resume":
-        resumed = await broadcasts.resume(staff)
+        resumed = await broadcasts.resume(staff, broadcast_id)
         await message.answer(
             _("Broadcast #{id} continues.").format(id=resumed.id)
             if resumed
             else _("No broadcast is paused.")
+        )
+        return
+    if argument == "cancel":
+        cancelled = await broadcasts.cancel(staff, broadcast_id)
+        await message.answer(
+            _("Broadcast #{id} is cancelled: nothing more of it will be sent.").format(
+                id=cancelled.id
+            )
+            if cancelled
+            else _("No broadcast is running or paused.")
         )
         return
     await dialog_manager.start(BroadcastSG.text_kk, mode=StartMode.RESET_STACK)
@@ -134,6 +150,18 @@ async def on_text_ru(message: Message, widget: object, manager: DialogManager) -
 
 
 async def audience_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    view, filters = await _filters(dialog_manager)
+    offer(dialog_manager, "filter", [key for key, _label in filters])
+    return {
+        "filters": filters,
+        "count": format_decimal(view.count, locale=texts.locale(user_of(dialog_manager))),
+    }
+
+
+async def _filters(
+    dialog_manager: DialogManager,
+) -> tuple[broadcasts.AudienceView, list[tuple[str, str]]]:
+    """The audience as the core scopes it, and one line per filter in the reader's language."""
     view = await broadcasts.describe_audience(staff_of(dialog_manager), _audience(dialog_manager))
     dialog_manager.dialog_data["audience"] = chosen = view.audience
     user = user_of(dialog_manager)
@@ -141,7 +169,7 @@ async def audience_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     city = texts.name(view.city, user) if view.city else everyone
     kindergarten = texts.name(view.kindergarten, user) if view.kindergarten else everyone
     year = str(chosen["birth_year"]) if chosen.get("birth_year") else everyone
-    filters = [
+    return view, [
         ("city", _("City: {value}").format(value=city)),
         ("kindergarten", _("Kindergarten: {value}").format(value=kindergarten)),
         ("birth_year", _("Year of birth: {value}").format(value=year)),
@@ -149,11 +177,6 @@ async def audience_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
         ("queue_type", _("Queue: {value}").format(value=_shown(chosen, "queue_type"))),
         ("status", _("Status: {value}").format(value=_shown(chosen, "status"))),
     ]
-    offer(dialog_manager, "filter", [key for key, _label in filters])
-    return {
-        "filters": filters,
-        "count": format_decimal(view.count, locale=texts.locale(user)),
-    }
 
 
 async def on_filter(
@@ -285,9 +308,13 @@ async def on_value(
 
 
 async def preview_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    """The confirmation repeats who receives it: every filter and the count, counted now."""
     data = dialog_manager.dialog_data
+    view, filters = await _filters(dialog_manager)
+    data["count"] = view.count
     return {
-        "count": data["count"],
+        "audience": esc("\n".join(label for _key, label in filters)),
+        "count": format_decimal(view.count, locale=texts.locale(user_of(dialog_manager))),
         "kk": esc(data["text_kk"]),
         "ru": esc(data["text_ru"]),
     }

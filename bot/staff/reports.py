@@ -17,6 +17,7 @@ from bot.texts.formats import esc
 from bot.texts.labels import language_name
 from core.models import StaffMember, StaffRole
 from core.notifications import broadcasts
+from core.people import staff as staff_service
 from core.platform.settings import Settings
 from core.views import registers, stats
 
@@ -33,8 +34,9 @@ def make_router() -> Router:
 
 
 async def stats_command(message: Message, staff: StaffMember) -> None:
-    city_id = staff.city_id if staff.role != StaffRole.superadmin else None
-    figures = await stats.open_data(city_id)
+    """The open-data figures of the staff member's city (an operator's, or a kindergarten
+    admin's kindergarten's city), or of the whole country for a superadmin."""
+    figures = await stats.open_data(await staff_service.city_of(staff))
     locale = texts.locale(message.from_user)
 
     def n(value: int) -> str:
@@ -101,7 +103,7 @@ async def broadcasts_list(message: Message, staff: StaffMember, settings: Settin
         ).format(
             id=b.id,
             when=texts.when(b.created_at, message.from_user, settings),
-            status=texts.broadcast_status(p.status),
+            status=_("cancelled") if p.status == "cancelled" else texts.broadcast_status(p.status),
             sent=p.sent,
             failed=p.failed + p.unknown,
             blocked=p.blocked,

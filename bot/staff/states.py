@@ -22,4 +22,20 @@ class BroadcastSG(StatesGroup):
 
 
 class BenefitRejectSG(StatesGroup):
-    reason = State()  # the typed reason the parent is told
+    """The decision on one extraordinary benefit (the name is kept: the staff router's gate
+    lists this group). Confirm: one question; reject: reason from a list or typed, then the
+    question."""
+
+    reason = State()  # the common reasons as buttons, "other", Cancel
+    reason_text = State()  # "other": the typed reason the parent is told
+    confirm = State()  # "Confirm benefit 3 for application #N?"
+    reject_confirm = State()  # the preview of the rejection with its reason
+
+
+class ReferralActionSG(StatesGroup):
+    """/enroll and /revoke: a preview of what happens and to whom, then Confirm."""
+
+    enroll_confirm = State()
+    revoke_reason = State()  # the common reasons as buttons, "other", Cancel
+    revoke_text = State()  # "other": the typed reason
+    revoke_confirm = State()

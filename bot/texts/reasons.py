@@ -189,6 +189,11 @@ def _texts() -> dict[str, Callable[[], str]]:
         "questionnaire_required": lambda: _("Please fill in the questionnaire first."),
         "invalid_answer": lambda: _("Please answer this question of the questionnaire."),
         "out_of_scope": lambda: _("This is outside your scope (city or kindergarten)."),
+        "over_capacity": lambda: _(
+            "The group would have more free seats than its capacity allows: at most {releasable} "
+            "seat(s) can be released now."
+        ),
+        "staff_not_found": lambda: _("This person has no staff role."),
         "staff_city_required": lambda: _("An operator needs a city."),
         "staff_kindergarten_required": lambda: _(
             "A kindergarten administrator needs a kindergarten."

@@ -7,6 +7,10 @@ An extraordinary benefit (1-4) needs the parent's own certificate upload and is 
 `pending` until staff confirm it; the certificate counts from its upload and lapses after
 `benefit_certificate_valid_days` (`core.referrals.benefits.benefit_certificates`, a daily job).
 
+A confirmed first-priority benefit is checked again when its registry record's validity ends
+(`recheck_ended_benefits`, a daily job): renewed in the registry, it holds on; not, the
+application goes on in the general order at its original time and the parent is told.
+
 `entitlement` is the one derivation; submission (`core.applications.submission.validate`) and the
 later change from the cabinet (`change_benefit`) both call it.
 """
@@ -23,6 +27,7 @@ from core.applications import lifecycle
 from core.applications.lifecycle import PositionSource, lock_application
 from core.models import (
     LIVE_REFERRAL_STATUSES,
+    Applicant,
     Application,
     ApplicationStatus,
     BenefitCategory,
@@ -36,6 +41,8 @@ from core.models import (
     Referral,
     Stream,
 )
+from core.notifications import outbox
+from core.notifications.kinds import BenefitEnded
 from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.pii import mask_iin
@@ -190,6 +197,104 @@ async def change_benefit(
         )
     await lifecycle.sync_index(index)
     return app
+
+
+async def recheck_ended_benefits(
+    settings: Settings, today: date, gov: GovGateway, index: PositionSource = None
+) -> int:
+    """Daily: confirmed first-priority benefits whose registry record ended before `today` are
+    looked up again. Still confirmed: the new validity is kept. Not: the benefit is removed (the
+    application keeps its time, in the general order) and the parent is told. An application
+    with a live referral keeps it (the referral was issued for the benefit it had); a registry
+    that does not answer is asked again the next day. Returns how many benefits ended."""
+    due = [
+        row_id
+        for (row_id,) in await Application.filter(
+            benefit_status=BenefitStatus.confirmed,
+            stream=Stream.first_priority,
+            benefit_valid_until__lt=today,
+        )
+        .exclude(status=ApplicationStatus.archived)
+        .values_list("id")
+    ]
+    ended = 0
+    for application_id in due:
+        try:
+            ended += await _recheck_one(application_id, settings, today, gov)
+        except GatewayUnavailable:
+            log.warning("benefit re-check postponed: the registry did not answer")
+            break  # the rest waits for tomorrow too
+    if ended:
+        await lifecycle.sync_index(index)
+    return ended
+
+
+async def _recheck_one(
+    application_id: int, settings: Settings, today: date, gov: GovGateway
+) -> int:
+    app = await Application.get(id=application_id)
+    child = await Child.get(id=app.child_id).prefetch_related("person")
+    # The look-up runs outside the row lock: the registry may take seconds.
+    found = await entitled_benefits(app.applicant_id, child, today, gov)
+    async with audit.transaction() as conn:
+        app = await lock_application(conn, application_id)
+        if (
+            app.status == ApplicationStatus.archived
+            or app.benefit_status != BenefitStatus.confirmed
+            or app.benefit_valid_until is None
+            or app.benefit_valid_until >= today
+            or app.benefit_category is None
+        ):
+            return 0  # changed meanwhile
+        live = (
+            await Referral.filter(application_id=app.id, status__in=LIVE_REFERRAL_STATUSES)
+            .using_db(conn)
+            .exists()
+        )
+        if live:
+            return 0
+        before = _benefit_state(app)
+        category, ended_on = app.benefit_category, app.benefit_valid_until
+        if category in found:
+            app.benefit_valid_until = found[category]
+            await app.save(using_db=conn, update_fields=["benefit_valid_until"])
+            await audit.record(
+                "benefit.renewed",
+                "application",
+                app.id,
+                actor="system",
+                before=before,
+                after=_benefit_state(app),
+                conn=conn,
+            )
+            return 0
+        app.benefit_category = None
+        app.benefit_status = BenefitStatus.none
+        app.stream = Stream.general
+        app.benefit_valid_until = None
+        await app.save(using_db=conn, update_fields=list(before))
+        await sync_choices(app, conn)
+        await audit.record(
+            "benefit.changed",
+            "application",
+            app.id,
+            actor="system",
+            before=before,
+            after=_benefit_state(app) | {"reason": "registry_record_ended"},
+            conn=conn,
+        )
+        await outbox.notify(
+            await Applicant.get(id=app.applicant_id, using_db=conn),
+            BenefitEnded(
+                application_id=app.id,
+                application_number=app.number,
+                category=category,
+                ended_on=ended_on,
+            ),
+            key=f"benefit_ended:{app.id}:{ended_on.isoformat()}",
+            conn=conn,
+        )
+    return 1
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,70 @@ class ReferralIssued:
 
 
 @dataclass(frozen=True)
+class ReferralEnrolled:
+    """The kindergarten marked the child enrolled on this referral (the application archived)."""
+
+    kind: ClassVar[str] = "referral_enrolled"
+    referral_id: int
+    number: str
+    application_number: int
+    place: Place
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+        )
+
+
+@dataclass(frozen=True)
+class ReferralRevoked:
+    """Staff took the referral back; its seat goes to other children, the application keeps
+    its place. `reason_code`: a reason picked from the list (the parent reads it in their
+    language); otherwise `reason` is the staff member's words."""
+
+    kind: ClassVar[str] = "referral_revoked"
+    referral_id: int
+    number: str
+    application_number: int
+    place: Place
+    reason: str = ""
+    reason_code: str = ""
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+            "reason": self.reason,
+            "reason_code": self.reason_code,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+            reason=str(params.get("reason") or ""),
+            reason_code=str(params.get("reason_code") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class ReferralExpiring:
     kind: ClassVar[str] = "referral_expiring"
     referral_id: int
@@ -365,9 +429,12 @@ class BenefitRejected:
     reason: str
     referral_number: str | None = None
     stop_listed_until: datetime | None = None
+    reason_code: str = ""  # picked from the list: the parent reads it in their language
 
     def to_params(self) -> Params:
         params: Params = {"application_number": self.application_number, "reason": self.reason}
+        if self.reason_code:
+            params["reason_code"] = self.reason_code
         if self.referral_number is not None:
             params["number"] = self.referral_number
             params["stop_listed_until"] = _iso(self.stop_listed_until)
@@ -380,6 +447,36 @@ class BenefitRejected:
             reason=str(params.get("reason") or ""),
             referral_number=_str(params, "number") if params.get("number") else None,
             stop_listed_until=_moment_or_none(params, "stop_listed_until"),
+            reason_code=str(params.get("reason_code") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class BenefitEnded:
+    """The state registry no longer confirms a first-priority benefit after its record's
+    validity (`ended_on`): the application goes on in the general order at its original time."""
+
+    kind: ClassVar[str] = "benefit_ended"
+    application_id: int
+    application_number: int
+    category: int
+    ended_on: date
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            "category": self.category,
+            "ended_on": self.ended_on.isoformat(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            category=_int(params, "category"),
+            ended_on=date.fromisoformat(_str(params, "ended_on")[:10]),
         )
 
 
@@ -491,6 +588,8 @@ AnyPayload = (
     | PositionChanged
     | SeatOffered
     | ReferralIssued
+    | ReferralEnrolled
+    | ReferralRevoked
     | ReferralExpiring
     | ReferralExpired
     | ExtensionDue
@@ -499,6 +598,7 @@ AnyPayload = (
     | Restored
     | BenefitConfirmed
     | BenefitRejected
+    | BenefitEnded
     | Broadcast
     | FamilyReady
     | BenefitCertificateExpiring

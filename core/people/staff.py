@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from core import audit
 from core.models import (
+    Applicant,
     Application,
     ApplicationChoice,
     ApplicationStatus,
@@ -21,6 +22,7 @@ from core.models import (
     City,
     Group,
     Kindergarten,
+    Language,
     Offer,
     Referral,
     SeatRelease,
@@ -87,6 +89,19 @@ async def kindergartens_in_scope(
 
 def _natural_key(text: str) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+async def city_of(staff: StaffMember) -> int | None:
+    """The city a staff member's figures are for: None (every city) for a superadmin; a
+    kindergarten admin's kindergarten's city even when the role was stored without one."""
+    if staff.role == StaffRole.superadmin:
+        return None
+    if staff.role == StaffRole.kindergarten_admin and staff.kindergarten_id is not None:
+        kindergarten = await Kindergarten.get(id=staff.kindergarten_id)
+        return kindergarten.city_id
+    if staff.city_id is None:  # an operator always has one (add_staff); never "everything"
+        raise DomainError(Reason.staff_city_required)
+    return staff.city_id
 
 
 async def kindergarten_in_scope(staff: StaffMember, kindergarten_id: int) -> Kindergarten:
@@ -185,6 +200,45 @@ async def add_staff(
             conn=conn,
         )
     return member
+
+
+async def remove_staff(telegram_user_id: int, *, by: str = "cli") -> StaffMember:
+    """Take a staff member's role away (the row stays, inactive, for the audit trail): from the
+    next update on they are a parent like any other. Refuses `staff_not_found` for a person
+    with no active role."""
+    async with in_transaction() as conn:
+        member = await StaffMember.get_or_none(
+            telegram_user_id=telegram_user_id, active=True, using_db=conn
+        )
+        if member is None:
+            raise DomainError(Reason.staff_not_found, telegram_user_id=telegram_user_id)
+        before = _state(member)
+        member.active = False
+        await member.save(using_db=conn, update_fields=["active"])
+        await audit.record(
+            "staff.removed",
+            "staff",
+            member.id,
+            actor=by,
+            before=before,
+            after=_state(member),
+            conn=conn,
+        )
+    return member
+
+
+async def list_staff(*, include_inactive: bool = False) -> list[StaffMember]:
+    """Staff members by role, then Telegram id (`indigo staff list`)."""
+    query = StaffMember.all() if include_inactive else StaffMember.filter(active=True)
+    members = await query.order_by("telegram_user_id")
+    order = {StaffRole.superadmin: 0, StaffRole.operator: 1, StaffRole.kindergarten_admin: 2}
+    return sorted(members, key=lambda m: (order.get(StaffRole(m.role), 9), m.telegram_user_id))
+
+
+async def language_of(telegram_user_id: int) -> Language:
+    """The language a staff member reads the bot in: the one chosen as a parent, else Russian."""
+    applicant = await Applicant.get_or_none(telegram_user_id=telegram_user_id)
+    return Language(applicant.language) if applicant else Language.ru
 
 
 async def bootstrap_superadmins(settings: Settings) -> int:

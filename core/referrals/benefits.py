@@ -8,6 +8,7 @@ referral waiting for it is annulled and the application stop-listed for `stop_li
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -39,6 +40,31 @@ from core.queue.order import sync_choices
 from core.referrals.records import close, return_seat, snapshot
 
 
+class DecisionReason(StrEnum):
+    """The common reasons staff pick from a list when they revoke a referral or reject a
+    benefit: stored as the code, read by the parent in their own language. `other`: the staff
+    member types the reason, and the parent reads it as typed."""
+
+    documents_not_provided = "documents_not_provided"
+    parent_refused_seat = "parent_refused_seat"
+    false_benefit_document = "false_benefit_document"
+    document_unreadable = "document_unreadable"
+    other = "other"
+
+
+REVOKE_REASONS = (
+    DecisionReason.documents_not_provided,
+    DecisionReason.parent_refused_seat,
+    DecisionReason.other,
+)
+BENEFIT_REJECT_REASONS = (
+    DecisionReason.false_benefit_document,
+    DecisionReason.document_unreadable,
+    DecisionReason.documents_not_provided,
+    DecisionReason.other,
+)
+
+
 async def confirm_benefit(
     application_id: int,
     confirmed: bool,
@@ -46,10 +72,12 @@ async def confirm_benefit(
     *,
     actor: str,
     settings: Settings,
+    reason_code: str = "",
 ) -> Application:
     """Staff decide on an extraordinary benefit's document. Confirmed: a referral waiting for
     it starts its enrollment validity. Rejected: the benefit is removed (general stream); a
-    referral waiting for it is annulled and the application stop-listed for `stop_list_days`."""
+    referral waiting for it is annulled and the application stop-listed for `stop_list_days`.
+    `reason_code`: a `DecisionReason` picked from the list (then `reason` may be empty)."""
     async with in_transaction() as conn:
         app = await lock_application(conn, application_id)
         if app.benefit_status != BenefitStatus.pending:
@@ -102,7 +130,15 @@ async def confirm_benefit(
             key = f"benefit_confirmed:{app.id}:{int(clock.now().timestamp())}"
             await outbox.notify(applicant, payload, key=key, conn=conn)
         else:
-            await reject_benefit(conn, app, referral, reason, actor=actor, settings=settings)
+            await reject_benefit(
+                conn,
+                app,
+                referral,
+                reason or reason_code,
+                actor=actor,
+                settings=settings,
+                reason_code=reason_code,
+            )
         return app
 
 
@@ -115,6 +151,7 @@ async def reject_benefit(
     actor: str,
     settings: Settings,
     lapsed: bool = False,
+    reason_code: str = "",
 ) -> None:
     """The benefit is removed: general stream at the original time; a referral waiting for it
     annulled and the application stop-listed. `lapsed`: its certificate ran out unconfirmed
@@ -140,11 +177,13 @@ async def reject_benefit(
             "benefit_status": "rejected",
             "stream": int(Stream.general),
             "reason": reason,
+            "reason_code": reason_code,
         },
         conn=conn,
     )
     applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
-    rejected = BenefitRejected(application_number=app.number, reason=reason)
+    shown = "" if reason_code and reason_code != DecisionReason.other else reason
+    rejected = BenefitRejected(application_number=app.number, reason=shown, reason_code=reason_code)
     if referral is not None:
         await close(conn, referral, ReferralStatus.annulled, reason, actor)
         if allows(app.status, Event.benefit_rejected):  # an archived one stays so
@@ -158,9 +197,10 @@ async def reject_benefit(
         await return_seat(conn, referral, app, actor=actor, settings=settings)
         rejected = BenefitRejected(
             application_number=app.number,
-            reason=reason,
+            reason=shown,
             referral_number=referral.number,
             stop_listed_until=app.stop_listed_until,
+            reason_code=reason_code,
         )
     key = f"{{}}:{app.id}:{int(clock.now().timestamp())}"
     if lapsed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core import audit
@@ -18,18 +19,26 @@ from core.models import (
     LIVE_REFERRAL_STATUSES,
     Applicant,
     ApplicationStatus,
+    Group,
+    Kindergarten,
     Offer,
     OfferStatus,
     Referral,
     ReferralStatus,
 )
 from core.notifications import outbox
-from core.notifications.kinds import ReferralExpired, ReferralExpiring
+from core.notifications.kinds import (
+    Place,
+    ReferralEnrolled,
+    ReferralExpired,
+    ReferralExpiring,
+    ReferralRevoked,
+)
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import OfferTimeout, Settings
-from core.referrals.benefits import reject_benefit
+from core.referrals.benefits import DecisionReason, reject_benefit
 from core.referrals.records import close, lock_referral, return_seat, snapshot
 
 REMINDER_BEFORE = timedelta(hours=24)
@@ -81,7 +90,8 @@ async def decline_referral(
 
 
 async def enroll(referral_id: int, *, actor: str) -> Referral:
-    """The kindergarten enrolled the child: the referral is used, the application archived."""
+    """The kindergarten enrolled the child: the referral is used, the application archived,
+    the parent told."""
     async with in_transaction() as conn:
         app, referral = await lock_referral(conn, referral_id)
         if referral.status != ReferralStatus.awaiting_enrollment:
@@ -90,17 +100,55 @@ async def enroll(referral_id: int, *, actor: str) -> Referral:
             raise DomainError(Reason.referral_expired, expires_at=referral.expires_at.isoformat())
         await close(conn, referral, ReferralStatus.enrolled, "enrolled", actor)
         await transition(conn, app, Event.enrolled, actor=actor)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
+        await outbox.notify(
+            applicant,
+            ReferralEnrolled(
+                referral_id=referral.id,
+                number=referral.number,
+                application_number=app.number,
+                place=await _place(conn, referral),
+            ),
+            key=f"referral_enrolled:{referral.id}:{int(clock.now().timestamp())}",
+            conn=conn,
+        )
         return referral
 
 
-async def revoke(referral_id: int, reason: str, *, actor: str, settings: Settings) -> Referral:
-    """Staff revoke a live referral; the seat is released again, the application stays active."""
+async def revoke(
+    referral_id: int,
+    reason: str,
+    *,
+    actor: str,
+    settings: Settings,
+    reason_code: str = "",
+) -> Referral:
+    """Staff revoke a live referral; the seat is released again, the application stays active.
+    The parent is told why: `reason_code` (a `DecisionReason` picked from the list, read in
+    their language) or else the staff member's words."""
+    if reason_code and reason_code not in set(DecisionReason):
+        raise ValueError(f"unknown reason code {reason_code!r}")
     async with in_transaction() as conn:
         app, referral = await lock_referral(conn, referral_id)
         if referral.status not in LIVE_REFERRAL_STATUSES:
             raise DomainError(Reason.referral_not_live, status=str(referral.status))
-        await close(conn, referral, ReferralStatus.revoked, reason, actor)
+        await close(conn, referral, ReferralStatus.revoked, reason or reason_code, actor)
         await return_seat(conn, referral, app, actor=actor, settings=settings)
+        applicant = await Applicant.get(id=app.applicant_id, using_db=conn)
+        picked = reason_code and reason_code != DecisionReason.other
+        await outbox.notify(
+            applicant,
+            ReferralRevoked(
+                referral_id=referral.id,
+                number=referral.number,
+                application_number=app.number,
+                place=await _place(conn, referral),
+                reason="" if picked else reason,
+                reason_code=reason_code if picked else "",
+            ),
+            key=f"referral_revoked:{referral.id}:{int(clock.now().timestamp())}",
+            conn=conn,
+        )
         return referral
 
 
@@ -175,6 +223,11 @@ async def expire_due(settings: Settings) -> int:
 
 
 # --- Helpers ---------------------------------------------------------------------------------
+
+
+async def _place(conn: BaseDBAsyncClient, referral: Referral) -> Place:
+    kindergarten = await Kindergarten.get(id=referral.kindergarten_id, using_db=conn)
+    return Place.of(kindergarten, await Group.get(id=referral.group_id, using_db=conn))
 
 
 async def _lapse_offers(settings: Settings, now: datetime) -> int:

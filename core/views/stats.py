@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.functions import Sum
-
 from core.models import (
     Application,
     ApplicationStatus,
@@ -35,6 +33,8 @@ class OpenData:
 
 
 async def open_data(city_id: int | None = None) -> OpenData:
+    """The figures for one city (an operator's or a kindergarten admin's) or, with None, the
+    whole country (a superadmin's)."""
     since = clock.now() - WINDOW
     kindergartens = Kindergarten.all()
     seats = Seat.filter(status=SeatStatus.free)
@@ -50,7 +50,9 @@ async def open_data(city_id: int | None = None) -> OpenData:
     enrolled = referrals.filter(status=ReferralStatus.enrolled, closed_at__gte=since)
     # A child leaving a kindergarten frees a seat that staff (or the kindergarten's system)
     # release; seats coming back from unused referrals are re-releases, not departures.
-    released = (await releases.annotate(total=Sum("seats")).first().values("total")) or {}
+    # Summed here: an aggregate over a joined filter made Tortoise group by every column and
+    # take one arbitrary release (an operator saw 4 where the city had 27).
+    released = sum(int(row["seats"]) for row in await releases.values("seats"))
     returned_ids = [
         entity_id
         for (entity_id,) in await AuditEntry.filter(
@@ -62,7 +64,7 @@ async def open_data(city_id: int | None = None) -> OpenData:
         returned = await Seat.filter(
             id__in=[int(i) for i in returned_ids], group__kindergarten__city_id=city_id
         ).count()
-    dismissed = max(0, int(released.get("total") or 0) - returned)
+    dismissed = max(0, int(released) - returned)
     return OpenData(
         kindergartens=await kindergartens.count(),
         free_seats=await seats.count(),

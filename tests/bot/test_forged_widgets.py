@@ -42,7 +42,7 @@ from bot.dialogs.states import (
     VerifySG,
 )
 from bot.i18n import make_i18n
-from bot.staff.states import BenefitRejectSG, BroadcastSG, ReleaseSG
+from bot.staff.states import BenefitRejectSG, BroadcastSG, ReferralActionSG, ReleaseSG
 from core.ledger import receipts
 from core.models import Phone, StaffMember, StaffRole
 from core.platform import clock
@@ -170,6 +170,9 @@ def visits(w: World) -> list[Visit]:
     }
     released = {"kindergarten_id": i["kindergarten"], "group_id": i["group"]}
     texts_typed = {"text_kk": "Ертең", "text_ru": "Завтра", "audience": {}, "count": 1}
+    decided = {"application_id": i["application"], "number": 1}
+    acted = {"referral_id": i["referral"], "number": "NP-1"}
+    picked = {"reason": {"code": "documents_not_provided", "text": ""}}
     s = SubmissionSG
     return [
         # The personal cabinet.
@@ -308,7 +311,25 @@ def visits(w: World) -> list[Visit]:
             dialog_data={**texts_typed, "key": "kindergarten", "search": ""},
         ),
         Visit(BroadcastSG.confirm, user=STAFF, dialog_data=texts_typed),
-        Visit(BenefitRejectSG.reason, user=STAFF, start_data={"number": 1, "application_id": 1}),
+        # Staff decisions: the benefit (confirm; reject with a reason), enrol and revoke.
+        *(
+            Visit(state, user=STAFF, start_data=decided, dialog_data=picked)
+            for state in (
+                BenefitRejectSG.confirm,
+                BenefitRejectSG.reason,
+                BenefitRejectSG.reason_text,
+                BenefitRejectSG.reject_confirm,
+            )
+        ),
+        *(
+            Visit(state, user=STAFF, start_data=acted, dialog_data=picked)
+            for state in (
+                ReferralActionSG.enroll_confirm,
+                ReferralActionSG.revoke_reason,
+                ReferralActionSG.revoke_text,
+                ReferralActionSG.revoke_confirm,
+            )
+        ),
     ]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiogram.methods import TelegramMethod
 
+from bot.i18n import make_i18n
 from bot.notifications.render import render
 from core.models import BenefitStatus, ExtensionAnswers, Kindergarten, Language, Stream
 from core.notifications.kinds import BenefitRejected, Broadcast
@@ -311,10 +312,14 @@ async def test_a_rejection_reason_with_markup_reaches_the_parent_as_text(
         await staff.send("/benefits")
         await staff.press("Отклонить")
         answered_safely(staff.seen)
+        # "Other": the reason is typed, then shown in the preview before it is sent.
+        await staff.press(make_i18n().gettext("Other: type the reason", locale="ru"))
         await staff.send(payload)
         assert f"№{application.number}" in answered_safely(staff.seen) or str(
             application.number
         ) in answered_safely(staff.seen)
+        await staff.press("Отклонить")
+        answered_safely(staff.seen)
         await application.refresh_from_db()
         assert application.benefit_status == BenefitStatus.rejected
 

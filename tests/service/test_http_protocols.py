@@ -83,6 +83,8 @@ async def test_a_page_is_cut_in_sql_newest_first(
 ) -> None:
     city = await make_city()
     group = await make_group(await make_kindergarten(city))
+    group.capacity = 28  # 1 + 2 + ... + 7 free seats fit
+    await group.save()
     made = [
         (await releases.release_seats(group.id, n, actor="staff:t", settings=settings)).id
         for n in range(1, 8)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.i18n import make_i18n
 from bot.notifications.render import render
+from core.applications.benefits import recheck_ended_benefits
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
 from core.applications.submission import SubmissionInput, submit
@@ -19,10 +20,11 @@ from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, Refe
 from core.platform import clock
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
-from core.referrals.lifecycle import expire_due
+from core.referrals.lifecycle import enroll, expire_due, revoke
 from core.referrals.take import take_seat
 from core.registry import inbox
 from core.seats.releases import release_seats
+from tests.fixtures.benefits import BenefitsRegistry
 from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
 from tests.fixtures.seats import make_application, make_group, make_queue
 from tests.fixtures.worker import make_staff
@@ -35,7 +37,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 17
+    assert len(KINDS) == 20
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -57,9 +59,13 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
         button = render(payload, "ru").button
         if row.kind == "seat_offered":
             assert button is not None and button.text == "Занять место"
-        elif row.kind in {"application_registered", "referral_issued", "referral_expired"} or (
-            row.kind == "benefit_certificate_lapsed" and row.params.get("number")
-        ):
+        elif row.kind in {
+            "application_registered",
+            "referral_issued",
+            "referral_expired",
+            "referral_enrolled",
+            "referral_revoked",
+        } or (row.kind == "benefit_certificate_lapsed" and row.params.get("number")):
             # After the submission and each referral event: the receipts in the public log.
             assert button is not None, row.kind
             assert button.text == make_i18n().gettext("Proof in the public log", locale="ru")
@@ -138,7 +144,7 @@ def test_a_priority_offer_names_its_deadline_in_local_time() -> None:
 
 def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
     """What a parent must read in each kind."""
-    if kind in ("seat_offered", "referral_issued"):
+    if kind in ("seat_offered", "referral_issued", "referral_enrolled", "referral_revoked"):
         assert KINDERGARTEN[language] in text and GROUP_YEAR[language] in text, text
     if kind == "referral_issued":
         assert isinstance(payload, ReferralIssued)
@@ -205,6 +211,21 @@ async def _produce_every_kind(settings) -> list[Notification]:
         await confirm_benefit(
             app.id, confirmed, "document unreadable", actor="staff:1", settings=settings
         )
+    # referral_enrolled, referral_revoked (a reason picked from the list)
+    for enrolled in (True, False):
+        app = await make_application(city=city, choices=[(kindergarten, Language.ru)])
+        await release_seats(group.id, 1, actor="staff:1", settings=settings)
+        taken = await take_seat(app.id, group.id, actor="parent", settings=settings)
+        if enrolled:
+            await enroll(taken.id, actor="staff:1")
+        else:
+            await revoke(
+                taken.id,
+                "",
+                actor="staff:1",
+                settings=settings,
+                reason_code="documents_not_provided",
+            )
     # position_changed: a place recorded long ago, far from today's
     await Application.filter(id=second.id).update(last_notified_position=500)
     await Application.exclude(id=second.id).update(last_notified_position=None)
@@ -231,6 +252,16 @@ async def _produce_every_kind(settings) -> list[Notification]:
             benefit_valid_until=local_today + timedelta(days=days_left)
         )
     await benefit_certificates(settings, local_today)
+    # benefit_ended: the registry no longer confirms a first-priority benefit
+    ending = await make_application(
+        city=city, choices=[(kindergarten, Language.ru)], stream=Stream.first_priority
+    )
+    await Application.filter(id=ending.id).update(
+        benefit_category=8,
+        benefit_status=BenefitStatus.confirmed,
+        benefit_valid_until=local_today - timedelta(days=1),
+    )
+    await recheck_ended_benefits(settings, local_today, BenefitsRegistry())
     # aged_out: a child who is 6 full years old leaves the queue
     await make_application(
         city=city, choices=[(kindergarten, Language.ru)], born=date(local_today.year - 7, 1, 1)
