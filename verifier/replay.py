@@ -390,6 +390,8 @@ class Replay:
                 why = f"a twin of {head}, not eligible for the group"
             elif head is not None:
                 why = f"a twin of {head}, who was not first in the queue"
+            elif tag in release.expected:
+                continue  # in the queue, but not first: the application skipped is named below
             else:
                 why = "not an eligible application of the kindergarten's queue"
             self._find(release.seq, "queue_jump", f"release {release.id}: offer to {tag}, {why}")
