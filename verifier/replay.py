@@ -19,8 +19,11 @@ public documents so that an outsider's copy decides, not the service's:
   queue type, cohort, city, one live referral per child). After general access anyone of the
   cohort may take a seat, first come first served: no order to check there.
 
-Known limit: twins are a batch in the service (a batch larger than the seats left is passed
-over); the log does not say who is a twin, so such a pass-over would show as a jump.
+Twins are a batch (docs/rules.md, rule 32): the first twin in the queue brings its eligible
+twins along, whatever kindergarten they chose; a twin's `offer.created` leaf names that sibling
+(`twin_of`), and the replay accepts it only when the sibling was rightly offered the same release
+and the twin may take a seat of the group. Known limit: the log does not say who is a twin
+otherwise, so a batch passed over for want of seats would show as a jump.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Finding:
     """One thing the rules did not allow, at a leaf."""
 
     seq: int
-    check: str  # "queue_jump" | "priority_seat_without_offer" | "not_eligible" | "unknown"
+    check: str  # queue_jump | priority_seat_without_offer | not_eligible | key_changed | unknown
     detail: str
 
     def __str__(self) -> str:
@@ -117,6 +120,8 @@ class _Release:
     excluded: set[str]
     expected: list[str]  # eligible applications in distribution order at the release
     offers: dict[str, str] = field(default_factory=dict)  # app tag -> offer status
+    twin_of: dict[str, str] = field(default_factory=dict)  # twin offered -> its batch's head
+    held: set[str] = field(default_factory=set)  # holding an open offer of the group at release
     taken_general: int = 0
     seq: int = 0
     declined: int = 0  # offers declined during the window
@@ -154,6 +159,7 @@ class Replay:
         at = _time(leaf.get("at"))
         returning = self._returning
         self._returning = None
+        self._check_key(leaf, action, seq)
         if action.startswith("application."):
             self._application(leaf, action)
             if action == "application.stop_listed":
@@ -163,8 +169,8 @@ class Replay:
             if app is not None:
                 if "key" in leaf:
                     app.key = tuple(leaf["key"])
-                if "status" in leaf:
-                    app.status = str(leaf["status"])
+                # A benefit leaf's "status" is the benefit decision ("confirmed"), not the
+                # application's: a confirmed application stays active in the queue.
         elif action == "seats.released":
             self._release(leaf, seq, at, returning)
         elif action == "seat.returned":
@@ -232,6 +238,38 @@ class Replay:
                 _choice([c, languages[i]] if i < len(languages) and not isinstance(c, list) else c)
                 for i, c in enumerate(leaf["choices"])
             }
+
+    def _check_key(self, leaf: Mapping[str, Any], action: str, seq: int) -> None:
+        """An application's ordering key may change only as the rules change it: its submission
+        time never (a restored or re-prioritised application keeps its original time), and its
+        stream rank improves only by a benefit decision (`benefit.*`). A leaf restating a known
+        application's key otherwise is a rewritten history (the replay would follow it)."""
+        app = self._app(leaf)
+        if app is None or not app.key or "key" not in leaf or action == "application.registered":
+            return
+        new = tuple(leaf["key"])
+        if new[1:] != app.key[1:]:
+            self._find(
+                seq,
+                "key_changed",
+                f"{action} of {app.tag}: submission time {list(app.key[1:])} restated as "
+                f"{list(new[1:])}",
+            )
+        elif (
+            new
+            and app.key
+            and not action.startswith("benefit.")
+            and _rank(new) < _rank(app.key)
+            and leaf.get("stream") == "application"
+        ):
+            # A worse rank may appear before its benefit.rejected leaf (a batch's leaves read
+            # the application once, after the transaction); a better one only by a benefit.
+            self._find(
+                seq,
+                "key_changed",
+                f"{action} of {app.tag}: stream rank {_rank(app.key)} restated as {_rank(new)} "
+                "without a benefit decision",
+            )
 
     def _app(self, leaf: Mapping[str, Any]) -> _App | None:
         tag = leaf.get("app")
@@ -318,6 +356,8 @@ class Replay:
             self._find(seq, "unknown", f"offer of unknown release {leaf.get('release')}")
             return
         release.offers[tag] = "open"
+        if leaf.get("twin_of"):
+            release.twin_of[tag] = str(leaf["twin_of"])
 
     def _open_offer_of(self, tag: str, at: datetime, *, running: bool) -> _Release | None:
         """The release whose open offer the application holds (the latest one), for leaves
@@ -341,17 +381,21 @@ class Replay:
                     release.seq, "queue_jump", f"release {release.id}: offers without window"
                 )
             return
-        expected = release.expected
+        wanted = self._wanted(release)
         for tag in addressed:
-            if tag not in expected:
-                self._find(
-                    release.seq,
-                    "queue_jump",
-                    f"release {release.id}: offer to {tag}, not an eligible application "
-                    "of the kindergarten's queue",
-                )
-        wanted = expected[: release.seats]
-        for position, tag in enumerate(wanted, start=1):
+            if tag in wanted:
+                continue
+            head = release.twin_of.get(tag)
+            if head is not None and head in wanted:
+                why = f"a twin of {head}, not eligible for the group"
+            elif head is not None:
+                why = f"a twin of {head}, who was not first in the queue"
+            elif tag in release.expected:
+                continue  # in the queue, but not first: the application skipped is named below
+            else:
+                why = "not an eligible application of the kindergarten's queue"
+            self._find(release.seq, "queue_jump", f"release {release.id}: offer to {tag}, {why}")
+        for tag, position in wanted.items():
             if tag not in release.offers:
                 self._find(
                     release.seq,
@@ -360,10 +404,44 @@ class Replay:
                     f"(place {position} of the queue) skipped",
                 )
 
+    def _wanted(self, release: _Release) -> dict[str, int]:
+        """The release's addressees by the rules (tag -> place in the queue): its queue's first
+        eligible applications, each bringing the twins the log says were offered with it
+        (`twin_of`) when they may take a seat in the group; a batch larger than the seats left
+        is passed over (`core.seats.offers.addressees_for`)."""
+        batches: dict[str, list[str]] = {}
+        for twin, head in release.twin_of.items():
+            if self._twin_fits(release, twin):
+                batches.setdefault(head, []).append(twin)
+        wanted: dict[str, int] = {}
+        for position, tag in enumerate(release.expected, start=1):
+            if len(wanted) >= release.seats:
+                break
+            if tag in wanted or tag in release.twin_of:
+                continue  # came along with its twin (or is a twin: only its head brings it)
+            members = [tag, *(t for t in batches.get(tag, []) if t not in wanted)]
+            if len(members) > release.seats - len(wanted):
+                continue  # twins need more seats than are left: they keep their place
+            wanted.update((member, position) for member in members)
+        return wanted
+
+    def _twin_fits(self, release: _Release, tag: str) -> bool:
+        """A twin comes along only if it could take a seat of the group itself (the rule of
+        `core.seats.eligibility.eligible_twins`); its kindergarten choice does not matter."""
+        app = self.apps.get(tag)
+        return (
+            app is not None
+            and app.queue == release.queue
+            and app.cohort in release.years
+            and tag not in release.held
+            and tag not in release.excluded
+            and self.problem(app, release.at) is None
+        )
+
     def _eligible_order(self, release: _Release, at: datetime) -> list[str]:
         """The release queue's eligible applications in distribution order (as
         `core.seats.offers.addressees_for`: ineligible ones skipped, keeping the others' order)."""
-        held = {
+        held = release.held = {
             tag
             for other in self.releases.values()
             if other.group == release.group and other.window_end > at
@@ -499,6 +577,13 @@ def interleave(streams: Sequence[Sequence[T]], ratio: int) -> list[T]:
         out.extend(generals[j : j + take])
         j += take
     return out
+
+
+def _rank(key: Sequence[Any]) -> int:
+    try:
+        return int(key[0])
+    except (IndexError, TypeError, ValueError):
+        return STREAMS - 1
 
 
 def _sortable(part: Any) -> tuple[int, Any]:

@@ -147,6 +147,10 @@ def leaf_for(
         _copy(leaf, after, release="release_id", reason="reason")
     elif stream == "offer":
         _copy(leaf, after, release="release_id", status="status")
+        twin_of = _int(after.get("twin_of"))
+        if twin_of is not None:
+            # a twin offered along with its sibling (one batch): the sibling's application tag
+            leaf["twin_of"] = tag(salt, "app", twin_of)
     elif stream == "seat_release":
         leaf["release"] = _int(entry.entity_id)
         _release_facts(leaf, after)

@@ -56,6 +56,7 @@ async def addressees_for(
     *,
     settings: Settings,
     exclude: tuple[int, ...] = (),
+    twin_of: dict[int, int] | None = None,
 ) -> list[Application]:
     """The first `count` eligible applications of the group's kindergarten queue, in
     distribution order (ineligible ones are skipped, keeping the others' order). A mixed-age
@@ -68,7 +69,9 @@ async def addressees_for(
 
     Twins are a batch (DOMAIN.md): the first twin in the queue brings its eligible twins along
     (they are offered together, using as many seats); a batch larger than the seats still
-    unassigned is passed over and keeps its place for a later release."""
+    unassigned is passed over and keeps its place for a later release. `twin_of`, when given,
+    is filled with each twin taken along -> the application whose place brought it (the public
+    log says so in the twin's `offer.created` leaf)."""
     today = local_today(settings)
     excluded: set[int] = set(exclude) | await holders_of_open_offers(conn, group.id)
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
@@ -103,6 +106,8 @@ async def addressees_for(
             if len(members) > count - len(selected):
                 continue  # twins need more seats than are left: they keep their place
             selected.extend(members)
+            if twin_of is not None:
+                twin_of.update((twin.id, app.id) for twin in members[1:])
             if len(selected) >= count:
                 return selected
         if len(page) < batch:

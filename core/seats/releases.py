@@ -212,8 +212,11 @@ async def release_in(
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
     now = clock.now()
     priority_end = priority_end_at(now, settings, window)
+    twin_of: dict[int, int] = {}  # a twin addressee -> the application it came along with
     addressees = (
-        await addressees_for(conn, group, count, settings=settings, exclude=exclude_application_ids)
+        await addressees_for(
+            conn, group, count, settings=settings, exclude=exclude_application_ids, twin_of=twin_of
+        )
         if priority_end > now
         else []  # no window (0): nobody is first, the seats are everybody's at once
     )
@@ -265,7 +268,12 @@ async def release_in(
             "offer",
             offer.id,
             actor=actor,
-            after={"release_id": release.id, "application_id": app.id, "number": app.number},
+            after={
+                "release_id": release.id,
+                "application_id": app.id,
+                "number": app.number,
+                **({"twin_of": twin_of[app.id]} if app.id in twin_of else {}),
+            },
             conn=conn,
         )
         await notify_seat_offered(

@@ -146,3 +146,93 @@ def test_a_referral_to_a_child_too_old_is_not_eligible() -> None:
     report = replay(leaves, RULES)
     assert [f.check for f in report.findings] == ["not_eligible"]
     assert "child_turns_six" in report.findings[0].detail
+
+
+def _leaf(seq: int, action: str, app: str, **facts: Any) -> dict[str, Any]:
+    stream = action.split(".", 1)[0]
+    stream = {"benefit": "application", "offer": "offer"}.get(stream, stream)
+    leaf = {"v": 1, "seq": seq, "at": "2025-08-01T05:00:00Z", "action": action, "stream": stream}
+    return leaf | {"app": app, **facts}
+
+
+def test_a_leaf_restating_an_earlier_submission_time_is_a_changed_key() -> None:
+    leaves = _history("a", "a")
+    restored = _leaf(3, "application.restored", "c", status="active")
+    restored["key"] = [2, "2024-01-01T00:00:00Z", 2]  # c moved before a and b
+    leaves.insert(3, restored)
+
+    report = replay(leaves, RULES)
+
+    assert report.findings[0].check == "key_changed"  # (then c is first in line: a jump)
+    assert "submission time" in report.findings[0].detail
+
+
+def test_a_better_stream_rank_without_a_benefit_decision_is_a_changed_key() -> None:
+    leaves = _history("a", "a")
+    restored = _leaf(3, "application.restored", "c", status="active")
+    restored["key"] = [0, "2025-01-12T05:00:00Z", 2]  # extraordinary, same submission time
+    leaves.insert(3, restored)
+
+    report = replay(leaves, RULES)
+
+    assert report.findings[0].check == "key_changed"
+    assert "stream rank 2 restated as 0 without a benefit decision" in report.findings[0].detail
+
+
+def test_a_confirmed_benefit_keeps_the_application_in_the_queue_ahead_of_general_ones() -> None:
+    leaves = _history("c", "c")
+    confirmed = _leaf(3, "benefit.confirmed", "c", status="confirmed", tier="first")
+    confirmed["key"] = [1, "2025-01-12T05:00:00Z", 2]  # first priority from now on
+    leaves.insert(3, confirmed)
+
+    report = replay(leaves, RULES)
+
+    assert report.ok, report.lines()  # no changed key, and c is still active: first in line
+
+
+def _twins(
+    offers: list[tuple[str, str | None]], *, twin_cohort: int = 2022
+) -> list[dict[str, Any]]:
+    """a, b, c choose the kindergarten; t, the twin of one of them, chose another; a release of
+    two seats is offered as `offers` says ((app, twin_of))."""
+    leaves = _history("a", "a")[:4]
+    leaves.insert(3, _app(9, "t", at="2025-01-09T05:00:00Z", kg=KG + 1, cohort=twin_cohort))
+    leaves[4]["seats"] = 2
+    for seq, (app, twin_of) in enumerate(offers, start=10):
+        offer = _leaf(seq, "offer.created", app, release=1)
+        offer["at"] = leaves[4]["at"]
+        if twin_of is not None:
+            offer["twin_of"] = twin_of
+        leaves.append(offer)
+    return leaves
+
+
+def test_a_twin_offered_with_its_sibling_first_in_line_is_no_jump() -> None:
+    report = replay(_twins([("a", None), ("t", "a")]), RULES)
+
+    assert report.ok, report.lines()
+    assert report.offers_checked == 2
+
+
+def test_a_twin_offered_with_a_sibling_not_first_in_line_is_a_jump() -> None:
+    report = replay(_twins([("b", None), ("t", "b")]), RULES)
+
+    details = [f.detail for f in report.findings]
+    assert {f.check for f in report.findings} == {"queue_jump"}, details
+    assert any("offer to t, a twin of b, who was not first in the queue" in d for d in details)
+    assert any("a (place 1 of the queue) skipped" in d for d in details)
+
+
+def test_a_twin_that_may_not_take_a_seat_of_the_group_does_not_come_along() -> None:
+    report = replay(_twins([("a", None), ("t", "a")], twin_cohort=2019), RULES)
+
+    details = [f.detail for f in report.findings]
+    assert any("offer to t, a twin of a, not eligible for the group" in d for d in details)
+    assert any("b (place 2 of the queue) skipped" in d for d in details)
+
+
+def test_an_offer_to_an_application_of_another_kindergarten_is_still_a_jump() -> None:
+    report = replay(_twins([("a", None), ("t", None)]), RULES)
+
+    details = [f.detail for f in report.findings]
+    assert any("offer to t, not an eligible application" in d for d in details), details
