@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.types import InlineKeyboardMarkup
+
 from bot.callbacks import UndoCb
 from core.models import (
     Application,
@@ -67,10 +69,21 @@ async def test_a_benefit_decision_is_undone(bot_app: Any, settings: Settings) ->
     await make_staff(932, StaffRole.kindergarten_admin, kindergarten=kindergarten)
     staff = Staff(bot_app, 932)
     await staff.send("/benefits")
+    await staff.press(f"1. №{application.number}")  # the claim, from the one-message list
     await staff.press("Подтвердить")
     await staff.press("Подтвердить")
+    # The outcome (with Undo) stays in the decision's message; the list comes back below it.
+    outcome = [
+        button.callback_data
+        for request in staff.seen
+        if isinstance(getattr(request, "reply_markup", None), InlineKeyboardMarkup)
+        for row in request.reply_markup.inline_keyboard
+        for button in row
+        if button.text == said("Undo")
+    ]
+    assert len(outcome) == 1
+    staff.seen = await staff.chat.press(outcome[0])
 
-    await staff.press(said("Undo"))
     await staff.press(said("Undo"))
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.pending
     assert len(await _told(parent, "benefit_decision_undone")) == 1
