@@ -15,11 +15,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 	$(PY) -m scripts.i18n compile
 
-# Real PostgreSQL (from the image) and Redis (Debian's package) for tests and benchmarks.
+# Real PostgreSQL (from the image) and Redis (Debian's package) for tests and benchmarks;
+# Debian's chromium and its driver for the public page's browser test.
 services:
 	@command -v redis-server >/dev/null || { \
 	  echo "installing redis-server (apt)"; \
 	  apt-get update -qq >/dev/null && apt-get install -y -qq redis-server >/dev/null; }
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { \
+	  echo "installing chromium and chromium-driver (apt)"; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver >/dev/null; }
 
 demo: install
 	$(VENV)/bin/indigo demo $(if $(HEADLESS),--headless,)
