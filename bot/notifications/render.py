@@ -38,6 +38,7 @@ from core.notifications.kinds import (
     CodeNotDelivered,
     ExtensionDue,
     FamilyReady,
+    OfferWithdrawn,
     Place,
     PositionChanged,
     ReferralEnrolled,
@@ -210,6 +211,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _referral_revocation_undone(r, payload)
         case BenefitDecisionUndone():
             return _benefit_decision_undone(r, payload)
+        case OfferWithdrawn():
+            return _offer_withdrawn(r, payload)
         case _:
             assert_never(payload)
 
@@ -317,6 +320,16 @@ def _referral_enrolment_undone(r: _Reader, p: ReferralEnrolmentUndone) -> str:
     text += "\n" + r.gettext(
         "The referral waits for the enrolment again; application {number} is back in the queue."
     ).format(number=f"#{p.application_number}")
+    return text
+
+
+def _offer_withdrawn(r: _Reader, p: OfferWithdrawn) -> str:
+    text = r.gettext(
+        "The seat offered for application {number} is no longer available: it was freed by a "
+        "staff mistake that has been corrected."
+    ).format(number=f"#{p.application_number}")
+    text += "\n" + _place(r, p.place)
+    text += "\n" + r.gettext("Your application keeps its place in the queue.")
     return text
 
 

@@ -241,6 +241,26 @@ class ReferralEnrolmentUndone:
 
 
 @dataclass(frozen=True)
+class OfferWithdrawn:
+    """A seat offered to this application is gone: staff undid the revocation that had freed
+    it, and it went back to its referral. The application keeps its place in the queue."""
+
+    kind: ClassVar[str] = "offer_withdrawn"
+    application_number: int
+    place: Place
+
+    def to_params(self) -> Params:
+        return {"application_number": self.application_number, **self.place.to_params()}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+        )
+
+
+@dataclass(frozen=True)
 class ReferralRevocationUndone:
     """Staff undid the revocation of this referral: it is valid again, until `expires_at`."""
 
@@ -694,6 +714,7 @@ AnyPayload = (
     | CodeNotDelivered
     | ReferralEnrolmentUndone
     | ReferralRevocationUndone
+    | OfferWithdrawn
     | BenefitDecisionUndone
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}

@@ -44,6 +44,7 @@ from core.models import (
 from core.notifications import outbox
 from core.notifications.kinds import (
     BenefitDecisionUndone,
+    OfferWithdrawn,
     Place,
     ReferralEnrolmentUndone,
     ReferralRevocationUndone,
@@ -307,6 +308,7 @@ async def _restore_closed(
         raise DomainError(Reason.undo_not_possible, number=referral.number)
     await Seat.filter(release_id=release_id).using_db(conn).update(status=SeatStatus.withdrawn)
     offers = await Offer.filter(release_id=release_id, status=OfferStatus.open).using_db(conn)
+    place = await _place(conn, referral) if offers else None
     for offer in offers:
         await Offer.filter(id=offer.id).using_db(conn).update(status=OfferStatus.lapsed)
         await audit.record(
@@ -315,6 +317,15 @@ async def _restore_closed(
             offer.id,
             actor=actor,
             after={"application_id": offer.application_id, "release_id": release_id},
+            conn=conn,
+        )
+        # The parent was told the seat was theirs to take: they are told it is gone.
+        offered = await Application.get(id=offer.application_id, using_db=conn)
+        assert place is not None
+        await outbox.notify(
+            await Applicant.get(id=offered.applicant_id, using_db=conn),
+            OfferWithdrawn(application_number=offered.number, place=place),
+            key=f"offer_withdrawn:{offer.id}",
             conn=conn,
         )
     await Seat.filter(id=referral.seat_id).using_db(conn).update(status=SeatStatus.taken)

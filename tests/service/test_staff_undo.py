@@ -122,6 +122,8 @@ async def test_a_revocation_undone_gives_the_referral_its_seat_and_withdraws_the
     assert await AuditEntry.filter(action="referral.revoked.undone").exists()
     kinds = await _kinds(app)
     assert kinds.index("referral_revoked") < kinds.index("referral_revocation_undone")
+    # The next in line had been told the seat was theirs: they are told it is gone.
+    assert (await _kinds(nxt))[-1] == "offer_withdrawn"
     await _log_replays_clean()
 
 
