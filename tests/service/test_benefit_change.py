@@ -10,15 +10,12 @@ from redis.asyncio import Redis
 
 from core.applications.benefits import change_benefit
 from core.applications.lifecycle import withdraw
-from core.applications.submission import SubmissionInput, submit
 from core.models import (
     Application,
     ApplicationChoice,
     AuditEntry,
     BenefitStatus,
     DocumentKind,
-    Language,
-    QueueType,
     Stream,
 )
 from core.people.applicants import create_document
@@ -26,8 +23,7 @@ from core.platform import clock
 from core.platform.errors import DomainError
 from core.queue.order import city_position
 from core.referrals.benefits import confirm_benefit
-from tests.fixtures.benefits import consented_family
-from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
+from tests.fixtures.benefits import consented_family, three_in_one_queue
 
 
 def local_today(settings) -> date:
@@ -37,26 +33,7 @@ def local_today(settings) -> date:
 @pytest.fixture
 async def queue(db: None, settings):
     """Three general applications of one cohort; the parent of the last one changes its benefit."""
-    city = await make_city()
-    kg = await make_kindergarten(city, 1, languages="kk,ru")
-    apps = []
-    for n in range(3):
-        parent = await make_parent(telegram_user_id=900 + n)
-        child = await make_child(parent, date(2022, 5, 5))
-        apps.append(
-            await submit(
-                SubmissionInput(
-                    applicant_id=parent.id,
-                    child_id=child.id,
-                    city_id=city.id,
-                    queue_type=QueueType.general,
-                    choices=[(kg.id, Language.ru)],
-                    legal_representative=True,
-                ),
-                settings=settings,
-                actor="t",
-            )
-        )
+    _kindergarten, apps = await three_in_one_queue(settings)
     last = apps[-1]
     parent = await last.applicant
     child = await last.child

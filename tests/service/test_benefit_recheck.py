@@ -4,20 +4,17 @@ the child goes on in the general order at the original time and the parent is to
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.notifications.render import render
 from core.applications.benefits import change_benefit, recheck_ended_benefits
-from core.applications.submission import SubmissionInput, submit
 from core.models import (
     Application,
     AuditEntry,
     BenefitStatus,
-    Language,
     Notification,
-    QueueType,
     Stream,
 )
 from core.notifications.kinds import load
@@ -26,8 +23,7 @@ from core.queue.order import city_position
 from core.referrals.take import take_seat
 from core.registry.ports import BenefitRecord
 from core.seats.releases import release_seats
-from tests.fixtures.benefits import BenefitsRegistry, consented_family
-from tests.fixtures.queue import make_child, make_city, make_kindergarten, make_parent
+from tests.fixtures.benefits import BenefitsRegistry, consented_family, three_in_one_queue
 from tests.fixtures.seats import make_group
 
 
@@ -35,26 +31,7 @@ from tests.fixtures.seats import make_group
 async def holder(db: None, settings):
     """Three general applications of one cohort; the last one's child has benefit 8 (large
     family) confirmed by the family request until `until`, so it is first in line."""
-    city = await make_city()
-    kg = await make_kindergarten(city, 1, languages="kk,ru")
-    apps = []
-    for n in range(3):
-        parent = await make_parent(telegram_user_id=900 + n)
-        child = await make_child(parent, date(2022, 5, 5))
-        apps.append(
-            await submit(
-                SubmissionInput(
-                    applicant_id=parent.id,
-                    child_id=child.id,
-                    city_id=city.id,
-                    queue_type=QueueType.general,
-                    choices=[(kg.id, Language.ru)],
-                    legal_representative=True,
-                ),
-                settings=settings,
-                actor="t",
-            )
-        )
+    kg, apps = await three_in_one_queue(settings)
     app = apps[-1]
     parent, child = await app.applicant, await app.child
     await child.fetch_related("person")
