@@ -39,11 +39,11 @@ from webhooks.registers import (
     REFERRAL_PARAMETERS,
     SEAT_PARAMETERS,
     BadParameter,
-    _Cache,
-    _choice,
-    _common,
-    _normalized,
-    _paging,
+    Cache,
+    common_filters,
+    normalized_query,
+    parse_choice,
+    parse_paging,
 )
 
 PAGE_LIMIT = 20  # rows per page unless `limit` says otherwise
@@ -56,7 +56,7 @@ View = Callable[[web.Request], Awaitable[web.Response]]
 def add_public_page_routes(web_app: web.Application, settings: Settings) -> None:
     """The public page's routes on the public listener."""
     tz = settings.tz
-    seat_cache, referral_cache = (_Cache(settings.protocols_cache_seconds) for _ in range(2))
+    seat_cache, referral_cache = (Cache(settings.protocols_cache_seconds) for _ in range(2))
     web_app.router.add_get(html.PATH, _home(tz))
     web_app.router.add_get(html.SEATS_PATH, _protocol(tz, SEAT_PARAMETERS, seat_cache, _seats))
     web_app.router.add_get(
@@ -111,9 +111,9 @@ def _home(tz: ZoneInfo) -> View:
 async def _seats(page: Page, query: MultiMapping[str]) -> str:
     _ = page.gettext
     flt = registers.SeatFilter(
-        ownership=_choice(query, "ownership", Ownership),
-        group_kind=_choice(query, "kind", GroupKind),
-        **_common(query),
+        ownership=parse_choice(query, "ownership", Ownership),
+        group_kind=parse_choice(query, "kind", GroupKind),
+        **common_filters(query),
     )
     limit, offset = _limits(query)
     found = await registers.seat_protocol(flt, page.tz, limit=limit, offset=offset)
@@ -130,7 +130,7 @@ async def _seats(page: Page, query: MultiMapping[str]) -> str:
 async def _referrals(page: Page, query: MultiMapping[str]) -> str:
     _ = page.gettext
     flt = registers.ReferralFilter(
-        status=_choice(query, "status", ReferralStatus), **_common(query)
+        status=parse_choice(query, "status", ReferralStatus), **common_filters(query)
     )
     limit, offset = _limits(query)
     found = await registers.referral_protocol(flt, page.tz, limit=limit, offset=offset)
@@ -147,7 +147,7 @@ async def _referrals(page: Page, query: MultiMapping[str]) -> str:
 Fill = Callable[[Page, MultiMapping[str]], Awaitable[str]]
 
 
-def _protocol(tz: ZoneInfo, allowed: frozenset[str], cache: _Cache, fill: Fill) -> View:
+def _protocol(tz: ZoneInfo, allowed: frozenset[str], cache: Cache, fill: Fill) -> View:
     titles = {
         SEAT_PARAMETERS: ("Seat release protocol", html.SEATS_PATH),
         REFERRAL_PARAMETERS: ("Referral protocol", html.REFERRALS_PATH),
@@ -161,7 +161,7 @@ def _protocol(tz: ZoneInfo, allowed: frozenset[str], cache: _Cache, fill: Fill) 
         except _Refused as refused:
             return refused.response
         title = page.gettext(title_msgid)
-        key = (*_normalized(query, allowed | {"lang"}), ("lang", page.language))
+        key = (*normalized_query(query, allowed | {"lang"}), ("lang", page.language))
         cached = cache.get(key)
         if cached is not None:
             return _html(str(cached["html"]))
@@ -231,7 +231,7 @@ def _page(query: MultiMapping[str], allowed: frozenset[str], tz: ZoneInfo) -> Pa
     asked = query.get("lang", DEFAULT_LANGUAGE)
     page = Page.for_language(asked if asked in LANGUAGES else DEFAULT_LANGUAGE, tz)
     try:
-        _normalized(query, allowed)
+        normalized_query(query, allowed)
         if asked not in LANGUAGES:
             raise BadParameter("lang", "must be kk or ru")
     except BadParameter as exc:
@@ -251,12 +251,12 @@ def _refusal(page: Page, exc: BadParameter, path: str, query: dict[str, str]) ->
 
 
 def _limits(query: MultiMapping[str]) -> tuple[int, int]:
-    limit, offset = _paging(query)
+    limit, offset = parse_paging(query)
     return (limit if "limit" in query else PAGE_LIMIT), offset
 
 
 def _shown(query: MultiMapping[str]) -> dict[str, str]:
-    """The filters as given (one value each; `_normalized` refused repeats), for links."""
+    """The filters as given (one value each; `normalized_query` refused repeats), for links."""
     return {name: value for name, value in query.items() if value != ""}
 
 

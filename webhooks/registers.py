@@ -75,30 +75,30 @@ def add_register_routes(web_app: web.Application, settings: Settings) -> None:
 
 async def seat_page(query: MultiMapping[str], tz: ZoneInfo) -> dict[str, Any]:
     flt = registers.SeatFilter(
-        ownership=_choice(query, "ownership", Ownership),
-        group_kind=_choice(query, "kind", GroupKind),
-        **_common(query),
+        ownership=parse_choice(query, "ownership", Ownership),
+        group_kind=parse_choice(query, "kind", GroupKind),
+        **common_filters(query),
     )
-    limit, offset = _paging(query)
+    limit, offset = parse_paging(query)
     page = await registers.seat_protocol(flt, tz, limit=limit, offset=offset)
     return _answer(page, limit, offset)
 
 
 async def referral_page(query: MultiMapping[str], tz: ZoneInfo) -> dict[str, Any]:
-    status = _choice(query, "status", ReferralStatus)
-    flt = registers.ReferralFilter(status=status, **_common(query))
-    limit, offset = _paging(query)
+    status = parse_choice(query, "status", ReferralStatus)
+    flt = registers.ReferralFilter(status=status, **common_filters(query))
+    limit, offset = parse_paging(query)
     page = await registers.referral_protocol(flt, tz, limit=limit, offset=offset)
     return _answer(page, limit, offset)
 
 
 def _view(allowed: frozenset[str], fetch: Fetch, cache_seconds: float) -> View:
-    cache = _Cache(cache_seconds)
+    cache = Cache(cache_seconds)
 
     async def view(request: web.Request) -> web.Response:
         query = request.query
         try:
-            key = _normalized(query, allowed)
+            key = normalized_query(query, allowed)
             body = cache.get(key)
             if body is None:
                 body = await fetch(query)
@@ -115,7 +115,9 @@ def _view(allowed: frozenset[str], fetch: Fetch, cache_seconds: float) -> View:
     return view
 
 
-def _normalized(query: MultiMapping[str], allowed: frozenset[str]) -> tuple[tuple[str, str], ...]:
+def normalized_query(
+    query: MultiMapping[str], allowed: frozenset[str]
+) -> tuple[tuple[str, str], ...]:
     """The query as a cache key; an unknown or repeated parameter is refused here."""
     seen: dict[str, str] = {}
     for name, value in query.items():
@@ -127,19 +129,20 @@ def _normalized(query: MultiMapping[str], allowed: frozenset[str]) -> tuple[tupl
     return tuple(sorted(seen.items()))
 
 
-def _common(query: MultiMapping[str]) -> dict[str, Any]:
+def common_filters(query: MultiMapping[str]) -> dict[str, Any]:
+    """The filters both protocols take (the public page reads them the same way)."""
     return {
         "day": _date(query, "date"),
         "city_id": _number(query, "city", 1, MAX_ID),
         "kindergarten_id": _number(query, "kindergarten", 1, MAX_ID),
         "kindergarten_name": _text(query, "q"),
-        "language": _choice(query, "language", Language),
+        "language": parse_choice(query, "language", Language),
         "age_from": _number(query, "age_from", 0, MAX_AGE),
         "age_to": _number(query, "age_to", 0, MAX_AGE),
     }
 
 
-def _paging(query: MultiMapping[str]) -> tuple[int, int]:
+def parse_paging(query: MultiMapping[str]) -> tuple[int, int]:
     limit = _number(query, "limit", 1, MAX_LIMIT)
     offset = _number(query, "offset", 0, MAX_OFFSET)
     return (DEFAULT_LIMIT if limit is None else limit), (offset or 0)
@@ -172,7 +175,7 @@ def _date(query: MultiMapping[str], name: str) -> date | None:
     return day
 
 
-def _choice(query: MultiMapping[str], name: str, options: type[Any]) -> str | None:
+def parse_choice(query: MultiMapping[str], name: str, options: type[Any]) -> str | None:
     value = query.get(name, "")
     if value == "":
         return None
@@ -201,7 +204,7 @@ def _answer(page: registers.Page, limit: int, offset: int) -> dict[str, Any]:
 
 
 @dataclass
-class _Cache:
+class Cache:
     """Answers by normalized query for a few seconds, per process (bounded in entries)."""
 
     seconds: float
