@@ -70,8 +70,8 @@ def make_router() -> Router:
     return router
 
 
-async def start_list(message: Message, staff: StaffMember, manager: DialogManager) -> None:
-    await manager.start(StaffComplaintSG.complaints, mode=StartMode.RESET_STACK)
+async def start_list(message: Message, staff: StaffMember, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(StaffComplaintSG.complaints, mode=StartMode.RESET_STACK)
 
 
 async def officer_start(message: Message, staff: StaffMember, bot: Bot) -> None:

@@ -26,6 +26,7 @@ from core.models import (
     ComplaintStatus,
     Kindergarten,
     Person,
+    Phone,
     StaffMember,
     StaffRole,
 )
@@ -34,7 +35,7 @@ from core.notifications.kinds import ComplaintAnswered, ComplaintEscalated, Comp
 from core.people.staff import actor
 from core.platform import clock
 from core.platform.errors import DomainError
-from core.platform.pii import mask_name
+from core.platform.pii import mask_name, mask_phone
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
 
@@ -57,7 +58,8 @@ class ComplaintView:
     escalated: bool
     kindergarten: str | None
     kindergarten_kk: str | None
-    parent: str | None  # masked name; None: anonymous
+    anonymous: bool
+    parent: str | None  # masked name, else masked phone; None when anonymous or unknown
     subject: str | None  # the application or referral number
     attachment_file_id: str | None
     attachment_mime: str | None
@@ -229,7 +231,11 @@ async def _view(complaint: Complaint, staff: StaffMember) -> ComplaintView:
     subject = None
     if not complaint.anonymous:
         person = await Person.filter(applicants__id=complaint.applicant_id).first()
-        parent = mask_name(person.last_name, person.first_name) if person else None
+        phone = await Phone.filter(applicant_id=complaint.applicant_id).order_by("id").first()
+        if person is not None:
+            parent = mask_name(person.last_name, person.first_name)
+        elif phone is not None:
+            parent = mask_phone(phone.number)
         subject = await _subject_number(complaint)
     attachment_id = attachment_mime = None
     if complaint.attachment_id is not None:
@@ -247,6 +253,7 @@ async def _view(complaint: Complaint, staff: StaffMember) -> ComplaintView:
         deadline=complaint.deadline,
         overdue=_overdue(complaint),
         escalated=complaint.escalated_at is not None,
+        anonymous=complaint.anonymous,
         kindergarten=kindergarten.name_ru if kindergarten else None,
         kindergarten_kk=kindergarten.name_kk if kindergarten else None,
         parent=parent,

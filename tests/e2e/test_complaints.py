@@ -54,6 +54,11 @@ async def test_a_parent_files_a_complaint_and_receives_the_operators_answer(
     await parent.press(t("Complaint about a kindergarten", lang))
     await parent.expect(t("Which kindergarten is it about?", lang))
     await parent.press(name)
+    describe = (
+        "Describe what happened: where, when, who was involved. Up to {max} characters, in one "
+        "message."
+    )
+    await parent.expect(t(describe, lang, max=settings.complaint_text_max))
     await parent.send("   ")
     await parent.expect(
         t("The complaint is empty. Please describe what happened in one message.", lang)
@@ -78,6 +83,8 @@ async def test_a_parent_files_a_complaint_and_receives_the_operators_answer(
     await parent.expect(
         t("Complaint №{number} has been taken into work.", lang, number=complaint.number)
     )
+    taken = await operator.expect("Статус: в работе")
+    assert "Родитель: +7707*****" in taken.text  # masked phone: no IIN given yet
     await operator.press("Ответить")
     await operator.expect("Напишите ответ")
     await operator.send("Проведена беседа с воспитателем.")
