@@ -144,8 +144,7 @@ async def leave_answered(
     state: FSMContext,
     dialog_manager: DialogManager,
 ) -> None:
-    await callback.answer()
-    message = callback.message
+    message = callback.message  # the router's CallbackAnswerMiddleware answers the press
     if not isinstance(message, Message):
         return
     await message.edit_reply_markup(reply_markup=None)
