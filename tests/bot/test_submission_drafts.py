@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from core.applications import drafts
-from core.models import Child, GovRequest
+from core.models import Applicant, Child, GovRequest
 from core.registry import family_requests
 from tests.bot.test_submission_dialog import (
     PARENT_IIN,
@@ -129,8 +129,16 @@ async def test_a_menu_tap_mid_wizard_asks_and_the_answers_come_back_kk(bot_app: 
     asked = await parent.send(t["check_queue"])
     assert "Жауаптарыңыз 7 күн сақталады" in asked
     await parent.press(t["leave"])
+    applicant = await Applicant.get(telegram_user_id=5102)
+    ttl = await app.redis.ttl(drafts.draft_key(applicant.id))
+    assert 7 * 24 * 3600 - 60 < ttl <= 7 * 24 * 3600  # kept a week, then forgotten by Redis
     offered = await parent.send(t["menu"])
     assert "аяқталмаған өтініш" in offered
+    assert t["step2"] in await parent.press(t["continue"])
+
+    # "Join the queue" tapped again inside the wizard offers the same choice, not a reset.
+    offered = await parent.send(t["menu"])
+    assert "аяқталмаған өтініш" in offered and "Бала: Сейткали Алихан" in offered
     assert t["step2"] in await parent.press(t["continue"])
 
 
