@@ -151,6 +151,8 @@ async def leave_answered(
     if callback_data.stay:
         if drafts.in_wizard(dialog_manager):  # the wizard's window again, below this message
             await dialog_manager.show(ShowMode.SEND)
+        else:  # an older question, pressed after the wizard was left: offer the draft back
+            await start_submission(dialog_manager)
         return
     if await drafts.keep_draft(dialog_manager):
         await message.answer(

@@ -19,7 +19,7 @@ from tests.bot.test_submission_dialog import (
     parent_with_phones,
     use_fake_gov,
 )
-from tests.fixtures.bot import Parent, reply_keyboard, texts
+from tests.fixtures.bot import Parent, inline_buttons, reply_keyboard, texts
 from tests.fixtures.queue import make_application, make_city
 
 RU = {
@@ -106,8 +106,12 @@ async def test_a_menu_tap_mid_wizard_asks_and_the_answers_come_back_ru(bot_app: 
 
     # "Leave" does what the tap asked for (here: the check) and keeps the answers.
     await parent.send(t["check_queue"])
+    stay_again = dict(inline_buttons(parent.seen))["⬅️ " + t["stay"]]
     left = await parent.press(t["leave"])
     assert "Ваши ответы сохранены" in left and "ИИН ребенка или родителя" in left
+    # "Stay" of that question pressed after leaving: the draft is offered, nothing is lost.
+    late = texts(await parent.chat.press(stay_again))
+    assert any("незавершённое заявление" in text for text in late), late
 
     # "Join the queue" offers the draft back: continue where the parent stopped.
     offered = await parent.send(t["menu"])
