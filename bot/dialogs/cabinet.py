@@ -10,12 +10,12 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common, receipts, referral_card
-from bot.dialogs.common import Tr, Window, pick_list
+from bot.dialogs.common import Dialog, Tr, Window, pick_list
 from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,

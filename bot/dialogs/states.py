@@ -31,6 +31,8 @@ class SubmissionSG(StatesGroup):
     contacts = State()
     review = State()
     done = State()
+    resume = State()  # "continue where you stopped" / "start again" (a draft is kept)
+    cancel_confirm = State()  # Cancel asks before the answers are thrown away
 
 
 class CabinetSG(StatesGroup):
