@@ -289,5 +289,5 @@ async def test_two_workers_never_send_two_messages_to_one_chat_within_a_second(
     # In each chat the three notifications, each once.
     for parent in parents:
         texts = telegram_sandbox.texts[parent.chat_id]
-        numbers = sorted(n for n in range(1000, 1003) for t in texts if f"#{n}" in t)
+        numbers = sorted(n for n in range(1000, 1003) for t in texts if f"№{n}" in t)
         assert numbers == [1000, 1001, 1002]
