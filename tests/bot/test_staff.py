@@ -96,7 +96,7 @@ def _bot(url: str, token: str) -> Bot:
 
 @pytest.mark.parametrize(
     ("language", "refusal"),
-    [("ru", "только для сотрудников"), ("kk", "тек білім беру бөлімдері")],
+    [("ru", "только для сотрудников"), ("kk", "тек білім бөлімдері")],
 )
 async def test_a_parent_who_is_not_staff_is_refused_politely(
     bot_app: Any, language: str, refusal: str
