@@ -531,7 +531,7 @@ def _decision_reason(r: _Reader, code: str, typed: str) -> str:
     reader's language («Себебі (қызметкердің сөзі): «…»»), never as if the bot said them."""
     if code in DECISION_REASONS:
         return "\n" + r.gettext("Reason: {reason}").format(reason=r.gettext(DECISION_REASONS[code]))
-    typed = " ".join(typed.split())
+    typed = typed.strip()
     if not typed:
         return ""
     return "\n" + r.gettext("Reason, in the staff member's words: «{reason}»").format(
