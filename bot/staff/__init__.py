@@ -29,6 +29,7 @@ from bot.staff.states import (
     BroadcastSG,
     ReferralActionSG,
     ReleaseSG,
+    ReportsSG,
 )
 
 __all__ = ["IsStaff", "make_router"]
@@ -40,7 +41,7 @@ def make_router() -> Router:
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
-        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG),
+        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG, ReportsSG),
         (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     gated.message.filter(maybe, IsStaff())
@@ -53,6 +54,7 @@ def make_router() -> Router:
         benefits.make_dialog(),
         benefits_list.make_dialog(),
         referrals.make_dialog(),
+        reports.make_dialog(),
     ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))

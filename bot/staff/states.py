@@ -48,4 +48,12 @@ class BenefitListSG(StatesGroup):
     claims = State()  # the page: rows, ◀ 1/4 ▶, filters, typed search
     kindergarten = State()  # the kindergarten filter: only those with claims, natural order
     status = State()  # a referral waits / no referral yet / all
+    age = State()  # the birth years (cohorts) of the pending claims, with how many
     claim = State()  # one claim: Confirm, Reject, Back to the list
+
+
+class ReportsSG(StatesGroup):
+    """/protocol and /broadcasts: one message edited in place, ◀ 1/4 ▶ pages."""
+
+    protocol = State()  # a page of the seat release or the referral register
+    broadcasts = State()  # a page of broadcasts: excerpt, audience, author, status, counts

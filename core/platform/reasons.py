@@ -91,6 +91,9 @@ class Reason(StrEnum):
     public_check_limit = "public_check_limit"
     undo_not_possible = "undo_not_possible"
     undo_window_passed = "undo_window_passed"
+    # Staff roles granted and removed inside the bot (appended).
+    superadmin_only = "superadmin_only"
+    last_superadmin = "last_superadmin"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.
