@@ -32,6 +32,7 @@ from core.platform.settings import Settings
 from core.referrals.take import take_seat
 from core.referrals.undo import preview_release_undo, undo_release
 from core.seats.releases import group_seats, release_seats
+from core.views import stats
 from tests.fixtures.seats import make_application, make_city, make_group, make_kindergarten
 from tests.fixtures.worker import make_staff
 
@@ -76,8 +77,11 @@ async def test_a_release_undone_withdraws_free_seats_lapses_offers_and_keeps_ref
     assert not await Notification.filter(
         applicant_id=first.applicant_id, kind="offer_withdrawn"
     ).exists()
-    # The group can be released again: the withdrawn seats no longer count as free.
+    # The group can be released again: the withdrawn seats no longer count as free, and
+    # /stats counts only the seat a child really took as freed.
     assert (await group_seats(group)).free == 0
+    figures = await stats.open_data()
+    assert (figures.free_seats, figures.dismissed_5_days) == (0, 1)
     entry = await AuditEntry.get(action="seats.released.undone")
     assert entry.actor == f"staff:{admin.id}"
     leaves = [json.loads(row.data) for row in await LedgerLeaf.all().order_by("seq")]
