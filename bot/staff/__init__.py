@@ -1,7 +1,8 @@
 """Staff commands and conversations: /release, /broadcast, /broadcasts, /benefits, /enroll,
-/revoke, /stats, /protocol, and the staff menu and /help (bot.staff.menu). Only for staff
-members (core.people.staff), refused politely to everybody else; every action names the staff
-member as the audit actor ("staff:<id>") and the core checks the scope.
+/revoke, /stats, /protocol, /staff (superadmins: roles), and the staff menu and /help
+(bot.staff.menu). Only for staff members (core.people.staff), refused politely to everybody
+else; every action names the staff member as the audit actor ("staff:<id>") and the core checks
+the scope.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.staff import (
     refusal,
     release,
     reports,
+    roles,
     undo,
 )
 from bot.staff.answers import AnsweredByHandler
@@ -30,6 +32,7 @@ from bot.staff.states import (
     ReferralActionSG,
     ReleaseSG,
     ReportsSG,
+    StaffRolesSG,
 )
 
 __all__ = ["IsStaff", "make_router"]
@@ -41,12 +44,20 @@ def make_router() -> Router:
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
-        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG, ReportsSG),
+        (
+            ReleaseSG,
+            BroadcastSG,
+            BenefitRejectSG,
+            ReferralActionSG,
+            BenefitListSG,
+            ReportsSG,
+            StaffRolesSG,
+        ),
         (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
-    for module in (menu, release, broadcast, benefits, referrals, reports, undo):
+    for module in (menu, release, broadcast, benefits, referrals, reports, roles, undo):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),
@@ -55,6 +66,7 @@ def make_router() -> Router:
         benefits_list.make_dialog(),
         referrals.make_dialog(),
         reports.make_dialog(),
+        roles.make_dialog(),
     ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))

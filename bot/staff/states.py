@@ -57,3 +57,17 @@ class ReportsSG(StatesGroup):
 
     protocol = State()  # a page of the seat release or the referral register
     broadcasts = State()  # a page of broadcasts: excerpt, audience, author, status, counts
+
+
+class StaffRolesSG(StatesGroup):
+    """/staff (superadmins): the staff members; grant a role (person, role, scope, preview) or
+    remove one (with a confirmation)."""
+
+    members = State()  # the active staff members, a page at a time; "Grant a role"
+    member = State()  # one member: Change the role, Remove the role
+    person = State()  # whom: a Telegram id typed, a shared contact or a forwarded message
+    role = State()
+    city = State()  # an operator's city
+    kindergarten = State()  # a kindergarten administrator's kindergarten (typed text searches)
+    confirm = State()  # the preview of the grant
+    remove_confirm = State()
