@@ -1,8 +1,8 @@
 """Staff commands and conversations: /release, /broadcast, /broadcasts, /benefits, /enroll,
-/revoke, /stats, /protocol, /complaints (bot.staff.complaints), and the staff menu and /help
-(bot.staff.menu). Only for staff members (core.people.staff), refused politely to everybody
-else; every action names the staff member as the audit actor ("staff:<id>") and the core
-checks the scope.
+/revoke, /stats, /protocol, /staff (superadmins: roles), /complaints (bot.staff.complaints), and
+the staff menu and /help (bot.staff.menu). Only for staff members (core.people.staff), refused
+politely to everybody else; every action names the staff member as the audit actor
+("staff:<id>") and the core checks the scope.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.staff import (
     refusal,
     release,
     reports,
+    roles,
     undo,
 )
 from bot.staff.answers import AnsweredByHandler
@@ -31,6 +32,8 @@ from bot.staff.states import (
     BroadcastSG,
     ReferralActionSG,
     ReleaseSG,
+    ReportsSG,
+    StaffRolesSG,
 )
 from core.people.staff import QUEUE_ROLES
 
@@ -43,13 +46,21 @@ def make_router() -> Router:
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
-        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG),
+        (
+            ReleaseSG,
+            BroadcastSG,
+            BenefitRejectSG,
+            ReferralActionSG,
+            BenefitListSG,
+            ReportsSG,
+            StaffRolesSG,
+        ),
         (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     # The queue tools are not the anti-corruption officer's (bot.staff.complaints has theirs).
     gated.message.filter(maybe, IsStaff(QUEUE_ROLES))
     gated.callback_query.filter(maybe, IsStaff(QUEUE_ROLES))
-    for module in (menu, release, broadcast, benefits, referrals, reports, undo):
+    for module in (menu, release, broadcast, benefits, referrals, reports, roles, undo):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),
@@ -57,6 +68,8 @@ def make_router() -> Router:
         benefits.make_dialog(),
         benefits_list.make_dialog(),
         referrals.make_dialog(),
+        reports.make_dialog(),
+        roles.make_dialog(),
     ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))

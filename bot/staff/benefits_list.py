@@ -3,10 +3,12 @@
 A page lists each claim (application number, masked child, category, kindergarten, working days
 left before a waiting referral is annulled); ◀ 1/4 ▶ pages; the kindergarten filter lists only
 kindergartens with claims, in natural order (№3 before №10); the status filter separates claims
-whose referral waits from the rest; an application or referral number, or a child's name, typed
+whose referral waits from the rest; the age filter lists the children's birth years that have
+claims; an application or referral number, or a child's name, typed
 into the chat searches. Tapping a claim shows its card with Confirm and Reject, which open the
-decision dialog (bot.staff.benefits, BenefitRejectSG) on top of this one; when it ends the list
-comes back below the outcome with its page and filters.
+decision dialog (bot.staff.benefits, BenefitRejectSG) on top of this one, and "Show document",
+which sends the uploaded document below; when the decision ends the list comes back below the
+outcome with its page and filters.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Data, Dialog, DialogManager, ShowMode, StartMode
-from aiogram_dialog.widgets.kbd import Button, Column, Row, ScrollingGroup, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, ScrollingGroup, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.common import Tr, Window, pick_list, settings_of
@@ -59,6 +62,7 @@ def make_dialog() -> Dialog:
         Window(
             Tr("<b>Benefit claims waiting for a decision: {total}</b>"),
             Tr("Kindergarten: {kindergarten}. Status: {status}."),
+            Tr("Year of birth: {year}", when="year"),
             Tr("Search: {search}", when="search"),
             Format("{rows}", when="total"),
             Tr("Nothing matches. Change the filters or the search.", when="nothing"),
@@ -72,6 +76,7 @@ def make_dialog() -> Dialog:
             Row(
                 SwitchTo(Tr("Kindergarten"), id="kgf", state=sg.kindergarten),
                 SwitchTo(Tr("Status"), id="stf", state=sg.status),
+                SwitchTo(Tr("Age"), id="agf", state=sg.age),
             ),
             Button(Tr("Show all"), id="all", on_click=on_show_all, when="filtered"),
             Button(Tr("Close"), id="close", on_click=on_close),
@@ -100,11 +105,19 @@ def make_dialog() -> Dialog:
             state=sg.status,
         ),
         Window(
+            Tr("Show the claims for children born in which year?"),
+            Group(pick_list("age", "years", on_year), width=3),
+            Row(Button(Tr("Any year"), id="aga", on_click=on_any_year), back),
+            getter=years_getter,
+            state=sg.age,
+        ),
+        Window(
             Format("{card}"),
             Row(
                 Button(Tr("Confirm"), id="ok", on_click=on_decide),
                 Button(Tr("Reject"), id="no", on_click=on_decide),
             ),
+            Button(Tr("Show document"), id="doc", on_click=on_show_document, when="has_document"),
             SwitchTo(Tr("Back to the list"), id="back", state=sg.claims),
             getter=claim_getter,
             state=sg.claim,
@@ -124,15 +137,16 @@ async def claims_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     status = ClaimStatus(data.get("status", ClaimStatus.all))
     search = str(data.get("search", ""))
     page = int(data.get("page", 0))
+    year = data.get("birth_year")
     tz = settings_of(manager).tz
     rows, total = await staff_lists.pending_benefits(
-        staff, page, PAGE_SIZE, kindergarten_id, search, status=status, tz=tz
+        staff, page, PAGE_SIZE, kindergarten_id, search, status=status, birth_year=year, tz=tz
     )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     if page >= pages:  # claims decided meanwhile: the last page that still has some
         page = data["page"] = pages - 1
         rows, total = await staff_lists.pending_benefits(
-            staff, page, PAGE_SIZE, kindergarten_id, search, status=status, tz=tz
+            staff, page, PAGE_SIZE, kindergarten_id, search, status=status, birth_year=year, tz=tz
         )
     offer(manager, "claim", [row.application_id for row in rows])
     first = page * PAGE_SIZE
@@ -141,6 +155,7 @@ async def claims_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         "kindergarten": esc(data.get("kindergarten_name") or _("all")),
         "status": _status_label(status),
         "search": esc(search),
+        "year": year,
         "nothing": not total,
         "rows": "\n\n".join(
             _row_text(i, row, manager) for i, row in enumerate(rows, start=first + 1)
@@ -154,7 +169,7 @@ async def claims_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
         "many": pages > 1,
         "has_prev": page > 0,
         "has_next": page + 1 < pages,
-        "filtered": bool(search or kindergarten_id or status != ClaimStatus.all),
+        "filtered": bool(search or kindergarten_id or year or status != ClaimStatus.all),
         "user": user,
     }
 
@@ -175,7 +190,7 @@ async def on_search(message: Message, widget: object, manager: DialogManager) ->
 
 
 async def on_show_all(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
-    for key in ("search", "kindergarten_id", "kindergarten_name", "status"):
+    for key in ("search", "kindergarten_id", "kindergarten_name", "status", "birth_year"):
         manager.dialog_data.pop(key, None)
     manager.dialog_data["page"] = 0
 
@@ -245,6 +260,30 @@ async def on_status(
     await manager.switch_to(BenefitListSG.claims)
 
 
+async def years_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    years = await staff_lists.benefit_birth_years(staff_of(dialog_manager))
+    offer(dialog_manager, "age", [year for year, _count in years])
+    return {"years": [(year, f"{year} ({count})") for year, count in years]}
+
+
+async def on_year(
+    callback: CallbackQuery, widget: object, manager: DialogManager, item_id: str
+) -> None:
+    try:
+        year = int(accept(manager, "age", item_id))
+    except DomainError as exc:
+        await callback.answer(error_text(exc), show_alert=True)
+        return
+    manager.dialog_data.update(birth_year=year, page=0)
+    await manager.switch_to(BenefitListSG.claims)
+
+
+async def on_any_year(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
+    manager.dialog_data.pop("birth_year", None)
+    manager.dialog_data["page"] = 0
+    await manager.switch_to(BenefitListSG.claims)
+
+
 # --- one claim and the decision ---------------------------------------------------------------
 
 
@@ -253,11 +292,12 @@ async def on_claim(
 ) -> None:
     try:
         application_id = int(accept(manager, "claim", item_id))
-        await _pending(manager, application_id)
+        row = await _pending(manager, application_id)
     except DomainError as exc:
         await callback.answer(error_text(exc), show_alert=True)
         return
     manager.dialog_data["application_id"] = application_id
+    manager.dialog_data["number"] = row.number
     await manager.switch_to(BenefitListSG.claim)
 
 
@@ -274,7 +314,32 @@ async def claim_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
     ]
     if not row.has_document:
         lines.append(_("No document is attached."))
-    return {"card": "\n".join(lines)}
+    return {"card": "\n".join(lines), "has_document": row.has_document}
+
+
+async def on_show_document(callback: CallbackQuery, widget: object, manager: DialogManager) -> None:
+    """The uploaded document below the card (kept by its Telegram file id); the card stays."""
+    application_id = int(manager.dialog_data.get("application_id", 0))
+    document = await staff_lists.benefit_document(staff_of(manager), application_id)
+    manager.show_mode = ShowMode.NO_UPDATE
+    if (
+        document is None
+        or not document.telegram_file_id
+        or not isinstance(callback.message, Message)
+    ):
+        await callback.answer(_("No document is attached."), show_alert=True)
+        return
+    caption = _("Application: #{number}").format(number=manager.dialog_data.get("number", ""))
+    try:
+        if document.mime_type.startswith("image/") and not document.file_name:
+            await callback.message.answer_photo(document.telegram_file_id, caption=caption)
+        else:
+            await callback.message.answer_document(document.telegram_file_id, caption=caption)
+    except TelegramBadRequest:
+        log.warning("benefit document of application %s not sendable", application_id)
+        await callback.answer(_("The document could not be sent."), show_alert=True)
+        return
+    await callback.answer()
 
 
 async def on_decide(callback: CallbackQuery, widget: Button, manager: DialogManager) -> None:

@@ -3,7 +3,7 @@ language) and a /help that lists what their role may do.
 
 The menu is set when a staff member sends /start or /help (the parents' handlers answer
 /start as usual after this) and when a role is granted or removed from the command line
-(`indigo staff add|remove`, which calls `refresh_menu`).
+(`indigo staff add|remove`, or a superadmin's /staff, which call `refresh_menu`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ COMMON_TOOLS = ("release", "benefits", "enroll", "revoke", "protocol", "stats")
 ROLE_TOOLS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.kindergarten_admin: (*COMMON_TOOLS, "broadcast", "broadcasts"),
     StaffRole.operator: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints"),
-    StaffRole.superadmin: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints"),
+    StaffRole.superadmin: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints", "staff"),
     StaffRole.anticorruption: ("complaints",),
 }
 
@@ -45,6 +45,7 @@ def _descriptions() -> dict[str, Callable[[], str]]:
         "broadcast": lambda: _("Send a message to parents"),
         "broadcasts": lambda: _("Recent broadcasts and their progress"),
         "complaints": lambda: _("Complaints waiting for an answer"),
+        "staff": lambda: _("Grant and remove staff roles"),
     }
 
 

@@ -31,6 +31,7 @@ from bot.staff.context import accept, offer, staff_of, user_of
 from bot.staff.inputs import typed_text
 from bot.staff.search import nothing_found
 from bot.staff.states import ReleaseSG
+from bot.staff.undo import close_with_undo
 from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from bot.texts.reasons import error_text
@@ -334,7 +335,7 @@ async def on_release(callback: CallbackQuery, widget: object, manager: DialogMan
         done = _(
             "Released {seats} seat(s). Parents notified: {addressees}. Priority until {deadline}."
         )
-    await close_with(
+    await close_with_undo(
         callback,
         manager,
         done.format(
@@ -342,6 +343,8 @@ async def on_release(callback: CallbackQuery, widget: object, manager: DialogMan
             addressees=told,
             deadline=texts.when(release.priority_end_at, callback.from_user, settings),
         ),
+        "release",
+        release.id,
     )
 
 

@@ -48,6 +48,7 @@ class BenefitListSG(StatesGroup):
     claims = State()  # the page: rows, ◀ 1/4 ▶, filters, typed search
     kindergarten = State()  # the kindergarten filter: only those with claims, natural order
     status = State()  # a referral waits / no referral yet / all
+    age = State()  # the birth years (cohorts) of the pending claims, with how many
     claim = State()  # one claim: Confirm, Reject, Back to the list
 
 
@@ -59,3 +60,24 @@ class StaffComplaintSG(StatesGroup):
     complaint = State()  # one complaint: text, deadline, Take, Answer, Attachment, Back
     answer = State()  # the typed answer
     answer_confirm = State()  # the preview of the answer the parent will receive
+
+
+class ReportsSG(StatesGroup):
+    """/protocol and /broadcasts: one message edited in place, ◀ 1/4 ▶ pages."""
+
+    protocol = State()  # a page of the seat release or the referral register
+    broadcasts = State()  # a page of broadcasts: excerpt, audience, author, status, counts
+
+
+class StaffRolesSG(StatesGroup):
+    """/staff (superadmins): the staff members; grant a role (person, role, scope, preview) or
+    remove one (with a confirmation)."""
+
+    members = State()  # the active staff members, a page at a time; "Grant a role"
+    member = State()  # one member: Change the role, Remove the role
+    person = State()  # whom: a Telegram id typed, a shared contact or a forwarded message
+    role = State()
+    city = State()  # an operator's city
+    kindergarten = State()  # a kindergarten administrator's kindergarten (typed text searches)
+    confirm = State()  # the preview of the grant
+    remove_confirm = State()

@@ -1,6 +1,7 @@
 """The "Undo" button under the result of a staff decision (an enrolment, a revocation, a benefit
-decision): it asks first ("Undo ...? The parent will be told."), then undoes through the core
-(core.referrals.undo: the window, the scope, the seat still free), which tells the parent."""
+decision, a seat release): it asks first ("Undo ...? The parent will be told."; for a release,
+how many seats are withdrawn, offers lapse and referrals stay), then undoes through the core
+(core.referrals.undo: the window, the scope, the seat still free), which tells the parents."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from aiogram_dialog import DialogManager, ShowMode
 from bot.callbacks import Undoable, UndoCb
 from bot.dialogs.common import outdated_button_text
 from bot.texts.reasons import error_text
-from core.models import StaffMember
+from core.models import SeatRelease, StaffMember
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.referrals.undo import (
+    ReleaseUndo,
+    preview_release_undo,
     undo_benefit_decision,
     undo_enrolment,
+    undo_release,
     undo_revocation,
     undo_subject,
 )
@@ -54,6 +58,9 @@ async def undo_pressed(
     query: CallbackQuery, callback_data: UndoCb, staff: StaffMember, settings: Settings
 ) -> None:
     what, row = callback_data.what, callback_data.row
+    if what == "release":
+        await _release_pressed(query, callback_data, staff, settings)
+        return
     try:
         number = await undo_subject(what, row, staff)
         if callback_data.step == "do":
@@ -82,6 +89,73 @@ async def undo_pressed(
         await query.message.edit_text(_("Nothing was undone."), reply_markup=undo_markup(what, row))
     else:
         await query.message.edit_text(_done(what).format(number=number))
+
+
+async def _release_pressed(
+    query: CallbackQuery, callback_data: UndoCb, staff: StaffMember, settings: Settings
+) -> None:
+    """A release: the question counts what is withdrawn, what lapses and what stays."""
+    row, step = callback_data.row, callback_data.step
+    if not await SeatRelease.exists(id=row):  # a forged id
+        await query.answer(outdated_button_text(), show_alert=True)
+        return
+    try:
+        if step == "do":
+            undone = await undo_release(row, staff, settings=settings)
+        elif step == "ask":
+            undone = await preview_release_undo(row, staff, settings=settings)
+    except DomainError as exc:
+        await query.answer(error_text(exc), show_alert=True)
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if step == "keep":
+        await query.message.edit_text(
+            _("Nothing was undone."), reply_markup=undo_markup("release", row)
+        )
+        return
+    if step == "do":
+        await query.message.edit_text(_release_done(undone))
+        return
+    buttons = [
+        InlineKeyboardButton(
+            text=_("Undo"), callback_data=UndoCb(what="release", step="do", row=row).pack()
+        ),
+        InlineKeyboardButton(
+            text=_("Keep it"), callback_data=UndoCb(what="release", step="keep", row=row).pack()
+        ),
+    ]
+    await query.message.edit_text(
+        _release_question(undone), reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons])
+    )
+
+
+def _release_question(undo: ReleaseUndo) -> str:
+    text = _(
+        "Undo this seat release? Seats withdrawn (nobody took them yet): {withdrawn} of {seats}."
+    ).format(withdrawn=undo.withdrawn, seats=undo.seats)
+    if undo.lapsed:
+        text += "\n" + _(
+            "Offers that lapse: {lapsed}. Those parents will be told the seat is gone; their "
+            "place in the queue is kept."
+        ).format(lapsed=undo.lapsed)
+    if undo.kept:
+        text += "\n" + _("Referrals already issued from this release stay valid: {kept}.").format(
+            kept=undo.kept
+        )
+    return text
+
+
+def _release_done(undo: ReleaseUndo) -> str:
+    text = _("The seat release is undone. Seats withdrawn: {withdrawn}.").format(
+        withdrawn=undo.withdrawn
+    )
+    if undo.lapsed:
+        text += "\n" + _("Offers lapsed, parents notified: {lapsed}.").format(lapsed=undo.lapsed)
+    if undo.kept:
+        text += "\n" + _("Referrals kept: {kept}.").format(kept=undo.kept)
+    return text
 
 
 async def _undo(what: str, row: int, staff: StaffMember, settings: Settings) -> None:

@@ -225,6 +225,10 @@ def _texts() -> dict[str, Callable[[], str]]:
             "seat(s) can be released now."
         ),
         "staff_not_found": lambda: _("This person has no staff role."),
+        "superadmin_only": lambda: _("Only a superadmin may grant or remove staff roles."),
+        "last_superadmin": lambda: _(
+            "This is the last superadmin: grant the role to somebody else first."
+        ),
         "staff_city_required": lambda: _("An operator needs a city."),
         "staff_kindergarten_required": lambda: _(
             "A kindergarten administrator needs a kindergarten."

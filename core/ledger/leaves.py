@@ -36,6 +36,8 @@ LEAF_STREAMS: dict[str, str] = {
     "benefit.rejected.undone": "application",
     "seats.released": "seat_release",
     "seats.general_access_announced": "seat_release",
+    # staff undo a release (core.referrals.undo.undo_release): its free seats are withdrawn
+    "seats.released.undone": "seat_release",
     "offer.created": "offer",
     "offer.declined": "offer",
     "offer.lapsed": "offer",
@@ -180,6 +182,7 @@ def _release_facts(leaf: dict[str, Any], after: Mapping[str, Any]) -> None:
     _copy(leaf, after, kg="kindergarten_id", group="group_id", cohort="birth_year", seats="seats")
     _copy(leaf, after, window_end="priority_end_at")
     _copy(leaf, after, language="language", at_once="general_access_at_once")
+    _copy(leaf, after, withdrawn="withdrawn", kept="referrals_kept")
     last = after.get("last_birth_year")
     if last is not None and last != after.get("birth_year"):
         leaf["cohort_last"] = last  # a mixed-age group: cohorts cohort..cohort_last

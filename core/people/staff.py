@@ -7,6 +7,7 @@ on every action; the audit actor of a staff action is `actor(staff)` = "staff:<i
 
 from __future__ import annotations
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -31,6 +32,7 @@ from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.views import search as kindergarten_search
+from core.views import staff_lists
 
 # The roles that work the queue (seats, benefits, referrals, broadcasts, figures); the
 # anti-corruption officer reads corruption reports only (core.complaints.handling).
@@ -125,7 +127,10 @@ async def kindergarten_in_scope(staff: StaffMember, kindergarten_id: int) -> Kin
 
 async def groups_in_scope(staff: StaffMember, kindergarten_id: int) -> list[Group]:
     await kindergarten_in_scope(staff, kindergarten_id)
-    return await Group.filter(kindergarten_id=kindergarten_id).order_by("birth_year", "name")
+    # Natural order: "№3" before "№10" (SQL sorts names as text).
+    return staff_lists.sort_groups_naturally(
+        await Group.filter(kindergarten_id=kindergarten_id).order_by("birth_year", "name")
+    )
 
 
 async def group_in_scope(staff: StaffMember, group_id: int) -> Group:
@@ -185,6 +190,8 @@ async def add_staff(
     async with in_transaction() as conn:
         member = await StaffMember.get_or_none(telegram_user_id=telegram_user_id, using_db=conn)
         before = _state(member) if member else None
+        if member is not None and role != StaffRole.superadmin:
+            await _keep_a_superadmin(conn, member)
         if member is None:
             member = await StaffMember.create(
                 telegram_user_id=telegram_user_id,
@@ -223,6 +230,7 @@ async def remove_staff(telegram_user_id: int, *, by: str = "cli") -> StaffMember
         )
         if member is None:
             raise DomainError(Reason.staff_not_found, telegram_user_id=telegram_user_id)
+        await _keep_a_superadmin(conn, member)
         before = _state(member)
         member.active = False
         await member.save(using_db=conn, update_fields=["active"])
@@ -236,6 +244,65 @@ async def remove_staff(telegram_user_id: int, *, by: str = "cli") -> StaffMember
             conn=conn,
         )
     return member
+
+
+async def grant_role(
+    by: StaffMember,
+    telegram_user_id: int,
+    role: StaffRole | str,
+    *,
+    city_id: int | None = None,
+    kindergarten_id: int | None = None,
+    name: str = "",
+) -> StaffMember:
+    """A superadmin grants (or changes) a role inside the bot; audited with them as the actor."""
+    _check_superadmin(by)
+    city_code: str | None = None
+    if city_id is not None:
+        city = await City.get_or_none(id=city_id)
+        if city is None:
+            raise DomainError(Reason.city_not_found, city=city_id)
+        city_code = city.code
+    return await add_staff(
+        telegram_user_id,
+        role,
+        city_code=city_code,
+        kindergarten_id=kindergarten_id,
+        name=name,
+        by=actor(by),
+    )
+
+
+async def remove_role(by: StaffMember, telegram_user_id: int) -> StaffMember:
+    """A superadmin takes a role away inside the bot (never the last superadmin's)."""
+    _check_superadmin(by)
+    return await remove_staff(telegram_user_id, by=actor(by))
+
+
+def _check_superadmin(staff: StaffMember) -> None:
+    if staff.role != StaffRole.superadmin or not staff.active:
+        raise DomainError(Reason.superadmin_only)
+
+
+async def _keep_a_superadmin(conn: BaseDBAsyncClient, member: StaffMember) -> None:
+    """Refuse `last_superadmin` when this change would leave no active superadmin (nobody could
+    grant roles inside the bot any more). The superadmin rows are locked: two superadmins
+    removing each other at once cannot both pass."""
+    if member.role != StaffRole.superadmin or not member.active:
+        return
+    others = (
+        await StaffMember.filter(role=StaffRole.superadmin, active=True)
+        .exclude(id=member.id)
+        .select_for_update()
+        .using_db(conn)
+    )
+    if not others:
+        raise DomainError(Reason.last_superadmin)
+
+
+async def cities() -> list[City]:
+    """Every city, by its Russian name (a superadmin's scope picker)."""
+    return await City.all().order_by("name_ru")
 
 
 async def list_staff(*, include_inactive: bool = False) -> list[StaffMember]:

@@ -100,6 +100,9 @@ class Reason(StrEnum):
     complaint_subject_not_found = "complaint_subject_not_found"
     complaint_no_kindergarten = "complaint_no_kindergarten"
     complaint_anonymous_category = "complaint_anonymous_category"
+    # Staff roles granted and removed inside the bot (appended).
+    superadmin_only = "superadmin_only"
+    last_superadmin = "last_superadmin"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.

@@ -1,4 +1,4 @@
-"""Staff undo their own decision: an enrolment, a revocation, a benefit decision.
+"""Staff undo their own decision: an enrolment, a revocation, a benefit decision, a seat release.
 
 Within `staff_undo_minutes` of the decision (measured from its audit entry) any staff member who
 may act on its kindergarten (the scope of the decision itself) undoes it; later only a superadmin
@@ -9,11 +9,16 @@ A revocation (or a rejection that annulled a referral) released the referral's s
 undone only while that new seat is still free, which is then withdrawn with the offers it made;
 once somebody took it, or the application holds another live referral, `undo_not_possible`.
 
+A seat release undone withdraws the seats nobody took yet; the open offers of that release
+lapse (their parents are told the seat is gone and their place is kept); referrals already issued
+from its seats stay (`preview_release_undo` counts them for the staff member's question).
+
 Lock order as everywhere: application, then referral, then seats.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -36,6 +41,7 @@ from core.models import (
     Referral,
     ReferralStatus,
     Seat,
+    SeatRelease,
     SeatStatus,
     StaffMember,
     StaffRole,
@@ -163,6 +169,83 @@ async def undo_benefit_decision(
             conn=conn,
         )
         return app
+
+
+@dataclass(frozen=True)
+class ReleaseUndo:
+    """What undoing a seat release does (asked before, told after): `withdrawn` seats nobody
+    took are withdrawn, `lapsed` open offers lapse (those parents are told), `kept` referrals
+    already issued from its seats stay."""
+
+    release_id: int
+    seats: int
+    withdrawn: int
+    lapsed: int
+    kept: int
+
+
+async def preview_release_undo(
+    release_id: int, staff: StaffMember, *, settings: Settings
+) -> ReleaseUndo:
+    """Read-only: what `undo_release` would do now; refuses as it would (scope, window, nothing
+    left to withdraw)."""
+    release = await _release_in_scope(release_id, staff)
+    done = await _decision(None, "seats.released", "seat_release", release.id)
+    _check_window(done, staff, settings)
+    undo = await _release_counts(None, release)
+    if not undo.withdrawn:
+        raise DomainError(Reason.undo_not_possible)
+    return undo
+
+
+async def undo_release(release_id: int, staff: StaffMember, *, settings: Settings) -> ReleaseUndo:
+    """The release was a mistake: its seats still free are withdrawn, its open offers lapse and
+    their parents are told; referrals already issued from it stay. Audited `seats.released.undone`
+    (a leaf of the public log). `undo_not_possible` once every seat is taken or withdrawn."""
+    release = await _release_in_scope(release_id, staff)
+    async with in_transaction() as conn:
+        # The group's row lock, as a release takes it: no release of the group runs meanwhile.
+        group = Group.filter(id=release.group_id)
+        await group.select_for_update(no_key=True).using_db(conn).first()
+        done = await _decision(conn, "seats.released", "seat_release", release.id)
+        _check_window(done, staff, settings)
+        free = (
+            await Seat.filter(release_id=release.id, status=SeatStatus.free)
+            .select_for_update()
+            .using_db(conn)
+        )
+        if not free:
+            raise DomainError(Reason.undo_not_possible)
+        # Locked while free: nobody takes them meanwhile (take_seat updates only a free seat).
+        withdrawn = [seat.id for seat in free]
+        await Seat.filter(id__in=withdrawn).using_db(conn).update(status=SeatStatus.withdrawn)
+        actor = actor_of(staff)
+        lapsed = await _lapse_offers(conn, release.id, await _release_place(conn, release), actor)
+        undo = await _release_counts(conn, release)
+        undo = ReleaseUndo(
+            release_id=release.id,
+            seats=release.seats,
+            withdrawn=len(withdrawn),
+            lapsed=lapsed,
+            kept=undo.kept,
+        )
+        await audit.record(
+            "seats.released.undone",
+            "seat_release",
+            release.id,
+            actor=actor,
+            after={
+                "group_id": release.group_id,
+                "kindergarten_id": release.kindergarten_id,
+                "seats": release.seats,
+                "withdrawn": undo.withdrawn,
+                "seat_ids": sorted(withdrawn),
+                "offers_lapsed": undo.lapsed,
+                "referrals_kept": undo.kept,
+            },
+            conn=conn,
+        )
+        return undo
 
 
 async def undo_deadline(
@@ -307,27 +390,7 @@ async def _restore_closed(
     if not seats or any(seat.status != SeatStatus.free for seat in seats):
         raise DomainError(Reason.undo_not_possible, number=referral.number)
     await Seat.filter(release_id=release_id).using_db(conn).update(status=SeatStatus.withdrawn)
-    offers = await Offer.filter(release_id=release_id, status=OfferStatus.open).using_db(conn)
-    place = await _place(conn, referral) if offers else None
-    for offer in offers:
-        await Offer.filter(id=offer.id).using_db(conn).update(status=OfferStatus.lapsed)
-        await audit.record(
-            "offer.lapsed",
-            "offer",
-            offer.id,
-            actor=actor,
-            after={"application_id": offer.application_id, "release_id": release_id},
-            conn=conn,
-        )
-        # The parent was told the seat was theirs to take: they are told it is gone.
-        offered = await Application.get(id=offer.application_id, using_db=conn)
-        assert place is not None
-        await outbox.notify(
-            await Applicant.get(id=offered.applicant_id, using_db=conn),
-            OfferWithdrawn(application_number=offered.number, place=place),
-            key=f"offer_withdrawn:{offer.id}",
-            conn=conn,
-        )
+    await _lapse_offers(conn, release_id, await _place(conn, referral), actor)
     await Seat.filter(id=referral.seat_id).using_db(conn).update(status=SeatStatus.taken)
     await audit.record(
         "seat.returned.undone",
@@ -344,6 +407,58 @@ async def _restore_closed(
     )
     status = ReferralStatus(str((closed.before or {}).get("status")))
     await _reopen(conn, referral, status, closed.action, actor)
+
+
+async def _lapse_offers(conn: BaseDBAsyncClient, release_id: int, place: Place, actor: str) -> int:
+    """The release's open offers lapse (its seats are gone) and each parent is told their place
+    in the queue is kept; how many lapsed."""
+    offers = await Offer.filter(release_id=release_id, status=OfferStatus.open).using_db(conn)
+    for offer in offers:
+        await Offer.filter(id=offer.id).using_db(conn).update(status=OfferStatus.lapsed)
+        await audit.record(
+            "offer.lapsed",
+            "offer",
+            offer.id,
+            actor=actor,
+            after={"application_id": offer.application_id, "release_id": release_id},
+            conn=conn,
+        )
+        # The parent was told the seat was theirs to take: they are told it is gone.
+        offered = await Application.get(id=offer.application_id, using_db=conn)
+        await outbox.notify(
+            await Applicant.get(id=offered.applicant_id, using_db=conn),
+            OfferWithdrawn(application_number=offered.number, place=place),
+            key=f"offer_withdrawn:{offer.id}",
+            conn=conn,
+        )
+    return len(offers)
+
+
+async def _release_in_scope(release_id: int, staff: StaffMember) -> SeatRelease:
+    release = await SeatRelease.get_or_none(id=release_id)
+    if release is None:  # no such release: nothing to undo
+        raise DomainError(Reason.undo_not_possible)
+    check_scope(staff, await Kindergarten.get(id=release.kindergarten_id))
+    return release
+
+
+async def _release_counts(conn: BaseDBAsyncClient | None, release: SeatRelease) -> ReleaseUndo:
+    seats = Seat.filter(release_id=release.id).using_db(conn)
+    seat_ids = await seats.values_list("id", flat=True)
+    return ReleaseUndo(
+        release_id=release.id,
+        seats=release.seats,
+        withdrawn=await seats.filter(status=SeatStatus.free).count(),
+        lapsed=await Offer.filter(release_id=release.id, status=OfferStatus.open)
+        .using_db(conn)
+        .count(),
+        kept=await Referral.filter(seat_id__in=list(seat_ids)).using_db(conn).count(),
+    )
+
+
+async def _release_place(conn: BaseDBAsyncClient, release: SeatRelease) -> Place:
+    kindergarten = await Kindergarten.get(id=release.kindergarten_id, using_db=conn)
+    return Place.of(kindergarten, await Group.get(id=release.group_id, using_db=conn))
 
 
 async def _reopen(
@@ -387,7 +502,7 @@ def _check_window(done: AuditEntry, staff: StaffMember, settings: Settings) -> N
 
 
 async def _decision(
-    conn: BaseDBAsyncClient, action: str, entity: str, entity_id: int
+    conn: BaseDBAsyncClient | None, action: str, entity: str, entity_id: int
 ) -> AuditEntry:
     """The latest audit entry of the decision being undone."""
     done = (

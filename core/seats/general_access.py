@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from core import audit
 from core.models import (
     Application,
+    ApplicationStatus,
     Group,
     GroupKind,
     Kindergarten,
@@ -41,6 +42,8 @@ from core.seats.eligibility import (
 from core.seats.offers import PAGE_FACTOR, PAGE_SLACK, notify_seat_offered, open_unheld_seats
 
 GENERAL_KEY = "seat_offered:general:"  # + "<release_id>:<application_id>"
+# The release's own addressees told that its priority window ended: + "<release_id>:<app_id>".
+WINDOW_END_KEY = "seat_offered:window_end:"
 SUBMISSION_KEY = "seat_offered:submission:"  # + "<application_id>" (core.seats.offers)
 
 
@@ -118,14 +121,20 @@ async def announce_in(
         settings=settings,
         exclude=exclude,
     )
-    for app in chosen:
+    # The priority window is over: its addressees who did nothing hear it too (their push said
+    # "only you until ..."); the seats are now everybody's, theirs to take first come.
+    waiting = await _waiting_addressees(conn, release) if release.priority_end_at <= now else []
+    for app, prefix in [
+        *((a, GENERAL_KEY) for a in chosen),
+        *((a, WINDOW_END_KEY) for a in waiting),
+    ]:
         await notify_seat_offered(
             conn,
             app,
             release.id,
             group,
             kindergarten,
-            key=f"{GENERAL_KEY}{release.id}:{app.id}",
+            key=f"{prefix}{release.id}:{app.id}",  # once each (outbox.notify: idempotent)
             general_access=True,
         )
     await audit.record(
@@ -138,6 +147,7 @@ async def announce_in(
             "general_announced_at": now.isoformat(),
             "seats": new_seats,
             "notified": [app.id for app in chosen],
+            "addressees_told": [app.id for app in waiting],
         },
         conn=conn,
     )
@@ -250,6 +260,21 @@ async def _general_access_recipients(
                 return selected
         if len(page) < batch:
             return selected
+
+
+async def _waiting_addressees(conn: BaseDBAsyncClient, release: SeatRelease) -> list[Application]:
+    """The release's addressees whose offer is still open (neither taken nor declined), still
+    in the queue, whose child holds no live referral."""
+    offers = (
+        await Offer.filter(release_id=release.id, status=OfferStatus.open)
+        .using_db(conn)
+        .values("application_id")
+    )
+    apps = await Application.filter(
+        id__in=[int(row["application_id"]) for row in offers], status=ApplicationStatus.active
+    ).using_db(conn)
+    live = await children_with_live_referrals(conn, [app.child_id for app in apps])
+    return [app for app in apps if app.child_id not in live]
 
 
 async def _told_of_release(conn: BaseDBAsyncClient, release: SeatRelease) -> set[int]:

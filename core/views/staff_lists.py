@@ -6,6 +6,9 @@ Pending benefits: the extraordinary-benefit claims waiting for a staff decision.
 referral waits for the confirmation come first, the nearest deadline first (the referral is
 annulled after `benefit_confirm_working_days` working days, counted from its issue); then the
 claims without a referral, the oldest submission first.
+
+Broadcasts: newest first, a staff member's own (a superadmin's: everybody's), each with its
+author and progress.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from core.models import (
     ApplicationChoice,
     ApplicationStatus,
     BenefitStatus,
+    Broadcast,
+    Document,
+    Group,
     Kindergarten,
     Referral,
     ReferralStatus,
@@ -74,6 +80,29 @@ class KindergartenCount:
     claims: int
 
 
+async def broadcast_page(
+    staff: StaffMember, page: int, size: int
+) -> tuple[list[tuple[Broadcast, StaffMember]], int]:
+    """A page of the broadcasts the staff member may see, newest first, each with its author,
+    and how many in all (their progress: core.notifications.broadcasts.progress)."""
+    query = Broadcast.all()
+    if staff.role != StaffRole.superadmin:
+        query = query.filter(staff_id=staff.id)
+    size = max(1, min(MAX_PAGE_SIZE, size))
+    total = await query.count()
+    found = await query.order_by("-id").offset(max(page, 0) * size).limit(size)
+    authors = {
+        member.id: member
+        for member in await StaffMember.filter(id__in=list({b.staff_id for b in found}))
+    }
+    return [(b, authors[b.staff_id]) for b in found], total
+
+
+def sort_groups_naturally(groups: list[Group]) -> list[Group]:
+    """Groups by birth year, then name in natural order ("№3" before "№10")."""
+    return sorted(groups, key=lambda g: (g.birth_year, natural_key(g.name)))
+
+
 def natural_key(name: str) -> tuple[int, int, list[tuple[int, int | str]]]:
     """Sort key of a kindergarten name: by its number first ("Ясли-сад №1", "Детский сад №3",
     "№10 бөбекжай-бақша"), then the name with its digit runs compared as numbers; names without a
@@ -96,14 +125,17 @@ async def pending_benefits(
     search: str = "",
     *,
     status: ClaimStatus = ClaimStatus.all,
+    birth_year: int | None = None,
     tz: ZoneInfo | None = None,
 ) -> tuple[list[PendingBenefit], int]:
     """One page (from 0) of the pending benefit claims the staff member may decide, and how many
     there are in all. `search`: an application number, a referral number ("NP-2026-000003", or
-    its last digits) or a part of the child's name."""
+    its last digits) or a part of the child's name; `birth_year`: the children's cohort."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     offset = max(page, 0) * size
     claims = _claims(staff, kindergarten_id, search)
+    if birth_year is not None:
+        claims = claims.filter(birth_year=birth_year)
     waiting = Referral.filter(
         status=ReferralStatus.awaiting_benefit_confirmation,
         application_id__in=Subquery(claims.values("id")),
@@ -173,6 +205,27 @@ async def benefit_kindergartens(staff: StaffMember) -> list[KindergartenCount]:
     found = await query
     found.sort(key=lambda kg: natural_key(kg.name_ru))
     return [KindergartenCount(kg, counts[kg.id]) for kg in found]
+
+
+async def benefit_birth_years(staff: StaffMember) -> list[tuple[int, int]]:
+    """The birth years (cohorts) of the pending claims in scope with how many, youngest last:
+    the age filter of /benefits lists only those."""
+    claims = _claims(staff, None, "")
+    counted = (
+        await Application.filter(id__in=Subquery(claims.values("id")))
+        .annotate(claims=Count("id"))
+        .group_by("birth_year")
+        .values("birth_year", "claims")
+    )
+    return sorted((int(row["birth_year"]), int(row["claims"])) for row in counted)
+
+
+async def benefit_document(staff: StaffMember, application_id: int) -> Document | None:
+    """The document uploaded with a pending claim in scope (None: no claim or no document)."""
+    claim = await _claims(staff, None, "").filter(id=application_id).first()
+    if claim is None or claim.benefit_document_id is None:
+        return None
+    return await Document.get_or_none(id=claim.benefit_document_id)
 
 
 def sort_naturally(kindergartens: list[Kindergarten]) -> list[Kindergarten]:

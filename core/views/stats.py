@@ -64,7 +64,14 @@ async def open_data(city_id: int | None = None) -> OpenData:
         returned = await Seat.filter(
             id__in=[int(i) for i in returned_ids], group__kindergarten__city_id=city_id
         ).count()
-    dismissed = max(0, int(released) - returned)
+    # A release undone as a mistake (core.referrals.undo.undo_release) freed no seat.
+    withdrawn = 0
+    for entity_id, after in await AuditEntry.filter(
+        action="seats.released.undone", at__gte=since
+    ).values_list("entity_id", "after"):
+        if city_id is None or await releases.filter(id=int(entity_id)).exists():
+            withdrawn += int((after or {}).get("withdrawn", 0))
+    dismissed = max(0, int(released) - returned - withdrawn)
     return OpenData(
         kindergartens=await kindergartens.count(),
         free_seats=await seats.count(),

@@ -41,7 +41,7 @@ from tests.fixtures.seats import (
     make_parent,
     make_queue,
 )
-from tests.fixtures.staff_texts import fixed_part
+from tests.fixtures.staff_texts import fixed_part, shown
 from tests.fixtures.worker import BotApiStub, make_staff
 from webhooks.registers import add_register_routes
 from worker.main import _update_progress
@@ -212,7 +212,9 @@ async def test_a_broadcast_shows_its_progress_in_one_message_and_can_be_paused(
     assert "Отправлено: 3" in edit["text"] and "Осталось: 0" in edit["text"]
     assert (await Broadcast.get(id=broadcast.id)).status == "done"
     listing = await staff.send("/broadcasts")
-    assert f"№{broadcast.id}" in listing and "отправлено 3" in listing
+    counts = "Sent {sent}, failed {failed}, blocked {blocked}, remaining {remaining} of {total}"
+    assert f"{broadcast.id} · " in listing
+    assert shown(counts, "ru", sent=3, failed=0, blocked=0, remaining=0, total=3) in listing
 
 
 async def test_stats_show_the_open_data_figures(bot_app: Any, settings: Settings) -> None:

@@ -25,7 +25,7 @@ from core.notifications.kinds import load
 from core.platform import clock
 from core.referrals.lifecycle import decline_referral
 from core.referrals.take import take_seat
-from core.seats.general_access import announce_general_access
+from core.seats.general_access import WINDOW_END_KEY, announce_general_access
 from core.seats.releases import release_seats
 from tests.fixtures import queue as fq
 from tests.fixtures.seats import (
@@ -66,12 +66,15 @@ async def city_queue(db):
 
 
 async def _general(release_id: int | None = None) -> list[int]:
-    """Applications told of general-access seats, in the order written."""
+    """Applications of the queue told of general-access seats, in the order written (the
+    release's own addressees told that its window ended are not counted here:
+    tests/service/test_staff_window_end.py)."""
     rows = await Notification.filter(kind="seat_offered").order_by("id")
     return [
         n.params["application_id"]
         for n in rows
         if n.params.get("general_access")
+        and not n.idempotency_key.startswith(WINDOW_END_KEY)
         and (release_id is None or n.params["release_id"] == release_id)
     ]
 
