@@ -2,7 +2,9 @@
 
 Started by other conversations with `data={"need": 2}` (how many verified numbers they need);
 finishes with the result `{"verified": count}` once the applicant has that many. The number
-comes from Telegram's contact button (only the parent's own contact) or is typed.
+comes from Telegram's contact button (only the parent's own contact) or is typed; a number
+already confirmed does not count twice, a landline is refused with its reason, and the code may
+be typed or the whole SMS pasted.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bot.texts.reasons import error_text, reason_text
 from bot.texts.sms import code_sms_text
 from bot.texts.typed import clean_typed
 from core.people import applicants
-from core.people.otp import OtpService
+from core.people.otp import OtpService, extract_code
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.registry.ports import GatewayUnavailable
@@ -44,6 +46,11 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     manager.dialog_data["need"] = need
     have = await applicants.verified_phone_count(applicant_id(manager))
     manager.dialog_data["have"] = have
+    if await applicants.signed_out(applicant_id(manager)):
+        manager.dialog_data["notice"] = _(
+            "You have logged out. To open your applications again, confirm your phone with a "
+            "new code."
+        )
 
 
 async def phone_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -73,6 +80,7 @@ async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 async def _send_code(manager: DialogManager, phone: str) -> bool:
     """Ask core for a code; on refusal keep the reason for the window. True when sent."""
     try:
+        await applicants.refuse_confirmed_again(applicant_id(manager), phone)
         sent = await _otp(manager).request(applicant_id(manager), phone, sms_text=code_sms_text())
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
@@ -106,7 +114,11 @@ async def on_other_content(message: Message, _widget: Any, manager: DialogManage
 
 
 async def on_code(message: Message, _widget: Any, manager: DialogManager) -> None:
-    code = clean_typed(message.text).replace(" ", "")
+    settings = manager.middleware_data["settings"]
+    code = extract_code(clean_typed(message.text), settings.otp_length)
+    if code is None:  # no code in it: nothing is tried, no attempt is used up
+        manager.dialog_data["error"] = _("Please type the code from the SMS: 6 digits.")
+        return
     phone = manager.dialog_data.get("phone", "")
     try:
         count = await _otp(manager).verify(applicant_id(manager), phone, code)

@@ -28,6 +28,7 @@ from core.notifications.kinds import (
     AgedOut,
     AnyPayload,
     ApplicationRegistered,
+    ApplicationsMoved,
     BenefitCertificateExpiring,
     BenefitCertificateLapsed,
     BenefitConfirmed,
@@ -213,6 +214,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_decision_undone(r, payload)
         case OfferWithdrawn():
             return _offer_withdrawn(r, payload)
+        case ApplicationsMoved():
+            return _applications_moved(r, payload)
         case _:
             assert_never(payload)
 
@@ -523,6 +526,24 @@ def _code_not_delivered(r: _Reader) -> str:
         "The SMS with your confirmation code was not delivered. Request a new code (Send the "
         "code again) or use another number."
     )
+
+
+def _applications_moved(r: _Reader, p: ApplicationsMoved) -> str:
+    numbers = ", ".join(f"#{number}" for number in p.numbers)
+    lines = [
+        r.gettext(
+            "Your applications were moved to another account: {numbers}. The child's legal "
+            "representative, confirmed by the state registry, restored access to them."
+        ).format(numbers=f"<b>{numbers}</b>"),
+        r.gettext("When: {when}").format(when=r.when(p.moved_at)),
+        r.gettext("Confirmed by a code to the number: {phone}").format(phone=esc(p.phone)),
+        r.gettext(
+            "If you did not expect this and you are the child's legal representative, open the "
+            'Personal cabinet and choose "Restore access to an application" (you will confirm '
+            "it in the SMS from 1414), or contact the education department."
+        ),
+    ]
+    return "\n".join(lines)
 
 
 # --- helpers ------------------------------------------------------------------------------------

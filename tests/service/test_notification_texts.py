@@ -17,6 +17,7 @@ from core.applications.submission import SubmissionInput, submit
 from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
 from core.notifications.broadcasts import create_broadcast
 from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
+from core.people.applicants import transfer_applications
 from core.platform import clock
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
@@ -38,7 +39,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 24
+    assert len(KINDS) == 25
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -157,6 +158,8 @@ def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
         assert str(clock.now().year) in text or str(clock.now().year + 1) in text  # a date
     if kind == "broadcast":
         assert text == {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"}[language]
+    if kind == "applications_moved":
+        assert "+7701*****02" in text and "#" in text and "1414" in text, text
     if kind == "extension_due":
         assert "<b>1 " in text  # the deadline day: "1 октября ..."
     if kind in (
@@ -286,4 +289,8 @@ async def _produce_every_kind(settings) -> list[Notification]:
         "sms", {**report, "client_id": f"otp-{parent.id}-ab", "status": "failed"}
     )
     assert event is not None and await inbox.process(event.id, inbox.InboxContext(settings))
+    # applications_moved: access recovery moves the child's application to another account
+    await child.fetch_related("person")
+    heir = await make_parent(telegram_user_id=502)
+    await transfer_applications(str(child.person.iin), heir.id, "+77010000502")
     return await Notification.all().order_by("id")
