@@ -1,4 +1,4 @@
-""""Выйти" really logs out (kk and ru): the cabinet and the referral refuse until the phone is
+""" "Выйти" really logs out (kk and ru): the cabinet and the referral refuse until the phone is
 confirmed with a new code, and say why; then everything is there again."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from tests.fixtures.bot import Parent
 from tests.fixtures.e2e_cabinet import applicant_of, file_application, t
 
 PHONE = "+77011239876"
-SIGNED_OUT = "You have logged out. To open your applications again, confirm your phone with a new code."
+SIGNED_OUT = (
+    "You have logged out. To open your applications again, confirm your phone with a new code."
+)
 
 
 @pytest.mark.parametrize("language", ["ru", "kk"])
