@@ -194,7 +194,7 @@ async def show_on_map(callback: CallbackQuery, callback_data: KgMap) -> None:
             latitude=card.latitude,
             longitude=card.longitude,
             title=card.name(language),
-            address=card.address(language),
+            address=card.address(language) or card.name(language),  # Telegram needs both
         )
 
 
