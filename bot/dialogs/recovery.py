@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from bot.dialogs import common
 from bot.dialogs.common import Tr, Window
 from bot.dialogs.states import RecoverySG
+from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text
 from bot.texts.sms import code_sms_text
 from bot.texts.typed import clean_typed
@@ -37,7 +38,6 @@ from core.people.iin import InvalidIin, parse_iin
 from core.people.otp import extract_code
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
-from core.platform.pii import mask_phone
 from core.registry import family_requests
 from core.registry.ports import GatewayUnavailable
 from core.views import cabinet
@@ -251,7 +251,8 @@ async def on_begin(callback: CallbackQuery, widget: Any, manager: DialogManager)
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return {"phone": mask_phone(dialog_manager.dialog_data.get("phone", ""))}
+    # The parent's own confirmed number, written as everywhere else in the bot.
+    return {"phone": phone_text(dialog_manager.dialog_data.get("phone", ""))}
 
 
 async def done_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -314,7 +315,7 @@ def make_dialog() -> Dialog:
             state=RecoverySG.code,
         ),
         Window(
-            Tr("Done: applications {numbers} are now in your cabinet."),
+            Tr("Done. Now in your cabinet: {numbers}."),  # one or several: no plural needed
             Cancel(Tr("Back to the cabinet")),
             common.hint(),
             getter=done_getter,

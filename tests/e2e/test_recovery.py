@@ -94,11 +94,7 @@ async def test_the_legal_representative_recovers_the_application(
     code = await sms_code(stack, phone)
     await b.send(f"Indigo: {code}")  # pasted with the words around the code
     await b.expect(
-        t(
-            "Done: applications {numbers} are now in your cabinet.",
-            lang,
-            numbers=f"№{application.number}",
-        )
+        t("Done. Now in your cabinet: {numbers}.", lang, numbers=f"№{application.number}")
     )
     await application.refresh_from_db()
     assert application.applicant_id == b_applicant.id
