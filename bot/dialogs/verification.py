@@ -15,13 +15,14 @@ from aiogram.enums import ContentType
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager
+from aiogram_dialog.manager.manager import ManagerImpl
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
+from aiogram_dialog.widgets.kbd import Back, Button, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.common import Tr, Window, applicant_id
-from bot.dialogs.states import VerifySG
+from bot.dialogs.states import CabinetSG, ReferralSG, VerifySG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text, reason_text
@@ -151,13 +152,33 @@ async def on_resend(_callback: Any, _button: Any, manager: DialogManager) -> Non
         await manager.switch_to(VerifySG.phone)
 
 
+# Conversations that cannot go on without a confirmed phone: cancelling the confirmation closes
+# them too (they used to close themselves on the result, which aiogram-dialog cannot survive when
+# they are the last dialog: "something went wrong").
+GATED = (CabinetSG, ReferralSG)
+
+
+async def on_cancel(_event: Any, _widget: Any, manager: DialogManager) -> None:
+    stack = manager.current_stack()
+    if isinstance(manager, ManagerImpl) and len(stack.intents) >= 2:
+        below = await manager.storage().load_context(stack.intents[-2])
+        if below.state.group in GATED:
+            await manager.reset_stack(remove_keyboard=False)
+            await _say_closed(manager, None)
+            return
+    await manager.done()
+
+
 async def on_close(_result: Any, manager: DialogManager) -> None:
     """Bring the main menu keyboard back (the contact keyboard replaced it)."""
+    await _say_closed(manager, manager.dialog_data.get("confirmed"))
+
+
+async def _say_closed(manager: DialogManager, phone: str | None) -> None:
     bot = manager.middleware_data.get("bot")
     chat = manager.middleware_data.get("event_chat")
     if bot is None or chat is None:
         return
-    phone = manager.dialog_data.get("confirmed")
     text = (
         _("The number {phone} is confirmed.").format(phone=phone_text(phone))
         if phone
@@ -179,7 +200,7 @@ def make_dialog() -> Dialog:
             ),
             Format("\n{error}", when="error"),
             RequestContact(Tr("Share my contact")),
-            Cancel(Tr("Cancel")),
+            Button(Tr("Cancel"), id="cancel_phone", on_click=on_cancel),
             MessageInput(on_contact, content_types=ContentType.CONTACT),
             MessageInput(on_phone_text, content_types=ContentType.TEXT),
             MessageInput(on_other_content),
@@ -200,7 +221,7 @@ def make_dialog() -> Dialog:
                 on_click=on_resend,
                 when="wait_resend",
             ),
-            Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
+            Row(Back(Tr("Back")), Button(Tr("Cancel"), id="cancel_code", on_click=on_cancel)),
             MessageInput(on_code, content_types=ContentType.TEXT),
             MessageInput(on_code_not_text),
             state=VerifySG.code,

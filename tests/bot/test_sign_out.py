@@ -10,10 +10,11 @@ from core.people import applicants
 from core.people.otp import OtpService
 from core.platform.settings import Settings
 from tests.bot.test_phone_confirmation import Gov, Sms
-from tests.fixtures.bot import Parent
+from tests.fixtures.bot import Parent, reply_keyboard
 from tests.fixtures.e2e_cabinet import applicant_of, file_application, t
 
 PHONE = "+77011239876"
+BROKEN = "Sorry, something went wrong. Please try again, or press /start to begin anew."
 SIGNED_OUT = (
     "You have logged out. To open your applications again, confirm your phone with a new code."
 )
@@ -54,6 +55,11 @@ async def test_a_parent_who_logged_out_must_confirm_the_phone_again(
         assert t(SIGNED_OUT, language) in said
         assert t("Choose a section.", language) not in said
         assert str(application.number) not in said
+        # "Cancel" on the phone screen leaves with a word, not "something went wrong".
+        cancel = [label for row in reply_keyboard(parent.seen) or [] for label in row][-1]
+        said = await parent.send(cancel)
+        assert t("Phone confirmation is cancelled.", language) in said
+        assert t(BROKEN, language) not in said
 
     # A new code opens the cabinet again, with the application in it.
     await parent.send(t("Personal cabinet", language))
