@@ -11,7 +11,7 @@ from typing import Any
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
-from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Back, Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common, receipts, referral_card
@@ -339,7 +339,7 @@ def make_dialog() -> Dialog:
                 Start(Tr("Complaints and reports"), id="complaints", state=ComplaintSG.mine),
                 Start(Tr("Settings"), id="settings", state=SettingsSG.main),
                 Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
-                Cancel(Tr("Exit")),
+                Start(Tr("Exit"), id="exit", state=SettingsSG.sign_out),
             ),
             common.hint(),
             getter=main_getter,

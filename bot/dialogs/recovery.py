@@ -29,13 +29,15 @@ from redis.asyncio import Redis
 from bot.dialogs import common
 from bot.dialogs.common import Tr, Window
 from bot.dialogs.states import RecoverySG
+from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text
 from bot.texts.sms import code_sms_text
 from bot.texts.typed import clean_typed
+from core.people import applicants
 from core.people.iin import InvalidIin, parse_iin
+from core.people.otp import extract_code
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
-from core.platform.pii import mask_phone
 from core.registry import family_requests
 from core.registry.ports import GatewayUnavailable
 from core.views import cabinet
@@ -216,11 +218,17 @@ async def _move_on(manager: DialogManager, request_id: str, chat_id: int) -> Non
 
 async def on_code(message: Message, widget: Any, manager: DialogManager) -> None:
     applicant = common.applicant_id(manager)
+    phone = manager.dialog_data["phone"]
+    code = extract_code(clean_typed(message.text), common.settings_of(manager).otp_length)
+    if code is None:  # no code in it: nothing is tried, no attempt is used up
+        await message.answer(_("Please type the code from the SMS: 6 digits."))
+        return
     try:
-        await manager.middleware_data["otp"].verify(
-            applicant, manager.dialog_data["phone"], clean_typed(message.text)
+        await manager.middleware_data["otp"].verify(applicant, phone, code)
+        # The accounts the applications leave are told, in the same transaction.
+        numbers = await applicants.transfer_applications(
+            manager.dialog_data["child_iin"], applicant, phone
         )
-        numbers = await cabinet.transfer_applications(manager.dialog_data["child_iin"], applicant)
     except DomainError as error:
         await message.answer(error_text(error))
         return
@@ -243,7 +251,8 @@ async def on_begin(callback: CallbackQuery, widget: Any, manager: DialogManager)
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return {"phone": mask_phone(dialog_manager.dialog_data.get("phone", ""))}
+    # The parent's own confirmed number, written as everywhere else in the bot.
+    return {"phone": phone_text(dialog_manager.dialog_data.get("phone", ""))}
 
 
 async def done_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -306,7 +315,7 @@ def make_dialog() -> Dialog:
             state=RecoverySG.code,
         ),
         Window(
-            Tr("Done: applications {numbers} are now in your cabinet."),
+            Tr("Done. Now in your cabinet: {numbers}."),  # one or several: no plural needed
             Cancel(Tr("Back to the cabinet")),
             common.hint(),
             getter=done_getter,

@@ -1,4 +1,5 @@
-"""Настройки: language, notification channel, and phone numbers (a new number needs a code)."""
+"""Настройки: language, notification channel, and phone numbers (a new number needs a code);
+and "Выйти" from the cabinet: after it every phone needs a new code."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, SwitchTo
 
 from bot.dialogs import common
 from bot.dialogs.common import Tr, Window, pick_list
@@ -22,6 +23,7 @@ from bot.texts.reasons import error_text
 from bot.texts.sms import code_sms_text
 from bot.texts.typed import clean_typed
 from core.people import applicants
+from core.people.otp import extract_code
 from core.platform.errors import DomainError
 from core.views import cabinet
 
@@ -96,30 +98,17 @@ async def on_add_phone(callback: CallbackQuery, widget: Any, manager: DialogMana
 
 
 async def on_new_phone(message: Message, widget: Any, manager: DialogManager) -> None:
-    typed = clean_typed(message.text)
-    number = people_normalize(message.contact.phone_number if message.contact else typed)
-    if number is None:
-        await message.answer(error_text(DomainError("invalid_phone")))
-        return
+    typed = message.contact.phone_number if message.contact else clean_typed(message.text)
+    applicant = common.applicant_id(manager)
     otp = manager.middleware_data["otp"]
-    try:
-        sent = await otp.request(
-            common.applicant_id(manager),
-            number,
-            code_sms_text(),
-        )
+    try:  # a landline or a number already confirmed is refused with its reason
+        await applicants.refuse_confirmed_again(applicant, typed)
+        sent = await otp.request(applicant, typed, code_sms_text())
     except DomainError as error:
         await message.answer(error_text(error))
         return
     manager.dialog_data["new_phone"] = sent.phone
     await manager.switch_to(SettingsSG.code)
-
-
-def people_normalize(text: str | None) -> str | None:
-    try:
-        return applicants.normalize_phone(text or "")
-    except DomainError:
-        return None
 
 
 async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -129,8 +118,12 @@ async def code_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 async def on_code(message: Message, widget: Any, manager: DialogManager) -> None:
     applicant = common.applicant_id(manager)
     number = manager.dialog_data["new_phone"]
+    code = extract_code(clean_typed(message.text), common.settings_of(manager).otp_length)
+    if code is None:  # no code in it: nothing is tried, no attempt is used up
+        await message.answer(_("Please type the code from the SMS: 6 digits."))
+        return
     try:
-        await manager.middleware_data["otp"].verify(applicant, number, clean_typed(message.text))
+        await manager.middleware_data["otp"].verify(applicant, number, code)
         old = manager.dialog_data.get("old_phone_id")
         if old is not None:
             await applicants.replace_phone(applicant, old, number)
@@ -139,6 +132,30 @@ async def on_code(message: Message, widget: Any, manager: DialogManager) -> None
         return
     await message.answer(_("The number {phone} is confirmed.").format(phone=phone_text(number)))
     await manager.switch_to(SettingsSG.main, show_mode=ShowMode.SEND)
+
+
+# --- "Выйти": access ends until a new phone code ----------------------------------------------
+
+
+async def on_sign_out(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    """Unconfirm the phones, void the codes already sent, close every conversation."""
+    applicant = common.applicant_id(manager)
+    await applicants.sign_out(applicant)
+    await manager.middleware_data["otp"].forget(applicant)
+    await manager.reset_stack(remove_keyboard=False)
+    state = manager.middleware_data.get("state")
+    if state is not None:
+        await state.clear()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await common.reply(
+        callback,
+        _(
+            "You have logged out. Your applications stay in the queue. To open the cabinet "
+            "again, you will confirm your phone with a new code."
+        ),
+        reply_markup=main_menu(),
+    )
 
 
 def make_dialog() -> Dialog:
@@ -196,6 +213,18 @@ def make_dialog() -> Dialog:
             *common.text_input(on_new_phone)[1:],
             SwitchTo(Tr("Back"), id="back_np", state=SettingsSG.phones),
             state=SettingsSG.new_phone,
+        ),
+        Window(
+            Tr(
+                "Log out? Your applications stay in the queue. To open the cabinet again, you "
+                "will confirm your phone with a new code."
+            ),
+            Row(
+                Button(Tr("Yes, log out"), id="sign_out_yes", on_click=on_sign_out),
+                Cancel(Tr("No")),
+            ),
+            common.hint(),
+            state=SettingsSG.sign_out,
         ),
         Window(
             Tr("We sent a code to {phone}. Type it here."),

@@ -88,6 +88,7 @@ class SettingsSG(StatesGroup):
     phones = State()
     new_phone = State()
     code = State()
+    sign_out = State()  # "Выйти" in the cabinet: confirm, then every phone needs a new code
 
 
 class VerifySG(StatesGroup):

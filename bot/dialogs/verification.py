@@ -2,7 +2,9 @@
 
 Started by other conversations with `data={"need": 2}` (how many verified numbers they need);
 finishes with the result `{"verified": count}` once the applicant has that many. The number
-comes from Telegram's contact button (only the parent's own contact) or is typed.
+comes from Telegram's contact button (only the parent's own contact) or is typed; a number
+already confirmed does not count twice, a landline is refused with its reason, and the code may
+be typed or the whole SMS pasted.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ from aiogram.enums import ContentType
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager
+from aiogram_dialog.manager.manager import ManagerImpl
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Back, Button, Cancel, RequestContact, Row
+from aiogram_dialog.widgets.kbd import Back, Button, RequestContact, Row
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.common import Tr, Window, applicant_id
-from bot.dialogs.states import VerifySG
+from bot.dialogs.states import CabinetSG, ReferralSG, VerifySG
 from bot.keyboards import main_menu
 from bot.texts.formats import phone_text
 from bot.texts.reasons import error_text, reason_text
 from bot.texts.sms import code_sms_text
 from bot.texts.typed import clean_typed
 from core.people import applicants
-from core.people.otp import OtpService
+from core.people.otp import OtpService, extract_code
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.registry.ports import GatewayUnavailable
@@ -44,6 +47,11 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     manager.dialog_data["need"] = need
     have = await applicants.verified_phone_count(applicant_id(manager))
     manager.dialog_data["have"] = have
+    if await applicants.signed_out(applicant_id(manager)):
+        manager.dialog_data["notice"] = _(
+            "You have logged out. To open your applications again, confirm your phone with a "
+            "new code."
+        )
 
 
 async def phone_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -73,6 +81,7 @@ async def code_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 async def _send_code(manager: DialogManager, phone: str) -> bool:
     """Ask core for a code; on refusal keep the reason for the window. True when sent."""
     try:
+        await applicants.refuse_confirmed_again(applicant_id(manager), phone)
         sent = await _otp(manager).request(applicant_id(manager), phone, sms_text=code_sms_text())
     except DomainError as exc:
         manager.dialog_data["error"] = error_text(exc)
@@ -106,7 +115,11 @@ async def on_other_content(message: Message, _widget: Any, manager: DialogManage
 
 
 async def on_code(message: Message, _widget: Any, manager: DialogManager) -> None:
-    code = clean_typed(message.text).replace(" ", "")
+    settings = manager.middleware_data["settings"]
+    code = extract_code(clean_typed(message.text), settings.otp_length)
+    if code is None:  # no code in it: nothing is tried, no attempt is used up
+        manager.dialog_data["error"] = _("Please type the code from the SMS: 6 digits.")
+        return
     phone = manager.dialog_data.get("phone", "")
     try:
         count = await _otp(manager).verify(applicant_id(manager), phone, code)
@@ -139,13 +152,33 @@ async def on_resend(_callback: Any, _button: Any, manager: DialogManager) -> Non
         await manager.switch_to(VerifySG.phone)
 
 
+# Conversations that cannot go on without a confirmed phone: cancelling the confirmation closes
+# them too (they used to close themselves on the result, which aiogram-dialog cannot survive when
+# they are the last dialog: "something went wrong").
+GATED = (CabinetSG, ReferralSG)
+
+
+async def on_cancel(_event: Any, _widget: Any, manager: DialogManager) -> None:
+    stack = manager.current_stack()
+    if isinstance(manager, ManagerImpl) and len(stack.intents) >= 2:
+        below = await manager.storage().load_context(stack.intents[-2])
+        if below.state.group in GATED:
+            await manager.reset_stack(remove_keyboard=False)
+            await _say_closed(manager, None)
+            return
+    await manager.done()
+
+
 async def on_close(_result: Any, manager: DialogManager) -> None:
     """Bring the main menu keyboard back (the contact keyboard replaced it)."""
+    await _say_closed(manager, manager.dialog_data.get("confirmed"))
+
+
+async def _say_closed(manager: DialogManager, phone: str | None) -> None:
     bot = manager.middleware_data.get("bot")
     chat = manager.middleware_data.get("event_chat")
     if bot is None or chat is None:
         return
-    phone = manager.dialog_data.get("confirmed")
     text = (
         _("The number {phone} is confirmed.").format(phone=phone_text(phone))
         if phone
@@ -167,7 +200,7 @@ def make_dialog() -> Dialog:
             ),
             Format("\n{error}", when="error"),
             RequestContact(Tr("Share my contact")),
-            Cancel(Tr("Cancel")),
+            Button(Tr("Cancel"), id="cancel_phone", on_click=on_cancel),
             MessageInput(on_contact, content_types=ContentType.CONTACT),
             MessageInput(on_phone_text, content_types=ContentType.TEXT),
             MessageInput(on_other_content),
@@ -188,7 +221,7 @@ def make_dialog() -> Dialog:
                 on_click=on_resend,
                 when="wait_resend",
             ),
-            Row(Back(Tr("Back")), Cancel(Tr("Cancel"))),
+            Row(Back(Tr("Back")), Button(Tr("Cancel"), id="cancel_code", on_click=on_cancel)),
             MessageInput(on_code, content_types=ContentType.TEXT),
             MessageInput(on_code_not_text),
             state=VerifySG.code,

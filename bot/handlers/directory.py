@@ -25,6 +25,7 @@ from bot.keyboards import main_menu
 from bot.texts.formats import esc
 from bot.texts.labels import group_label, language_word
 from bot.texts.reasons import error_text
+from bot.texts.rows import kindergarten_row
 from bot.texts.typed import clean_typed
 from core.platform.catalogs import babel_locale
 from core.platform.errors import DomainError
@@ -122,7 +123,7 @@ async def _send_nearest(
     rows = [
         [
             InlineKeyboardButton(
-                text=f"{kg.name(language)} · {distance_text(kg.distance_m or 0)}",
+                text=kindergarten_row(kg, language, distance_text(kg.distance_m or 0)),
                 callback_data=KgCard(id=kg.id).pack(),
             )
         ]
@@ -194,7 +195,7 @@ async def show_on_map(callback: CallbackQuery, callback_data: KgMap) -> None:
             latitude=card.latitude,
             longitude=card.longitude,
             title=card.name(language),
-            address=card.address(language),
+            address=card.address(language) or card.name(language),  # Telegram needs both
         )
 
 
@@ -217,7 +218,8 @@ async def _send_page(
     rows = [
         [
             InlineKeyboardButton(
-                text=kg.name(language), callback_data=KgCard(id=kg.id, page=found.page).pack()
+                text=kindergarten_row(kg, language),
+                callback_data=KgCard(id=kg.id, page=found.page).pack(),
             )
         ]
         for kg in found.items

@@ -19,7 +19,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager
+from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.keyboards import main_menu
@@ -92,6 +92,8 @@ def make_router() -> Router:
     """The error handlers (the Dispatcher propagates errors of every router to it)."""
     router = Router(name=__name__)
     repeats = RepeatedErrors()
+    # Before every conversation: a voice message is answered politely wherever it comes.
+    router.message.register(voice_message, F.voice | F.video_note | F.audio)
     router.errors.register(
         stale_dialog_button, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )
@@ -183,6 +185,16 @@ async def unexpected_error(event: ErrorEvent, repeats: int | None = None) -> Non
 
 def _repeated(repeats: int) -> str:
     return f" ({repeats} more like it since the last one logged)" if repeats else ""
+
+
+async def voice_message(message: Message, dialog_manager: DialogManager | None = None) -> None:
+    """The bot cannot listen: say so kindly, and keep the conversation where it was (its
+    current step is shown again; a plain-handler step such as "send the IIN" keeps its state)."""
+    await message.answer(
+        _("Sorry, I can't listen to voice messages. Please type your answer or use the buttons.")
+    )
+    if dialog_manager is not None and dialog_manager.has_context():
+        await dialog_manager.show(ShowMode.SEND)
 
 
 async def unexpected_content(message: Message) -> None:

@@ -27,6 +27,7 @@ from core.notifications.kinds import (
     AgedOut,
     AnyPayload,
     ApplicationRegistered,
+    ApplicationsMoved,
     BenefitCertificateExpiring,
     BenefitCertificateLapsed,
     BenefitConfirmed,
@@ -209,6 +210,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _complaint_escalated(r, payload)
         case OfferWithdrawn():
             return _offer_withdrawn(r, payload)
+        case ApplicationsMoved():
+            return _applications_moved(r, payload)
         case _:
             assert_never(payload)
 
@@ -559,6 +562,24 @@ def _complaint_escalated(r: _Reader, p: ComplaintEscalated) -> str:
         "Complaint №{number} was not answered in time. It has been passed to the superadmin "
         "of the education system, who will answer it."
     ).format(number=p.number)
+
+
+def _applications_moved(r: _Reader, p: ApplicationsMoved) -> str:
+    numbers = ", ".join(f"№{number}" for number in p.numbers)
+    lines = [
+        r.gettext(
+            "Your applications were moved to another account: {numbers}. The child's legal "
+            "representative, confirmed by the state registry, restored access to them."
+        ).format(numbers=f"<b>{numbers}</b>"),
+        r.gettext("When: {when}").format(when=r.when(p.moved_at)),
+        r.gettext("Confirmed by a code to the number: {phone}").format(phone=esc(p.phone)),
+        r.gettext(
+            "If you did not expect this and you are the child's legal representative, open the "
+            'Personal cabinet and choose "Restore access to an application" (you will confirm '
+            "it in the SMS from 1414), or contact the education department."
+        ),
+    ]
+    return "\n".join(lines)
 
 
 # --- helpers ------------------------------------------------------------------------------------

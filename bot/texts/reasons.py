@@ -104,6 +104,14 @@ def _texts() -> dict[str, Callable[[], str]]:
         "invalid_phone": lambda: _(
             "This does not look like a Kazakhstan mobile number. Send it as +7 7XX XXX XX XX."
         ),
+        "landline_phone": lambda: _(
+            "This is a landline number: it cannot receive an SMS with a code. Please send a "
+            "mobile number, +7 7XX XXX XX XX."
+        ),
+        "phone_already_confirmed": lambda: _(
+            "This number is already confirmed. Please send another mobile number, for example "
+            "of the other parent or a relative."
+        ),
         "phone_not_in_bmg": lambda: _(
             "This number is not registered in the mobile citizens database (БМГ). Register it "
             "at egov.kz or a public service centre, or use another number."

@@ -759,6 +759,35 @@ class ComplaintEscalated:
         return cls(number=_int(params, "number"))
 
 
+class ApplicationsMoved:
+    """Access recovery moved these applications to another account (the child's legal
+    representative, confirmed by the registry and by a code to `phone`): told to the account
+    they left, with what to do if that was unexpected. `phone` is masked already."""
+
+    kind: ClassVar[str] = "applications_moved"
+    numbers: tuple[int, ...]
+    moved_at: datetime
+    phone: str
+
+    def to_params(self) -> Params:
+        return {
+            "numbers": list(self.numbers),
+            "moved_at": self.moved_at.isoformat(),
+            "phone": self.phone,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        numbers = params.get("numbers")
+        if not isinstance(numbers, list) or not numbers:
+            raise ValueError("numbers is missing")
+        return cls(
+            numbers=tuple(int(n) for n in numbers),
+            moved_at=_moment(params, "moved_at"),
+            phone=_str(params, "phone"),
+        )
+
+
 AnyPayload = (
     ApplicationRegistered
     | PositionChanged
@@ -788,6 +817,7 @@ AnyPayload = (
     | ComplaintTaken
     | ComplaintAnswered
     | ComplaintEscalated
+    | ApplicationsMoved
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

@@ -22,12 +22,21 @@ from core.models import (
     Person,
     Phone,
 )
+from core.notifications import outbox
+from core.notifications.kinds import ApplicationsMoved
 from core.platform import clock
 from core.platform.errors import DomainError
+from core.platform.pii import mask_phone
 from core.platform.reasons import Reason
 from core.registry.ports import ChildRecord, PersonRecord
 
 _PHONE_DIGITS = re.compile(r"\d")
+# Kazakhstan numbers are +7 followed by 10 digits. The rules ask for *mobile* numbers (codes go
+# by SMS; sources/application-rules: "два действующих мобильных номера"): mobile operators use
+# +7 70x, 747, 75x, 76x and 77x (771 included). Fixed lines use the regions' area codes
+# +7 71xx, 72xx, 73xx (Astana 7172, Almaty 727, Shymkent 7252, Ust-Kamenogorsk 7232 as the
+# portal guide shows): such a number is a landline and takes no SMS. With the country code 7.
+LANDLINE_PREFIXES = ("771", "772", "773")
 _NAME_NOISE = re.compile(r"[\s'’`\-]+")
 
 
@@ -103,7 +112,8 @@ async def record_consents(applicant: Applicant, *, notifications: bool, offer: b
 
 
 def normalize_phone(text: str) -> str:
-    """A Kazakhstan mobile number as E.164 (+7XXXXXXXXXX); `invalid_phone` otherwise."""
+    """A Kazakhstan mobile number as E.164 (+7XXXXXXXXXX); `landline_phone` for a fixed-line
+    number (a regional area code), `invalid_phone` for anything else."""
     digits = "".join(_PHONE_DIGITS.findall(text or ""))
     if len(digits) == 11 and digits[0] in "78":
         digits = "7" + digits[1:]
@@ -111,7 +121,18 @@ def normalize_phone(text: str) -> str:
         digits = "7" + digits
     if len(digits) != 11 or digits[1] not in "67":
         raise DomainError(Reason.invalid_phone)
+    if digits.startswith(LANDLINE_PREFIXES):
+        raise DomainError(Reason.landline_phone)
     return "+" + digits
+
+
+async def refuse_confirmed_again(applicant_id: int, number: str) -> None:
+    """A number this parent has already confirmed cannot count as another one
+    (`phone_already_confirmed`): the rules ask for two different numbers."""
+    if await Phone.exists(
+        applicant_id=applicant_id, number=normalize_phone(number), verified_at__isnull=False
+    ):
+        raise DomainError(Reason.phone_already_confirmed)
 
 
 async def add_phone(applicant: Applicant | int, number: str) -> Phone:
@@ -144,6 +165,34 @@ async def verified_phone_count(
     if conn is not None:
         query = query.using_db(conn)
     return await query.count()
+
+
+async def sign_out(applicant_id: int) -> int:
+    """ "Выйти": every phone of the parent needs a new code before the cabinet, the referral or
+    a new application opens again (the numbers stay, unconfirmed). Returns how many were
+    confirmed; audited."""
+    async with in_transaction() as conn:
+        count = (
+            await Phone.filter(applicant_id=applicant_id, verified_at__isnull=False)
+            .using_db(conn)
+            .update(verified_at=None)
+        )
+        await audit.record(
+            "applicant.signed_out",
+            "applicant",
+            applicant_id,
+            actor=f"applicant:{applicant_id}",
+            before={"verified_phones": count},
+            after={"verified_phones": 0},
+            conn=conn,
+        )
+    return int(count)
+
+
+async def signed_out(applicant_id: int) -> bool:
+    """True after "Выйти" until a phone is confirmed again (numbers kept, none confirmed)."""
+    phones = Phone.filter(applicant_id=applicant_id)
+    return await phones.exists() and not await phones.filter(verified_at__isnull=False).exists()
 
 
 async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -> None:
@@ -326,6 +375,55 @@ async def queued_by_other_parents(
         .values_list("queue_type", flat=True)
     )
     return sorted({str(q) for q in queue_types})
+
+
+async def transfer_applications(child_iin: str, applicant_id: int, phone: str) -> list[int]:
+    """Make `applicant_id` the applicant of the child's live applications (access recovery);
+    each account they leave is told (when, the masked `phone` that confirmed it, what to do if
+    it was unexpected), in the same transaction.
+
+    Call only after the gov gateway confirmed that this parent is the child's legal
+    representative and the parent proved `phone` by a code. Returns the transferred numbers.
+    """
+    moved: dict[int, list[int]] = {}
+    now = clock.now()
+    async with in_transaction() as conn:
+        rows = (
+            await Application.filter(
+                child__person__iin=child_iin, status__not=ApplicationStatus.archived
+            )
+            .using_db(conn)
+            .select_for_update()
+            .order_by("id")
+        )
+        if not rows:
+            raise DomainError(Reason.application_not_found)
+        for row in rows:
+            if row.applicant_id == applicant_id:
+                continue
+            before = {"applicant_id": row.applicant_id}
+            await Application.filter(id=row.id).using_db(conn).update(applicant_id=applicant_id)
+            await audit.record(
+                "application_applicant_changed",
+                "application",
+                row.number,
+                actor=f"applicant:{applicant_id}",
+                before=before,
+                after={"applicant_id": applicant_id, "reason": "access_recovery"},
+                conn=conn,
+            )
+            moved.setdefault(row.applicant_id, []).append(row.number)
+        child_ids = {row.child_id for row in rows}
+        await Child.filter(id__in=child_ids).using_db(conn).update(representative_id=applicant_id)
+        for old in await Applicant.filter(id__in=list(moved)).using_db(conn):
+            numbers = tuple(moved[old.id])
+            await outbox.notify(
+                old,
+                ApplicationsMoved(numbers=numbers, moved_at=now, phone=mask_phone(phone)),
+                key=f"applications_moved:{old.id}:{applicant_id}:{numbers[0]}:{now.isoformat()}",
+                conn=conn,
+            )
+    return sorted(n for numbers in moved.values() for n in numbers)
 
 
 async def check_owns_application(applicant_id: int | None, application_id: int) -> None:

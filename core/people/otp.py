@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -79,6 +80,19 @@ for _, key in ipairs(KEYS) do
 end
 return 0
 """
+
+
+# Runs of digits, possibly split by spaces or hyphens ("487 636", "487-636").
+_DIGIT_RUNS = re.compile(r"\d(?:[\s\-]?\d)*")
+
+
+def extract_code(text: str | None, length: int) -> str | None:
+    """The code in what the parent sent: the code itself ("487 636" too) or the whole SMS
+    pasted ("Код подтверждения: 487636"). None when no run of exactly `length` digits, or more
+    than one different such run, is in it: then nothing is tried (no attempt is used up)."""
+    runs = {re.sub(r"\D", "", run) for run in _DIGIT_RUNS.findall(text or "")}
+    found = {run for run in runs if len(run) == length}
+    return found.pop() if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -171,6 +185,16 @@ class OtpService:
             await self._redis.set(self._key("owner", applicant_id), claim, ex=OWNER_TTL, nx=True)
         await applicants.verify_phone(applicant_id, number)
         return await applicants.verified_phone_count(applicant_id)
+
+    async def forget(self, applicant_id: int) -> None:
+        """ "Выйти": the codes already sent to this parent no longer open anything. The wrong-try
+        count, the lock and the caps stay (leaving must not reset them)."""
+        keys = []
+        for kind in ("code", "claim"):
+            pattern = f"{self._key(kind, applicant_id)}:*"
+            keys += [key async for key in self._redis.scan_iter(match=pattern)]
+        if keys:
+            await self._redis.delete(*keys)
 
     async def _wrong_try(self, applicant_id: int, code_key: str) -> None:
         fails_key = self._key("fails", applicant_id)

@@ -2,8 +2,9 @@
 
 A name becomes a *search key*: its words case-folded, ё = е, Kazakh letters folded onto their
 Russian look-alikes (қ/к, ғ/г, ң/н, ү/ұ/у, ө/о, ә/а, і/и, һ/х), punctuation, quotes and "№"
-dropped, digits split from letters. The key is computed here, in Python, and stored with the
-row, so SQLite (whose LIKE folds ASCII only) and PostgreSQL find the same rows.
+dropped, digits split from letters, and a word typed in Latin letters read as Cyrillic
+("Aqqu", "Akku" = "Аққу"; "Samal" = "Самал"). The key is computed here, in Python, and stored
+with the row, so SQLite (whose LIKE folds ASCII only) and PostgreSQL find the same rows.
 
 A query matches a key when every query word matches a word of the key: a number exactly, other
 words as a prefix, and a word of 5 letters or more also with one typo (one letter added,
@@ -35,6 +36,64 @@ _FOLD = str.maketrans(
     }
 )
 _WORDS = re.compile(r"\d+|[^\W\d_]+")
+# Latin spellings parents type for Russian and Kazakh names: the official Kazakh Latin alphabet
+# (q, ğ, ñ, ä, ö, ü, ū, ı, ş, ç, j) and the usual Russian transliteration (sh, ch, zh, kh, ya,
+# yu). Longest first. "ts" stays т+с ("detskiy" is "детский"); "y" after a vowel is "й", at the
+# start of ya/yu/ye/yo a soft vowel, otherwise "ы" ("Solnyshko", "Baldyrgan").
+_LATIN_WORD = re.compile(r"[a-zäöüūğşçñı]+")
+_LATIN_PAIRS = {
+    "shch": "щ",
+    "sh": "ш",
+    "ch": "ч",
+    "zh": "ж",
+    "kh": "х",
+    "gh": "г",
+    "ya": "я",
+    "yu": "ю",
+    "ye": "е",
+    "yo": "е",
+    "ck": "к",
+}
+_LATIN_LETTERS = str.maketrans(
+    {
+        "a": "а",
+        "b": "б",
+        "c": "к",
+        "d": "д",
+        "e": "е",
+        "f": "ф",
+        "g": "г",
+        "h": "х",
+        "i": "и",
+        "j": "ж",
+        "k": "к",
+        "l": "л",
+        "m": "м",
+        "n": "н",
+        "o": "о",
+        "p": "п",
+        "q": "к",
+        "r": "р",
+        "s": "с",
+        "t": "т",
+        "u": "у",
+        "v": "в",
+        "w": "у",
+        "x": "кс",
+        "z": "з",
+        "ä": "а",
+        "ö": "о",
+        "ü": "у",
+        "ū": "у",
+        "ğ": "г",
+        "ş": "ш",
+        "ç": "ч",
+        "ñ": "н",
+        "ı": "и",
+    }
+)
+_LATIN_TOKEN = re.compile("|".join(sorted(_LATIN_PAIRS, key=len, reverse=True)) + "|y|.")
+_VOWELS = frozenset("aeiouäöüūı")
 TYPO_MIN_LENGTH = 5  # words this long tolerate one typo
 NO_NUMBER = 10**9  # names without a number sort after the numbered ones
 # Words of a kindergarten's kind, in either language: they do not narrow a query with a name.
@@ -61,8 +120,26 @@ GENERIC_WORDS = frozenset(
 
 def words(text: str) -> list[str]:
     """The normalised words of a text, in order (duplicates kept)."""
-    folded = unicodedata.normalize("NFC", text).casefold().translate(_FOLD)
-    return _WORDS.findall(folded)
+    lowered = unicodedata.normalize("NFC", text).casefold()
+    return [
+        (cyrillic(word) if _LATIN_WORD.fullmatch(word) else word).translate(_FOLD)
+        for word in _WORDS.findall(lowered)
+    ]
+
+
+def cyrillic(word: str) -> str:
+    """A lower-case word typed in Latin letters, read as the Cyrillic a parent meant."""
+    out: list[str] = []
+    previous = ""
+    for token in _LATIN_TOKEN.findall(word):
+        if token in _LATIN_PAIRS:
+            out.append(_LATIN_PAIRS[token])
+        elif token == "y":
+            out.append("й" if previous in _VOWELS else "ы")
+        else:
+            out.append(token.translate(_LATIN_LETTERS))
+        previous = token[-1]
+    return "".join(out)
 
 
 def search_key(*names: str) -> str:

@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
-from core import audit
 from core.models import (
     LIVE_REFERRAL_STATUSES,
     Applicant,
@@ -25,7 +22,6 @@ from core.models import (
     ApplicationChoice,
     ApplicationStatus,
     Channel,
-    Child,
     ExtensionAnswers,
     Kindergarten,
     Notification,
@@ -331,44 +327,6 @@ async def applications_of_child(child_iin: str) -> list[Application]:
     return await Application.filter(
         child__person__iin=child_iin, status__not=ApplicationStatus.archived
     ).order_by("submitted_at")
-
-
-async def transfer_applications(child_iin: str, applicant_id: int) -> list[int]:
-    """Make `applicant_id` the applicant of the child's live applications (access recovery).
-
-    Call only after the gov gateway confirmed that this parent is the child's legal
-    representative and the parent proved their phone. Returns the transferred numbers.
-    """
-    numbers: list[int] = []
-    async with in_transaction() as conn:
-        rows = (
-            await Application.filter(
-                child__person__iin=child_iin, status__not=ApplicationStatus.archived
-            )
-            .using_db(conn)
-            .select_for_update()
-            .order_by("id")
-        )
-        if not rows:
-            raise DomainError(Reason.application_not_found)
-        for row in rows:
-            if row.applicant_id == applicant_id:
-                continue
-            before = {"applicant_id": row.applicant_id}
-            await Application.filter(id=row.id).using_db(conn).update(applicant_id=applicant_id)
-            await audit.record(
-                "application_applicant_changed",
-                "application",
-                row.number,
-                actor=f"applicant:{applicant_id}",
-                before=before,
-                after={"applicant_id": applicant_id, "reason": "access_recovery"},
-                conn=conn,
-            )
-            numbers.append(row.number)
-        child_ids = {row.child_id for row in rows}
-        await Child.filter(id__in=child_ids).using_db(conn).update(representative_id=applicant_id)
-    return numbers
 
 
 # --- extension questionnaire support --------------------------------------------------------

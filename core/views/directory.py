@@ -35,12 +35,17 @@ _RADII = (1_000, 3_000, 10_000, 30_000, 100_000)
 
 @dataclass(frozen=True)
 class KindergartenBrief:
+    """One row of a list: what a parent needs to choose without opening every card."""
+
     id: int
     name_ru: str
     name_kk: str
     address_ru: str
     address_kk: str
     distance_m: float | None = None
+    languages: tuple[str, ...] = ()  # Language values the kindergarten teaches in
+    free_seats: int = 0  # free seats now: of the `cohort` when given, else of every group
+    cohort: int | None = None  # the child's birth year the free seats are counted for
 
     def name(self, language: str) -> str:
         return self.name_kk if language == "kk" else self.name_ru
@@ -122,18 +127,21 @@ async def search(
     page_size: int = PAGE_SIZE,
     *,
     group_kinds: Sequence[GroupKind] | None = None,
+    cohort: int | None = None,
 ) -> Page:
     """Kindergartens of the city whose Russian or Kazakh name matches `text`
     (`core.platform.search`: any case, ё = е, Kazakh letters as their Russian look-alikes,
     words in any order, a small typo), best match first; all of them in natural order when
     `text` is empty. With `group_kinds`, only those with a group of one of these kinds (the
-    correctional queue)."""
+    correctional queue). Each row has its languages and free seats (of groups of `cohort`,
+    the child's birth year, when given; of `group_kinds` when given)."""
     ids = await kindergarten_search.matching_ids(_in_city(city_id, group_kinds), text)
     total = len(ids)
     pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 0), pages - 1)
     rows = await kindergarten_search.load(ids[page * page_size : (page + 1) * page_size])
-    return Page(items=[_brief(row) for row in rows], page=page, pages=pages, total=total)
+    items = await _briefs([(row, None) for row in rows], cohort, group_kinds)
+    return Page(items=items, page=page, pages=pages, total=total)
 
 
 async def nearest(
@@ -143,9 +151,10 @@ async def nearest(
     limit: int = PAGE_SIZE,
     *,
     group_kinds: Sequence[GroupKind] | None = None,
+    cohort: int | None = None,
 ) -> list[KindergartenBrief]:
     """The `limit` kindergartens nearest to the point, nearest first, with the distance (with
-    `group_kinds`: only those with such a group)."""
+    `group_kinds`: only those with such a group), languages and free seats as in `search`."""
     rows: list[Kindergarten] = []
     for radius in _RADII:
         dlat = math.degrees(radius / EARTH_RADIUS_M)
@@ -167,7 +176,31 @@ async def nearest(
         ((haversine_m(lat, lon, r.latitude, r.longitude), r.id, r) for r in rows),
         key=lambda item: (item[0], item[1]),
     )
-    return [_brief(row, distance) for distance, _, row in scored[:limit]]
+    return await _briefs(
+        [(row, distance) for distance, _, row in scored[:limit]], cohort, group_kinds
+    )
+
+
+async def free_seats_by_kindergarten(
+    ids: Sequence[int],
+    cohort: int | None = None,
+    group_kinds: Sequence[GroupKind] | None = None,
+) -> dict[int, int]:
+    """Free seats now per kindergarten (only the listed ones; one query): of groups of the
+    birth year `cohort` when given, of groups of `group_kinds` when given."""
+    if not ids:
+        return {}
+    seats = Seat.filter(status=SeatStatus.free, group__kindergarten_id__in=list(ids))
+    if cohort is not None:
+        seats = seats.filter(group__birth_year=cohort)
+    if group_kinds:
+        seats = seats.filter(group__kind__in=list(group_kinds))
+    counted = (
+        await seats.annotate(n=Count("id"))
+        .group_by("group__kindergarten_id")
+        .values_list("group__kindergarten_id", "n")
+    )
+    return {int(kindergarten_id): int(n) for kindergarten_id, n in counted}
 
 
 def _in_city(city_id: int, group_kinds: Sequence[GroupKind] | None) -> QuerySet[Kindergarten]:
@@ -244,12 +277,23 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _brief(row: Kindergarten, distance: float | None = None) -> KindergartenBrief:
-    return KindergartenBrief(
-        id=row.id,
-        name_ru=row.name_ru,
-        name_kk=row.name_kk,
-        address_ru=row.address_ru,
-        address_kk=row.address_kk,
-        distance_m=distance,
-    )
+async def _briefs(
+    rows: Sequence[tuple[Kindergarten, float | None]],
+    cohort: int | None,
+    group_kinds: Sequence[GroupKind] | None,
+) -> list[KindergartenBrief]:
+    free = await free_seats_by_kindergarten([row.id for row, _ in rows], cohort, group_kinds)
+    return [
+        KindergartenBrief(
+            id=row.id,
+            name_ru=row.name_ru,
+            name_kk=row.name_kk,
+            address_ru=row.address_ru,
+            address_kk=row.address_kk,
+            distance_m=distance,
+            languages=tuple(lang.value for lang in row.language_list),
+            free_seats=free.get(row.id, 0),
+            cohort=cohort,
+        )
+        for row, distance in rows
+    ]

@@ -253,6 +253,7 @@ def visits(w: World) -> list[Visit]:
         Visit(SettingsSG.phones, forged={"phone": [str(i["phone"] + 1000)]}),
         Visit(SettingsSG.new_phone, user=PARENT_KK),
         Visit(SettingsSG.code, user=PARENT_KK, dialog_data={"new_phone": "+77010000009"}),
+        Visit(SettingsSG.sign_out, user=PARENT_KK),
         # Adding or changing a benefit later, from the application card.
         Visit(
             BenefitChangeSG.choose, start_data=application, forged={"benefit_change": ["8", "1"]}

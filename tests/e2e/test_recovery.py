@@ -1,7 +1,8 @@
 """Access recovery end to end through the sandbox: applicant A filed for a child whose legal
 representative (the fake registry's word) is B; B confirms the family by the 1414 SMS, the
-conversation goes on by itself, B types the code sent to B's phone, and the application moves
-from A's cabinet to B's; kk and ru."""
+conversation goes on by itself, B pastes the code SMS sent to B's phone, and the application
+moves from A's cabinet to B's; A is told (when, B's masked phone, what to do) and then logs out
+with "Выйти": the cabinet asks for a new phone code; kk and ru."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from core.models import Application, Child, GovRequest, Person
 from core.people import applicants
+from core.platform.pii import mask_phone
 from core.platform.settings import Settings
 from devtools.sandbox.gov.personas import AIGERIM, persona_family
 from devtools.stack import Stack, run_stack
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def stack(settings: Settings, db: None, redis: object) -> AsyncIterator[Stack]:
-    async with run_stack(settings=settings, worker=False) as running:
+    async with run_stack(settings=settings) as running:  # the worker tells the old account
         yield running
 
 
@@ -90,16 +92,18 @@ async def test_the_legal_representative_recovers_the_application(
     await consent_by_sms(stack, request.request_id)
     await b.expect(head("You are confirmed as the child's legal representative.", lang))
     code = await sms_code(stack, phone)
-    await b.send(code)
+    await b.send(f"Indigo: {code}")  # pasted with the words around the code
     await b.expect(
-        t(
-            "Done: applications {numbers} are now in your cabinet.",
-            lang,
-            numbers=f"№{application.number}",
-        )
+        t("Done. Now in your cabinet: {numbers}.", lang, numbers=f"№{application.number}")
     )
     await application.refresh_from_db()
     assert application.applicant_id == b_applicant.id
+
+    # A is told in its own chat: which applications, when, by which (masked) phone, what to do.
+    told = await a.expect(head("Your applications were moved to another account", lang))
+    assert f"#{application.number}" in told.text
+    assert mask_phone(phone) in told.text and phone not in told.text
+    assert head("If you did not expect this and you are the child's legal", lang) in told.text
 
     await b.press(t("Back to the cabinet", lang))
     await b.expect(t("Choose a section.", lang))
@@ -117,3 +121,13 @@ async def test_the_legal_representative_recovers_the_application(
     emptied = await a.expect(t("My applications", lang))
     assert t("You have no applications.", lang) in emptied.text
     assert not await Application.filter(applicant_id=a_applicant.id).exists()
+
+    # A logs out: the cabinet then refuses until a new phone code, and says so.
+    await a.press(t("Back", lang))
+    await a.expect(t("Choose a section.", lang))
+    await a.press(t("Exit", lang))
+    await a.expect(head("Log out? Your applications stay in the queue.", lang))
+    await a.press(t("Yes, log out", lang))
+    await a.expect(head("You have logged out. Your applications stay in the queue.", lang))
+    await a.send(t("Personal cabinet", lang))
+    await a.expect(head("You have logged out. To open your applications again", lang))

@@ -191,7 +191,7 @@ async def test_a_parent_finds_a_kindergarten_by_name_and_reads_its_card_in_russi
     sent = await parent.send("балапан")
     assert "Найдено детских садов: 1" in texts(sent)[-1]
     ((caption, data),) = inline_buttons(sent)
-    assert caption == "Ясли-сад «Балапан»"
+    assert caption == "Ясли-сад «Балапан» · каз, рус · свободно: 2"  # languages, free seats
     card = texts(await parent.press(data))[-1]
     assert "Форма собственности: частный" in card
     assert "Стоимость: 85\xa0000 т" in card and "в месяц" in card
@@ -209,7 +209,7 @@ async def test_a_parent_shares_a_location_and_sees_the_nearest_first_in_kazakh(
     assert texts(sent)[-1] == "Сізге ең жақын балабақшалар:"
     captions = [caption for caption, _ in inline_buttons(sent)]
     assert captions[0].startswith("«Балапан» бөбекжайы · 110 м")
-    assert captions[1].endswith("5,6 км")
+    assert captions[1].endswith("5,6 км · қаз, орыс")
 
 
 async def test_the_whole_list_is_paged(bot_app: tuple) -> None:
@@ -223,7 +223,7 @@ async def test_the_whole_list_is_paged(bot_app: tuple) -> None:
     forward = [data for caption, data in inline_buttons(sent) if caption == "▶️"]
     sent = await parent.press(forward[0])
     assert "Страница 2 из 2" in texts(sent)[-1]
-    assert [c for c, _ in inline_buttons(sent)][:2] == ["Сад 5", "Сад 6"]
+    assert [c.split(" · ")[0] for c, _ in inline_buttons(sent)][:2] == ["Сад 5", "Сад 6"]
 
 
 async def test_the_correctional_queue_is_offered_only_kindergartens_with_a_correctional_group(

@@ -19,6 +19,7 @@ from core.complaints import handling as complaint_handling
 from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
 from core.notifications.broadcasts import create_broadcast
 from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
+from core.people.applicants import transfer_applications
 from core.platform import clock
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
@@ -40,7 +41,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 28
+    assert len(KINDS) == 29
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -159,6 +160,8 @@ def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
         assert str(clock.now().year) in text or str(clock.now().year + 1) in text  # a date
     if kind == "broadcast":
         assert text == {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"}[language]
+    if kind == "applications_moved":
+        assert "+7701*****02" in text and "#" in text and "1414" in text, text
     if kind == "extension_due":
         assert "<b>1 " in text or "жылғы 1 " in text  # "1 октября 2027" / "2027 жылғы 1 қазан"
     if kind in (
@@ -296,4 +299,8 @@ async def _produce_every_kind(settings) -> list[Notification]:
     await complaints.file_complaint(parent, "corruption", "Взятка", settings, anonymous=True)
     with clock.travel(timedelta(days=40)):
         await complaint_handling.escalate_overdue(settings)
+    # applications_moved: access recovery moves the child's application to another account
+    await child.fetch_related("person")
+    heir = await make_parent(telegram_user_id=502)
+    await transfer_applications(str(child.person.iin), heir.id, "+77010000502")
     return await Notification.all().order_by("id")

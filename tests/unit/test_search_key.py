@@ -143,3 +143,47 @@ def test_natural_order_is_by_the_kindergartens_number() -> None:
 def test_within_one_edit(a: str, b: str, close: bool) -> None:
     assert within_one_edit(a, b) is close
     assert within_one_edit("abcd", "badc") is False
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("Samal", "Ясли-сад №27 «Самал»"),
+        ("samal 27", "Ясли-сад №27 «Самал»"),
+        ("Balapan", "Ясли-сад №24 «Балапан»"),
+        ("Aqqu", "№16 «Аққу» балабақшасы"),
+        ("Akku", "Детский сад №16 «Акку»"),
+        ("Baldyrgan", "Ясли-сад №5 «Балдырған»"),
+        ("Qulynshaq", "Ясли-сад №3 «Құлыншақ»"),
+        ("Kulynshak", "Ясли-сад №3 «Құлыншақ»"),
+        ("Shattyq", "Ясли-сад №8 «Шаттық»"),
+        ("Meyirim", "Ясли-сад №23 «Мейірім»"),
+        ("Aygolek", "Ясли-сад №2 «Айгөлек»"),
+        ("Aigolek", "Ясли-сад №2 «Айгөлек»"),  # one letter off: a typo in a long word
+        ("Solnyshko", "Ясли-сад №11 «Солнышко»"),
+        ("Alyonushka", "Ясли-сад №14 «Алёнушка»"),
+        ("Zolotoy klyuchik", "Ясли-сад №15 «Золотой ключик»"),
+        ("detskiy sad solnyshko", "Ясли-сад №11 «Солнышко»"),
+        ("Künşuaq", "Ясли-сад №6 «Күншуақ»"),  # the Kazakh Latin alphabet
+    ],
+)
+def test_a_name_typed_in_latin_letters_finds_the_same_kindergarten(typed: str, name: str) -> None:
+    assert score(parse(typed), search_key(name)) is not None
+
+
+def test_latin_and_cyrillic_spellings_find_the_same_kindergartens_in_the_same_order() -> None:
+    keys = [
+        (1, search_key("Детский сад №16 «Акку»", "№16 «Аққу» балабақшасы")),
+        (2, search_key("Ясли-сад №24 «Балапан»", "№24 «Балапан» бөбекжай-бақшасы")),
+        (3, search_key("Ясли-сад №27 «Самал»", "№27 «Самал» бөбекжай-бақшасы")),
+        (4, search_key("Ясли-сад №31 «Аққу»")),
+    ]
+    for latin, cyrillic in [("Aqqu", "Аққу"), ("Akku", "акку"), ("Samal", "Самал")]:
+        assert rank(parse(latin), keys) == rank(parse(cyrillic), keys)
+    assert rank(parse("Aqqu"), keys) == [1, 4]
+    assert rank(parse("Balapan"), keys) == [2]
+    assert parse("Aqqu").narrowing() == (" акку",)  # SQL narrows by the Cyrillic key
+
+
+def test_a_latin_i_inside_a_cyrillic_word_is_still_read_as_the_kazakh_letter() -> None:
+    assert search_key("Мейiрiм") == search_key("Мейірім") == " мейирим "

@@ -21,6 +21,7 @@ from bot.dialogs.submission.replies import refuse, say
 from bot.texts.formats import esc
 from bot.texts.labels import queue_label, referral_mode_text
 from bot.texts.reasons import error_text, local_refusal, reason_text
+from bot.texts.rows import row_facts
 from bot.texts.typed import clean_typed
 from core.applications.submission import check_referral_date
 from core.platform.errors import DomainError
@@ -113,22 +114,27 @@ async def kg_results_getter(dialog_manager: DialogManager, **kwargs: Any) -> dic
     settings = settings_of(dialog_manager)
     chosen = {c["id"] for c in data.get("choices", [])}
     mode = data.get("kg_mode", "list")
+    year = birth_year(the_child(dialog_manager))  # rows count the free seats of this cohort
     if mode == "search":
-        found = await places.search(data.get("kg_query", ""), settings, data.get("queue_type"))
+        found = await places.search(
+            data.get("kg_query", ""), settings, data.get("queue_type"), cohort=year
+        )
         title = _("Kindergartens found for «{query}»:").format(query=esc(data.get("kg_query", "")))
     elif mode == "near":
         found = await places.nearest(
-            data["kg_lat"], data["kg_lon"], settings, data.get("queue_type")
+            data["kg_lat"], data["kg_lon"], settings, data.get("queue_type"), cohort=year
         )
         title = _("Kindergartens nearest to you:")
     else:
-        found = await places.all_in_city(settings, data.get("queue_type"))
+        found = await places.all_in_city(settings, data.get("queue_type"), cohort=year)
         title = _("All kindergartens of the city:")
     items = []
     for row in found:
         label = row.name(locale)
         if row.distance_m is not None:
             label = f"{label} · {places.distance_text(row.distance_m, locale)}"
+        if row.brief is not None and row_facts(row.brief):  # languages, free seats
+            label = f"{label} · {row_facts(row.brief)}"
         if row.id in chosen:
             label = "✅ " + label
         items.append((str(row.id), label))

@@ -29,6 +29,7 @@ class Card:
     addresses: tuple[str, str]
     distance_m: float | None = None
     full: KindergartenCard | None = None  # loaded with `card()`; search results are brief
+    brief: KindergartenBrief | None = None  # a list row: languages, free seats (bot.texts.rows)
 
     @property
     def city_id(self) -> int:
@@ -126,36 +127,59 @@ def nothing_found(query: str) -> str:
     ).format(query=esc(query))
 
 
-async def search(query: str, settings: Settings, queue_type: str | None = None) -> list[Card]:
+async def search(
+    query: str, settings: Settings, queue_type: str | None = None, cohort: int | None = None
+) -> list[Card]:
     """Kindergartens whose name matches (`core.views.search`: case, ё, Kazakh letters, word
     order, a typo), best first."""
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []
     page = await directory.search(
-        city_id, query, page=0, page_size=RESULTS_LIMIT, group_kinds=special_groups(queue_type)
+        city_id,
+        query,
+        page=0,
+        page_size=RESULTS_LIMIT,
+        group_kinds=special_groups(queue_type),
+        cohort=cohort,
     )
     return [_brief(row) for row in page.items]
 
 
 async def nearest(
-    latitude: float, longitude: float, settings: Settings, queue_type: str | None = None
+    latitude: float,
+    longitude: float,
+    settings: Settings,
+    queue_type: str | None = None,
+    cohort: int | None = None,
 ) -> list[Card]:
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []
     rows = await directory.nearest(
-        city_id, latitude, longitude, limit=NEAREST_LIMIT, group_kinds=special_groups(queue_type)
+        city_id,
+        latitude,
+        longitude,
+        limit=NEAREST_LIMIT,
+        group_kinds=special_groups(queue_type),
+        cohort=cohort,
     )
     return [_brief(row) for row in rows]
 
 
-async def all_in_city(settings: Settings, queue_type: str | None = None) -> list[Card]:
+async def all_in_city(
+    settings: Settings, queue_type: str | None = None, cohort: int | None = None
+) -> list[Card]:
     city_id = await directory.default_city_id(settings)
     if city_id is None:
         return []
     page = await directory.search(
-        city_id, "", page=0, page_size=LIST_LIMIT, group_kinds=special_groups(queue_type)
+        city_id,
+        "",
+        page=0,
+        page_size=LIST_LIMIT,
+        group_kinds=special_groups(queue_type),
+        cohort=cohort,
     )
     return [_brief(row) for row in page.items]
 
@@ -184,4 +208,5 @@ def _brief(row: KindergartenBrief) -> Card:
         names=(row.name_kk, row.name_ru),
         addresses=(row.address_kk, row.address_ru),
         distance_m=row.distance_m,
+        brief=row,
     )

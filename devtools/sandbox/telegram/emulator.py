@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Update types a bot gets when it does not say (Telegram's default leaves these out).
 NOT_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
-SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto", "sendVenue", "sendLocation"}
 # A 1x1 PNG: what a user "sends" as a photo when the test gives no picture.
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -453,6 +453,46 @@ class TelegramEmulator:
 
     async def m_sendDocument(self, p: Params) -> dict[str, Any]:
         return await self._send_file(p, "document")
+
+    async def m_sendLocation(self, p: Params) -> dict[str, Any]:
+        user = self._chat(p)
+        location = self._location(p)
+        markup = self._markup(p)
+        self._check_rate(user)
+        message = self._new_bot_message(
+            user, {"location": location}, source_text=None, parse_mode=None, markup=markup
+        )
+        return message.body
+
+    async def m_sendVenue(self, p: Params) -> dict[str, Any]:
+        """A place on the map with its name and address (a kindergarten's "show on the map")."""
+        user = self._chat(p)
+        location = self._location(p)
+        title, address = p.str("title"), p.str("address")
+        if not title:
+            raise bad_request("title is empty")  # Telegram requires both
+        if not address:
+            raise bad_request("address is empty")
+        markup = self._markup(p)
+        self._check_rate(user)
+        venue = {"location": location, "title": title, "address": address}
+        message = self._new_bot_message(
+            user,
+            {"venue": venue, "location": location},  # as Telegram sends a venue: both
+            source_text=None,
+            parse_mode=None,
+            markup=markup,
+        )
+        return message.body
+
+    @staticmethod
+    def _location(p: Params) -> dict[str, float]:
+        latitude, longitude = p.float("latitude"), p.float("longitude")
+        if latitude is None or longitude is None:
+            raise bad_request("latitude and longitude are required")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise bad_request("wrong latitude or longitude")
+        return {"latitude": latitude, "longitude": longitude}
 
     async def m_sendPhoto(self, p: Params) -> dict[str, Any]:
         return await self._send_file(p, "photo")
@@ -907,7 +947,8 @@ class TelegramEmulator:
         return {"message_id": message_id, "update_id": update_id}
 
     def send(self, user_id: int, request: dict[str, Any]) -> dict[str, Any]:
-        """A user writes to the bot: text, contact, location, document, photo or sticker."""
+        """A user writes to the bot: text, contact, location, document, photo, sticker or
+        voice."""
         user = self.user(
             user_id,
             first_name=request.get("first_name"),
@@ -971,6 +1012,19 @@ class TelegramEmulator:
                 raw, kind="photo", file_name="photo.jpg", mime_type="image/jpeg"
             )
             return {"photo": self._photo_sizes(stored)}
+        if request.get("voice"):
+            voice = request["voice"] if isinstance(request["voice"], dict) else {}
+            raw = base64.b64decode(voice.get("content_base64") or "") or b"OggS-voice"
+            stored = self.store_file(raw, kind="voice", file_name=None, mime_type="audio/ogg")
+            return {
+                "voice": {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "duration": int(voice.get("duration", 3)),
+                    "mime_type": "audio/ogg",
+                    "file_size": len(raw),
+                }
+            }
         if request.get("sticker"):
             stored = self.store_file(
                 b"RIFF-sticker", kind="sticker", file_name=None, mime_type=None
@@ -988,7 +1042,7 @@ class TelegramEmulator:
                 }
             }
         raise ValueError(
-            "nothing to send: give text, contact, location, document, photo or sticker"
+            "nothing to send: give text, contact, location, document, photo, sticker or voice"
         )
 
     def press(self, user_id: int, request: dict[str, Any]) -> dict[str, Any]:
@@ -1161,6 +1215,10 @@ def view_message(message: ChatMessage) -> dict[str, Any]:
         view["document"] = body["document"]
     if "photo" in body:
         view["photo"] = body["photo"][-1]
+    if "venue" in body:
+        view["venue"] = body["venue"]
+    if "location" in body:
+        view["location"] = body["location"]
     return view
 
 

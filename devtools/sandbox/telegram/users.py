@@ -3,7 +3,8 @@
 POST /sandbox/users/{user_id}/send      {"text"} | {"contact": {"phone_number"}} |
                                         {"location": {"latitude", "longitude"}} |
                                         {"document": {"file_name", "mime_type", "content_base64"}} |
-                                        {"photo": true | {"content_base64"}} | {"sticker": true}
+                                        {"photo": true | {"content_base64"}} | {"sticker": true} |
+                                        {"voice": true | {"duration", "content_base64"}}
                                         optional "language_code", "first_name", "last_name",
                                         "username", "phone" (used when a contact is shared)
     -> {"message_id", "update_id"}
@@ -14,7 +15,8 @@ GET  /sandbox/users/{user_id}/messages?after=<message_id>&since=<seq>&wait=<seco
     -> {"user_id", "blocked", "seq", "messages": [...], "alerts": [...], "reply_keyboard"}
        each message: message_id, seq (changes on every edit/delete), text, html, parse_mode,
        entities, inline_keyboard [[{text, callback_data|url}]], reply_keyboard [[label]] | null,
-       remove_keyboard, edited (count), deleted, document?, photo?
+       remove_keyboard, edited (count), deleted, document?, photo?, venue? {location, title,
+       address}, location? {latitude, longitude}
        alerts: answers to button presses {callback_query_id, message_id, text, show_alert}
 POST /sandbox/users/{user_id}/block     {"blocked": true (default) | false}
 GET  /sandbox/telegram/stats            counters (sent_messages, too_many_requests, ...)
