@@ -49,7 +49,7 @@ def setup_dispatcher(
     dispatcher.include_routers(
         errors.make_router(),  # first: its error observers see every router's failures
         # Commands and the main menu come before the dialogs: they work inside any conversation.
-        *_answered(referral.make_offer_router(), receipts.make_router()),
+        *_answered(referral.make_offer_router(), receipts.make_router(), foresight.make_router()),
         staff.make_router(),  # answers its own button presses
         *_answered(
             start.make_router(),

@@ -1,4 +1,4 @@
-"""The demo city's past seasons (issue 17): month by month since 1 September two seasons ago,
+"""The demo city's past seasons (issue 17): month by month since 1 September three seasons ago,
 seats freed in the kindergartens' general groups went to the heads of their queues, who took
 the referral and enrolled. The forecasts, the "why did my place move" explanation and the
 charts then have a history to read.
@@ -6,7 +6,7 @@ charts then have a history to read.
 A simulation, not the service's distribution: each group frees seats in a month with a
 seasonal shape (most in September and August), a kindergarten in proportion to how many
 applications chose it (the queues are longest where kindergartens are biggest), the whole
-history about a fifth of the city's applications. A group of age `a` took then the cohort that
+history about a quarter of the city's applications. A group of age `a` took then the cohort that
 was `a` years old: born as many years before the group's birth year as seasons back. Its queue
 head is the earliest active application choosing the kindergarten and language, extraordinary
 first, then first-priority, then general (the interleave is left out), submitted before the
@@ -38,8 +38,8 @@ from core.models import (
 from core.platform.counters import ensure_counter_at_least
 from core.platform.settings import Settings
 
-SHARE = 0.2  # of the city's applications enrolled over the simulated months
-SEASONS_BACK = 2
+SHARE = 0.25  # of the city's applications enrolled over the simulated months
+SEASONS_BACK = 3
 # September .. August: most seats free at the start and the end of a season
 SHAPE = (3.0, 0.4, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.4, 0.6, 2.0)
 NUMBER_PREFIX = "NP"

@@ -6,21 +6,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Router
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from bot.callbacks import WhyMoved
 from bot.dialogs import common
 from bot.dialogs.common import Tr, Window
 from bot.texts.formats import esc, fmt_date
 from bot.texts.labels import language_word
+from bot.texts.reasons import error_text
 from core.foresight import chart
 from core.foresight.explain import Entered, Explanation, Left
 from core.foresight.odds import Band, Forecast
-from core.foresight.view import Since, chances, position_chart, why_moved
+from core.foresight.view import (
+    Since,
+    chances,
+    city_chart,
+    owned_application_id,
+    position_chart,
+    why_moved,
+)
+from core.platform.errors import DomainError
 
 
 class ForesightSG(StatesGroup):
@@ -31,6 +43,36 @@ class ForesightSG(StatesGroup):
 
 async def start_foresight(manager: DialogManager, application_id: int) -> None:
     await manager.start(ForesightSG.moved, data={"application_id": application_id})
+
+
+def make_router() -> Router:
+    """The "Why did it move?" button under a position_changed notification (outside any
+    dialog), fresh for each Dispatcher."""
+    router = Router(name=__name__)
+    router.callback_query.register(why_moved_button, WhyMoved.filter())
+    return router
+
+
+async def why_moved_button(
+    callback: CallbackQuery,
+    callback_data: WhyMoved,
+    callback_answer: CallbackAnswer,
+    dialog_manager: DialogManager,
+) -> None:
+    """Opens the explanation of what the notification told (since the one before it)."""
+    try:
+        application_id = await owned_application_id(
+            common.applicant_id(dialog_manager), callback_data.number
+        )
+    except DomainError as error:
+        callback_answer.text = error_text(error)
+        callback_answer.show_alert = True
+        return
+    await dialog_manager.start(
+        ForesightSG.moved,
+        data={"application_id": application_id, "since": str(Since.told)},
+        mode=StartMode.RESET_STACK,
+    )
 
 
 def _application_id(manager: DialogManager) -> int:
@@ -75,7 +117,7 @@ def explanation_lines(e: Explanation) -> list[str]:
 
 async def moved_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     m = dialog_manager
-    since = Since(m.dialog_data.get("since", Since.last))
+    since = Since(m.dialog_data.get("since", common.start_data(m).get("since", Since.last)))
     moved = await why_moved(
         common.applicant_id(m),
         _application_id(m),
@@ -113,6 +155,8 @@ def forecast_text(f: Forecast | None) -> str:
     }[f.band]
     if f.wait_low is None:
         wait = _("typical wait: more than 3 years")
+    elif f.wait_high == f.wait_low:
+        wait = _("typical wait: about {months} months").format(months=f.wait_low)
     elif f.wait_high is None:
         wait = _("typical wait: {low} months or more").format(low=f.wait_low)
     else:
@@ -185,6 +229,19 @@ async def on_chart(callback: CallbackQuery, widget: Any, manager: DialogManager)
         caption=_("Your place over time and the referrals in your cohort"),
     )
     await manager.switch_to(ForesightSG.moved, show_mode=ShowMode.SEND)
+
+
+async def send_city_chart(message: Message, city_id: int | None) -> None:
+    """Staff /stats: the city's new applications and referrals per month, as a picture."""
+    labels = chart.Labels(
+        title=_("New applications and referrals per month"),
+        place="",
+        queued="",
+        referrals=_("Referrals issued"),
+        registered=_("New applications"),
+    )
+    png = await city_chart(city_id, labels)
+    await message.answer_photo(BufferedInputFile(png, filename="city.png"), caption=labels.title)
 
 
 def make_dialog() -> Dialog:

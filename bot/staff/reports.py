@@ -12,6 +12,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
+from bot.dialogs import foresight
 from bot.staff import texts
 from bot.texts.formats import esc
 from bot.texts.labels import language_name
@@ -36,7 +37,8 @@ def make_router() -> Router:
 async def stats_command(message: Message, staff: StaffMember) -> None:
     """The open-data figures of the staff member's city (an operator's, or a kindergarten
     admin's kindergarten's city), or of the whole country for a superadmin."""
-    figures = await stats.open_data(await staff_service.city_of(staff))
+    city = await staff_service.city_of(staff)
+    figures = await stats.open_data(city)
     locale = texts.locale(message.from_user)
 
     def n(value: int) -> str:
@@ -61,6 +63,7 @@ async def stats_command(message: Message, staff: StaffMember) -> None:
             referrals_5=n(figures.referrals_issued_5_days),
         )
     )
+    await foresight.send_city_chart(message, city)  # issue 17: the city's months as a chart
 
 
 async def protocol_command(

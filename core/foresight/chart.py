@@ -26,7 +26,7 @@ from core.platform.settings import Settings
 @dataclass(frozen=True)
 class Point:
     day: date
-    place: int  # the parent's place (0 for city charts)
+    place: int | None  # the parent's place (None: not in the queue yet; 0 for city charts)
     queued: int  # active applications of the cohort (or city)
     referrals: int  # referrals issued in the month ending here
     registered: int = 0  # applications submitted in the month ending here
@@ -54,34 +54,43 @@ def month_starts(today: date, months: int) -> list[datetime]:
 async def position_history(app: Application, settings: Settings, months: int = 12) -> list[Point]:
     """The application's city place and its cohort at the start of each month, and now."""
     now = clock.now()
-    moments = [m for m in month_starts(now.date(), months) if m >= app.submitted_at] + [now]
+    moments = [*month_starts(now.date(), months), now]
     snaps = await snapshots(Cohort.of(app), moments)
     issued: list[datetime] = await Referral.filter(  # type: ignore[assignment]
         application__city_id=app.city_id,
         application__birth_year=app.birth_year,
         application__queue_type=app.queue_type,
-        issued_at__gte=moments[0] if moments else now,
+        issued_at__gte=moments[0],
     ).values_list("issued_at", flat=True)
     points = []
     previous: datetime | None = None
     for moment, snap in zip(moments, snaps, strict=True):
-        place = len(ahead_of(member_of(snap, app), snap, settings.first_priority_ratio)) + 1
+        place = (
+            len(ahead_of(member_of(snap, app), snap, settings.first_priority_ratio)) + 1
+            if moment >= app.submitted_at
+            else None
+        )
         given = sum(1 for at in issued if previous is not None and previous <= at < moment)
         points.append(Point(moment.date(), place, len(snap.active), given))
         previous = moment
     return points
 
 
-async def city_history(city_id: int, months: int = 12) -> list[Point]:
-    """Per month: referrals issued and applications submitted in the city."""
+async def city_history(city_id: int | None, months: int = 12) -> list[Point]:
+    """Per month: referrals issued and applications submitted in the city (None: every city)."""
     now = clock.now()
     moments = [*month_starts(now.date(), months), now]
-    issued: list[datetime] = await Referral.filter(  # type: ignore[assignment]
-        application__city_id=city_id, issued_at__gte=moments[0]
-    ).values_list("issued_at", flat=True)
-    submitted: list[datetime] = await Application.filter(  # type: ignore[assignment]
-        city_id=city_id, submitted_at__gte=moments[0]
-    ).values_list("submitted_at", flat=True)
+    referrals = Referral.filter(issued_at__gte=moments[0])
+    applications = Application.filter(submitted_at__gte=moments[0])
+    if city_id is not None:
+        referrals = referrals.filter(application__city_id=city_id)
+        applications = applications.filter(city_id=city_id)
+    issued: list[datetime] = await referrals.values_list(  # type: ignore[assignment]
+        "issued_at", flat=True
+    )
+    submitted: list[datetime] = await applications.values_list(  # type: ignore[assignment]
+        "submitted_at", flat=True
+    )
     points = []
     for start, end in itertools.pairwise(moments):
         given = sum(1 for at in issued if start <= at < end)
@@ -95,7 +104,14 @@ def position_png(points: list[Point], labels: Labels) -> bytes:
     fig = Figure(figsize=(7, 4), dpi=100)
     ax = fig.add_subplot()
     days = list(range(len(points)))
-    ax.plot(days, [p.place for p in points], marker="o", color="tab:blue", label=labels.place)
+    placed = [(d, p.place) for d, p in zip(days, points, strict=True) if p.place is not None]
+    ax.plot(
+        [d for d, _ in placed],
+        [place for _, place in placed],
+        marker="o",
+        color="tab:blue",
+        label=labels.place,
+    )
     ax.invert_yaxis()  # nearer the front is higher
     ax.set_ylabel(labels.place)
     ax.set_title(labels.title)

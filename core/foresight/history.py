@@ -89,19 +89,16 @@ async def why_moved(app: Application, since: datetime, settings: Settings) -> Ex
     return explain(member_of(before, app), member_of(after, app), before, after, ratio)
 
 
-async def last_notified_at(app: Application) -> datetime | None:
-    """When the parent was last told the position changed."""
-    row = (
-        await Notification.filter(
-            applicant_id=app.applicant_id,
-            kind="position_changed",
-            params__contains={"application_id": app.id},
-        )
-        .order_by("-created_at")
-        .first()
-        .values("created_at")
+async def last_notified_at(app: Application, *, skip: int = 0) -> datetime | None:
+    """When the parent was last told the position changed (`skip`: the ones before that).
+    Read per parent and matched here (JSON queries differ between PostgreSQL and SQLite)."""
+    rows = (
+        await Notification.filter(applicant_id=app.applicant_id, kind="position_changed")
+        .order_by("-created_at", "-id")
+        .values("params", "created_at")
     )
-    return None if row is None else row["created_at"]  # type: ignore[no-any-return]
+    told = [r["created_at"] for r in rows if (r["params"] or {}).get("application_id") == app.id]
+    return told[skip] if len(told) > skip else None
 
 
 async def last_seen_at(redis: Redis, application_id: int) -> datetime | None:

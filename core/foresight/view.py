@@ -23,6 +23,7 @@ from core.platform.settings import Settings
 class Since(StrEnum):
     last = "last"  # the last time the parent looked (else the last notification, else a month)
     notified = "notified"  # the last "position changed" notification
+    told = "told"  # the one before it: what the last notification told (its button)
     month = "month"  # 30 days ago
     season = "season"  # 1 September of this season
 
@@ -35,6 +36,14 @@ class Moved:
     explanation: Explanation
 
 
+async def owned_application_id(applicant_id: int, number: int) -> int:
+    """The id of this parent's application `number` (refused for anyone else's)."""
+    app = await Application.get_or_none(number=number, applicant_id=applicant_id)
+    if app is None:
+        raise DomainError(Reason.application_not_found)
+    return int(app.id)
+
+
 async def _own(applicant_id: int, application_id: int) -> Application:
     app = await Application.get_or_none(id=application_id, applicant_id=applicant_id)
     if app is None:
@@ -43,18 +52,22 @@ async def _own(applicant_id: int, application_id: int) -> Application:
 
 
 async def _moment(app: Application, since: Since, settings: Settings, redis: Redis) -> datetime:
+    """The start of the period; without a notification, the registration (the place the
+    parent was shown then) when it is less than a month old."""
     now = clock.now()
-    month_ago = now - timedelta(days=30)
+    fallback = max(now - timedelta(days=30), app.submitted_at)
     if since is Since.season:
         start = season_of(local_today(settings))
         return datetime(start, 9, 1, tzinfo=settings.tz).astimezone(UTC)
     if since is Since.month:
-        return month_ago
+        return now - timedelta(days=30)
+    if since is Since.told:
+        return await history.last_notified_at(app, skip=1) or fallback
     notified = await history.last_notified_at(app)
     if since is Since.notified:
-        return notified or month_ago
+        return notified or fallback
     seen = await history.last_seen_at(redis, app.id)
-    return seen or notified or month_ago
+    return seen or notified or fallback
 
 
 async def why_moved(
@@ -84,5 +97,6 @@ async def position_chart(
     return chart.position_png(await chart.position_history(app, settings), labels)
 
 
-async def city_chart(city_id: int, labels: chart.Labels) -> bytes:
+async def city_chart(city_id: int | None, labels: chart.Labels) -> bytes:
+    """The PNG of the city's (None: every city's) applications and referrals per month."""
     return chart.city_png(await chart.city_history(city_id), labels)
