@@ -33,6 +33,13 @@ class ProofOf(CallbackData, prefix="proof"):
     number: NumberNo
 
 
+class WhyMoved(CallbackData, prefix="why"):
+    """The "Why did it move?" button under a position_changed notification (issue 17): the
+    explanation of application `number`'s move (the parent's own only)."""
+
+    number: NumberNo
+
+
 # The seat_offered button and the /start deep link carry the same string (a deep-link payload
 # allows only [A-Za-z0-9_-], so it is not a CallbackData, whose parts are joined by ":").
 SEAT_OFFER = re.compile(r"^ref_(\d+)_(\d+)$")

@@ -20,6 +20,7 @@ from bot.dialogs import (
     cabinet,
     complaints,
     extension,
+    foresight,
     receipts,
     recovery,
     referral,
@@ -49,7 +50,7 @@ def setup_dispatcher(
     dispatcher.include_routers(
         errors.make_router(),  # first: its error observers see every router's failures
         # Commands and the main menu come before the dialogs: they work inside any conversation.
-        *_answered(referral.make_offer_router(), receipts.make_router()),
+        *_answered(referral.make_offer_router(), receipts.make_router(), foresight.make_router()),
         staff.make_router(),  # answers its own button presses
         *_answered(
             start.make_router(),
@@ -91,6 +92,7 @@ def conversations() -> list[Router]:
         cabinet.make_dialog(),
         complaints.make_dialog(),
         extension.make_dialog(),
+        foresight.make_dialog(),
         receipts.make_dialog(),
         recovery.make_dialog(),
         referral.make_dialog(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gettext
 import logging
 import os
 import signal
@@ -21,7 +22,9 @@ from typing import Any
 
 from aiogram_dialog.utils import split_reply_callback
 
-from core.models import StaffMember
+from core.foresight import chart
+from core.foresight.view import city_chart
+from core.models import City, StaffMember
 from core.models.enums import StaffRole
 from core.people.staff import add_staff
 from core.platform.db import close_db, init_db, migrate
@@ -36,6 +39,8 @@ from devtools.stack import Stack, run_stack
 log = logging.getLogger(__name__)
 
 DEMO_DATABASE = "sqlite://var/demo.sqlite3"
+DEMO_CHART = Path("var/demo-city-chart.png")
+LOCALES = Path(__file__).resolve().parents[1] / "locales"
 DEMO_KINDERGARTENS = 40
 DEMO_APPLICATIONS = 3000
 DEMO_STAFF_ID = 900000001
@@ -95,6 +100,28 @@ async def prepare_database(settings: Settings, applications: int | None) -> None
         )
     await ensure_staff()
     await seed_complaints(settings, DEMO_STAFF_ID)
+    print(f"city chart: {await write_city_chart(settings)}", flush=True)
+
+
+async def write_city_chart(settings: Settings, path: Path = DEMO_CHART) -> Path:
+    """The staff /stats chart of the demo city (its past seasons), as a PNG file (issue 17)."""
+    city = await City.get(code=settings.default_city)
+    language = gettext.translation("messages", LOCALES, languages=["ru"], fallback=True)
+    labels = chart.Labels(
+        title=language.gettext("New applications and referrals per month"),
+        place="",
+        queued="",
+        referrals=language.gettext("Referrals issued"),
+        registered=language.gettext("New applications"),
+    )
+    png = await city_chart(city.id, labels)
+    return await asyncio.to_thread(_write, path, png)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path.resolve()
 
 
 async def ensure_staff() -> None:

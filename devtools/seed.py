@@ -43,7 +43,10 @@ from core.models import (
     Ownership,
     Person,
     QueueType,
+    Referral,
     ReferralMode,
+    Seat,
+    SeatRelease,
     Stream,
 )
 from core.people.iin import make_iin
@@ -51,6 +54,7 @@ from core.platform import clock
 from core.platform.counters import ensure_counter_at_least
 from core.platform.dates import one_year_after
 from core.platform.search import search_key
+from devtools.past_season import PastSeason
 
 if TYPE_CHECKING:
     from core.platform.settings import Settings
@@ -280,6 +284,8 @@ class _Builder:
         await Kindergarten.bulk_create(kindergartens, batch_size=BATCH, using_db=conn)
         groups = self._groups(kindergartens)
         await Group.bulk_create(groups, batch_size=BATCH, using_db=conn)
+        # bulk_create leaves the ids unset on SQLite: read the groups back
+        self.groups = list(await Group.filter(kindergarten__city_id=city.id).using_db(conn))
         count = await self._applications(city, kindergartens, conn)
         if conn.capabilities.dialect == "postgres":
             for model in (
@@ -291,6 +297,9 @@ class _Builder:
                 Application,
                 ApplicationChoice,
                 ExtensionAnswers,
+                SeatRelease,
+                Seat,
+                Referral,
             ):
                 await _reset_sequence(model, conn)
         return SeedReport(city.id, len(kindergartens), len(groups), count, 0.0)
@@ -587,12 +596,17 @@ class _Builder:
                 }
             )
 
+        # The past seasons (issue 17): the heads of the queues took referrals and enrolled.
+        past = PastSeason(self.settings, self.now, self.size.random_seed).simulate(
+            self.groups, rows, choices, {kg.id: kg for kg in kindergartens}
+        )
         await _insert(Person, persons, conn, self.now)
         await _insert(Applicant, applicants, conn, self.now)
         await _insert(Child, children, conn, self.now)
         await _insert(Application, rows, conn, self.now)
         await _insert(ApplicationChoice, choices, conn, self.now)
         await _insert(ExtensionAnswers, answer_rows, conn, self.now)
+        await past.insert(conn, _insert, _next_id)
         if rows:
             # The next live application gets a number after every seeded one.
             await ensure_counter_at_least(

@@ -14,7 +14,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Back, Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import common, receipts, referral_card
+from bot.dialogs import common, foresight, receipts, referral_card
 from bot.dialogs.common import Dialog, Tr, Window, pick_list
 from bot.dialogs.states import (
     BenefitChangeSG,
@@ -165,6 +165,10 @@ async def on_application_proof(
     callback: CallbackQuery, widget: Any, manager: DialogManager
 ) -> None:
     await receipts.start_receipts(manager, manager.dialog_data["application_id"])
+
+
+async def on_foresight(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    await foresight.start_foresight(manager, manager.dialog_data["application_id"])
 
 
 async def on_withdraw(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
@@ -385,6 +389,9 @@ def make_dialog() -> Dialog:
                 ),
                 Button(
                     Tr("Proof in the public log"), id="app_proof", on_click=on_application_proof
+                ),
+                Button(
+                    Tr("Why my place moved, chances, chart"), id="foresight", on_click=on_foresight
                 ),
                 SwitchTo(Tr("Back"), id="back_apps", state=CabinetSG.applications),
             ),

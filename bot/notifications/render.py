@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 
-from bot.callbacks import ProofOf
+from bot.callbacks import ProofOf, WhyMoved
 from bot.texts.formats import application_number, esc, fmt_date, fmt_datetime, referral_number
 from bot.texts.labels import documents_to_bring, group_label
 from core.notifications.broadcasts import Progress
@@ -222,6 +222,8 @@ def _button(r: _Reader, payload: AnyPayload) -> Button | None:
             r.gettext("Take the seat"),
             offer_callback_data(payload.application_id, payload.release_id),
         )
+    if isinstance(payload, PositionChanged):  # issue 17: the explanation in one tap
+        return Button(r.gettext("Why did it move?"), WhyMoved(number=payload.number).pack())
     number = _proven_application(payload)
     if number is None:
         return None

@@ -16,6 +16,7 @@ from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 from babel.numbers import format_decimal
 
+from bot.dialogs import foresight
 from bot.dialogs.common import Tr, Window, settings_of, start_data
 from bot.staff import complaints, texts
 from bot.staff.answers import close_with
@@ -61,7 +62,8 @@ def make_dialog() -> Dialog:
 async def stats_command(message: Message, staff: StaffMember) -> None:
     """The open-data figures of the staff member's city (an operator's, or a kindergarten
     admin's kindergarten's city), or of the whole country for a superadmin."""
-    figures = await stats.open_data(await staff_service.city_of(staff))
+    city = await staff_service.city_of(staff)
+    figures = await stats.open_data(city)
     locale = texts.locale(message.from_user)
 
     def n(value: int) -> str:
@@ -88,6 +90,7 @@ async def stats_command(message: Message, staff: StaffMember) -> None:
     )
     if complaints.may_read(staff):
         await message.answer(await complaints.figures_text(staff, locale))
+    await foresight.send_city_chart(message, city)  # issue 17: the city's months as a chart
 
 
 async def protocol_command(

@@ -30,6 +30,7 @@ from aiogram_dialog.utils import CB_SEP, join_reply_callback
 from aiogram_dialog.widgets.kbd import Calendar, Keyboard, ScrollingGroup, Select
 
 from bot.dialogs.common import SHOWN_KEY, outdated_button_text
+from bot.dialogs.foresight import ForesightSG
 from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,
@@ -206,6 +207,10 @@ def visits(w: World) -> list[Visit]:
         # Proof in the public log, from the application card.
         Visit(ReceiptsSG.receipts, start_data=application),
         Visit(ReceiptsSG.receipt, start_data=application, dialog_data={"seq": i["receipt"]}),
+        # Why the place moved, chances, chart (issue 17), from the application card.
+        Visit(ForesightSG.moved, start_data=application),
+        Visit(ForesightSG.chances, start_data=application),
+        Visit(ForesightSG.method, start_data=application),
         # The extension questionnaire (outside the campaign: "Fill in" is hidden).
         Visit(ExtensionSG.intro),
         Visit(ExtensionSG.kindergartens),

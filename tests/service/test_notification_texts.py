@@ -63,6 +63,9 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
         button = render(payload, "ru").button
         if row.kind == "seat_offered":
             assert button is not None and button.text == "Занять место"
+        elif row.kind == "position_changed":  # issue 17: the explanation in one tap
+            assert button is not None and button.callback_data.startswith("why:")
+            assert button.text == make_i18n().gettext("Why did it move?", locale="ru")
         elif row.kind in {
             "application_registered",
             "referral_issued",
