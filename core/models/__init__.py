@@ -2,6 +2,16 @@
 
 from core.models.applications import Application, ApplicationChoice, Counter, ExtensionAnswers
 from core.models.enums import *  # noqa: F403
+from core.models.exchange import (
+    Answer,
+    CampaignStatus,
+    CycleStatus,
+    ExchangeCampaign,
+    ExchangeCycle,
+    ExchangeLeg,
+    ExchangeRequest,
+    RequestStatus,
+)
 from core.models.ledger import LedgerCheckpoint, LedgerLeaf
 from core.models.operations import (
     AuditEntry,
@@ -17,15 +27,22 @@ from core.models.places import City, Group, Kindergarten
 from core.models.seats import Offer, Referral, Seat, SeatRelease
 
 __all__ = [
+    "Answer",
     "Applicant",
     "Application",
     "ApplicationChoice",
     "AuditEntry",
     "Broadcast",
+    "CampaignStatus",
     "Child",
     "City",
     "Counter",
+    "CycleStatus",
     "Document",
+    "ExchangeCampaign",
+    "ExchangeCycle",
+    "ExchangeLeg",
+    "ExchangeRequest",
     "ExtensionAnswers",
     "GovRequest",
     "Group",
@@ -39,6 +56,7 @@ __all__ = [
     "Person",
     "Phone",
     "Referral",
+    "RequestStatus",
     "Seat",
     "SeatRelease",
     "StaffMember",
