@@ -18,6 +18,7 @@ from bot import staff
 from bot.dialogs import (
     benefit_change,
     cabinet,
+    exchange,
     extension,
     receipts,
     recovery,
@@ -88,6 +89,7 @@ def conversations() -> list[Router]:
     return [
         benefit_change.make_dialog(),
         cabinet.make_dialog(),
+        exchange.make_dialog(),
         extension.make_dialog(),
         receipts.make_dialog(),
         recovery.make_dialog(),

@@ -19,6 +19,7 @@ from bot.dialogs.common import Tr, Window, pick_list
 from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,
+    ExchangeSG,
     ExtensionSG,
     RecoverySG,
     ReferralSG,
@@ -335,6 +336,7 @@ def make_dialog() -> Dialog:
                 Button(Tr("Event feed ({feed_total})"), id="feed", on_click=on_open_feed),
                 Start(Tr("Questionnaire (extension)"), id="anketa", state=ExtensionSG.intro),
                 Start(Tr("Get a referral"), id="getref", state=ReferralSG.application),
+                Start(Tr("Exchange of places"), id="exchange", state=ExchangeSG.places),
                 Start(Tr("Settings"), id="settings", state=SettingsSG.main),
                 Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
                 Cancel(Tr("Exit")),

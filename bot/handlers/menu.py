@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import StatesGroup
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, StartMode
 
-from bot.dialogs.states import CabinetSG, ReferralSG, SubmissionSG
+from bot.dialogs.states import CabinetSG, ExchangeSG, ReferralSG, SubmissionSG
 from bot.filters import MenuButton
 from bot.handlers.check import ask_iin
 from bot.handlers.directory import ask_search
@@ -24,6 +25,7 @@ def make_router() -> Router:
     router.message.register(check_queue, MenuButton(CHECK_QUEUE))
     router.message.register(kindergartens, MenuButton(KINDERGARTENS))
     router.message.register(help_, MenuButton(HELP))
+    router.message.register(exchange, Command("exchange"))
     return router
 
 
@@ -40,6 +42,12 @@ async def cabinet(message: Message, state: FSMContext, dialog_manager: DialogMan
 async def referral(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
     await start_flow(dialog_manager, ReferralSG)
+
+
+async def exchange(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
+    """/exchange: the exchange of places (bot.dialogs.exchange)."""
+    await state.clear()
+    await start_flow(dialog_manager, ExchangeSG)
 
 
 async def check_queue(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:

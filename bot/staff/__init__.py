@@ -14,6 +14,7 @@ from bot.staff import (
     benefits,
     benefits_list,
     broadcast,
+    exchange,
     menu,
     referrals,
     refusal,
@@ -27,6 +28,7 @@ from bot.staff.states import (
     BenefitListSG,
     BenefitRejectSG,
     BroadcastSG,
+    ExchangeStaffSG,
     ReferralActionSG,
     ReleaseSG,
 )
@@ -40,12 +42,19 @@ def make_router() -> Router:
     dialogs so that a staff command restarts its conversation."""
     gated = Router(name="staff.gated")
     maybe = MayBeStaff(
-        (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG),
+        (
+            ReleaseSG,
+            BroadcastSG,
+            BenefitRejectSG,
+            ReferralActionSG,
+            BenefitListSG,
+            ExchangeStaffSG,
+        ),
         (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     gated.message.filter(maybe, IsStaff())
     gated.callback_query.filter(maybe, IsStaff())
-    for module in (menu, release, broadcast, benefits, referrals, reports, undo):
+    for module in (menu, release, broadcast, benefits, referrals, reports, undo, exchange):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),
@@ -53,6 +62,7 @@ def make_router() -> Router:
         benefits.make_dialog(),
         benefits_list.make_dialog(),
         referrals.make_dialog(),
+        exchange.make_dialog(),
     ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))

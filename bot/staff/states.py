@@ -49,3 +49,11 @@ class BenefitListSG(StatesGroup):
     kindergarten = State()  # the kindergarten filter: only those with claims, natural order
     status = State()  # a referral waits / no referral yet / all
     claim = State()  # one claim: Confirm, Reject, Back to the list
+
+
+class ExchangeStaffSG(StatesGroup):
+    """/exchanges: the campaign at a glance, its dates, the offers sent after a question."""
+
+    main = State()
+    dates = State()
+    confirm_offers = State()
