@@ -211,7 +211,8 @@ def _cycle_text(manager: DialogManager, cycle: CycleView) -> str:
     status = {"proposed": _("proposed, not offered yet"), "offered": _("offered")}.get(
         cycle.status, cycle.status
     )
-    lines = [f"<b>{esc(_('Cycle #{id}: {status}').format(id=cycle.id, status=status))}</b>"]
+    title = _("Cycle #{id}: {status}").format(id=cycle.id, status=status)
+    lines = [f"<b>{esc(title)}</b>"]
     answers = {
         "pending": _("no answer yet"),
         "confirmed": _("confirmed"),

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.notifications.render import render
 from core import audit
 from core.exchange.campaigns import close_campaign
 from core.exchange.cycles import answer, find_cycles, lapse_due, legs_of, send_offers
@@ -25,6 +26,7 @@ from core.models import (
     Seat,
     SeatStatus,
 )
+from core.notifications.kinds import load
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.referrals.lifecycle import enroll
@@ -77,6 +79,11 @@ async def test_three_families_swap_places_in_a_cycle_once_all_confirm(town, sett
         assert steps[0] == "requested" and "offered" in steps and steps[-1] == "carried_out"
         done = [n for n in rows if n.applicant_id == app.applicant_id][-1]
         assert done.params["number"] == new.number
+    # Every step reads right in both languages.
+    for row in await Notification.filter(kind="exchange_news"):
+        for language in ("kk", "ru"):
+            text = render(load(row.kind, row.params), language, tz=settings.tz).text
+            assert text and "{" not in text, (row.params, text)
     # The new referral lives through the lifecycle: the kindergarten enrols the child.
     moved = await Referral.get(application_id=a.id, status=ReferralStatus.awaiting_enrollment)
     await enroll(moved.id, actor="staff:2")
