@@ -35,6 +35,8 @@ from core.models import (
     Channel,
     Child,
     City,
+    ExchangeCampaign,
+    ExchangeRequest,
     ExtensionAnswers,
     Group,
     GroupKind,
@@ -43,12 +45,17 @@ from core.models import (
     Ownership,
     Person,
     QueueType,
+    Referral,
     ReferralMode,
+    ReferralStatus,
+    Seat,
+    SeatRelease,
+    SeatStatus,
     Stream,
 )
 from core.people.iin import make_iin
 from core.platform import clock
-from core.platform.counters import ensure_counter_at_least
+from core.platform.counters import ensure_counter_at_least, next_number, prepare_counter
 from core.platform.dates import one_year_after
 from core.platform.search import search_key
 
@@ -230,6 +237,7 @@ async def seed(settings: Settings, size: SeedSize | None = None) -> SeedReport:
     builder = _Builder(settings, size)
     async with in_transaction() as conn:
         report = await builder.build(conn)
+    await seed_exchange_cases(settings, report.city_id)
     # The city's queue is the public log's first chapter, so anyone can replay it from there.
     await log_imported("seed")
     seconds = time.perf_counter() - started
@@ -243,6 +251,84 @@ async def seed(settings: Settings, size: SeedSize | None = None) -> SeedReport:
     return SeedReport(
         report.city_id, report.kindergartens, report.groups, report.applications, seconds
     )
+
+
+async def seed_exchange_cases(settings: Settings, city_id: int) -> list[ExchangeRequest]:
+    """The exchange of places in the demo: an open campaign and three families holding a
+    referral in three kindergartens (one cohort, one language), each asking for the next one's
+    kindergarten, so `/exchanges` → "Find exchanges" shows a 3-way cycle."""
+    today = clock.now().astimezone(settings.tz).date()
+    campaign = await ExchangeCampaign.create(
+        city_id=city_id, starts_on=today, ends_on=today + timedelta(days=14), created_by="seed"
+    )
+    groups = await Group.filter(
+        kindergarten__city_id=city_id, kind=GroupKind.general, last_birth_year__isnull=True
+    ).order_by("birth_year", "language", "kindergarten_id", "id")
+    by_cohort: dict[tuple[int, str], dict[int, Group]] = {}
+    for group in groups:
+        by_cohort.setdefault((group.birth_year, str(group.language)), {}).setdefault(
+            group.kindergarten_id, group
+        )
+    chosen = next((list(g.values())[:3] for g in by_cohort.values() if len(g) >= 3), [])
+    await prepare_counter("referral", 1)
+    requests: list[ExchangeRequest] = []
+    now = clock.now()
+    for n, group in enumerate(chosen):
+        app = (
+            await Application.filter(
+                city_id=city_id,
+                birth_year=group.birth_year,
+                queue_type=QueueType.general,
+                status=ApplicationStatus.active,
+            )
+            .order_by("number")
+            .offset(n)
+            .first()
+        )
+        if app is None:
+            return requests
+        async with in_transaction() as conn:
+            release = await SeatRelease.create(
+                group_id=group.id,
+                kindergarten_id=group.kindergarten_id,
+                seats=1,
+                priority_end_at=now,
+                released_by="seed",
+                general_announced_at=now,
+                using_db=conn,
+            )
+            seat = await Seat.create(
+                release_id=release.id,
+                group_id=group.id,
+                status=SeatStatus.taken,
+                priority_end_at=now,
+                taken_at=now,
+                using_db=conn,
+            )
+            serial = await next_number("referral", 1, conn=conn)
+            referral = await Referral.create(
+                number=f"NP-{today.year}-{serial:06d}",
+                application_id=app.id,
+                seat_id=seat.id,
+                group_id=group.id,
+                kindergarten_id=group.kindergarten_id,
+                status=ReferralStatus.awaiting_enrollment,
+                issued_at=now,
+                expires_at=now + timedelta(days=30),
+                using_db=conn,
+            )
+            requests.append(
+                await ExchangeRequest.create(
+                    campaign_id=campaign.id,
+                    applicant_id=app.applicant_id,
+                    application_id=app.id,
+                    referral_id=referral.id,
+                    language=group.language,
+                    preferences=[chosen[(n + 1) % len(chosen)].kindergarten_id],
+                    using_db=conn,
+                )
+            )
+    return requests
 
 
 class _Builder:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.notifications.render import render
 from core import audit
-from core.exchange.campaigns import close_campaign
+from core.exchange.campaigns import close_campaign, current_campaign
 from core.exchange.cycles import answer, find_cycles, lapse_due, legs_of, send_offers
 from core.exchange.requests import file_request
 from core.models import (
@@ -30,6 +30,7 @@ from core.notifications.kinds import load
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.referrals.lifecycle import enroll
+from devtools.seed import SeedSize, seed
 from tests.fixtures.exchange import holder, running_campaign
 from tests.fixtures.seats import cohort_year, make_city, make_group, make_kindergarten
 
@@ -219,3 +220,11 @@ async def test_bad_requests_are_refused_with_a_reason_and_nothing_is_stored(town
     with pytest.raises(DomainError) as after:
         await file_request(a.applicant_id, ra.id, [kgs[2].id], settings=settings)
     assert after.value.reason == "exchange_no_campaign"
+
+
+async def test_the_demo_city_has_an_open_campaign_whose_requests_form_a_3_way_cycle(db, settings):
+    report = await seed(settings, SeedSize(kindergartens=6, applications=300, random_seed=7))
+    campaign = await current_campaign(report.city_id)
+    assert campaign is not None
+    [cycle] = await find_cycles(campaign, actor="staff:demo")
+    assert len(await legs_of(cycle.id)) == 3
