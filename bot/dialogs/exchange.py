@@ -31,6 +31,9 @@ from core.platform.settings import get_settings
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
+    """One child with a place: straight to it."""
+    if manager.current_context().state != ExchangeSG.places:
+        return
     holdings = await holdings_of(common.applicant_id(manager))
     if len(holdings) == 1:
         manager.dialog_data["referral_id"] = holdings[0].referral.id

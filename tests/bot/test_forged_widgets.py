@@ -33,6 +33,7 @@ from bot.dialogs.common import SHOWN_KEY, outdated_button_text
 from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,
+    ExchangeSG,
     ExtensionSG,
     ReceiptsSG,
     RecoverySG,
@@ -46,6 +47,7 @@ from bot.staff.states import (
     BenefitListSG,
     BenefitRejectSG,
     BroadcastSG,
+    ExchangeStaffSG,
     ReferralActionSG,
     ReleaseSG,
 )
@@ -302,6 +304,14 @@ def visits(w: World) -> list[Visit]:
                 "submitted_at": clock.now().isoformat(),
             },
         ),
+        # Exchange of places: the parent's (SEEKER holds no place) and the department's.
+        Visit(ExchangeSG.places, user=SEEKER),
+        Visit(ExchangeSG.place, dialog_data=referral),
+        Visit(ExchangeSG.kindergartens, dialog_data={**referral, "chosen": []}),
+        Visit(ExchangeSG.confirm, dialog_data={**referral, "chosen": [i["kindergarten"]]}),
+        Visit(ExchangeStaffSG.main, user=STAFF),
+        Visit(ExchangeStaffSG.dates, user=STAFF),
+        Visit(ExchangeStaffSG.confirm_offers, user=STAFF),
         # Staff: the seat release, the broadcast, the benefit refusal.
         Visit(ReleaseSG.kindergarten, user=STAFF, start_data={"search": ""}),
         Visit(ReleaseSG.group, user=STAFF, dialog_data=released),
