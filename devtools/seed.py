@@ -24,6 +24,7 @@ from tortoise.fields import JSONField
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
+from core import audit
 from core.applications.submission import APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER
 from core.ledger.imports import log_imported
 from core.models import (
@@ -58,6 +59,7 @@ from core.platform import clock
 from core.platform.counters import ensure_counter_at_least, next_number, prepare_counter
 from core.platform.dates import one_year_after
 from core.platform.search import search_key
+from core.referrals.records import snapshot
 
 if TYPE_CHECKING:
     from core.platform.settings import Settings
@@ -237,7 +239,6 @@ async def seed(settings: Settings, size: SeedSize | None = None) -> SeedReport:
     builder = _Builder(settings, size)
     async with in_transaction() as conn:
         report = await builder.build(conn)
-    await seed_exchange_cases(settings, report.city_id)
     # The city's queue is the public log's first chapter, so anyone can replay it from there.
     await log_imported("seed")
     seconds = time.perf_counter() - started
@@ -316,6 +317,16 @@ async def seed_exchange_cases(settings: Settings, city_id: int) -> list[Exchange
                 issued_at=now,
                 expires_at=now + timedelta(days=30),
                 using_db=conn,
+            )
+            # In the public log like any referral, so a replay knows the child holds a place.
+            await audit.record(
+                "referral.issued",
+                "referral",
+                referral.id,
+                actor="seed",
+                after=snapshot(referral)
+                | {"application_number": app.number, "kindergarten_id": group.kindergarten_id},
+                conn=conn,
             )
             requests.append(
                 await ExchangeRequest.create(

@@ -30,7 +30,7 @@ from core.notifications.kinds import load
 from core.platform import clock
 from core.platform.errors import DomainError
 from core.referrals.lifecycle import enroll
-from devtools.seed import SeedSize, seed
+from devtools.seed import SeedSize, seed, seed_exchange_cases
 from tests.fixtures.exchange import holder, running_campaign
 from tests.fixtures.seats import cohort_year, make_city, make_group, make_kindergarten
 
@@ -224,6 +224,7 @@ async def test_bad_requests_are_refused_with_a_reason_and_nothing_is_stored(town
 
 async def test_the_demo_city_has_an_open_campaign_whose_requests_form_a_3_way_cycle(db, settings):
     report = await seed(settings, SeedSize(kindergartens=6, applications=300, random_seed=7))
+    await seed_exchange_cases(settings, report.city_id)  # as `indigo demo` does
     campaign = await current_campaign(report.city_id)
     assert campaign is not None
     [cycle] = await find_cycles(campaign, actor="staff:demo")
