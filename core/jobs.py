@@ -20,6 +20,7 @@ from core.applications.benefits import recheck_ended_benefits
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
 from core.complaints.handling import escalate_overdue
+from core.exchange.cycles import lapse_due
 from core.ledger.log import sign_job
 from core.models import JobRun
 from core.platform import clock
@@ -103,10 +104,10 @@ JOBS: tuple[Job, ...] = (
     Job("benefit_recheck", daily, recheck_benefits),
     # Safety net for the Redis position index: any change a process failed to apply.
     Job("position_index_rebuild", every_minutes(60), undated(rebuild_for)),
-    Job("ledger_checkpoint", every_minutes(1), undated(sign_job)),
-    Job(
-        "complaints_overdue", every_minutes(15), undated(escalate_overdue)
-    ),  # the public log's checkpoint
+    # Exchange cycles whose confirmation deadline passed are dropped (core.exchange.cycles).
+    Job("exchange_lapse", every_minutes(5), undated(lapse_due)),
+    Job("ledger_checkpoint", every_minutes(1), undated(sign_job)),  # the public log's checkpoint
+    Job("complaints_overdue", every_minutes(15), undated(escalate_overdue)),
 )
 
 

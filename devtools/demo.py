@@ -33,7 +33,7 @@ from core.queue.index import index_for
 from devtools.demo_complaints import DEMO_OFFICER_ID, seed_complaints
 from devtools.sandbox.gov.personas import PERSONAS
 from devtools.sandbox.telegram import TelegramEmulator
-from devtools.seed import SeedSize, seed
+from devtools.seed import SeedSize, seed, seed_exchange_cases
 from devtools.stack import Stack, run_stack
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ async def prepare_database(settings: Settings, applications: int | None) -> None
     )
     report = await seed(settings, size)
     if not report.skipped:
+        await seed_exchange_cases(settings, report.city_id)  # /exchanges finds a 3-way cycle
         print(
             f"seeded the demo city: {report.kindergartens} kindergartens, "
             f"{report.applications} applications ({report.seconds:.1f} s)",

@@ -24,6 +24,7 @@ from tortoise.fields import JSONField
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
+from core import audit
 from core.applications.submission import APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER
 from core.ledger.imports import log_imported
 from core.models import (
@@ -35,6 +36,8 @@ from core.models import (
     Channel,
     Child,
     City,
+    ExchangeCampaign,
+    ExchangeRequest,
     ExtensionAnswers,
     Group,
     GroupKind,
@@ -45,15 +48,18 @@ from core.models import (
     QueueType,
     Referral,
     ReferralMode,
+    ReferralStatus,
     Seat,
     SeatRelease,
+    SeatStatus,
     Stream,
 )
 from core.people.iin import make_iin
 from core.platform import clock
-from core.platform.counters import ensure_counter_at_least
+from core.platform.counters import ensure_counter_at_least, next_number, prepare_counter
 from core.platform.dates import one_year_after
 from core.platform.search import search_key
+from core.referrals.records import snapshot
 from devtools.past_season import PastSeason
 
 if TYPE_CHECKING:
@@ -247,6 +253,94 @@ async def seed(settings: Settings, size: SeedSize | None = None) -> SeedReport:
     return SeedReport(
         report.city_id, report.kindergartens, report.groups, report.applications, seconds
     )
+
+
+async def seed_exchange_cases(settings: Settings, city_id: int) -> list[ExchangeRequest]:
+    """The exchange of places in the demo: an open campaign and three families holding a
+    referral in three kindergartens (one cohort, one language), each asking for the next one's
+    kindergarten, so `/exchanges` → "Find exchanges" shows a 3-way cycle."""
+    today = clock.now().astimezone(settings.tz).date()
+    campaign = await ExchangeCampaign.create(
+        city_id=city_id, starts_on=today, ends_on=today + timedelta(days=14), created_by="seed"
+    )
+    groups = await Group.filter(
+        kindergarten__city_id=city_id, kind=GroupKind.general, last_birth_year__isnull=True
+    ).order_by("birth_year", "language", "kindergarten_id", "id")
+    by_cohort: dict[tuple[int, str], dict[int, Group]] = {}
+    for group in groups:
+        by_cohort.setdefault((group.birth_year, str(group.language)), {}).setdefault(
+            group.kindergarten_id, group
+        )
+    chosen = next((list(g.values())[:3] for g in by_cohort.values() if len(g) >= 3), [])
+    await prepare_counter("referral", 1)
+    requests: list[ExchangeRequest] = []
+    now = clock.now()
+    for n, group in enumerate(chosen):
+        app = (
+            await Application.filter(
+                city_id=city_id,
+                birth_year=group.birth_year,
+                queue_type=QueueType.general,
+                status=ApplicationStatus.active,
+            )
+            .order_by("number")
+            .offset(n)
+            .first()
+        )
+        if app is None:
+            return requests
+        async with in_transaction() as conn:
+            release = await SeatRelease.create(
+                group_id=group.id,
+                kindergarten_id=group.kindergarten_id,
+                seats=1,
+                priority_end_at=now,
+                released_by="seed",
+                general_announced_at=now,
+                using_db=conn,
+            )
+            seat = await Seat.create(
+                release_id=release.id,
+                group_id=group.id,
+                status=SeatStatus.taken,
+                priority_end_at=now,
+                taken_at=now,
+                using_db=conn,
+            )
+            serial = await next_number("referral", 1, conn=conn)
+            referral = await Referral.create(
+                number=f"NP-{today.year}-{serial:06d}",
+                application_id=app.id,
+                seat_id=seat.id,
+                group_id=group.id,
+                kindergarten_id=group.kindergarten_id,
+                status=ReferralStatus.awaiting_enrollment,
+                issued_at=now,
+                expires_at=now + timedelta(days=30),
+                using_db=conn,
+            )
+            # In the public log like any referral, so a replay knows the child holds a place.
+            await audit.record(
+                "referral.issued",
+                "referral",
+                referral.id,
+                actor="seed",
+                after=snapshot(referral)
+                | {"application_number": app.number, "kindergarten_id": group.kindergarten_id},
+                conn=conn,
+            )
+            requests.append(
+                await ExchangeRequest.create(
+                    campaign_id=campaign.id,
+                    applicant_id=app.applicant_id,
+                    application_id=app.id,
+                    referral_id=referral.id,
+                    language=group.language,
+                    preferences=[chosen[(n + 1) % len(chosen)].kindergarten_id],
+                    using_db=conn,
+                )
+            )
+    return requests
 
 
 class _Builder:

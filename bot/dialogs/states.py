@@ -124,3 +124,12 @@ class ComplaintSG(StatesGroup):
     attachment = State()  # optional photo or PDF
     confirm = State()
     done = State()
+
+
+class ExchangeSG(StatesGroup):
+    """Exchange of places: the child's place, the kindergartens wanted, the request, the offer."""
+
+    places = State()  # the children's places (one: skipped)
+    place = State()  # one place: its request and offer, the actions
+    kindergartens = State()  # pick kindergartens in order of preference
+    confirm = State()  # the request before it is sent

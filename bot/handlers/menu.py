@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import StatesGroup
@@ -17,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.dialogs.states import CabinetSG, ReferralSG, SubmissionSG
+from bot.dialogs.states import CabinetSG, ExchangeSG, ReferralSG, SubmissionSG
 from bot.dialogs.submission import drafts
 from bot.filters import MenuButton
 from bot.handlers.check import ask_iin
@@ -53,6 +54,7 @@ def make_router() -> Router:
     router.message.register(kindergartens, MenuButton(KINDERGARTENS))
     router.message.register(help_, MenuButton(HELP))
     router.callback_query.register(leave_answered, LeaveWizard.filter(F.to.in_(TARGETS)))
+    router.message.register(exchange, Command("exchange"))
     return router
 
 
@@ -78,6 +80,12 @@ async def cabinet(message: Message, state: FSMContext, dialog_manager: DialogMan
 async def referral(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     if not await ask_to_leave(message, dialog_manager, "referral"):
         await _go(message, state, dialog_manager, "referral")
+
+
+async def exchange(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
+    """/exchange: the exchange of places (bot.dialogs.exchange)."""
+    await state.clear()
+    await start_flow(dialog_manager, ExchangeSG)
 
 
 async def check_queue(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:

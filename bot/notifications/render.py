@@ -40,6 +40,7 @@ from core.notifications.kinds import (
     ComplaintEscalated,
     ComplaintRegistered,
     ComplaintTaken,
+    ExchangeNews,
     ExtensionDue,
     FamilyReady,
     OfferWithdrawn,
@@ -212,6 +213,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _offer_withdrawn(r, payload)
         case ApplicationsMoved():
             return _applications_moved(r, payload)
+        case ExchangeNews():
+            return _exchange_news(r, payload)
         case _:
             assert_never(payload)
 
@@ -319,6 +322,46 @@ def _referral_enrolment_undone(r: _Reader, p: ReferralEnrolmentUndone) -> str:
     text += "\n" + r.gettext(
         "The referral waits for the enrolment again; application {number} is back in the queue."
     ).format(number=application_number(p.application_number))
+    return text
+
+
+def _exchange_news(r: _Reader, p: ExchangeNews) -> str:
+    """A step of the exchange of places (core.exchange.cycles)."""
+    steps = {
+        "requested": r.gettext(
+            "Your exchange request is registered. When the exchange campaign finds places for "
+            "it, you will be asked to confirm."
+        ),
+        "offered": r.gettext(
+            "An exchange of places is found for your child. Confirm it or refuse in the menu "
+            '"Exchange of places" (/exchange). The exchange happens only when every family '
+            "in it confirms."
+        ),
+        "waiting_others": r.gettext(
+            "Your confirmation of the exchange is recorded. We are waiting for the other "
+            "families; you will be told the result."
+        ),
+        "dropped": r.gettext(
+            "The exchange did not happen: another family refused it or did not answer in time. "
+            "Your child keeps the current place, and your request stays in the campaign."
+        ),
+        "dropped_out": r.gettext(
+            "The exchange did not happen: it was refused or not confirmed in time. Your child "
+            "keeps the current place; the request is closed."
+        ),
+        "carried_out": r.gettext(
+            "The exchange of places is done: every family confirmed. The new referral is {number}."
+        ).format(number=f"<b>{_referral(p.number)}</b>"),
+    }
+    text = steps.get(p.step, steps["requested"])
+    if p.place is not None:
+        text += "\n" + _place(r, p.place)
+    if p.deadline is not None and p.step == "offered":
+        text += "\n" + r.gettext("Confirm by: {when}").format(when=f"<b>{r.when(p.deadline)}</b>")
+    elif p.deadline is not None:
+        text += "\n" + r.gettext("Referral valid until: {when}").format(
+            when=f"<b>{r.when(p.deadline)}</b>"
+        )
     return text
 
 

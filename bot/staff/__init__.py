@@ -16,6 +16,7 @@ from bot.staff import (
     benefits_list,
     broadcast,
     complaints,
+    exchange,
     menu,
     referrals,
     refusal,
@@ -30,6 +31,7 @@ from bot.staff.states import (
     BenefitListSG,
     BenefitRejectSG,
     BroadcastSG,
+    ExchangeStaffSG,
     ReferralActionSG,
     ReleaseSG,
     ReportsSG,
@@ -54,13 +56,14 @@ def make_router() -> Router:
             BenefitListSG,
             ReportsSG,
             StaffRolesSG,
+            ExchangeStaffSG,
         ),
         (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
     # The queue tools are not the anti-corruption officer's (bot.staff.complaints has theirs).
     gated.message.filter(maybe, IsStaff(QUEUE_ROLES))
     gated.callback_query.filter(maybe, IsStaff(QUEUE_ROLES))
-    for module in (menu, release, broadcast, benefits, referrals, reports, roles, undo):
+    for module in (menu, release, broadcast, benefits, referrals, reports, roles, undo, exchange):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),
@@ -70,6 +73,7 @@ def make_router() -> Router:
         referrals.make_dialog(),
         reports.make_dialog(),
         roles.make_dialog(),
+        exchange.make_dialog(),
     ):
         # Commands typed inside a staff conversation go on to the command routers.
         dialog.message.filter(~F.text.startswith("/"))

@@ -81,3 +81,11 @@ class StaffRolesSG(StatesGroup):
     kindergarten = State()  # a kindergarten administrator's kindergarten (typed text searches)
     confirm = State()  # the preview of the grant
     remove_confirm = State()
+
+
+class ExchangeStaffSG(StatesGroup):
+    """/exchanges: the campaign at a glance, its dates, the offers sent after a question."""
+
+    main = State()
+    dates = State()
+    confirm_offers = State()

@@ -170,6 +170,34 @@ def _texts() -> dict[str, Callable[[], str]]:
             "date: {latest}"
         ),
         "duplicate_kindergarten": lambda: _("This kindergarten is already chosen."),
+        "exchange_no_campaign": lambda: _(
+            "Exchange requests are accepted only during an exchange campaign, and none is "
+            "open now. The dates are announced by the education department."
+        ),
+        "exchange_no_place": lambda: _(
+            "An exchange is possible only for a child who attends a kindergarten or holds a "
+            "referral to one."
+        ),
+        "exchange_no_preferences": lambda: _(
+            "Choose from 1 to {most} kindergartens you would move to."
+        ),
+        "exchange_no_matching_group": lambda: _(
+            "A chosen kindergarten has no group for the child's birth year and language. "
+            "Please choose another one."
+        ),
+        "exchange_already_requested": lambda: _(
+            "An exchange request for this child is already in the campaign."
+        ),
+        "exchange_not_offered": lambda: _(
+            "This exchange offer is no longer open: it was answered, dropped or its time ran out."
+        ),
+        "exchange_wrong_step": lambda: _("This step of the exchange is not possible now."),
+        "exchange_bad_dates": lambda: _(
+            "The campaign must end on or after its start and not in the past."
+        ),
+        "exchange_campaign_open": lambda: _(
+            "An exchange campaign is already running in this city. Close it first."
+        ),
         "child_not_found": lambda: _("The child was not found."),
         "kindergarten_not_found": lambda: _("The kindergarten was not found."),
         "group_not_found": lambda: _("The group was not found."),

@@ -54,6 +54,9 @@ LEAF_STREAMS: dict[str, str] = {
     "referral.revoked.undone": "referral",
     "referral.annulled.undone": "referral",
     "referral.benefit_confirmed.undone": "referral",
+    # exchange of places (core.exchange.cycles): the place given up, and the cycle carried out
+    "referral.exchanged": "referral",
+    "exchange.carried_out": "exchange",
 }
 
 TIERS: dict[int, str] = {
@@ -146,13 +149,16 @@ def leaf_for(
     elif stream == "referral":
         leaf["referral"] = tag(salt, "referral", entry.entity_id)
         _copy(leaf, after, status="status", group="group_id", kg="kindergarten_id")
-        _copy(leaf, after, release="release_id", reason="reason")
+        _copy(leaf, after, release="release_id", reason="reason", exchange="exchange_id")
     elif stream == "offer":
         _copy(leaf, after, release="release_id", status="status")
         twin_of = _int(after.get("twin_of"))
         if twin_of is not None:
             # a twin offered along with its sibling (one batch): the sibling's application tag
             leaf["twin_of"] = tag(salt, "app", twin_of)
+    elif stream == "exchange":
+        leaf["exchange"] = _int(entry.entity_id)
+        _copy(leaf, after, size="size", moves="moves")
     elif stream == "seat_release":
         leaf["release"] = _int(entry.entity_id)
         _release_facts(leaf, after)

@@ -3,6 +3,16 @@
 from core.models.applications import Application, ApplicationChoice, Counter, ExtensionAnswers
 from core.models.complaints import Complaint
 from core.models.enums import *  # noqa: F403
+from core.models.exchange import (
+    Answer,
+    CampaignStatus,
+    CycleStatus,
+    ExchangeCampaign,
+    ExchangeCycle,
+    ExchangeLeg,
+    ExchangeRequest,
+    RequestStatus,
+)
 from core.models.ledger import LedgerCheckpoint, LedgerLeaf
 from core.models.operations import (
     AuditEntry,
@@ -18,16 +28,23 @@ from core.models.places import City, Group, Kindergarten
 from core.models.seats import Offer, Referral, Seat, SeatRelease
 
 __all__ = [
+    "Answer",
     "Applicant",
     "Application",
     "ApplicationChoice",
     "AuditEntry",
     "Broadcast",
+    "CampaignStatus",
     "Child",
     "City",
     "Complaint",
     "Counter",
+    "CycleStatus",
     "Document",
+    "ExchangeCampaign",
+    "ExchangeCycle",
+    "ExchangeLeg",
+    "ExchangeRequest",
     "ExtensionAnswers",
     "GovRequest",
     "Group",
@@ -41,6 +58,7 @@ __all__ = [
     "Person",
     "Phone",
     "Referral",
+    "RequestStatus",
     "Seat",
     "SeatRelease",
     "StaffMember",

@@ -70,6 +70,7 @@ class ReferralStatus(StrEnum):
     declined = "declined"
     revoked = "revoked"
     annulled = "annulled"
+    exchanged = "exchanged"  # given up in an exchange of places (core.exchange)
 
 
 LIVE_REFERRAL_STATUSES = (

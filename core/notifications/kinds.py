@@ -788,6 +788,42 @@ class ApplicationsMoved:
         )
 
 
+@dataclass(frozen=True)
+class ExchangeNews:
+    """A step of the parent's exchange of places (core.exchange): `step` is one of
+    requested, offered, waiting_others, dropped, carried_out, unmatched. `place`: the place
+    offered or received; `deadline`: to confirm (offered) or to enrol (carried_out);
+    `number`: the new referral's number (carried_out)."""
+
+    kind: ClassVar[str] = "exchange_news"
+    step: str
+    request_id: int
+    place: Place | None = None
+    deadline: datetime | None = None
+    number: str = ""
+
+    def to_params(self) -> Params:
+        params: Params = {"step": self.step, "request_id": self.request_id}
+        if self.place is not None:
+            params["place"] = self.place.to_params()
+        if self.deadline is not None:
+            params["deadline"] = self.deadline.isoformat()
+        if self.number:
+            params["number"] = self.number
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        place = params.get("place")
+        return cls(
+            step=_str(params, "step"),
+            request_id=_int(params, "request_id"),
+            place=Place.from_params(place) if isinstance(place, Mapping) else None,
+            deadline=_moment_or_none(params, "deadline"),
+            number=str(params.get("number") or ""),
+        )
+
+
 AnyPayload = (
     ApplicationRegistered
     | PositionChanged
@@ -818,6 +854,7 @@ AnyPayload = (
     | ComplaintAnswered
     | ComplaintEscalated
     | ApplicationsMoved
+    | ExchangeNews
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

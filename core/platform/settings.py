@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     benefit_certificate_valid_days: int = 30
     referral_valid_working_days: int = 5
     referral_extension_days: int = 30
+    # Exchange of places (core.exchange): working days a participant has to confirm a cycle.
+    exchange_confirm_working_days: int = Field(default=3, ge=1)
     stop_list_days: int = 10
     # Staff undo their enrolment, revocation or benefit decision within this many minutes of it;
     # after that only a superadmin may (core.referrals.undo).
