@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_datetime
 
 from bot.callbacks import ProofOf
+from bot.notifications.sms import sms_text
 from bot.texts.formats import esc
 from bot.texts.labels import group_label
 from core.notifications.broadcasts import Progress
@@ -76,17 +77,18 @@ class Button:
 class Message:
     text: str  # HTML
     button: Button | None = None
-
-    @property
-    def sms(self) -> str:
-        return plain(self.text)
+    sms: str = ""  # the SMS text: plain, short, no buttons (bot.notifications.sms)
 
 
 def render(payload: AnyPayload, language: str, *, tz: ZoneInfo | None = None) -> Message:
     """One notification as the parent reads it in `language` (kk or ru; Russian otherwise)."""
     reader = _Reader(language if language in LANGUAGES else DEFAULT_LANGUAGE, tz)
     with reader.active():
-        return Message(_text(reader, payload).strip(), _button(reader, payload))
+        return Message(
+            _text(reader, payload).strip(),
+            _button(reader, payload),
+            sms_text(payload, reader.gettext, reader.language, reader.tz),
+        )
 
 
 def offer_callback_data(application_id: int, release_id: int) -> str:

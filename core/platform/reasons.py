@@ -91,6 +91,7 @@ class Reason(StrEnum):
     public_check_limit = "public_check_limit"
     undo_not_possible = "undo_not_possible"
     undo_window_passed = "undo_window_passed"
+    invalid_channel = "invalid_channel"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.
@@ -99,6 +100,7 @@ INTERNAL = frozenset(
         Reason.invalid_queue_type,
         Reason.invalid_referral_mode,
         Reason.invalid_language,
+        Reason.invalid_channel,
         Reason.invalid_benefit,
         Reason.benefit_decided_by_staff,  # a gov callback's refusal, never a parent's
     }
