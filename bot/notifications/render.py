@@ -47,6 +47,7 @@ from core.notifications.kinds import (
     ReferralExpired,
     ReferralExpiring,
     ReferralIssued,
+    ReferralModeChanged,
     ReferralRevocationUndone,
     ReferralRevoked,
     Restored,
@@ -215,6 +216,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_decision_undone(r, payload)
         case OfferWithdrawn():
             return _offer_withdrawn(r, payload)
+        case ReferralModeChanged():
+            return _referral_mode_changed(r, payload)
         case _:
             assert_never(payload)
 
@@ -333,6 +336,23 @@ def _offer_withdrawn(r: _Reader, p: OfferWithdrawn) -> str:
     text += "\n" + _place(r, p.place)
     text += "\n" + r.gettext("Your application keeps its place in the queue.")
     return text
+
+
+def _referral_mode_changed(r: _Reader, p: ReferralModeChanged) -> str:
+    number = f"#{p.application_number}"
+    if p.referral_from is None:
+        text = r.gettext(
+            "Application {number}: the referral is now issued immediately, when a seat appears."
+        ).format(number=number)
+    else:
+        text = r.gettext(
+            "Application {number}: the referral is now issued from a date; no seat is offered "
+            "before it."
+        ).format(number=number)
+        text += "\n" + r.gettext("Referral wanted from: {date}").format(
+            date=f"<b>{r.day(p.referral_from)}</b>"
+        )
+    return text + "\n" + r.gettext("Your application keeps its place in the queue.")
 
 
 def _referral_revocation_undone(r: _Reader, p: ReferralRevocationUndone) -> str:

@@ -37,6 +37,7 @@ from core.notifications.kinds import (
     ReferralExpired,
     ReferralExpiring,
     ReferralIssued,
+    ReferralModeChanged,
     ReferralRevocationUndone,
     ReferralRevoked,
     Restored,
@@ -267,6 +268,22 @@ def sms_text(payload: AnyPayload, gettext: Gettext, language: str, tz: ZoneInfo)
                     "Referral {number} is annulled.", number=_ref(payload.referral_number)
                 )
             return s.text(head)
+        case ReferralModeChanged():
+            if payload.referral_from is None:
+                return s.text(
+                    s.t(
+                        "Indigo: application {number}: the referral is issued immediately, when "
+                        "a seat appears.",
+                        number=_no(payload.application_number),
+                    )
+                )
+            return s.text(
+                s.t(
+                    "Indigo: application {number}: the referral is issued from: {date}.",
+                    number=_no(payload.application_number),
+                    date=s.day(payload.referral_from),
+                )
+            )
         case CodeNotDelivered():
             return s.text(s.t("Indigo: the code was not delivered. Request a new code in the bot."))
         case _:

@@ -34,6 +34,7 @@ from core.notifications.kinds import (
     ReferralExpired,
     ReferralExpiring,
     ReferralIssued,
+    ReferralModeChanged,
     ReferralRevocationUndone,
     ReferralRevoked,
     Restored,
@@ -98,6 +99,8 @@ def worst_cases() -> list[AnyPayload]:
         BenefitCertificateExpiring(1, NUMBER, date(2026, 12, 20)),
         BenefitCertificateLapsed(1, NUMBER, REFERRAL, WHEN),
         CodeNotDelivered(),
+        ReferralModeChanged(1, NUMBER, date(2027, 9, 1)),
+        ReferralModeChanged(1, NUMBER, None),
     ]
 
 
