@@ -31,6 +31,8 @@ from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
+from core.seats.eligibility import open_offer_releases
+from core.seats.general_access import decline_offer
 
 
 async def change_referral_mode(
@@ -43,7 +45,9 @@ async def change_referral_mode(
     actor: str,
 ) -> Application:
     """Set the referral mode of the parent's own application (not archived, no live referral).
-    Choosing the mode it already has changes nothing and tells nobody."""
+    Choosing the mode it already has changes nothing and tells nobody. An application moved
+    to a later date gives up the seats offered to it now: they open to general access at once
+    and the next in line hear of them (`general_access.decline_offer`)."""
     try:
         wanted = ReferralMode(mode)
     except ValueError:
@@ -90,6 +94,9 @@ async def change_referral_mode(
             key=f"referral_mode_changed:{app.id}:{clock.now().isoformat()}",
             conn=conn,
         )
+    if wanted is ReferralMode.from_date:
+        for release_id in await open_offer_releases(None, [app.id]):
+            await decline_offer(app.id, release_id, actor=actor, settings=settings)
     return app
 
 

@@ -15,6 +15,8 @@ from core.models import (
     AuditEntry,
     Language,
     Notification,
+    Offer,
+    OfferStatus,
     ReferralMode,
 )
 from core.notifications.kinds import load
@@ -119,3 +121,30 @@ async def test_a_wrong_date_another_familys_application_or_a_live_referral_are_r
     assert await refused(other, other.applicant_id, "immediately") == "application_archived"
     assert not await Notification.filter(kind="referral_mode_changed").exists()
     assert (await Application.get(id=app.id)).referral_mode == ReferralMode.immediately
+
+
+async def test_an_addressee_moving_to_a_later_date_gives_the_seat_to_the_next_in_line_at_once(
+    db: None, settings: Settings
+) -> None:
+    city = await make_city()
+    kindergarten = await make_kindergarten(city, 1)
+    born = date(cohort_year(), 6, 1)
+    first = await make_application(city=city, choices=[(kindergarten, Language.ru)], born=born)
+    second = await make_application(city=city, choices=[(kindergarten, Language.ru)], born=born)
+    group = await make_group(kindergarten, birth_year=cohort_year())
+    release = await release_seats(group.id, 1, actor="staff:1", settings=settings)
+    assert await Offer.filter(application_id=first.id, status=OfferStatus.open).exists()
+
+    await change_referral_mode(
+        first.id,
+        first.applicant_id,
+        "from_date",
+        local_today(settings) + timedelta(days=90),
+        settings=settings,
+        actor="parent",
+    )
+    assert await Offer.filter(application_id=first.id, status=OfferStatus.declined).exists()
+    told = await Notification.get(idempotency_key=f"seat_offered:general:{release.id}:{second.id}")
+    assert told.params["general_access"] is True
+    referral = await take_seat(second.id, group.id, actor="parent", settings=settings)
+    assert referral.application_id == second.id
