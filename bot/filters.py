@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, gettext
 from aiogram_dialog.api.entities import Context
 
-from core.models import StaffMember
+from core.models import StaffMember, StaffRole
 from core.people import staff as staff_service
 
 
@@ -45,17 +45,24 @@ STAFF_COMMANDS = (
     "revoke",
     "stats",
     "protocol",
+    "complaints",
 )
 
 
 class IsStaff(Filter):
-    """Passes staff members and hands the StaffMember to the handler as `staff`."""
+    """Passes staff members (of the given roles; any role by default) and hands the
+    StaffMember to the handler as `staff`."""
+
+    def __init__(self, roles: Iterable[StaffRole] | None = None) -> None:
+        self.roles = frozenset(roles) if roles is not None else None
 
     async def __call__(
         self, event: TelegramObject, event_from_user: User | None = None
     ) -> bool | dict[str, StaffMember]:
         member = await staff_service.staff_for(event_from_user.id if event_from_user else None)
-        return {"staff": member} if member else False
+        if member is None or (self.roles is not None and member.role not in self.roles):
+            return False
+        return {"staff": member}
 
 
 class MayBeStaff(Filter):

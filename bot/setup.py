@@ -18,6 +18,7 @@ from bot import staff
 from bot.dialogs import (
     benefit_change,
     cabinet,
+    complaints,
     extension,
     receipts,
     recovery,
@@ -89,6 +90,7 @@ def conversations() -> list[Router]:
     return [
         benefit_change.make_dialog(),
         cabinet.make_dialog(),
+        complaints.make_dialog(),
         extension.make_dialog(),
         receipts.make_dialog(),
         recovery.make_dialog(),

@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 from core.applications.benefits import recheck_ended_benefits
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
+from core.complaints.handling import escalate_overdue
 from core.ledger.log import sign_job
 from core.models import JobRun
 from core.platform import clock
@@ -102,7 +103,10 @@ JOBS: tuple[Job, ...] = (
     Job("benefit_recheck", daily, recheck_benefits),
     # Safety net for the Redis position index: any change a process failed to apply.
     Job("position_index_rebuild", every_minutes(60), undated(rebuild_for)),
-    Job("ledger_checkpoint", every_minutes(1), undated(sign_job)),  # the public log's checkpoint
+    Job("ledger_checkpoint", every_minutes(1), undated(sign_job)),
+    Job(
+        "complaints_overdue", every_minutes(15), undated(escalate_overdue)
+    ),  # the public log's checkpoint
 )
 
 

@@ -27,6 +27,7 @@ from core.people.staff import add_staff
 from core.platform.db import close_db, init_db, migrate
 from core.platform.settings import Settings
 from core.queue.index import index_for
+from devtools.demo_complaints import DEMO_OFFICER_ID, seed_complaints
 from devtools.sandbox.gov.personas import PERSONAS
 from devtools.sandbox.telegram import TelegramEmulator
 from devtools.seed import SeedSize, seed
@@ -93,6 +94,7 @@ async def prepare_database(settings: Settings, applications: int | None) -> None
             flush=True,
         )
     await ensure_staff()
+    await seed_complaints(settings, DEMO_STAFF_ID)
 
 
 async def ensure_staff() -> None:
@@ -108,6 +110,9 @@ def personas_text(personas: list[DemoPersona]) -> str:
             f"phones {', '.join(persona.phones)}: {persona.description}"
         )
     lines.append(f"  {DEMO_STAFF_ID}  staff member (superadmin): /as staff")
+    lines.append(
+        f"  {DEMO_OFFICER_ID}  anti-corruption officer: /as {DEMO_OFFICER_ID}, /complaints"
+    )
     lines.append("  Any other valid IIN is a generated person in the fake registry too.")
     return "\n".join(lines)
 

@@ -10,15 +10,16 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common, receipts, referral_card
-from bot.dialogs.common import Tr, Window, pick_list
+from bot.dialogs.common import Dialog, Tr, Window, pick_list
 from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,
+    ComplaintSG,
     ExtensionSG,
     RecoverySG,
     ReferralModeSG,
@@ -343,6 +344,7 @@ def make_dialog() -> Dialog:
                 Button(Tr("Event feed ({feed_total})"), id="feed", on_click=on_open_feed),
                 Start(Tr("Questionnaire (extension)"), id="anketa", state=ExtensionSG.intro),
                 Start(Tr("Get a referral"), id="getref", state=ReferralSG.application),
+                Start(Tr("Complaints and reports"), id="complaints", state=ComplaintSG.mine),
                 Start(Tr("Settings"), id="settings", state=SettingsSG.main),
                 Start(Tr("Restore access to an application"), id="recover", state=RecoverySG.intro),
                 Cancel(Tr("Exit")),

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import get_i18n, gettext, ngettext
+from aiogram_dialog import Dialog as BaseDialog
 from aiogram_dialog import Window as DialogWindow
 from aiogram_dialog.api.entities import MarkupVariant
 from aiogram_dialog.api.internal import RawKeyboard, ReplyCallbackQuery
@@ -82,6 +83,21 @@ class Window(DialogWindow):
         log.info("refused a button %s did not show", state)
         await _answer_outdated(callback, manager)
         return False  # aiogram-dialog shows the window again: the buttons it accepts now
+
+
+class Dialog(BaseDialog):
+    """aiogram-dialog's Dialog whose `on_process_result` may close the dialog itself.
+
+    aiogram-dialog 2.6 reads the current context again after `on_process_result`; when that
+    handler closed the last dialog (the cabinet left because the parent cancelled the phone
+    confirmation), the read raised NoContextError and the parent got "something went wrong"."""
+
+    async def process_result(self, start_data: Any, result: Any, manager: DialogManager) -> None:
+        context = manager.current_context()
+        if self.on_process_result is not None:
+            await self.on_process_result(start_data, result, manager)
+        if manager.has_context() and context.id == manager.current_context().id:
+            await self.windows[context.state].process_result(start_data, result, manager)
 
 
 def outdated_button_text() -> str:

@@ -14,12 +14,12 @@ from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import common, referral_card
-from bot.dialogs.common import Tr, Window, pick_list
+from bot.dialogs.common import Dialog, Tr, Window, pick_list
 from bot.dialogs.states import ReferralSG, VerifySG
 from bot.texts.formats import esc, fmt_date, fmt_datetime
 from bot.texts.labels import group_label

@@ -31,6 +31,8 @@ class SubmissionSG(StatesGroup):
     contacts = State()
     review = State()
     done = State()
+    resume = State()  # "continue where you stopped" / "start again" (a draft is kept)
+    cancel_confirm = State()  # Cancel asks before the answers are thrown away
 
 
 class CabinetSG(StatesGroup):
@@ -114,3 +116,18 @@ class ReceiptsSG(StatesGroup):
 
     receipts = State()
     receipt = State()
+
+
+class ComplaintSG(StatesGroup):
+    """A complaint or a report of corruption: the parent's list, then filing one step by step."""
+
+    mine = State()  # the parent's complaints, "File a complaint"
+    view = State()  # one of them: status, deadline, the answer
+    category = State()
+    anonymous = State()  # corruption only: anonymous or not
+    kindergarten = State()  # a kindergarten complaint: which of the family's kindergartens
+    subject = State()  # optional: which application or referral it is about
+    text = State()
+    attachment = State()  # optional photo or PDF
+    confirm = State()
+    done = State()

@@ -10,10 +10,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommand, CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager
+from aiogram_dialog import DialogManager, StartMode
 from redis.asyncio import Redis
 
 from bot.callbacks import LanguageChoice
+from bot.dialogs.states import SubmissionSG
+from bot.dialogs.submission import drafts
 from bot.handlers.check import show_application_number
 from bot.i18n import client_language
 from bot.keyboards import language_keyboard, main_menu
@@ -68,6 +70,7 @@ async def start(
     settings: Settings,
 ) -> None:
     await state.clear()
+    await drafts.keep_draft(dialog_manager)  # /start mid-application loses nothing
     if dialog_manager.has_context():
         await dialog_manager.reset_stack(remove_keyboard=False)
     if not await language_known(applicant, message.from_user, redis):
@@ -80,6 +83,8 @@ async def start(
         await show_application_number(message, command.args.strip(), settings, redis=redis)
         return
     await send_greeting(message)
+    if await drafts.has_draft(dialog_manager):  # "continue where you stopped / start again"
+        await dialog_manager.start(SubmissionSG.resume, mode=StartMode.RESET_STACK)
 
 
 async def change_language(message: Message) -> None:
@@ -104,9 +109,12 @@ async def language_chosen(
 
 async def cancel(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
+    kept = await drafts.keep_draft(dialog_manager)
     if dialog_manager.has_context():
         await dialog_manager.reset_stack(remove_keyboard=False)
     await message.answer(_("Cancelled. You are in the main menu."), reply_markup=main_menu())
+    if kept:
+        await message.answer(_("Your answers are kept. To continue, press «Join the queue»."))
 
 
 def bot_commands() -> list[BotCommand]:

@@ -37,6 +37,10 @@ from core.notifications.kinds import (
     BenefitRejected,
     Broadcast,
     CodeNotDelivered,
+    ComplaintAnswered,
+    ComplaintEscalated,
+    ComplaintRegistered,
+    ComplaintTaken,
     ExtensionDue,
     FamilyReady,
     OfferWithdrawn,
@@ -214,6 +218,14 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _referral_revocation_undone(r, payload)
         case BenefitDecisionUndone():
             return _benefit_decision_undone(r, payload)
+        case ComplaintRegistered():
+            return _complaint_registered(r, payload)
+        case ComplaintTaken():
+            return _complaint_taken(r, payload)
+        case ComplaintAnswered():
+            return _complaint_answered(r, payload)
+        case ComplaintEscalated():
+            return _complaint_escalated(r, payload)
         case OfferWithdrawn():
             return _offer_withdrawn(r, payload)
         case ReferralModeChanged():
@@ -545,6 +557,48 @@ def _code_not_delivered(r: _Reader) -> str:
         "The SMS with your confirmation code was not delivered. Request a new code (Send the "
         "code again) or use another number."
     )
+
+
+COMPLAINT_CATEGORIES = {
+    "corruption": N_("Report of corruption"),
+    "kindergarten": N_("Complaint about a kindergarten"),
+    "department": N_("Complaint about the education department"),
+}
+
+
+def _complaint_registered(r: _Reader, p: ComplaintRegistered) -> str:
+    category = r.gettext(COMPLAINT_CATEGORIES.get(p.category, p.category))
+    return "\n".join(
+        (
+            r.gettext("Your complaint is registered."),
+            r.gettext("Registration number: {number}").format(number=f"<b>№{p.number}</b>"),
+            r.gettext("Category: {category}").format(category=esc(category)),
+            r.gettext("Answer due by: {when}").format(when=r.when(p.deadline)),
+        )
+    )
+
+
+def _complaint_taken(r: _Reader, p: ComplaintTaken) -> str:
+    return (
+        r.gettext("Complaint №{number} has been taken into work.").format(number=p.number)
+        + "\n"
+        + r.gettext("Answer due by: {when}").format(when=r.when(p.deadline))
+    )
+
+
+def _complaint_answered(r: _Reader, p: ComplaintAnswered) -> str:
+    # The staff member's words as typed: a quote under a lead-in in the reader's language.
+    return (
+        r.gettext("The answer to your complaint №{number}:").format(number=p.number)
+        + f"\n<blockquote>{esc(p.answer)}</blockquote>"
+    )
+
+
+def _complaint_escalated(r: _Reader, p: ComplaintEscalated) -> str:
+    return r.gettext(
+        "Complaint №{number} was not answered in time. It has been passed to the superadmin "
+        "of the education system, who will answer it."
+    ).format(number=p.number)
 
 
 # --- helpers ------------------------------------------------------------------------------------

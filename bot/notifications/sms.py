@@ -27,6 +27,10 @@ from core.notifications.kinds import (
     BenefitRejected,
     Broadcast,
     CodeNotDelivered,
+    ComplaintAnswered,
+    ComplaintEscalated,
+    ComplaintRegistered,
+    ComplaintTaken,
     ExtensionDue,
     FamilyReady,
     OfferWithdrawn,
@@ -282,6 +286,33 @@ def sms_text(payload: AnyPayload, gettext: Gettext, language: str, tz: ZoneInfo)
                     "Indigo: application {number}: the referral is issued from: {date}.",
                     number=_no(payload.application_number),
                     date=s.day(payload.referral_from),
+                )
+            )
+        case ComplaintRegistered():
+            return s.text(
+                s.t(
+                    "Indigo: complaint №{number} is registered. Answer due by: {when}.",
+                    number=payload.number,
+                    when=s.when(payload.deadline),
+                )
+            )
+        case ComplaintTaken():
+            return s.text(
+                s.t(
+                    "Indigo: complaint №{number} is taken into work. Answer due by: {when}.",
+                    number=payload.number,
+                    when=s.when(payload.deadline),
+                )
+            )
+        case ComplaintAnswered():
+            head = s.t("Indigo: the answer to complaint №{number}:", number=payload.number)
+            return s.shorten(head + " " + " ".join(payload.answer.split()))
+        case ComplaintEscalated():
+            return s.text(
+                s.t(
+                    "Indigo: complaint №{number} was not answered in time and is passed to the "
+                    "superadmin.",
+                    number=payload.number,
                 )
             )
         case CodeNotDelivered():

@@ -1,7 +1,8 @@
 """Staff commands and conversations: /release, /broadcast, /broadcasts, /benefits, /enroll,
-/revoke, /stats, /protocol, and the staff menu and /help (bot.staff.menu). Only for staff
-members (core.people.staff), refused politely to everybody else; every action names the staff
-member as the audit actor ("staff:<id>") and the core checks the scope.
+/revoke, /stats, /protocol, /complaints (bot.staff.complaints), and the staff menu and /help
+(bot.staff.menu). Only for staff members (core.people.staff), refused politely to everybody
+else; every action names the staff member as the audit actor ("staff:<id>") and the core
+checks the scope.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.staff import (
     benefits,
     benefits_list,
     broadcast,
+    complaints,
     menu,
     referrals,
     refusal,
@@ -30,6 +32,7 @@ from bot.staff.states import (
     ReferralActionSG,
     ReleaseSG,
 )
+from core.people.staff import QUEUE_ROLES
 
 __all__ = ["IsStaff", "make_router"]
 
@@ -43,8 +46,9 @@ def make_router() -> Router:
         (ReleaseSG, BroadcastSG, BenefitRejectSG, ReferralActionSG, BenefitListSG),
         (BenefitCb.__prefix__, UndoCb.__prefix__),
     )
-    gated.message.filter(maybe, IsStaff())
-    gated.callback_query.filter(maybe, IsStaff())
+    # The queue tools are not the anti-corruption officer's (bot.staff.complaints has theirs).
+    gated.message.filter(maybe, IsStaff(QUEUE_ROLES))
+    gated.callback_query.filter(maybe, IsStaff(QUEUE_ROLES))
     for module in (menu, release, broadcast, benefits, referrals, reports, undo):
         gated.include_router(module.make_router())
     for dialog in (
@@ -59,5 +63,5 @@ def make_router() -> Router:
         gated.include_router(dialog)
     router = Router(name="staff")
     router.callback_query.middleware(AnsweredByHandler())
-    router.include_routers(refusal.make_router(), gated)
+    router.include_routers(refusal.make_router(), complaints.make_router(), gated)
     return router

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 COMMON_TOOLS = ("release", "benefits", "enroll", "revoke", "protocol", "stats")
 ROLE_TOOLS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.kindergarten_admin: (*COMMON_TOOLS, "broadcast", "broadcasts"),
-    StaffRole.operator: (*COMMON_TOOLS, "broadcast", "broadcasts"),
-    StaffRole.superadmin: (*COMMON_TOOLS, "broadcast", "broadcasts"),
+    StaffRole.operator: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints"),
+    StaffRole.superadmin: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints"),
+    StaffRole.anticorruption: ("complaints",),
 }
 
 
@@ -43,6 +44,7 @@ def _descriptions() -> dict[str, Callable[[], str]]:
         "stats": lambda: _("Open data figures for your scope"),
         "broadcast": lambda: _("Send a message to parents"),
         "broadcasts": lambda: _("Recent broadcasts and their progress"),
+        "complaints": lambda: _("Complaints waiting for an answer"),
     }
 
 
@@ -62,6 +64,7 @@ def staff_help(staff: StaffMember) -> str:
         StaffRole.superadmin: _("Your role: superadmin (every city)."),
         StaffRole.operator: _("Your role: operator of the education department of a city."),
         StaffRole.kindergarten_admin: _("Your role: administrator of a kindergarten."),
+        StaffRole.anticorruption: _("Your role: anti-corruption officer (reports of corruption)."),
     }[StaffRole(staff.role)]
     lines = [f"/{name}: {texts[name]()}" for name in ROLE_TOOLS[StaffRole(staff.role)]]
     return "\n".join(

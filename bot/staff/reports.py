@@ -12,7 +12,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
-from bot.staff import texts
+from bot.staff import complaints, texts
 from bot.texts.formats import esc
 from bot.texts.labels import language_name
 from core.models import StaffMember, StaffRole
@@ -61,6 +61,8 @@ async def stats_command(message: Message, staff: StaffMember) -> None:
             referrals_5=n(figures.referrals_issued_5_days),
         )
     )
+    if complaints.may_read(staff):
+        await message.answer(await complaints.figures_text(staff, locale))
 
 
 async def protocol_command(

@@ -49,3 +49,13 @@ class BenefitListSG(StatesGroup):
     kindergarten = State()  # the kindergarten filter: only those with claims, natural order
     status = State()  # a referral waits / no referral yet / all
     claim = State()  # one claim: Confirm, Reject, Back to the list
+
+
+class StaffComplaintSG(StatesGroup):
+    """/complaints: one message, a page of complaints in scope; one complaint's card; the answer
+    typed, previewed, then sent."""
+
+    complaints = State()  # the page: rows, ◀ 1/3 ▶, open only / all
+    complaint = State()  # one complaint: text, deadline, Take, Answer, Attachment, Back
+    answer = State()  # the typed answer
+    answer_confirm = State()  # the preview of the answer the parent will receive

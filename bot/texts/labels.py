@@ -171,3 +171,19 @@ def documents_to_bring(queue_type: str = "general", benefit: int | None = None) 
 
 def sex_name(sex: str) -> str:
     return _("Boy") if sex == "male" else _("Girl") if sex == "female" else "—"
+
+
+def complaint_category(category: str) -> str:
+    return {
+        "corruption": _("Report of corruption"),
+        "kindergarten": _("Complaint about a kindergarten"),
+        "department": _("Complaint about the education department"),
+    }.get(category, category)
+
+
+def complaint_status(status: str) -> str:
+    return {
+        "registered": _("registered, waiting to be taken into work"),
+        "in_work": _("in work"),
+        "answered": _("answered"),
+    }.get(status, status)

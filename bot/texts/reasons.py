@@ -195,6 +195,31 @@ def _texts() -> dict[str, Callable[[], str]]:
         "questionnaire_required": lambda: _("Please fill in the questionnaire first."),
         "invalid_answer": lambda: _("Please answer this question of the questionnaire."),
         "out_of_scope": lambda: _("This is outside your scope (city or kindergarten)."),
+        # Complaints.
+        "complaint_empty": lambda: _(
+            "The complaint is empty. Please describe what happened in one message."
+        ),
+        "complaint_too_long": lambda: _(
+            "The text is too long: {length} characters, at most {max}. Please shorten it and "
+            "send it again; nothing else is lost."
+        ),
+        "complaint_file_type": lambda: _(
+            "Only a photo or a PDF file (up to 20 MB) can be attached. Send one of those, or "
+            "press Skip."
+        ),
+        "complaint_not_found": lambda: _("This complaint is not found or is not yours to see."),
+        "complaint_answered": lambda: _("Complaint №{number} is already answered."),
+        "complaint_answer_empty": lambda: _("The answer is empty. Please type it."),
+        "complaint_subject_not_found": lambda: _(
+            "This application or referral is not among yours. Choose one from the list."
+        ),
+        "complaint_no_kindergarten": lambda: _(
+            "A complaint about a kindergarten is about one of the kindergartens of your "
+            "applications or referrals. Choose one from the list."
+        ),
+        "complaint_anonymous_category": lambda: _(
+            "Only a report of corruption can be sent anonymously."
+        ),
         "over_capacity": lambda: _(
             "The group would have more free seats than its capacity allows: at most {releasable} "
             "seat(s) can be released now."

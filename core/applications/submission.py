@@ -213,14 +213,8 @@ async def register(
             .using_db(conn)
             .first()
         )
-        if (
-            existing is not None
-            and existing.child_id != child.id
-            and existing.applicant_id != plan.applicant.id
-        ):
-            raise DomainError(Reason.child_queued_by_other_parent)  # not the other's number
         if existing is not None:
-            raise DomainError(Reason.duplicate_application, number=existing.number)
+            raise _duplicate(existing, child.id, plan.applicant.id)
         number = await next_number(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER, conn=conn)
         if plan.channel is not None:  # before the notices below are written with it
             await Applicant.filter(id=plan.applicant.id).using_db(conn).update(channel=plan.channel)
@@ -279,6 +273,21 @@ async def register(
     note_changed(application.id)
     await lifecycle.sync_index(index, application, choice_rows)
     return application
+
+
+async def already_queued(
+    child_id: int, applicant_id: int, queue_type: QueueType | str
+) -> DomainError | None:
+    """The refusal `register` would give this child in this queue now (None: may apply): the
+    wizard tells it at the child step, not after the whole form."""
+    child = await Child.get_or_none(id=child_id).prefetch_related("person")
+    if child is None:
+        return None
+    kind = _enum(QueueType, queue_type, Reason.invalid_queue_type)
+    existing = await Application.filter(
+        child_id__in=await same_child_ids(child), queue_type=kind, status__in=NON_ARCHIVED
+    ).first()
+    return None if existing is None else _duplicate(existing, child.id, applicant_id)
 
 
 def last_referral_day(born: date, settings: Settings) -> date:
@@ -342,6 +351,14 @@ async def _valid_choices(data: SubmissionInput, settings: Settings) -> list[tupl
         if queue_type is QueueType.correctional and kg_id not in special:
             raise DomainError(Reason.no_correctional_group, kindergarten_id=kg_id)
     return choices
+
+
+def _duplicate(existing: Application, child_id: int, applicant_id: int) -> DomainError:
+    """One application per child and queue: the parent's own number, or only "another parent"
+    (the other family's number is not theirs to see)."""
+    if existing.child_id != child_id and existing.applicant_id != applicant_id:
+        return DomainError(Reason.child_queued_by_other_parent)
+    return DomainError(Reason.duplicate_application, number=existing.number)
 
 
 def _enum(kind: type[E], value: object, reason: Reason) -> E:

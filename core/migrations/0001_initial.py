@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from core.models.enums import ApplicationStatus, ArchiveReason, BenefitStatus, Channel, DocumentKind, GovRequestStatus, GroupKind, InboxStatus, Language, NotificationStatus, OfferStatus, Ownership, QueueType, ReferralMode, ReferralStatus, SeatStatus, StaffRole, Stream
+from core.models.enums import ApplicationStatus, ArchiveReason, BenefitStatus, Channel, ComplaintCategory, ComplaintStatus, DocumentKind, GovRequestStatus, GroupKind, InboxStatus, Language, NotificationStatus, OfferStatus, Ownership, QueueType, ReferralMode, ReferralStatus, SeatStatus, StaffRole, Stream
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', null=True, db_constraint=True, to_field='id', related_name='documents', on_delete=OnDelete.CASCADE)),
-                ('kind', fields.CharEnumField(description='benefit: benefit\npmpk: pmpk\nbirth_certificate: birth_certificate', enum_type=DocumentKind, max_length=24)),
+                ('kind', fields.CharEnumField(description='benefit: benefit\npmpk: pmpk\nbirth_certificate: birth_certificate\ncomplaint: complaint', enum_type=DocumentKind, max_length=24)),
                 ('telegram_file_id', fields.CharField(default='', max_length=255)),
                 ('file_name', fields.CharField(default='', max_length=255)),
                 ('mime_type', fields.CharField(default='', max_length=64)),
@@ -353,7 +353,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('telegram_user_id', fields.BigIntField(unique=True)),
                 ('name', fields.CharField(default='', max_length=128)),
-                ('role', fields.CharEnumField(description='operator: operator\nkindergarten_admin: kindergarten_admin\nsuperadmin: superadmin', enum_type=StaffRole, max_length=24)),
+                ('role', fields.CharEnumField(description='operator: operator\nkindergarten_admin: kindergarten_admin\nsuperadmin: superadmin\nanticorruption: anticorruption', enum_type=StaffRole, max_length=24)),
                 ('city', fields.ForeignKeyField('models.City', source_field='city_id', null=True, db_constraint=True, to_field='id', related_name='staff', on_delete=OnDelete.CASCADE)),
                 ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', null=True, db_constraint=True, to_field='id', related_name='staff', on_delete=OnDelete.CASCADE)),
                 ('active', fields.BooleanField(default=True)),
@@ -377,6 +377,31 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'broadcast', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Complaint',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('number', fields.IntField(unique=True)),
+                ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', db_constraint=True, to_field='id', related_name='complaints', on_delete=OnDelete.CASCADE)),
+                ('category', fields.CharEnumField(description='corruption: corruption\nkindergarten: kindergarten\ndepartment: department', enum_type=ComplaintCategory, max_length=16)),
+                ('anonymous', fields.BooleanField(default=False)),
+                ('text', fields.TextField(unique=False)),
+                ('attachment', fields.ForeignKeyField('models.Document', source_field='attachment_id', null=True, db_constraint=True, to_field='id', related_name='complaints', on_delete=OnDelete.CASCADE)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', null=True, db_constraint=True, to_field='id', related_name='complaints', on_delete=OnDelete.CASCADE)),
+                ('referral', fields.ForeignKeyField('models.Referral', source_field='referral_id', null=True, db_constraint=True, to_field='id', related_name='complaints', on_delete=OnDelete.CASCADE)),
+                ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', null=True, db_constraint=True, to_field='id', related_name='complaints', on_delete=OnDelete.CASCADE)),
+                ('city', fields.ForeignKeyField('models.City', source_field='city_id', null=True, db_constraint=True, to_field='id', related_name='complaints', on_delete=OnDelete.CASCADE)),
+                ('status', fields.CharEnumField(default=ComplaintStatus.registered, description='registered: registered\nin_work: in_work\nanswered: answered', enum_type=ComplaintStatus, max_length=16)),
+                ('deadline', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('taken_by', fields.ForeignKeyField('models.StaffMember', source_field='taken_by_id', null=True, db_constraint=True, to_field='id', related_name='complaints_taken', on_delete=OnDelete.CASCADE)),
+                ('answer', fields.TextField(default='', unique=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('escalated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'complaint', 'app': 'models', 'indexes': [Index(fields=['status', 'deadline']), Index(fields=['applicant_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One complaint. The parent is always kept (answers reach them), an anonymous one is never'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,6 +1,7 @@
 """The domain model (Tortoise ORM). One app, "models"; migrations in core/migrations."""
 
 from core.models.applications import Application, ApplicationChoice, Counter, ExtensionAnswers
+from core.models.complaints import Complaint
 from core.models.enums import *  # noqa: F403
 from core.models.ledger import LedgerCheckpoint, LedgerLeaf
 from core.models.operations import (
@@ -24,6 +25,7 @@ __all__ = [
     "Broadcast",
     "Child",
     "City",
+    "Complaint",
     "Counter",
     "Document",
     "ExtensionAnswers",

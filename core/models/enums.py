@@ -95,12 +95,27 @@ class StaffRole(StrEnum):
     operator = "operator"  # education department of a city
     kindergarten_admin = "kindergarten_admin"
     superadmin = "superadmin"
+    # the anti-corruption officer: sees only corruption reports, and nothing else
+    anticorruption = "anticorruption"
 
 
 class DocumentKind(StrEnum):
     benefit = "benefit"
     pmpk = "pmpk"
     birth_certificate = "birth_certificate"
+    complaint = "complaint"  # a photo or PDF attached to a complaint
+
+
+class ComplaintCategory(StrEnum):
+    corruption = "corruption"  # may be anonymous; only the anticorruption role sees it
+    kindergarten = "kindergarten"  # answered by the education department of its city
+    department = "department"  # about the education department: answered by the superadmin
+
+
+class ComplaintStatus(StrEnum):
+    registered = "registered"
+    in_work = "in_work"
+    answered = "answered"
 
 
 class NotificationStatus(StrEnum):

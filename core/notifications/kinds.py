@@ -718,6 +718,74 @@ class ReferralModeChanged:
         )
 
 
+@dataclass(frozen=True)
+class ComplaintRegistered:
+    """A complaint is registered: its number and the deadline of the answer."""
+
+    kind: ClassVar[str] = "complaint_registered"
+    number: int
+    category: str
+    deadline: datetime
+
+    def to_params(self) -> Params:
+        return {"number": self.number, "category": self.category, "deadline": _iso(self.deadline)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            number=_int(params, "number"),
+            category=_str(params, "category"),
+            deadline=_moment(params, "deadline"),
+        )
+
+
+@dataclass(frozen=True)
+class ComplaintTaken:
+    """Staff took the complaint into work."""
+
+    kind: ClassVar[str] = "complaint_taken"
+    number: int
+    deadline: datetime
+
+    def to_params(self) -> Params:
+        return {"number": self.number, "deadline": _iso(self.deadline)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(number=_int(params, "number"), deadline=_moment(params, "deadline"))
+
+
+@dataclass(frozen=True)
+class ComplaintAnswered:
+    """Staff answered the complaint; `answer` is their text as typed (shown as a quote)."""
+
+    kind: ClassVar[str] = "complaint_answered"
+    number: int
+    answer: str
+
+    def to_params(self) -> Params:
+        return {"number": self.number, "answer": self.answer}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(number=_int(params, "number"), answer=_str(params, "answer"))
+
+
+@dataclass(frozen=True)
+class ComplaintEscalated:
+    """The complaint was not answered in time and went to the superadmin."""
+
+    kind: ClassVar[str] = "complaint_escalated"
+    number: int
+
+    def to_params(self) -> Params:
+        return {"number": self.number}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(number=_int(params, "number"))
+
+
 AnyPayload = (
     ApplicationRegistered
     | PositionChanged
@@ -744,6 +812,10 @@ AnyPayload = (
     | OfferWithdrawn
     | BenefitDecisionUndone
     | ReferralModeChanged
+    | ComplaintRegistered
+    | ComplaintTaken
+    | ComplaintAnswered
+    | ComplaintEscalated
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

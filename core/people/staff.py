@@ -32,6 +32,10 @@ from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.views import search as kindergarten_search
 
+# The roles that work the queue (seats, benefits, referrals, broadcasts, figures); the
+# anti-corruption officer reads corruption reports only (core.complaints.handling).
+QUEUE_ROLES = frozenset({StaffRole.operator, StaffRole.kindergarten_admin, StaffRole.superadmin})
+
 
 def actor(staff: StaffMember) -> str:
     return f"staff:{staff.id}"
@@ -89,6 +93,8 @@ async def matches_outside_scope(staff: StaffMember, search: str) -> bool:
 
 
 def _scoped(staff: StaffMember, query: QuerySet[Kindergarten]) -> QuerySet[Kindergarten]:
+    if staff.role not in QUEUE_ROLES:
+        return query.filter(id__lt=0)
     if staff.role == StaffRole.operator:
         return query.filter(city_id=staff.city_id)
     if staff.role == StaffRole.kindergarten_admin:

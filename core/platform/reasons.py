@@ -91,6 +91,15 @@ class Reason(StrEnum):
     public_check_limit = "public_check_limit"
     undo_not_possible = "undo_not_possible"
     undo_window_passed = "undo_window_passed"
+    complaint_empty = "complaint_empty"
+    complaint_too_long = "complaint_too_long"
+    complaint_file_type = "complaint_file_type"
+    complaint_not_found = "complaint_not_found"
+    complaint_answered = "complaint_answered"
+    complaint_answer_empty = "complaint_answer_empty"
+    complaint_subject_not_found = "complaint_subject_not_found"
+    complaint_no_kindergarten = "complaint_no_kindergarten"
+    complaint_anonymous_category = "complaint_anonymous_category"
     invalid_channel = "invalid_channel"
 
 

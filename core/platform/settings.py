@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     # Staff undo their enrolment, revocation or benefit decision within this many minutes of it;
     # after that only a superadmin may (core.referrals.undo).
     staff_undo_minutes: int = Field(default=15, ge=0)
+    # A complaint is answered within this many working days (the law on appeals of citizens:
+    # 15 working days); overdue ones go to the superadmin (core.complaints.handling).
+    complaint_answer_working_days: int = Field(default=15, ge=1)
+    complaint_text_max: int = Field(default=2000, ge=100)
+    # An unfinished application wizard is kept this long (core.applications.drafts).
+    draft_ttl_days: int = Field(default=7, ge=1)
+    # A consent to share family data (the 1414 SMS) is reused for the same parent IIN this long.
+    family_consent_valid_hours: int = Field(default=24, ge=0)
     extension_opens: str = "09-01"
     extension_deadline: str = "10-01"
     general_access_notify_multiple: int = Field(default=3, ge=1)

@@ -307,6 +307,8 @@ def visits(w: World) -> list[Visit]:
                 "submitted_at": clock.now().isoformat(),
             },
         ),
+        Visit(s.resume, user=APPLYING),
+        Visit(s.cancel_confirm, user=APPLYING, dialog_data={**wizard, "return_to": s.child.state}),
         # Staff: the seat release, the broadcast, the benefit refusal.
         Visit(ReleaseSG.kindergarten, user=STAFF, start_data={"search": ""}),
         Visit(ReleaseSG.group, user=STAFF, dialog_data=released),

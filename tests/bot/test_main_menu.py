@@ -237,3 +237,23 @@ async def test_the_embedded_redis_default_runs_the_fsm_with_isolation() -> None:
         await storage.set_state(key, "CheckQueue:iin")
     assert await storage.get_state(key) == "CheckQueue:iin"
     await storage.close()
+
+
+async def test_cancelling_the_phone_confirmation_from_the_cabinet_or_referral_is_calm(
+    bot_app: Any,
+) -> None:
+    """«Отмена» on the phone screen opened from the cabinet gave «что-то пошло не так»
+    (NoContextError): now the parent is told it is cancelled and is back in the menu."""
+    for user_id, language, entry, cancel_caption, cancelled, menu in (
+        (5201, "ru", "Личный кабинет", "Отмена", "Подтверждение телефона отменено.", RU_MENU),
+        (5202, "ru", "Получить направление", "Отмена", "Подтверждение телефона отменено.", RU_MENU),
+        (5203, "kk", "Жеке кабинет", "Бас тарту", "Телефонды растау тоқтатылды.", KK_MENU),
+    ):
+        await Applicant.create(telegram_user_id=user_id, chat_id=user_id, language=language)
+        parent = chatter(bot_app, user_id, language)
+        sent = await parent.send(entry)
+        keyboard = reply_keyboard(sent) or []
+        caption = next(b for row in keyboard for b in row if b.startswith(cancel_caption))
+        sent = await parent.send(caption)
+        assert texts(sent) == [cancelled], texts(sent)
+        assert reply_keyboard(sent) == menu

@@ -18,7 +18,6 @@ from tests.fixtures.e2e_submission import (
     add_by_name,
     expect_button,
     family_step,
-    from_referral_to_review,
     labelled,
     open_wizard,
     verify_phones,
@@ -95,16 +94,16 @@ async def test_a_russian_parent_submits_and_meets_every_refusal_on_the_way(stack
     await parent.expect("Эта кнопка устарела")
     assert await Application.all().count() == 1
 
-    # The same child again: refused as a duplicate, with the existing number.
+    # The same child again: the consent given earlier still holds (no new SMS from 1414), the
+    # child is marked with the existing number and refused at once, not after the whole form.
     await open_wizard(parent, t["menu"], t["consents"], t["general"])
-    await family_step(stack, parent, AIGERIM, t)
-    children = await parent.expect("Детей найдено: 3")
-    await parent.press(labelled(children, "Алихан"))
-    step2 = await add_by_name(
-        parent, await parent.expect(t["step2"]), "Карлыгаш", "ГР, казахский", t
-    )
-    await from_referral_to_review(parent, t, step2)
-    await parent.press(t["submit"])
+    await parent.expect(t["step1"])
+    await parent.send(AIGERIM.iin)
+    children = await parent.expect("Ранее данное согласие ещё действует")
+    assert "Детей найдено: 3" in children.text
+    marked = labelled(children, "Алихан")
+    assert marked.startswith("⛔") and f"уже в очереди: № {number}" in marked
+    await parent.press(marked)
     await parent.expect(f"уже есть заявление в этой очереди: № {number}")
     assert await Application.all().count() == 1
 

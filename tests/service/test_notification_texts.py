@@ -15,6 +15,8 @@ from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
 from core.applications.referral_mode import change_referral_mode
 from core.applications.submission import SubmissionInput, submit
+from core.complaints import filing as complaints
+from core.complaints import handling as complaint_handling
 from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
 from core.notifications.broadcasts import create_broadcast
 from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
@@ -39,7 +41,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 25
+    assert len(KINDS) == 29
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -287,6 +289,14 @@ async def _produce_every_kind(settings) -> list[Notification]:
         "sms", {**report, "client_id": f"otp-{parent.id}-ab", "status": "failed"}
     )
     assert event is not None and await inbox.process(event.id, inbox.InboxContext(settings))
+    # complaint_registered, _taken, _answered, _escalated
+    answered = await complaints.file_complaint(parent, "department", "Жалоба", settings)
+    superadmin = await make_staff(779)
+    await complaint_handling.take(superadmin, answered.id)
+    await complaint_handling.answer(superadmin, answered.id, "Ответ по существу")
+    await complaints.file_complaint(parent, "corruption", "Взятка", settings, anonymous=True)
+    with clock.travel(timedelta(days=40)):
+        await complaint_handling.escalate_overdue(settings)
     # referral_mode_changed: the parent changes the referral date mode in the cabinet
     changing = await make_application(
         city=city, choices=[(kindergarten, Language.ru)], born=date(local_today.year - 3, 6, 1)

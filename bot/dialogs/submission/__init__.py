@@ -5,9 +5,10 @@ kindergartens, benefits, review)."""
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram_dialog import BgManagerFactory, Dialog
+from aiogram_dialog import BgManagerFactory
 from redis.asyncio import Redis
 
+from bot.dialogs.common import Dialog
 from bot.dialogs.submission import family
 from bot.dialogs.submission.windows import windows
 from core.platform.events import EventBus

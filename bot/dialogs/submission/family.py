@@ -29,11 +29,13 @@ from bot.dialogs.submission.replies import refuse
 from bot.texts.labels import years_text
 from bot.texts.reasons import error_text, reason_text
 from bot.texts.typed import clean_typed
+from core.applications import drafts, submission
 from core.models import GovRequestStatus
 from core.people.iin import InvalidIin, full_years, parse_iin
 from core.platform.errors import DomainError
 from core.platform.events import FAMILY_RESULT, EventBus
 from core.platform.pii import mask_iin
+from core.platform.reasons import Reason
 from core.registry import family_requests
 from core.registry.ports import GatewayUnavailable
 
@@ -51,17 +53,43 @@ async def on_parent_iin(
     except InvalidIin as exc:
         await refuse(message, manager, reason_text(f"iin_{exc.reason}"))
         return
+    await request_family(manager, iin.value)
+
+
+async def on_ask_again(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """The parent refused the 1414 consent (or it lapsed): a new request, no dead end."""
+    parent_iin = manager.dialog_data.get("parent_iin")
+    if not parent_iin:
+        await manager.switch_to(S.parent_iin)
+        return
+    await request_family(manager, str(parent_iin))
+
+
+async def request_family(manager: DialogManager, parent_iin: str) -> None:
+    """Show the family of `parent_iin`: by the consent given within its validity, or by a new
+    request the parent consents to by SMS from 1414 (the wizard then waits)."""
     applicant = applicant_of(manager)
+    for key in ("children", "child", "gov_benefits", "consent_reused"):
+        manager.dialog_data.pop(key, None)
+    reused = await drafts.consented_request(applicant.id, parent_iin, settings_of(manager))
+    if reused is not None:
+        manager.dialog_data.update(
+            parent_iin=parent_iin, request_id=reused.request_id, family_status="pending"
+        )
+        if await load_family(manager) == "ready":
+            manager.dialog_data["consent_reused"] = True
+            await manager.switch_to(S.child)
+            return
     gov = manager.middleware_data["gov"]
     try:
-        request = await family_requests.start_family_request(applicant, iin.value, gov)
+        request = await family_requests.start_family_request(applicant, parent_iin, gov)
     except DomainError as exc:
-        await refuse(message, manager, error_text(exc))
+        await refuse(None, manager, error_text(exc))
         return
     except GatewayUnavailable:
-        await refuse(message, manager, reason_text("gateway_unavailable"))
+        await refuse(None, manager, reason_text("gateway_unavailable"))
         return
-    log.info("wizard: family request %s for %s", request.request_id, mask_iin(iin.value))
+    log.info("wizard: family request %s for %s", request.request_id, mask_iin(parent_iin))
     await remember_target(
         manager.middleware_data["redis"],
         request.request_id,
@@ -69,10 +97,8 @@ async def on_parent_iin(
         manager.middleware_data["event_chat"].id,
     )
     manager.dialog_data.update(
-        parent_iin=iin.value, request_id=request.request_id, family_status="pending"
+        parent_iin=parent_iin, request_id=request.request_id, family_status="pending"
     )
-    for key in ("children", "child", "gov_benefits"):
-        manager.dialog_data.pop(key, None)
     await manager.switch_to(S.family_wait)
 
 
@@ -96,18 +122,22 @@ async def children_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     items = []
     for child in children(dialog_manager):
         born = date.fromisoformat(child["birth"])
-        mark = "⛔ " if child["too_old"] or not child["legal"] else ""
+        queued = await _already_queued(dialog_manager, child)
+        blocked = child["too_old"] or not child["legal"] or queued is not None
         label = _("{mark}{name}, born {date}, {age}").format(
-            mark=mark,
+            mark="⛔ " if blocked else "",
             name=child["name"],
             date=born.strftime("%d.%m.%Y"),
             age=years_text(child["age"]),
         )
+        if queued is not None and queued.reason == Reason.duplicate_application:
+            label += _(" · in the queue: No. {number}").format(number=queued.params["number"])
         items.append((str(child["index"]), label))
     return {
         "children": items,
         "count": len(items),
         "has_children": bool(items),
+        "consent_reused": bool(dialog_manager.dialog_data.get("consent_reused")),
         "locale": locale,
     }
 
@@ -129,9 +159,21 @@ async def on_child_chosen(
     if not child["legal"] or child["child_id"] is None:
         await refuse(None, manager, reason_text("not_legal_representative"))
         return
+    # Told here, not after the whole form: one application per child and queue.
+    queued = await _already_queued(manager, child)
+    if queued is not None:
+        await refuse(None, manager, error_text(queued))
+        return
     manager.dialog_data["child"] = child["index"]
     manager.dialog_data.setdefault("choices", [])
     await manager.switch_to(S.kindergartens)
+
+
+async def _already_queued(manager: DialogManager, child: ChildData) -> DomainError | None:
+    if child["child_id"] is None:
+        return None
+    queue_type = manager.dialog_data.get("queue_type", "general")
+    return await submission.already_queued(child["child_id"], applicant_of(manager).id, queue_type)
 
 
 async def load_family(manager: DialogManager) -> str:
@@ -139,9 +181,9 @@ async def load_family(manager: DialogManager) -> str:
 
     Returns "pending", "refused" or "ready". Used by the background subscriber (the gov
     callback arrived) and by the "Check" button (in case the event was missed)."""
-    request_id = manager.dialog_data.get("request_id")
-    request = await family_requests.result_for(applicant_of(manager).id)
-    if request is None or request.request_id != request_id:
+    request_id = str(manager.dialog_data.get("request_id") or "")
+    request = await drafts.family_request(applicant_of(manager).id, request_id)
+    if request is None:
         return "pending"
     if request.status == GovRequestStatus.consent_pending:
         return "pending"

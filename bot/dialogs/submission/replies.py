@@ -1,5 +1,5 @@
 """How the wizard answers besides its windows: a refusal above the window (shown again below
-it), a message with the main menu, cancel and finish, and hints for unexpected content."""
+it), a message with the main menu, finish, and hints for unexpected content."""
 
 from __future__ import annotations
 
@@ -26,11 +26,6 @@ async def say(manager: DialogManager, text: str) -> None:
     carries no accessible message)."""
     chat_id = manager.middleware_data["event_chat"].id
     await manager.middleware_data["bot"].send_message(chat_id, text, reply_markup=main_menu())
-
-
-async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await manager.done()
-    await say(manager, _("The application was not submitted. You can start again from the menu."))
 
 
 async def on_finish(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:

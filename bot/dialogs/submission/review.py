@@ -25,6 +25,7 @@ from bot.texts.labels import (
     referral_mode_text,
 )
 from bot.texts.reasons import error_text, local_refusal
+from core.applications import drafts
 from core.applications import submission as applications
 from core.platform.errors import DomainError
 from core.queue.order import city_position
@@ -126,6 +127,7 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
     except DomainError as exc:
         await refuse(None, manager, error_text(exc))
         return
+    await drafts.drop(manager.middleware_data["redis"], applicant.id)  # submitted: nothing to keep
     position = await city_position(application, settings)
     data.update(
         number=application.number,

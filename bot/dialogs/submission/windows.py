@@ -34,6 +34,7 @@ from bot.dialogs.submission import (
     benefits,
     child_no_iin,
     consent,
+    drafts,
     family,
     kindergartens,
     replies,
@@ -110,6 +111,14 @@ def windows() -> list[Window]:
             Button(
                 Tr("🔄 Check"), id="check_family", on_click=family.on_check_family, when="pending"
             ),
+            Button(
+                Tr("🔄 Ask for consent again"),
+                id="ask_again",
+                on_click=family.on_ask_again,
+                when="refused",
+            ),
+            # "Send the IIN again" (the refused text) is taken here too, not only a button.
+            TextInput(id="parent_iin_again", on_success=family.on_parent_iin),
             wrong_content(),
             nav(S.parent_iin),
             state=S.family_wait,
@@ -117,10 +126,15 @@ def windows() -> list[Window]:
         ),
         Window(
             STEP1,
+            Tr(
+                "\nThe consent you gave earlier is still valid: no new SMS from 1414 is needed.",
+                when="consent_reused",
+            ),
             Tr("\nLegal representative status: confirmed.\nChildren found: {count}"),
             Tr("\nChoose the child to put in the queue.", when="has_children"),
             Tr(
-                "\n⛔ — cannot be put in the queue (age or legal representation).",
+                "\n⛔ — cannot be put in the queue (age, legal representation, or already in "
+                "this queue).",
                 when="has_children",
             ),
             Column(
@@ -402,6 +416,36 @@ def windows() -> list[Window]:
             state=S.done,
             getter=review.done_getter,
         ),
+        # No lost work: the draft offered back, and Cancel confirmed.
+        Window(
+            Tr("📝 <b>You have an unfinished application.</b>"),
+            Tr("\nChild: {child}", when="has_child"),
+            Tr("\nSaved: {saved}", when="has_saved"),
+            Tr("\n\nContinue where you stopped, or start again?"),
+            Button(Tr("▶️ Continue where I stopped"), id="resume", on_click=drafts.on_continue),
+            Button(Tr("🔄 Start again"), id="start_again", on_click=drafts.on_start_again),
+            wrong_content(),
+            state=S.resume,
+            getter=drafts.resume_getter,
+        ),
+        Window(
+            Tr(
+                "Cancel the application? The answers you have given will be deleted and the "
+                "application will not be submitted."
+            ),
+            Button(
+                Tr("✖️ Yes, cancel the application"),
+                id="cancel_yes",
+                on_click=drafts.on_cancel_confirmed,
+            ),
+            Button(
+                Tr("⬅️ No, back to the application"),
+                id="cancel_no",
+                on_click=drafts.on_back_to_wizard,
+            ),
+            wrong_content(),
+            state=S.cancel_confirm,
+        ),
     ]
 
 
@@ -410,7 +454,7 @@ def back(to: State) -> SwitchTo:
 
 
 def cancel() -> Button:
-    return Button(Tr("✖️ Cancel"), id="cancel", on_click=replies.on_cancel)
+    return Button(Tr("✖️ Cancel"), id="cancel", on_click=drafts.on_cancel)
 
 
 def nav(to: State) -> Row:

@@ -1,0 +1,1 @@
+"""Complaints: filing (parents), handling (staff, the overdue job), figures (/stats)."""
