@@ -243,8 +243,9 @@ def _refusal(page: Page, exc: BadParameter, path: str, query: dict[str, str]) ->
     metrics.WEBHOOK_REJECTS.labels("public_page", "bad_parameter").inc()
     message = bad_parameter_text(page, exc)
     title = page.gettext("The filters cannot be read")
+    reset = page.gettext("Reset filters")
     body = html.error(page, message) + (
-        f'<p><a href="{h(html.link(page, path))}">{h(page.gettext("Reset filters"))}</a></p>'
+        f'<p><a href="{h(html.link(page, path))}">{h(reset)}</a></p>'
     )
     clean = {k: v for k, v in query.items() if k == "lang"}
     return _html(html.layout(page, title, body, path, clean), status=400)
@@ -261,7 +262,8 @@ def _shown(query: MultiMapping[str]) -> dict[str, str]:
 
 
 def _nothing(page: Page) -> str:
-    return f'<p id="nothing">{h(page.gettext("Nothing was found for these filters."))}</p>'
+    nothing = page.gettext("Nothing was found for these filters.")
+    return f'<p id="nothing">{h(nothing)}</p>'
 
 
 def _whole(page: Page, low: int, high: int) -> str:

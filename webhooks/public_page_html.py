@@ -110,11 +110,12 @@ def open_data(page: Page, figures: OpenData) -> str:
     )
     head = "".join(f"<th>{h(label)}</th>" for label in labels)
     cells = "".join(f"<td>{h(page.number(value))}</td>" for value in values)
+    seats, referrals = _("Seat release protocol"), _("Referral protocol")
     return (
         '<section id="open-data">'
         f'<table class="figures"><tr>{head}</tr><tr>{cells}</tr></table>'
-        f'<ul><li><a href="{h(link(page, SEATS_PATH))}">{h(_("Seat release protocol"))}</a>'
-        f'</li><li><a href="{h(link(page, REFERRALS_PATH))}">{h(_("Referral protocol"))}</a>'
+        f'<ul><li><a href="{h(link(page, SEATS_PATH))}">{h(seats)}</a>'
+        f'</li><li><a href="{h(link(page, REFERRALS_PATH))}">{h(referrals)}</a>'
         "</li></ul></section>"
     )
 
@@ -223,7 +224,8 @@ def paging(
 ) -> str:
     """ "Всего найдено: N", the rows shown, and links to the previous and next pages."""
     _ = page.gettext
-    parts = [f'<p id="total">{h(_("Found: {total}").format(total=page.number(total)))}</p>']
+    found = _("Found: {total}").format(total=page.number(total))
+    parts = [f'<p id="total">{h(found)}</p>']
     if total:
         first, last = min(offset + 1, total), min(offset + limit, total)
         shown = _("Shown: {first}–{last}").format(first=page.number(first), last=page.number(last))
@@ -231,10 +233,12 @@ def paging(
     links = []
     if offset > 0:
         previous = {**query, "offset": str(max(0, offset - limit)), "limit": str(limit)}
-        links.append(f'<a rel="prev" href="{h(_href(path, previous))}">{h(_("← Previous"))}</a>')
+        back = _("← Previous")
+        links.append(f'<a rel="prev" href="{h(_href(path, previous))}">{h(back)}</a>')
     if offset + limit < total:
         following = {**query, "offset": str(offset + limit), "limit": str(limit)}
-        links.append(f'<a rel="next" href="{h(_href(path, following))}">{h(_("Next →"))}</a>')
+        forward = _("Next →")
+        links.append(f'<a rel="next" href="{h(_href(path, following))}">{h(forward)}</a>')
     if links:
         parts.append(f'<nav class="paging">{"".join(links)}</nav>')
     return "".join(parts)
@@ -301,18 +305,20 @@ def _table(name: str, head: Sequence[str], body: Sequence[str]) -> str:
 
 def _filter_form(page: Page, path: str, fields: Sequence[str]) -> str:
     _ = page.gettext
+    find, reset = _("Find"), _("Reset filters")
     return (
         f'<form class="filters" method="get" action="{h(path)}">'
         f'<input type="hidden" name="lang" value="{h(page.language)}">'
         + "".join(fields)
-        + f'<button type="submit">{h(_("Find"))}</button>'
-        f'<a href="{h(link(page, path))}">{h(_("Reset filters"))}</a></form>'
+        + f'<button type="submit">{h(find)}</button>'
+        f'<a href="{h(link(page, path))}">{h(reset)}</a></form>'
     )
 
 
 def _date_field(page: Page, query: Mapping[str, str]) -> str:
+    label = page.gettext("Date")
     return (
-        f"<label>{h(page.gettext('Date'))}"
+        f"<label>{h(label)}"
         f'<input type="date" name="date" value="{h(query.get("date", ""))}"></label>'
     )
 

@@ -40,11 +40,12 @@ async def checkpoint_section(page: Page) -> str:
         "Every change of the queue is written to a public append-only log. The service signs its "
         "state; anyone can check a receipt against it, here or with indigo-verify."
     )
+    heading, key_label = _("Latest signed checkpoint"), _("Verifier key of the service:")
     return (
-        f'<section id="checkpoint"><h2>{h(_("Latest signed checkpoint"))}</h2>'
+        f'<section id="checkpoint"><h2>{h(heading)}</h2>'
         f"<p>{h(explain)}</p><p>{h(size)}</p>"
         f'<pre id="checkpoint-note">{h(text)}</pre>'
-        f"<p>{h(_('Verifier key of the service:'))}</p>"
+        f"<p>{h(key_label)}</p>"
         f'<pre id="verifier-key">{h(key)}</pre>'
         f'<p><a href="/log/checkpoint">/log/checkpoint</a> · <a href="/log/key">/log/key</a></p>'
         "</section>"
@@ -55,12 +56,13 @@ def receipt_form(page: Page, pasted: str) -> str:
     _ = page.gettext
     hint = _("Paste the receipt you got in the bot (the whole JSON text) and press “Check”.")
     action = "/public/verify?lang=" + page.language
+    check = _("Check")
     return (
         f'<form id="receipt-form" method="post" action="{h(action)}">'
         f'<label for="receipt">{h(hint)}</label>'
         f'<textarea id="receipt" name="receipt" maxlength="{MAX_RECEIPT_CHARS}">'
         f"{h(pasted[:MAX_RECEIPT_CHARS])}</textarea>"
-        f'<p><button type="submit">{h(_("Check"))}</button></p></form>'
+        f'<p><button type="submit">{h(check)}</button></p></form>'
     )
 
 

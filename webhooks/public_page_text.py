@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from bot.texts.formats import fmt_date, fmt_datetime
 from core.platform.catalogs import (
     DEFAULT_LANGUAGE,
     DOMAIN,
@@ -64,9 +64,7 @@ class Page:
         return format_decimal(value, locale=babel_locale(self.language))
 
     def moment(self, value: datetime) -> str:
-        return format_datetime(
-            value, "d MMMM y, HH:mm", tzinfo=self.tz, locale=babel_locale(self.language)
-        )
+        return fmt_datetime(value, self.tz, self.language)
 
     def day(self, value: date) -> str:
-        return format_date(value, "d MMMM y", locale=babel_locale(self.language))
+        return fmt_date(value, self.language)

@@ -66,9 +66,9 @@ async def choose_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
             benefit=esc(benefit_name(current)) if current else _("None")
         )
     )
-    lines += ["", f"<b>{esc(_('Extraordinary benefits (a document is needed):'))}</b>"]
+    lines += ["", "<b>" + esc(_("Extraordinary benefits (a document is needed):")) + "</b>"]
     lines += [f"{c}. {esc(benefit_name(c))}" for c in EXTRAORDINARY]
-    lines += ["", f"<b>{esc(_('First-priority benefits (from state databases):'))}</b>"]
+    lines += ["", "<b>" + esc(_("First-priority benefits (from state databases):")) + "</b>"]
     for category in FIRST_PRIORITY:
         status = _("found ✅") if category in confirmed else _("not found")
         lines.append(f"{category}. {esc(benefit_name(category))} — <i>{esc(status)}</i>")

@@ -10,11 +10,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_time
 from redis.asyncio import Redis
 
 from bot.keyboards import main_menu
-from bot.texts.formats import esc
+from bot.texts.formats import esc, fmt_datetime
 from bot.texts.reasons import error_text, reason_text
 from bot.texts.typed import clean_typed
 from core.applications.public import (
@@ -153,10 +152,7 @@ def render_application(application: PublicApplication, settings: Settings) -> st
 
 def local_time(moment: datetime, settings: Settings, locale: str) -> str:
     """A moment as the reader writes it, in the service time zone: "1 марта 2024 г., 14:00"."""
-    local = moment.astimezone(settings.tz)
-    return (
-        f"{format_date(local, 'long', locale=locale)}, {format_time(local, 'HH:mm', locale=locale)}"
-    )
+    return fmt_datetime(moment, settings.tz, locale)
 
 
 def position_text(position: Position, *, stop_listed: bool = False) -> str:

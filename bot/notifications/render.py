@@ -18,12 +18,11 @@ from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
-from babel.dates import format_date, format_datetime
 
 from bot.callbacks import ProofOf
 from bot.notifications.sms import sms_text
-from bot.texts.formats import esc
-from bot.texts.labels import group_label
+from bot.texts.formats import application_number, esc, fmt_date, fmt_datetime, referral_number
+from bot.texts.labels import documents_to_bring, group_label
 from core.notifications.broadcasts import Progress
 from core.notifications.kinds import (
     AgedOut,
@@ -67,7 +66,6 @@ from core.platform.catalogs import (
     compile_if_stale,
 )
 from core.platform.settings import get_settings
-from core.referrals.documents import documents_for
 
 
 @dataclass(frozen=True)
@@ -136,20 +134,6 @@ def N_(text: str) -> str:
     """Mark a string for extraction without translating it here."""
     return text
 
-
-# What the parent brings with a referral (codes from `core.referrals.documents.documents_for`).
-DOCUMENTS = {
-    "referral": N_("the referral"),
-    "parent_identity": N_("an identity document of a parent"),
-    "birth_certificate": N_("the child's birth certificate"),
-    "vaccination_card_065": N_("vaccination card 065/u"),
-    "health_certificate_027": N_("health certificate 027/u"),
-    "pmpk_conclusion": N_("PMPK conclusion (for special needs)"),
-    "photo_3x4": N_("a 3×4 photo"),
-    "digital_signature": N_("the parent's digital signature"),
-    "bank_account": N_("a bank account number"),
-    "email": N_("an e-mail address"),
-}
 
 STOP_LIST_REASONS = {
     "not_extended": N_("It was not extended before the deadline."),
@@ -262,18 +246,20 @@ def _proven_application(payload: AnyPayload) -> int | None:
 
 
 def _application_registered(r: _Reader, p: ApplicationRegistered) -> str:
-    return r.gettext("Your application {number} is registered.").format(number=f"#{p.number}")
+    return r.gettext("Your application {number} is registered.").format(
+        number=application_number(p.number)
+    )
 
 
 def _position_changed(r: _Reader, p: PositionChanged) -> str:
     text = r.gettext("The position of application {number} in the queue is now {position}.")
-    text = text.format(number=f"#{p.number}", position=p.position)
+    text = text.format(number=application_number(p.number), position=p.position)
     return text + "\n" + r.gettext("It was {position}.").format(position=p.previous)
 
 
 def _seat_offered(r: _Reader, p: SeatOffered) -> str:
     text = r.gettext("A seat is free for application {number}.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
     text += "\n" + _place(r, p.place)
     if p.general_access:
@@ -298,9 +284,7 @@ def _referral_issued(r: _Reader, p: ReferralIssued) -> str:
             "The referral waits for the confirmation of the benefit by the education department."
         )
     text += "\n\n" + r.gettext("Bring to the kindergarten:")
-    text += "".join(
-        f"\n• {r.gettext(DOCUMENTS[code])}" for code in documents_for(p.queue_type, p.benefit)
-    )
+    text += "".join(f"\n• {name}" for name in documents_to_bring(p.queue_type, p.benefit))
     return text
 
 
@@ -310,7 +294,7 @@ def _referral_enrolled(r: _Reader, p: ReferralEnrolled) -> str:
     )
     text += "\n" + _place(r, p.place)
     text += "\n" + r.gettext("Application {number} has left the queue.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
     return text
 
@@ -320,11 +304,9 @@ def _referral_revoked(r: _Reader, p: ReferralRevoked) -> str:
         number=f"<b>{_referral(p.number)}</b>"
     )
     text += "\n" + _place(r, p.place)
-    reason = _decision_reason(r, p.reason_code, p.reason)
-    if reason:
-        text += "\n" + r.gettext("Reason: {reason}").format(reason=reason)
+    text += _decision_reason(r, p.reason_code, p.reason)
     text += "\n" + r.gettext("Application {number} stays in the queue at its place.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
     return text
 
@@ -336,7 +318,7 @@ def _referral_enrolment_undone(r: _Reader, p: ReferralEnrolmentUndone) -> str:
     text += "\n" + _place(r, p.place)
     text += "\n" + r.gettext(
         "The referral waits for the enrolment again; application {number} is back in the queue."
-    ).format(number=f"#{p.application_number}")
+    ).format(number=application_number(p.application_number))
     return text
 
 
@@ -344,14 +326,14 @@ def _offer_withdrawn(r: _Reader, p: OfferWithdrawn) -> str:
     text = r.gettext(
         "The seat offered for application {number} is no longer available: it was freed by a "
         "staff mistake that has been corrected."
-    ).format(number=f"#{p.application_number}")
+    ).format(number=application_number(p.application_number))
     text += "\n" + _place(r, p.place)
     text += "\n" + r.gettext("Your application keeps its place in the queue.")
     return text
 
 
 def _referral_mode_changed(r: _Reader, p: ReferralModeChanged) -> str:
-    number = f"#{p.application_number}"
+    number = application_number(p.application_number)
     if p.referral_from is None:
         text = r.gettext(
             "Application {number}: the referral is now issued immediately, when a seat appears."
@@ -404,7 +386,7 @@ def _extension_due(r: _Reader, p: ExtensionDue) -> str:
     text = r.gettext("It is time to extend your applications for another year.")
     if p.numbers:
         text += "\n" + r.gettext("Applications: {numbers}").format(
-            numbers=", ".join(f"#{n}" for n in p.numbers)
+            numbers=", ".join(application_number(n) for n in p.numbers)
         )
     text += "\n" + r.gettext(
         "Fill in the questionnaire in your cabinet before {date}; applications not "
@@ -415,7 +397,7 @@ def _extension_due(r: _Reader, p: ExtensionDue) -> str:
 
 def _stop_listed(r: _Reader, p: StopListed) -> str:
     text = r.gettext("Application {number} is moved to the stop-list.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
     reason = STOP_LIST_REASONS.get(p.reason)
     if reason:
@@ -436,7 +418,7 @@ def _aged_out(r: _Reader, p: AgedOut) -> str:
     text = r.gettext(
         "Application {number} is archived: the queue is for children under {age}, and the "
         "child has reached this age."
-    ).format(number=f"#{p.application_number}", age=p.age_years)
+    ).format(number=application_number(p.application_number), age=p.age_years)
     if p.live_referral:
         text += "\n" + r.gettext(
             "Your referral is still valid: the kindergarten can enrol the child on it until it "
@@ -447,13 +429,13 @@ def _aged_out(r: _Reader, p: AgedOut) -> str:
 
 def _restored(r: _Reader, p: Restored) -> str:
     return r.gettext("Application {number} is back in the queue at its original time.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
 
 
 def _benefit_confirmed(r: _Reader, p: BenefitConfirmed) -> str:
     text = r.gettext("The benefit of application {number} is confirmed.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
     if p.referral_number and p.expires_at is not None:
         text += "\n" + r.gettext("Referral {number} is valid until {when}.").format(
@@ -473,7 +455,7 @@ def _benefit_decision_undone(r: _Reader, p: BenefitDecisionUndone) -> str:
             "The rejection of the benefit of application {number} was made by mistake and "
             "has been undone; the benefit waits for a decision again."
         )
-    text = text.format(number=f"#{p.application_number}")
+    text = text.format(number=application_number(p.application_number))
     if p.referral_number:
         text += "\n" + r.gettext(
             "Referral {number} waits for the benefit's confirmation again."
@@ -483,11 +465,9 @@ def _benefit_decision_undone(r: _Reader, p: BenefitDecisionUndone) -> str:
 
 def _benefit_rejected(r: _Reader, p: BenefitRejected) -> str:
     text = r.gettext("The benefit of application {number} is not confirmed.").format(
-        number=f"#{p.application_number}"
+        number=application_number(p.application_number)
     )
-    reason = _decision_reason(r, p.reason_code, p.reason)
-    if reason:
-        text += "\n" + r.gettext("Reason: {reason}").format(reason=reason)
+    text += _decision_reason(r, p.reason_code, p.reason)
     return text
 
 
@@ -496,7 +476,9 @@ def _benefit_ended(r: _Reader, p: BenefitEnded) -> str:
         r.gettext(
             "The state registry no longer confirms the first-priority benefit of application "
             "{number}: the last day of its record was {date}."
-        ).format(number=f"#{p.application_number}", date=f"<b>{r.day(p.ended_on)}</b>")
+        ).format(
+            number=application_number(p.application_number), date=f"<b>{r.day(p.ended_on)}</b>"
+        )
         + "\n"
         + r.gettext(
             "The application stays in the queue at its original time, in the general order. "
@@ -523,7 +505,7 @@ def _benefit_certificate_expiring(r: _Reader, p: BenefitCertificateExpiring) -> 
         "The benefit of application {number} is still waiting for confirmation, and its "
         "certificate will soon be out of date. If it is not confirmed by then, the benefit is "
         "removed. You can upload a new certificate in your cabinet."
-    ).format(number=f"#{p.application_number}")
+    ).format(number=application_number(p.application_number))
     return (
         text
         + "\n"
@@ -536,7 +518,7 @@ def _benefit_certificate_lapsed(r: _Reader, p: BenefitCertificateLapsed) -> str:
         "The benefit certificate of application {number} is out of date and the benefit was "
         "not confirmed, so the benefit is removed. The application stays in the general queue "
         "at its original time."
-    ).format(number=f"#{p.application_number}")
+    ).format(number=application_number(p.application_number))
     if p.referral_number:
         text += "\n" + r.gettext("Referral {number} is annulled.").format(
             number=_referral(p.referral_number)
@@ -620,15 +602,21 @@ def _place(r: _Reader, place: Place) -> str:
 
 
 def _decision_reason(r: _Reader, code: str, typed: str) -> str:
-    """A reason picked from the list in the reader's language, else the staff member's words
-    as typed (escaped)."""
+    """The reason line: one picked from the list, in the reader's language; else the staff
+    member's own words, which may be in the other language, as a quote after a lead-in in the
+    reader's language («Себебі (қызметкердің сөзі): «…»»), never as if the bot said them."""
     if code in DECISION_REASONS:
-        return r.gettext(DECISION_REASONS[code])
-    return esc(typed)
+        return "\n" + r.gettext("Reason: {reason}").format(reason=r.gettext(DECISION_REASONS[code]))
+    typed = typed.strip()
+    if not typed:
+        return ""
+    return "\n" + r.gettext("Reason, in the staff member's words: «{reason}»").format(
+        reason=esc(typed)
+    )
 
 
 def _referral(number: str) -> str:
-    return f"#{esc(number.lstrip('#'))}"
+    return referral_number(number)
 
 
 class _Reader:
@@ -653,10 +641,10 @@ class _Reader:
         """A moment in our zone, to the minute."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-        return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=self.tz, locale=self.locale)
+        return fmt_datetime(moment, self.tz, self.language)
 
     def day(self, day: date) -> str:
-        return format_date(day, "d MMMM y", locale=self.locale)
+        return fmt_date(day, self.language)
 
 
 @lru_cache(maxsize=1)

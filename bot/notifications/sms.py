@@ -335,11 +335,13 @@ def _seat_offered(s: _Sms, p: SeatOffered) -> str:
 
 
 def _no(number: int) -> str:
-    return f"#{number}"
+    """ "№1292002", as everywhere (bot.texts.formats.application_number)."""
+    return f"№{number}"
 
 
 def _ref(number: str) -> str:
-    return f"#{number.lstrip('#')}"
+    """ "№NP-2026-000002", as everywhere (plain text: no HTML escaping in an SMS)."""
+    return f"№{number.lstrip('#№ ')}"
 
 
 class _Sms:

@@ -10,7 +10,7 @@ from datetime import date
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.texts.formats import fmt_date
+from bot.texts.formats import fmt_date, full_months, months_text
 from core.models.enums import BenefitCategory, Stream
 from core.platform import clock
 from core.referrals.documents import documents_for
@@ -74,6 +74,13 @@ def years_text(years: int) -> str:
     return ngettext("{n} year", "{n} years", years).format(n=years)
 
 
+def age_text(born: date, today: date, language: str) -> str:
+    """A child's age as a parent says it: months under one year ("8 месяцев", "8 ай"), never
+    "0 лет"; whole years from one year on ("1 год", "3 года")."""
+    months = full_months(born, today)
+    return months_text(months, language) if months < 12 else years_text(months // 12)
+
+
 # --- benefits ---------------------------------------------------------------------------------
 
 EXTRAORDINARY = tuple(int(c) for c in BenefitCategory if c.stream is Stream.extraordinary)
@@ -108,7 +115,7 @@ def benefit_name(category: int | None) -> str:
 
 
 def queue_label(birth_year: int, language: str) -> str:
-    """The specific queue of a kindergarten, e.g. "2022 ГР, русский"."""
+    """The specific queue of a kindergarten, e.g. "2022 г.р., русский" / "2022 ж.т., орыс"."""
     return _("{year} birth year, {language}").format(
         year=birth_year, language=language_word(language)
     )

@@ -33,6 +33,7 @@ from bot.dialogs.common import SHOWN_KEY, outdated_button_text
 from bot.dialogs.states import (
     BenefitChangeSG,
     CabinetSG,
+    ComplaintSG,
     ExtensionSG,
     ReceiptsSG,
     RecoverySG,
@@ -49,7 +50,9 @@ from bot.staff.states import (
     BroadcastSG,
     ReferralActionSG,
     ReleaseSG,
+    StaffComplaintSG,
 )
+from core.complaints import filing
 from core.ledger import receipts
 from core.models import Phone, StaffMember, StaffRole
 from core.platform import clock
@@ -125,7 +128,15 @@ async def make_world(settings: Settings) -> World:
     assert phone is not None
     # The referral issued above is an entry of the application in the public log.
     entries = await receipts.receipts_for_applicant(family.parent.id, family.application.id)
+    complaint = await filing.file_complaint(
+        family.parent,
+        "kindergarten",
+        "Жалоба",
+        settings,
+        kindergarten_id=family.kindergarten.id,
+    )
     ids = {
+        "complaint": complaint.id,
         "application": family.application.id,
         "referral": referral.id,
         "group": group.id,
@@ -153,6 +164,7 @@ def visits(w: World) -> list[Visit]:
     application = {"application_id": i["application"]}
     referral = {"referral_id": i["referral"]}
     seeker = {"application_id": i["seeker_application"]}
+    complaint = {"category": "kindergarten", "kindergarten_id": i["kindergarten"]}
     child = {
         "index": 0,
         "child_id": i["applying_child"],
@@ -346,6 +358,26 @@ def visits(w: World) -> list[Visit]:
                 ReferralActionSG.revoke_reason,
                 ReferralActionSG.revoke_text,
                 ReferralActionSG.revoke_confirm,
+            )
+        ),
+        # Complaints: the parent's list and filing; the operator's list, card and answer.
+        Visit(ComplaintSG.mine),
+        Visit(ComplaintSG.view, dialog_data={"view_id": i["complaint"]}),
+        Visit(ComplaintSG.category),
+        Visit(ComplaintSG.anonymous, dialog_data={"category": "corruption"}),
+        Visit(ComplaintSG.kindergarten, dialog_data={"category": "kindergarten"}),
+        Visit(ComplaintSG.subject, dialog_data={"category": "department"}),
+        Visit(ComplaintSG.text, dialog_data=complaint),
+        Visit(ComplaintSG.attachment, dialog_data=complaint),
+        Visit(ComplaintSG.confirm, dialog_data={**complaint, "text": "Жалоба", "file": None}),
+        Visit(ComplaintSG.done, dialog_data={"filed": {"number": 1}}),
+        Visit(StaffComplaintSG.complaints, user=STAFF),
+        *(
+            Visit(state, user=STAFF, dialog_data={"complaint_id": i["complaint"], "answer": "Ок"})
+            for state in (
+                StaffComplaintSG.complaint,
+                StaffComplaintSG.answer,
+                StaffComplaintSG.answer_confirm,
             )
         ),
     ]

@@ -61,7 +61,7 @@ async def _correctional_application() -> Application:
 
 
 def _assert_public_card(shown: str, application: Application) -> None:
-    assert f"Заявление № {application.number}" in shown or str(application.number) in shown
+    assert f"Заявление №{application.number}" in shown or str(application.number) in shown
     assert "Статус: в очереди" in shown
     assert "Льгота: первоочередная" in shown
     assert f"Год рождения: {application.birth_year}" in shown

@@ -96,7 +96,7 @@ def _bot(url: str, token: str) -> Bot:
 
 @pytest.mark.parametrize(
     ("language", "refusal"),
-    [("ru", "только для сотрудников"), ("kk", "тек білім беру бөлімдері")],
+    [("ru", "только для сотрудников"), ("kk", "тек білім бөлімдері")],
 )
 async def test_a_parent_who_is_not_staff_is_refused_politely(
     bot_app: Any, language: str, refusal: str
@@ -165,7 +165,7 @@ async def test_a_seat_release_pushes_to_the_first_parents_in_queue_order(
     assert sorted(bot_api.received) == sorted(first_two)
     assert not set(bot_api.received) & {p.telegram_user_id for p in parents[2:]}
     offer_text = bot_api.texts[first_two[0]][0]
-    assert f"#{queue[0].number}" in offer_text and "освободилось место" in offer_text
+    assert f"№{queue[0].number}" in offer_text and "освободилось место" in offer_text
     assert f"ref_{queue[0].id}_" in str(bot_api.markups[first_two[0]][0])
 
     entry = await AuditEntry.get(action="seats.released")

@@ -89,7 +89,7 @@ async def test_enrolment_shows_the_child_and_place_first_and_tells_the_parent(
     (told,) = await _told(parent, "referral_enrolled")
     assert referral.number in told and kindergarten.name_kk in told  # the Kazakh name
     enrolled = "Referral {number}: the kindergarten has enrolled the child."
-    assert said(enrolled, "kk", number=f"<b>#{referral.number}</b>") in told
+    assert said(enrolled, "kk", number=f"<b>№{referral.number}</b>") in told
     # Pressing Confirm again on the closed preview changes nothing more.
     assert await Notification.filter(kind="referral_enrolled").count() == 1
 
@@ -204,7 +204,7 @@ async def test_a_benefit_confirmation_asks_first(bot_app: Any, settings: Setting
     await staff.press("Подтвердить")
     assert (await Application.get(id=application.id)).benefit_status == BenefitStatus.confirmed
     (told,) = await _told(parent, "benefit_confirmed")
-    assert f"#{application.number}" in told
+    assert f"№{application.number}" in told
 
 
 async def test_a_benefit_rejection_offers_reasons_and_a_cancel_and_tells_the_parent(

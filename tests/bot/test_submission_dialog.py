@@ -153,7 +153,7 @@ async def test_a_refused_consent_is_explained_and_check_finds_nothing_more(bot_a
     sent = await start_wizard(parent)
     sent = await parent.press(button(sent, "байланыс деректерімді"))
     sent = await parent.press(button(sent, "оферта"))
-    await parent.press(button(sent, "Жалпы білім беретін"))
+    await parent.press(button(sent, "Жалпы кезекке тұру"))
     sent = await parent.send(PARENT_IIN)
     check = button(sent, "Тексеру")
 

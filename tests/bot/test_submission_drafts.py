@@ -244,8 +244,8 @@ async def test_a_child_already_queued_is_marked_with_its_number_and_refused_at_o
     app, _ = bot_app
     gov = use_fake_gov(app)
     for user_id, language, t, marked, refusal in (
-        (5109, "ru", RU, "уже в очереди: № 1290555", "уже есть заявление в этой очереди"),
-        (5110, "kk", KK, "кезекте тұр: № 1290555", "осы кезекте өтініші"),
+        (5109, "ru", RU, "уже в очереди: №1290555", "уже есть заявление в этой очереди"),
+        (5110, "kk", KK, "кезекте тұр: №1290555", "осы кезекте өтініші"),
     ):
         applicant = await parent_with_phones(user_id, language)
         parent = Parent(bot_app, user_id, language)

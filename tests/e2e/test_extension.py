@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from bot.texts.formats import fmt_date
 from core.models import ExtensionAnswers
 from core.people import applicants
 from core.platform.settings import Settings
@@ -117,5 +117,5 @@ async def test_a_parent_answers_the_questionnaire_in_kazakh_and_extends_the_appl
     assert f"{k('Chess')}, Жүзу" in shown.text
     assert k("Cashless payments") in shown.text and k("State") in shown.text
     assert format_decimal(50000, locale="kk_KZ") in shown.text  # the payment chosen
-    until = format_date(application.valid_until, "d MMMM y", locale="kk_KZ")
+    until = fmt_date(application.valid_until, LANG)
     assert k("№{number}: valid until {date}", number=application.number, date=until) in shown.text

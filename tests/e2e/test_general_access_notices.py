@@ -66,7 +66,7 @@ async def test_seats_open_to_everyone_reach_the_first_in_line_by_telegram_and_by
     await release_seats(group.id, 1, actor="staff:1", settings=settings, window=timedelta(0))
 
     push = await kk.expect(
-        t("A seat is free for application {number}.", "kk", number=f"#{kk_app.number}"),
+        t("A seat is free for application {number}.", "kk", number=f"№{kk_app.number}"),
         timeout=20,
     )
     assert t("The seat is open to everyone in the queue: the first to take it gets it.", "kk") in (
@@ -74,12 +74,12 @@ async def test_seats_open_to_everyone_reach_the_first_in_line_by_telegram_and_by
     )
     assert push.buttons == [t("Take the seat", "kk")]
 
-    sms = await _sms(stack, "+77070746003", f"#{ru_app.number}")
-    assert sms.startswith(f"Indigo: место для заявления #{ru_app.number}.")
+    sms = await _sms(stack, "+77070746003", f"№{ru_app.number}")
+    assert sms.startswith(f"Indigo: место для заявления №{ru_app.number}.")
     assert "Открыто всем" in sms and "кнопк" not in sms.lower() and len(sms) <= 134
 
     def offered(number: int) -> str:
-        return t("A seat is free for application {number}.", "ru", number=f"#{number}")
+        return t("A seat is free for application {number}.", "ru", number=f"№{number}")
 
     assert not any(offered(ru_app.number) in m.text for m in await ru.messages())  # SMS only
     assert not any(offered(waiting.number) in m.text for m in await later.messages())

@@ -82,14 +82,14 @@ async def test_a_russian_parent_queues_a_child_without_iin_with_a_certificate_ph
 
     step2 = await parent.expect(t["step2"])
     assert "Петрова Анна" in step2.text
-    step2 = await add_by_name(parent, step2, "Салтанат", "ГР, русский", t)
+    step2 = await add_by_name(parent, step2, "Салтанат", "г.р., русский", t)
     review = await from_referral_to_review(parent, t, step2)
     assert "ИИН ребенка: нет (свидетельство о рождении приложено)" in review.text
     assert "ФИО ребенка: Петрова Анна" in review.text
     assert f"Дата рождения: {typed(born)}" in review.text
     await parent.press(t["submit"])
     done = await parent.expect(t["number"])
-    number = int(re.search(r"#(\d+)", done.text).group(1))
+    number = int(re.search(r"№(\d+)", done.text).group(1))
 
     application = await Application.get(number=number).prefetch_related(
         "child__person", "child__birth_certificate"

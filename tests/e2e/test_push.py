@@ -52,7 +52,7 @@ async def parent(
     applicant = await applicant_of(user_id)
     await applicants.verify_phone(applicant, phone_of(user_id))
     application = await file_application(applicant, settings)
-    await client.expect(f"#{application.number}", timeout=20)
+    await client.expect(f"№{application.number}", timeout=20)
     return client, applicant, application
 
 
@@ -69,7 +69,7 @@ def fixed(prefix: str, lang: str) -> str:
 
 
 async def expect_offer(client: E2EClient, lang: str, number: int) -> BotMessage:
-    text = t("A seat is free for application {number}.", lang, number=f"#{number}")
+    text = t("A seat is free for application {number}.", lang, number=f"№{number}")
     return await client.expect(text, timeout=20)
 
 

@@ -51,9 +51,9 @@ async def test_a_russian_parent_submits_and_meets_every_refusal_on_the_way(stack
     children = await expect_button(parent, "Алихан")  # the window again, below the refusal
     await parent.press(labelled(children, "Алихан"))
 
-    # Step 2: a kindergarten found by name, its card, the queue "year ГР, русский".
+    # Step 2: a kindergarten found by name, its card, the queue "year г.р., русский".
     step2 = await parent.expect(t["step2"])
-    chosen = await add_by_name(parent, step2, "Салтанат", "ГР, русский", t)
+    chosen = await add_by_name(parent, step2, "Салтанат", "г.р., русский", t)
     assert "1. Ясли-сад «Салтанат»" in chosen.text
 
     # Step 3: an extraordinary benefit without its document is refused.
@@ -83,7 +83,7 @@ async def test_a_russian_parent_submits_and_meets_every_refusal_on_the_way(stack
     submit = review.button(t["submit"])
     await parent.press(t["submit"])
     done = await parent.expect(t["number"])
-    number = int(re.search(r"#(\d+)", done.text).group(1))
+    number = int(re.search(r"№(\d+)", done.text).group(1))
     assert re.search(r"Место в очереди города \(\d{4} г\.р\.\): 1 из 1", done.text), done.text
     assert await Application.filter(number=number).count() == 1
 
@@ -102,9 +102,9 @@ async def test_a_russian_parent_submits_and_meets_every_refusal_on_the_way(stack
     children = await parent.expect("Ранее данное согласие ещё действует")
     assert "Детей найдено: 3" in children.text
     marked = labelled(children, "Алихан")
-    assert marked.startswith("⛔") and f"уже в очереди: № {number}" in marked
+    assert marked.startswith("⛔") and f"уже в очереди: №{number}" in marked
     await parent.press(marked)
-    await parent.expect(f"уже есть заявление в этой очереди: № {number}")
+    await parent.expect(f"уже есть заявление в этой очереди: №{number}")
     assert await Application.all().count() == 1
 
 
@@ -122,8 +122,8 @@ async def test_a_kazakh_parent_submits_with_a_first_priority_benefit(stack: Stac
 
     # Four kindergartens: by name, nearest to a shared location, and from the list.
     step2 = await parent.expect(t["step2"])
-    step2 = await add_by_name(parent, step2, "Салтанат", "туған жыл, қазақ тілі", t)
-    step2 = await add_by_name(parent, step2, "Балапан", "туған жыл, орыс тілі", t)
+    step2 = await add_by_name(parent, step2, "Салтанат", "ж.т., қазақ тілі", t)
+    step2 = await add_by_name(parent, step2, "Балапан", "ж.т., орыс тілі", t)
     await parent.press(labelled(step2, "Жақын маңдағы"))
     await parent.expect("орналасқан жеріңізді")
     await parent.send(location={"latitude": 51.1401, "longitude": 71.4501})
@@ -132,13 +132,13 @@ async def test_a_kazakh_parent_submits_with_a_first_priority_benefit(stack: Stac
     assert "Қарлығаш" in first and " м" in first, nearest.buttons
     await parent.press(first)
     card = await parent.expect("Бос орындар")
-    await parent.press(labelled(card, "туған жыл, қазақ тілі"))
+    await parent.press(labelled(card, "ж.т., қазақ тілі"))
     step2 = await parent.expect(t["step2"])
     await parent.press(labelled(step2, "Тізіммен қарау"))
     listed = await parent.expect("Қаладағы барлық балабақшалар")
     await parent.press(labelled(listed, "Айгөлек"))
     card = await parent.expect("Бос орындар")
-    await parent.press(labelled(card, "туған жыл, қазақ тілі"))
+    await parent.press(labelled(card, "ж.т., қазақ тілі"))
     step2 = await parent.expect("4. ")
 
     # A fifth is refused.
@@ -156,10 +156,10 @@ async def test_a_kazakh_parent_submits_with_a_first_priority_benefit(stack: Stac
     contacts = await parent.expect(t["step4"])
     await parent.press(labelled(contacts, t["next"]))
     review = await parent.expect("Көпбалалы отбасылардың балалары")
-    assert "баламды жалпы білім беретін кезекке қоюды сұраймын" in review.text
+    assert "баламды жалпы кезекке қоюды сұраймын" in review.text
     await parent.press(t["submit"])
     done = await parent.expect(t["number"])
-    number = int(re.search(r"#(\d+)", done.text).group(1))
+    number = int(re.search(r"№(\d+)", done.text).group(1))
     application = await Application.get(number=number)
     assert application.benefit_category == 8
     assert await application.choices.all().count() == 4
@@ -183,7 +183,7 @@ async def test_correctional_queue_with_documents_and_a_referral_date(stack: Stac
     children = await expect_button(parent, "София")
     await parent.press(labelled(children, "София"))
     step2 = await parent.expect(t["step2"])
-    step2 = await add_by_name(parent, step2, "Еркемай", "ГР, русский", t)
+    step2 = await add_by_name(parent, step2, "Еркемай", "г.р., русский", t)
 
     # Referral from a date chosen in the calendar (next month, the 15th).
     await parent.press(labelled(step2, t["next"]))
@@ -223,20 +223,20 @@ async def test_correctional_queue_with_documents_and_a_referral_date(stack: Stac
     assert "Уведомления: SMS" in review.text
     await parent.press(t["submit"])
     done = await parent.expect(t["number"])
-    number = int(re.search(r"#(\d+)", done.text).group(1))
+    number = int(re.search(r"№(\d+)", done.text).group(1))
     application = await Application.get(number=number)
     assert application.queue_type == "correctional"
     assert application.benefit_category == 3 and application.benefit_status == "pending"
     assert application.pmpk_document_id is not None
     assert application.referral_from is not None and application.referral_from.day == 15
     # The SMS channel chosen at step 4 carries the very first notice (and nothing in Telegram).
-    registered = f"#{number}"
+    registered = f"№{number}"
     for _ in range(200):
         inbox = [m["text"] for m in await stack.sms_inbox(ELENA.phones[0])]
         if any(registered in text for text in inbox):
             break
         await asyncio.sleep(0.1)
-    assert any(text.startswith(f"Indigo: заявление #{number} зарегистр") for text in inbox), inbox
-    assert f"Ваше заявление #{number} зарегистрировано." not in [
+    assert any(text.startswith(f"Indigo: заявление №{number} зарегистр") for text in inbox), inbox
+    assert f"Ваше заявление №{number} зарегистрировано." not in [
         m.text for m in await parent.messages()
     ]

@@ -61,7 +61,7 @@ async def test_a_benefit_the_registry_no_longer_confirms_ends_and_the_parent_is_
     row = await Notification.get(applicant_id=app.applicant_id, kind="benefit_ended")
     for language, words in (("ru", "в общем порядке"), ("kk", "жалпы")):
         text = render(load(row.kind, row.params), language, tz=settings.tz).text
-        assert f"#{app.number}" in text and words in text, text
+        assert f"№{app.number}" in text and words in text, text
     entry = (
         await AuditEntry.filter(action="benefit.changed", entity_id=str(app.id))
         .order_by("-id")

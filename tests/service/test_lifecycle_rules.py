@@ -275,7 +275,7 @@ async def test_a_parent_is_told_when_the_application_is_archived_for_age(place, 
     await remove_aged_out(settings, SIXTH_BIRTHDAY)  # the daily job runs again: told once
 
     told = await _text_of(waiting.applicant_id, "aged_out", settings)
-    assert f"#{waiting.number}" in told and "до 6 лет" in told
+    assert f"№{waiting.number}" in told and "до 6 лет" in told
     assert "направление остаётся в силе" not in told
     told = await _text_of(holding.applicant_id, "aged_out", settings)
     assert "направление остаётся в силе" in told

@@ -83,9 +83,9 @@ async def test_a_parent_who_chose_sms_gets_the_first_notices_by_sms_only(
     phone = (await Phone.filter(applicant_id=sms_parent.id).order_by("id").first()).number  # type: ignore[union-attr]
     # Kazakh, as chosen at step 4, short, and nothing about buttons.
     # (The sender spaces messages to one recipient: the seat offer may wait for a later round.)
-    assert sms.sent[0] == (phone, f"Indigo: #{by_sms} өтініші тіркелді.")
+    assert sms.sent[0] == (phone, f"Indigo: №{by_sms} өтініші тіркелді.")
     offer = render(load(rows[1].kind, rows[1].params), rows[1].language, tz=settings.tz).sms
-    assert offer.startswith(f"Indigo: #{by_sms} өтінішіне орын бар.")
+    assert offer.startswith(f"Indigo: №{by_sms} өтінішіне орын бар.")
     assert all(sent == offer for _, sent in sms.sent[1:])
     assert 8801 not in telegram_sandbox.texts  # nothing went to Telegram
-    assert f"#{by_telegram}" in telegram_sandbox.texts[8802][0]
+    assert f"№{by_telegram}" in telegram_sandbox.texts[8802][0]

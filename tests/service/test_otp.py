@@ -256,6 +256,6 @@ async def test_a_phone_outside_bmg_is_explained_in_kazakh(bot_app: tuple, sms: F
     sent = await parent.send("/verify")
     assert "Телефонды растау" in texts(sent)[-1]
     sent = await parent.send("+7 777 000 00 00")
-    assert "БМГ" in texts(sent)[-1] and "тіркелмеген" in texts(sent)[-1]
+    assert "(МАБ)" in texts(sent)[-1] and "тіркелмеген" in texts(sent)[-1]
     sent = await parent.send("12345")
     assert "+7 7XX XXX XX XX" in texts(sent)[-1]

@@ -74,7 +74,7 @@ async def test_from_a_date_then_back_to_immediately_each_told_and_audited(
     assert "с выбранной даты" in texts[0] and wanted.strftime("%Y") in texts[0]
     assert "сразу, при появлении места" in texts[1]
     kk = render(load(told[0].kind, told[0].params), "kk")
-    assert "Жолдама қажет күн:" in kk.text and wanted.strftime("%d.%m.%Y") in kk.sms
+    assert "Жолдама қажет болатын күн:" in kk.text and wanted.strftime("%d.%m.%Y") in kk.sms
     audited = await AuditEntry.filter(
         action="application.referral_mode_changed", entity_id=str(app.id)
     ).order_by("id")

@@ -115,7 +115,7 @@ async def test_when_the_window_ends_the_next_in_the_city_queue_are_told(city_que
     assert sent.params["kindergarten_ru"] == city_queue["kg1"].name_ru
     assert sent.params["group"] == city_queue["group"].name
     text = render(load(sent.kind, sent.params), "ru").text
-    assert f"#{apps[4].number}" in text
+    assert f"№{apps[4].number}" in text
     assert "только вы" not in text  # no priority window in a general-access message
 
     # The parent told may take the seat of the button's release.

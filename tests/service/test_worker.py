@@ -97,7 +97,7 @@ async def test_a_blocked_parent_gets_the_notification_by_sms_once(
         await bot.session.close()
     assert sorted(sms.sent) == ["restored:1", "restored:2"]
     phone, text = sms.sent["restored:1"]
-    assert phone == "+77011234567" and "#1292583" in text and "<" not in text
+    assert phone == "+77011234567" and "№1292583" in text and "<" not in text
     second = await Notification.get(idempotency_key="restored:2")
     assert (second.channel, second.status) == (Channel.sms, NotificationStatus.sent)
     assert telegram_sandbox.forbidden == 1
@@ -128,7 +128,7 @@ async def test_a_seat_offer_carries_the_button_that_opens_the_referral_step(
     finally:
         await bot.session.close()
     (text,) = telegram_sandbox.texts[parent.chat_id]
-    assert "#1292583" in text and "Ақбата" in text
+    assert "№1292583" in text and "Ақбата" in text
     assert "2 марта 2026, 09:00" in text  # the deadline in Almaty time, to the minute
     (markup,) = telegram_sandbox.markups[parent.chat_id]
     assert "ref_42_7" in str(markup)
@@ -289,5 +289,5 @@ async def test_two_workers_never_send_two_messages_to_one_chat_within_a_second(
     # In each chat the three notifications, each once.
     for parent in parents:
         texts = telegram_sandbox.texts[parent.chat_id]
-        numbers = sorted(n for n in range(1000, 1003) for t in texts if f"#{n}" in t)
+        numbers = sorted(n for n in range(1000, 1003) for t in texts if f"№{n}" in t)
         assert numbers == [1000, 1001, 1002]

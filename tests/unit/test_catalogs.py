@@ -120,7 +120,7 @@ def test_a_process_reading_a_catalog_while_another_compiles_it_sees_a_whole_file
 
 # A call inside an f-string is one string token to the extractor: the text never reaches the
 # catalogs and is shown in English.
-GETTEXT_IN_FSTRING = re.compile(r"\{\s*(?:_|gettext|ngettext|r\.gettext)\(\s*[\"']")
+GETTEXT_IN_FSTRING = re.compile(r"(?:(?<![\w.])_|\bn?gettext)\(\s*[\"']")
 
 
 def test_no_text_is_hidden_from_the_catalogs_inside_an_f_string() -> None:

@@ -133,7 +133,7 @@ def test_every_sms_fits_two_segments_and_mentions_no_button(language: str) -> No
 def test_a_seat_offer_sms_names_the_kindergarten_when_it_fits_and_the_deadline_as_a_label() -> None:
     ru = render(SeatOffered(NUMBER, NUMBER, 7, SHORT, general_access=True), "ru", tz=TZ).sms
     assert ru == (
-        "Indigo: место для заявления #1292010. Ясли-сад №9 «Карлыгаш». "
+        "Indigo: место для заявления №1292010. Ясли-сад №9 «Карлыгаш». "
         "Открыто всем: кто первый, того и место. Направление — в боте Indigo."
     )
     kk = render(SeatOffered(NUMBER, NUMBER, 7, SHORT, general_access=True), "kk", tz=TZ).sms
@@ -154,7 +154,7 @@ def test_the_referral_sms_leaves_the_document_list_to_the_bot() -> None:
     message = render(payload, "ru", tz=TZ)
     assert "065" in message.text  # the chat message lists the documents
     assert message.sms == (
-        "Indigo: выдано направление #NP-2026-000006. Ясли-сад №9 «Карлыгаш». "
+        "Indigo: выдано направление №NP-2026-000006. Ясли-сад №9 «Карлыгаш». "
         "Действует до: 08.12.2026 11:16. Список документов — в боте Indigo."
     )
 

@@ -55,7 +55,7 @@ def test_kazakh_dates_take_a_word_with_the_case_ending() -> None:
     i18n = I18n(path=ROOT / "locales", default_locale="ru", domain="messages")
     with i18n.context(), i18n.use_locale("kk"):
         from_date = referral_mode_text("from_date", "2026-11-25", "kk")
-    assert from_date == "25 қараша 2026 күнінен бастап"
+    assert from_date == "2026 жылғы 25 қараша күнінен бастап"
     for msgid in (
         "Valid until: {date}",
         "Valid until: {when}",

@@ -26,7 +26,7 @@ from bot.dialogs.common import applicant_of, locale_of, settings_of, today_of
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission.data import ChildData, children
 from bot.dialogs.submission.replies import refuse
-from bot.texts.labels import years_text
+from bot.texts.labels import age_text
 from bot.texts.reasons import error_text, reason_text
 from bot.texts.typed import clean_typed
 from core.applications import drafts, submission
@@ -128,7 +128,7 @@ async def children_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
             mark="⛔ " if blocked else "",
             name=child["name"],
             date=born.strftime("%d.%m.%Y"),
-            age=years_text(child["age"]),
+            age=age_text(born, today_of(dialog_manager), locale),
         )
         if queued is not None and queued.reason == Reason.duplicate_application:
             label += _(" · in the queue: No. {number}").format(number=queued.params["number"])

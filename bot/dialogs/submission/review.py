@@ -16,7 +16,7 @@ from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission import places
 from bot.dialogs.submission.data import birth_text, birth_year, choices, chosen_child, the_child
 from bot.dialogs.submission.replies import refuse
-from bot.texts.formats import esc, fmt_date, phone_text
+from bot.texts.formats import esc, fmt_datetime, phone_text
 from bot.texts.labels import (
     benefit_name,
     language_word,
@@ -149,7 +149,7 @@ async def done_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         "place": data["place"],
         "total": data["total"],
         "birth_year": data["birth_year"],
-        "submitted": f"{fmt_date(submitted.date(), locale)}, {submitted:%H:%M}",
+        "submitted": fmt_datetime(submitted, settings.tz, locale),
     }
 
 
