@@ -327,7 +327,7 @@ class Sender:
         if not await self._begin(item):
             return None
         if by_sms or self.bot is None:
-            return await self._send_sms(item, applicant, text, final=NotificationStatus.sent)
+            return await self._send_sms(item, applicant, message.sms, final=NotificationStatus.sent)
         markup = _markup(message.button)
         try:
             await self.bot.send_message(
@@ -344,7 +344,7 @@ class Sender:
         except TelegramForbiddenError:
             await Applicant.filter(id=applicant.id).update(blocked_bot=True)
             await self._record(item, NotificationStatus.blocked, error="bot blocked by the user")
-            await self._send_sms(item, applicant, text, final=None)
+            await self._send_sms(item, applicant, message.sms, final=None)
         except TelegramServerError as exc:
             await self._retry(item, None, f"server: {exc.message}")
         except (TelegramBadRequest, TelegramNotFound) as exc:
@@ -377,7 +377,7 @@ class Sender:
             return None
         try:
             # The gateway de-duplicates on client_id, so a retry of the same key is safe.
-            message_id = await self.sms.send(phone, render.plain(text), row.idempotency_key)
+            message_id = await self.sms.send(phone, text, row.idempotency_key)
         except Exception as exc:
             if final is None:
                 log.warning("sms re-route of notification %s failed: %r", row.id, exc)

@@ -23,6 +23,7 @@ from bot.dialogs.states import (
     ExchangeSG,
     ExtensionSG,
     RecoverySG,
+    ReferralModeSG,
     ReferralSG,
     SettingsSG,
     VerifySG,
@@ -146,6 +147,7 @@ async def application_getter(dialog_manager: DialogManager, **kwargs: Any) -> di
         "can_restore": card.can_restore,
         "can_get_referral": card.can_get_referral,
         "can_change_benefit": card.can_withdraw and not card.has_live_referral,
+        "can_change_mode": card.can_withdraw and not card.has_live_referral,
     }
 
 
@@ -159,6 +161,12 @@ async def on_get_referral(callback: CallbackQuery, widget: Any, manager: DialogM
 async def on_change_benefit(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     await manager.start(
         BenefitChangeSG.choose, data={"application_id": manager.dialog_data["application_id"]}
+    )
+
+
+async def on_change_mode(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    await manager.start(
+        ReferralModeSG.choose, data={"application_id": manager.dialog_data["application_id"]}
     )
 
 
@@ -376,6 +384,12 @@ def make_dialog() -> Dialog:
                     id="benefit",
                     on_click=on_change_benefit,
                     when="can_change_benefit",
+                ),
+                Button(
+                    Tr("Referral date"),
+                    id="ref_mode",
+                    on_click=on_change_mode,
+                    when="can_change_mode",
                 ),
                 Button(
                     Tr("Restore from the stop-list"),

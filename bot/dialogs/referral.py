@@ -21,9 +21,9 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs import common, referral_card
 from bot.dialogs.common import Dialog, Tr, Window, pick_list
 from bot.dialogs.states import ReferralSG, VerifySG
-from bot.texts.formats import esc, fmt_datetime
+from bot.texts.formats import esc, fmt_date, fmt_datetime
 from bot.texts.labels import group_label
-from bot.texts.reasons import error_text
+from bot.texts.reasons import error_text, reason_text
 from core.people import applicants
 from core.platform.errors import DomainError
 from core.referrals import take
@@ -240,7 +240,38 @@ async def kindergartens_getter(dialog_manager: DialogManager, **kwargs: Any) -> 
         )
         for kg_id, (name, count, offered) in free.items()
     ]
-    return {"items": items, "no_items": not items}
+    return {
+        "items": items,
+        "no_items": not items,
+        "empty_text": "" if items else await _no_seats_text(m),
+    }
+
+
+async def _no_seats_text(manager: DialogManager) -> str:
+    """An honest "no seats" screen: why this application gets no seat now and from when it
+    may; "the first in line are told" only for an application that may take a seat now."""
+    wait = await general_access.seat_wait(
+        manager.dialog_data["application_id"],
+        common.settings_of(manager),
+        applicant_id=common.applicant_id(manager),
+    )
+    if wait.problem is None:
+        return _(
+            "No free seats for your child right now. When seats are freed, the first "
+            "applications in line are told at once; seats open to everyone also appear here."
+        )
+    if wait.problem == "live_referral":
+        return _("Your child already has a referral: no other seat can be taken.")
+    text = _("Seats are not offered to this application now: {why}.").format(
+        why=reason_text(wait.problem)
+    )
+    if wait.from_day is not None:
+        text += "\n" + _("Referrals from: {date}").format(
+            date=fmt_date(wait.from_day, common.locale_of(manager))
+        )
+    if wait.problem == "mode_from_date":
+        text += "\n" + _("You can change the referral date in the cabinet.")
+    return text
 
 
 async def on_kindergarten(
@@ -399,10 +430,7 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Tr("Kindergartens with free seats for your child:"),
-            Tr(
-                "No free seats for your child right now. We will notify you when a seat appears.",
-                when="no_items",
-            ),
+            Format("{empty_text}", when="no_items"),
             Column(
                 pick_list("kg", "items", on_kindergarten),
             ),

@@ -104,6 +104,14 @@ class BenefitChangeSG(StatesGroup):
     done = State()
 
 
+class ReferralModeSG(StatesGroup):
+    """Change the referral mode of an application from the cabinet (immediately / from a date)."""
+
+    choose = State()
+    date = State()
+    done = State()
+
+
 class ReceiptsSG(StatesGroup):
     """Proof in the public log: an application's receipts, then one of them."""
 

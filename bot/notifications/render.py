@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 
 from bot.callbacks import ProofOf, WhyMoved
+from bot.notifications.sms import sms_text
 from bot.texts.formats import application_number, esc, fmt_date, fmt_datetime, referral_number
 from bot.texts.labels import documents_to_bring, group_label
 from core.notifications.broadcasts import Progress
@@ -51,6 +52,7 @@ from core.notifications.kinds import (
     ReferralExpired,
     ReferralExpiring,
     ReferralIssued,
+    ReferralModeChanged,
     ReferralRevocationUndone,
     ReferralRevoked,
     Restored,
@@ -80,17 +82,18 @@ class Button:
 class Message:
     text: str  # HTML
     button: Button | None = None
-
-    @property
-    def sms(self) -> str:
-        return plain(self.text)
+    sms: str = ""  # the SMS text: plain, short, no buttons (bot.notifications.sms)
 
 
 def render(payload: AnyPayload, language: str, *, tz: ZoneInfo | None = None) -> Message:
     """One notification as the parent reads it in `language` (kk or ru; Russian otherwise)."""
     reader = _Reader(language if language in LANGUAGES else DEFAULT_LANGUAGE, tz)
     with reader.active():
-        return Message(_text(reader, payload).strip(), _button(reader, payload))
+        return Message(
+            _text(reader, payload).strip(),
+            _button(reader, payload),
+            sms_text(payload, reader.gettext, reader.language, reader.tz),
+        )
 
 
 def offer_callback_data(application_id: int, release_id: int) -> str:
@@ -215,6 +218,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _applications_moved(r, payload)
         case ExchangeNews():
             return _exchange_news(r, payload)
+        case ReferralModeChanged():
+            return _referral_mode_changed(r, payload)
         case _:
             assert_never(payload)
 
@@ -373,6 +378,23 @@ def _offer_withdrawn(r: _Reader, p: OfferWithdrawn) -> str:
     text += "\n" + _place(r, p.place)
     text += "\n" + r.gettext("Your application keeps its place in the queue.")
     return text
+
+
+def _referral_mode_changed(r: _Reader, p: ReferralModeChanged) -> str:
+    number = application_number(p.application_number)
+    if p.referral_from is None:
+        text = r.gettext(
+            "Application {number}: the referral is now issued immediately, when a seat appears."
+        ).format(number=number)
+    else:
+        text = r.gettext(
+            "Application {number}: the referral is now issued from a date; no seat is offered "
+            "before it."
+        ).format(number=number)
+        text += "\n" + r.gettext("Referral wanted from: {date}").format(
+            date=f"<b>{r.day(p.referral_from)}</b>"
+        )
+    return text + "\n" + r.gettext("Your application keeps its place in the queue.")
 
 
 def _referral_revocation_undone(r: _Reader, p: ReferralRevocationUndone) -> str:

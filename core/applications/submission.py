@@ -25,6 +25,7 @@ from core.models import (
     ApplicationStatus,
     BenefitCategory,
     BenefitStatus,
+    Channel,
     Child,
     Document,
     Group,
@@ -71,6 +72,9 @@ class SubmissionInput:
     birth_certificate_document_id: int | None = None
     legal_representative: bool = False  # as reported by the gov gateway
     notification_language: Language | str | None = None
+    # The channel the parent chose at step 4: set with the application, so the first notice
+    # (application_registered, a seat offered at once) already goes by it.
+    channel: Channel | str | None = None
 
 
 async def submit(
@@ -106,6 +110,7 @@ class Plan:
     language: Language
     today: date
     benefit: Entitlement = NO_BENEFIT
+    channel: Channel | None = None
 
 
 async def validate(
@@ -169,6 +174,7 @@ async def validate(
         if data.notification_language
         else Language(applicant.language)
     )
+    channel = _enum(Channel, data.channel, Reason.invalid_channel) if data.channel else None
     return Plan(
         data=data,
         child=child,
@@ -182,6 +188,7 @@ async def validate(
         benefit=benefit,
         language=language,
         today=today,
+        channel=channel,
     )
 
 
@@ -209,6 +216,8 @@ async def register(
         if existing is not None:
             raise _duplicate(existing, child.id, plan.applicant.id)
         number = await next_number(APPLICATION_COUNTER, FIRST_APPLICATION_NUMBER, conn=conn)
+        if plan.channel is not None:  # before the notices below are written with it
+            await Applicant.filter(id=plan.applicant.id).using_db(conn).update(channel=plan.channel)
         submitted_at = clock.now()
         application = Application(
             number=number,

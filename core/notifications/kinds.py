@@ -692,6 +692,33 @@ class CodeNotDelivered:
 
 
 @dataclass(frozen=True)
+class ReferralModeChanged:
+    """The parent changed when the application may get a referral: at once when a seat appears
+    (`referral_from` None) or from a date."""
+
+    kind: ClassVar[str] = "referral_mode_changed"
+    application_id: int
+    application_number: int
+    referral_from: date | None = None
+
+    def to_params(self) -> Params:
+        return {
+            "application_id": self.application_id,
+            "application_number": self.application_number,
+            "referral_from": self.referral_from.isoformat() if self.referral_from else None,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        day = params.get("referral_from")
+        return cls(
+            application_id=_int(params, "application_id"),
+            application_number=_int(params, "application_number"),
+            referral_from=date.fromisoformat(str(day)) if day else None,
+        )
+
+
+@dataclass(frozen=True)
 class ComplaintRegistered:
     """A complaint is registered: its number and the deadline of the answer."""
 
@@ -849,6 +876,7 @@ AnyPayload = (
     | ReferralRevocationUndone
     | OfferWithdrawn
     | BenefitDecisionUndone
+    | ReferralModeChanged
     | ComplaintRegistered
     | ComplaintTaken
     | ComplaintAnswered

@@ -114,6 +114,7 @@ class Reason(StrEnum):
     # Staff roles granted and removed inside the bot (appended).
     superadmin_only = "superadmin_only"
     last_superadmin = "last_superadmin"
+    invalid_channel = "invalid_channel"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.
@@ -122,6 +123,7 @@ INTERNAL = frozenset(
         Reason.invalid_queue_type,
         Reason.invalid_referral_mode,
         Reason.invalid_language,
+        Reason.invalid_channel,
         Reason.invalid_benefit,
         Reason.benefit_decided_by_staff,  # a gov callback's refusal, never a parent's
     }

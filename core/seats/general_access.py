@@ -4,7 +4,8 @@ city's queue hear of them (DOMAIN.md, "Seats")."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
@@ -35,6 +36,7 @@ from core.queue import order as queue
 from core.seats.eligibility import (
     QUEUE_OF_KIND,
     access_problem,
+    application_problem,
     birth_years,
     children_with_live_referrals,
     eligible_batch,
@@ -203,6 +205,35 @@ async def decline_offer(
                 .get()
             )
             await announce_in(conn, release, settings=settings, actor=actor)
+
+
+@dataclass(frozen=True)
+class SeatWait:
+    """Why an application is offered no seat now, for an honest "no seats" screen: `problem`
+    is `eligibility.application_problem`'s code, or "live_referral", or None when the
+    application may take a seat now and none is free (then it hears of the next releases:
+    their priority offers, or general access reaching the first in line). `from_day`: the first
+    day it may get a referral, when that is known (its "from a date" referral date, or
+    1 January of the year the child is old enough)."""
+
+    problem: str | None
+    from_day: date | None = None
+
+
+async def seat_wait(
+    application_id: int, settings: Settings, *, applicant_id: int | None = None
+) -> SeatWait:
+    """Why this application (the parent's own) is offered no seat now (see `SeatWait`)."""
+    await check_owns_application(applicant_id, application_id)
+    app = await Application.get(id=application_id)
+    problem = application_problem(app, local_today(settings), settings)
+    if problem == "mode_from_date":
+        return SeatWait(problem, app.referral_from)
+    if problem == "child_too_young":
+        return SeatWait(problem, date(app.birth_year + settings.referral_min_age_years, 1, 1))
+    if problem is None and await children_with_live_referrals(None, [app.child_id]):
+        return SeatWait("live_referral")
+    return SeatWait(problem)
 
 
 # --- Who hears of the opened seats ------------------------------------------------------------

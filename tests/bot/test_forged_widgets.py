@@ -39,6 +39,7 @@ from bot.dialogs.states import (
     ExtensionSG,
     ReceiptsSG,
     RecoverySG,
+    ReferralModeSG,
     ReferralSG,
     SettingsSG,
     SubmissionSG,
@@ -271,6 +272,10 @@ def visits(w: World) -> list[Visit]:
             start_data=application,
             dialog_data={"outcome_category": None, "outcome": None},
         ),
+        # Changing the referral date mode, from the application card.
+        Visit(ReferralModeSG.choose, start_data=application),
+        Visit(ReferralModeSG.date, start_data=application),
+        Visit(ReferralModeSG.done, start_data=application),
         Visit(VerifySG.phone, start_data={"need": 2}),
         Visit(VerifySG.code, start_data={"need": 2}, dialog_data={"phone": "+77010000009"}),
         # The submission wizard, window by window.

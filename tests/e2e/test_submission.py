@@ -4,6 +4,7 @@ every refusal the wizard explains."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -228,3 +229,14 @@ async def test_correctional_queue_with_documents_and_a_referral_date(stack: Stac
     assert application.benefit_category == 3 and application.benefit_status == "pending"
     assert application.pmpk_document_id is not None
     assert application.referral_from is not None and application.referral_from.day == 15
+    # The SMS channel chosen at step 4 carries the very first notice (and nothing in Telegram).
+    registered = f"№{number}"
+    for _ in range(200):
+        inbox = [m["text"] for m in await stack.sms_inbox(ELENA.phones[0])]
+        if any(registered in text for text in inbox):
+            break
+        await asyncio.sleep(0.1)
+    assert any(text.startswith(f"Indigo: заявление №{number} зарегистр") for text in inbox), inbox
+    assert f"Ваше заявление №{number} зарегистрировано." not in [
+        m.text for m in await parent.messages()
+    ]

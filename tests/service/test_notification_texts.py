@@ -13,6 +13,7 @@ from bot.notifications.render import render
 from core.applications.benefits import recheck_ended_benefits
 from core.applications.extension import annual_cleaning, remind_extension
 from core.applications.lifecycle import remove_aged_out, restore_due
+from core.applications.referral_mode import change_referral_mode
 from core.applications.submission import SubmissionInput, submit
 from core.complaints import filing as complaints
 from core.complaints import handling as complaint_handling
@@ -41,7 +42,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 30
+    assert len(KINDS) == 31
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -307,4 +308,16 @@ async def _produce_every_kind(settings) -> list[Notification]:
     await child.fetch_related("person")
     heir = await make_parent(telegram_user_id=502)
     await transfer_applications(str(child.person.iin), heir.id, "+77010000502")
+    # referral_mode_changed: the parent changes the referral date mode in the cabinet
+    changing = await make_application(
+        city=city, choices=[(kindergarten, Language.ru)], born=date(local_today.year - 3, 6, 1)
+    )
+    await change_referral_mode(
+        changing.id,
+        changing.applicant_id,
+        "from_date",
+        local_today + timedelta(days=30),
+        settings=settings,
+        actor="parent",
+    )
     return await Notification.all().order_by("id")

@@ -115,6 +115,7 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
         birth_certificate_document_id=child.get("certificate_id"),
         legal_representative=bool(child["legal"]),
         notification_language=notify_language_of(manager),
+        channel=channel_of(manager),
     )
     try:
         application = await applications.submit(
@@ -126,7 +127,6 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
     except DomainError as exc:
         await refuse(None, manager, error_text(exc))
         return
-    await cabinet.set_channel(applicant.id, channel_of(manager))
     await drafts.drop(manager.middleware_data["redis"], applicant.id)  # submitted: nothing to keep
     position = await city_position(application, settings)
     data.update(
