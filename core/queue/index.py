@@ -31,13 +31,15 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from tortoise import connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 from core.models import Application, ApplicationChoice, ApplicationStatus, Stream
 from core.platform.settings import Settings
@@ -49,7 +51,9 @@ _GENERATION = f"{PREFIX}:generation"
 _BUILDING = f"{PREFIX}:building"  # the generation being built, while a rebuild runs
 _DIRTY = f"{PREFIX}:dirty"  # applications changed while a rebuild runs
 _REBUILD_LOCK = f"{PREFIX}:rebuild-lock"
-_BATCH = 5000
+_BATCH = 5000  # applications per read when the database is not PostgreSQL
+_CHUNK = 20_000  # applications per pipelined write of a rebuild
+_ARGS = 20_000  # arguments per ZADD / HSET command of a rebuild
 GENERATION_TTL_S = 1.0
 DROP_GRACE_S = 3.0
 
@@ -154,14 +158,21 @@ class PositionIndex:
         return f"{PREFIX}:{gen}:k:{kg_id}:{queue_type}:{birth_year}:{language}:{stream}"
 
     @staticmethod
-    def _keys_of(gen: str, app: _Ordered, choices: Iterable[_Chosen]) -> list[str]:
+    def _suffixes(app: _Ordered, choices: Iterable[_Chosen]) -> list[str]:
+        """The application's sets, as key suffixes after `PREFIX:gen:` (see city_key/kg_key);
+        the generation's `where` hash keeps them per application, so a move knows its old sets."""
         qt, year, stream = str(app.queue_type), app.birth_year, int(app.stream)
-        keys = [PositionIndex.city_key(gen, app.city_id, qt, year, stream)]
-        keys += [
-            PositionIndex.kg_key(gen, c.kindergarten_id, qt, year, str(c.language), stream)
-            for c in choices
+        return [f"c:{app.city_id}:{qt}:{year}:{stream}"] + [
+            f"k:{c.kindergarten_id}:{qt}:{year}:{c.language}:{stream}" for c in choices
         ]
-        return keys
+
+    @staticmethod
+    def _where(gen: str, *, rebuilt: bool = False) -> str:
+        """The hash application id -> its sets' suffixes joined by "|": written by `_put`, or
+        (`rebuilt`) by a rebuild's chunks. Two hashes, so that a chunk read before a change
+        cannot hide the sets the change put the application in: a move removes the
+        application from the sets of both entries."""
+        return f"{PREFIX}:{gen}:{'built' if rebuilt else 'where'}"
 
     # --- maintenance --------------------------------------------------------------------
 
@@ -193,21 +204,50 @@ class PositionIndex:
     async def _put(
         self, gen: str, application_id: int, app: Application | None, choices: list[_Chosen]
     ) -> None:
-        where = f"{PREFIX}:{gen}:a:{application_id}"
-        # redis-py types the asyncio client's commands as `Awaitable[T] | T` (shared with the
-        # sync client): they are awaitables here.
-        old = await self.redis.smembers(where)  # type: ignore[misc]
+        where, field = self._where(gen), str(application_id)
+        read = self.redis.pipeline(transaction=False)
+        read.hget(where, field)
+        read.hget(self._where(gen, rebuilt=True), field)
+        old: set[str] = set()
+        for raw in await read.execute():
+            if raw:
+                old.update(raw.decode().split("|"))
         pipe = self.redis.pipeline(transaction=True)
         if app is not None:
-            for key in old:
-                pipe.zrem(key, member(app.number))
-        pipe.delete(where)
+            for suffix in sorted(old):
+                pipe.zrem(f"{PREFIX}:{gen}:{suffix}", member(app.number))
+        pipe.hdel(where, field)
         if app is not None and app.status == ApplicationStatus.active:
-            keys = self._keys_of(gen, app, choices)
-            for key in keys:
-                pipe.zadd(key, {member(app.number): score(app.submitted_at)})
-            pipe.sadd(where, *keys)
+            suffixes = self._suffixes(app, choices)
+            for suffix in suffixes:
+                pipe.zadd(f"{PREFIX}:{gen}:{suffix}", {member(app.number): score(app.submitted_at)})
+            pipe.hset(where, field, "|".join(suffixes))
         await pipe.execute()
+
+    async def _write_chunk(self, gen: str, rows: list[tuple[_AppRow, list[_Chosen]]]) -> int:
+        """One pipelined round trip for many applications: one ZADD per set with all its
+        members of the chunk, and one HSET of their `where` entries."""
+        members: dict[str, list[bytes]] = {}
+        where: list[bytes] = []
+        for app, choices in rows:
+            suffixes = self._suffixes(app, choices)
+            scored = (str(score(app.submitted_at)).encode(), member(app.number).encode())
+            for suffix in suffixes:
+                args = members.get(suffix)
+                if args is None:
+                    args = members[suffix] = []
+                args.extend(scored)
+            where.append(str(app.id).encode())
+            where.append("|".join(suffixes).encode())
+        pipe = self.redis.pipeline(transaction=False)
+        prefix = f"{PREFIX}:{gen}:"
+        for suffix, args in members.items():
+            for i in range(0, len(args), _ARGS):
+                pipe.execute_command("ZADD", prefix + suffix, *args[i : i + _ARGS])
+        for i in range(0, len(where), _ARGS):
+            pipe.execute_command("HSET", self._where(gen, rebuilt=True), *where[i : i + _ARGS])
+        await pipe.execute()
+        return len(rows)
 
     async def rebuild(
         self, *, grace_s: float = DROP_GRACE_S, only_if_missing: bool = False
@@ -229,41 +269,21 @@ class PositionIndex:
         await self.redis.delete(_DIRTY)
         await self.redis.set(_BUILDING, gen)
         indexed = 0
-        last_id = 0
-        while True:
-            apps = (
-                await Application.filter(status=ApplicationStatus.active, id__gt=last_id)
-                .order_by("id")
-                .limit(_BATCH)
-                .values(
-                    "id", "number", "city_id", "queue_type", "birth_year", "stream", "submitted_at"
-                )
-            )
-            if not apps:
-                break
-            last_id = apps[-1]["id"]
-            choices: dict[int, list[_Chosen]] = {}
-            for row in await ApplicationChoice.filter(
-                application_id__in=[a["id"] for a in apps]
-            ).values("application_id", "kindergarten_id", "language"):
-                choice = _ChoiceRow(int(row["kindergarten_id"]), str(row["language"]))
-                choices.setdefault(row["application_id"], []).append(choice)
-            pipe = self.redis.pipeline(transaction=False)
-            for row in apps:
-                app = _AppRow(**row)
-                keys = self._keys_of(gen, app, choices.get(app.id, []))
-                for key in keys:
-                    pipe.zadd(key, {member(app.number): score(app.submitted_at)})
-                pipe.sadd(f"{PREFIX}:{gen}:a:{app.id}", *keys)
-            await pipe.execute()
-            indexed += len(apps)
+        chunk: list[tuple[_AppRow, list[_Chosen]]] = []
+        async for row, choices_of in _active_rows():
+            chunk.append((row, choices_of))
+            if len(chunk) >= _CHUNK:
+                indexed += await self._write_chunk(gen, chunk)
+                chunk = []
+        if chunk:
+            indexed += await self._write_chunk(gen, chunk)
         # Changes committed while the batches were read: apply them to the new generation.
         while dirty := await self.redis.spop(_DIRTY, 1000):  # type: ignore[misc]  # as in _put
             for raw in dirty:
                 application_id = int(raw)
                 changed = await Application.get_or_none(id=application_id)
-                choices_of = await ApplicationChoice.filter(application_id=application_id)
-                await self._put(gen, application_id, changed, list(choices_of))
+                choices_now = await ApplicationChoice.filter(application_id=application_id)
+                await self._put(gen, application_id, changed, list(choices_now))
         old = await self.redis.get(_GENERATION)
         old = old.decode() if isinstance(old, bytes) else old
         pipe = self.redis.pipeline(transaction=True)
@@ -355,6 +375,62 @@ class PositionIndex:
             )
             totals[int(stream)] += 1
         return position_from(stream, before + 1, StreamCounts(*totals), ratio)
+
+
+_ACTIVE_ROWS_SQL = """
+SELECT a.id, a.number, a.city_id, a.queue_type, a.birth_year, a.stream, a.submitted_at,
+       array_remove(array_agg(c.kindergarten_id ORDER BY c.rank), NULL) AS kindergartens,
+       array_remove(array_agg(c.language ORDER BY c.rank), NULL) AS languages
+FROM application a
+LEFT JOIN application_choice c ON c.application_id = a.id
+WHERE a.status = 'active'
+GROUP BY a.id
+"""
+
+
+async def _active_rows() -> AsyncIterator[tuple[_AppRow, list[_Chosen]]]:
+    """Every active application with its choices: on PostgreSQL one statement streamed by a
+    server-side cursor (no ORM objects); elsewhere the ORM in batches by id."""
+    client = connections.get("default")
+    if isinstance(client, AsyncpgDBClient):
+        async with client.acquire_connection() as conn, conn.transaction(readonly=True):
+            async for r in conn.cursor(_ACTIVE_ROWS_SQL, prefetch=_CHUNK):
+                row = _AppRow(
+                    r["id"],
+                    r["number"],
+                    r["city_id"],
+                    r["queue_type"],
+                    r["birth_year"],
+                    r["stream"],
+                    r["submitted_at"],
+                )
+                kgs, languages = r["kindergartens"], r["languages"]
+                chosen: list[_Chosen] = [
+                    _ChoiceRow(k, lang) for k, lang in zip(kgs, languages, strict=True)
+                ]
+                yield row, chosen
+        return
+    last_id = 0
+    while True:
+        apps = (
+            await Application.filter(status=ApplicationStatus.active, id__gt=last_id)
+            .order_by("id")
+            .limit(_BATCH)
+            .values("id", "number", "city_id", "queue_type", "birth_year", "stream", "submitted_at")
+        )
+        if not apps:
+            return
+        last_id = apps[-1]["id"]
+        choices: dict[int, list[_Chosen]] = {}
+        for c in (
+            await ApplicationChoice.filter(application_id__in=[a["id"] for a in apps])
+            .order_by("rank")
+            .values("application_id", "kindergarten_id", "language")
+        ):
+            choice = _ChoiceRow(int(c["kindergarten_id"]), str(c["language"]))
+            choices.setdefault(c["application_id"], []).append(choice)
+        for a in apps:
+            yield _AppRow(**a), choices.get(a["id"], [])
 
 
 class _Ordered(Protocol):
