@@ -8,7 +8,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 
-from bench import broadcast, position, seat_rush, submit, updates
+from bench import broadcast, position, scaling, seat_rush, submit, updates
 from bench.common import BenchContext, Result, bench_context, print_table, write_results
 
 # In the order they run; each module's `run(ctx, quick)` returns its figures.
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext, bool], Awaitable[list[Result]]]] =
     "seat_rush": seat_rush.run,
     "broadcast": broadcast.run,
     "position": position.run,
+    "scaling": scaling.run,
 }
 ORDER = tuple(BENCHMARKS)
 

@@ -42,7 +42,7 @@ from aiogram.types import (
     User,
 )
 
-from bench.common import BenchContext, Result, main_for, percentiles
+from bench.common import BenchContext, Result, main_for, percentiles, profiled
 from bench.data import populate_city
 from core.platform.db import close_db
 from core.queue.index import PositionIndex
@@ -262,7 +262,8 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     await asyncio.gather(*(one(n) for n in range(min(40, parents))))
     sent_before = session.count
     started = time.perf_counter()
-    done = await asyncio.gather(*(one(n) for n in range(40, parents + 40)))
+    with profiled("updates"):
+        done = await asyncio.gather(*(one(n) for n in range(40, parents + 40)))
     elapsed = time.perf_counter() - started
     latencies = [ms for p in done if p for ms in p.latencies]
     await close_app(app)
