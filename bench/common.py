@@ -22,6 +22,7 @@ from typing import Any
 
 from core.platform.db import close_db, init_db, migrate
 from core.platform.settings import Settings
+from indigo.runners.serve import run_fast
 from scripts.services import postgres_server, redis_server
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -200,6 +201,12 @@ def main_for(run: Callable[[BenchContext, bool], Awaitable[list[Result]]]) -> No
         async with bench_context() as ctx:
             return await run(ctx, args.quick)
 
-    results = asyncio.run(body())
+    # The event loop of the service processes (`indigo.runners.serve.run_fast`: uvloop);
+    # BENCH_LOOP=asyncio measures with the standard one.
+    if os.environ.get("BENCH_LOOP") == "asyncio":
+        results = asyncio.run(body())
+    else:
+        results = run_fast(body())
+    print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print_table(results)
     write_results(results)
