@@ -39,7 +39,6 @@ from indigo.runners.serve import start_workers, stop_workers
 from webhooks.telegram import WEBHOOK_PATH
 
 SECRET = "bench-webhook-secret"
-TOKEN = "123456:BENCH"
 _ids = itertools.count(1_000)
 
 
@@ -177,7 +176,6 @@ async def _run_workers(
         telegram_webhook_secret=[SECRET],
         http_port=port,
         http_internal_port=_free_port(),
-        bot_token=TOKEN,
     )
     processes = start_workers(settings, workers)
     i18n = make_i18n()
