@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
 import socket
 import time
@@ -145,7 +146,7 @@ class Parent:
 
 
 async def _wait_ready(http: aiohttp.ClientSession, base: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600  # spawned workers import everything (slow under load)
     while time.monotonic() < deadline:
         try:
             async with http.get(f"{base}/healthz") as response:
@@ -209,18 +210,26 @@ async def _run_workers(
             started = time.perf_counter()
             done = await asyncio.gather(*(one(n) for n in range(1_000, 1_000 + parents)))
             elapsed = time.perf_counter() - started
+            # Let the last updates finish before the workers stop (a stop cuts them off).
+            seen = -1
+            while seen != api.requests:
+                seen = api.requests
+                await asyncio.sleep(1.0)
     finally:
         stop_workers(processes)
         await api.stop()
     latencies = [ms for p in done for ms in p.latencies]
     figures = percentiles(latencies)
-    return {
+    result = {
         "updates": len(latencies),
         "updates_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": figures["p50_ms"],
         "p99_ms": figures["p99_ms"],
         "unanswered": sum(p.unanswered for p in done),
+        "load_average": round(os.getloadavg()[0], 1),
     }
+    print(f"scaling: {workers} worker(s): {result}", flush=True)
+    return result
 
 
 async def run(ctx: BenchContext, quick: bool) -> list[Result]:
