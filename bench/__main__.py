@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 
-from bench import broadcast, position, seat_rush, submit, updates
+from bench import broadcast, position, scaling, seat_rush, submit, updates
 from bench.common import BenchContext, Result, bench_context, print_table, write_results
+from indigo.runners.serve import run_fast
 
 # In the order they run; each module's `run(ctx, quick)` returns its figures.
 BENCHMARKS: dict[str, Callable[[BenchContext, bool], Awaitable[list[Result]]]] = {
@@ -18,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext, bool], Awaitable[list[Result]]]] =
     "seat_rush": seat_rush.run,
     "broadcast": broadcast.run,
     "position": position.run,
+    "scaling": scaling.run,
 }
 ORDER = tuple(BENCHMARKS)
 
@@ -46,8 +49,8 @@ def main() -> None:
                 print(f"== {name} done in {time.perf_counter() - started:.0f} s", flush=True)
         return results
 
-    results = asyncio.run(body())
-    print()
+    results = asyncio.run(body()) if os.environ.get("BENCH_LOOP") == "asyncio" else run_fast(body())
+    print(f"\nload average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print_table(results)
 
 

@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 import aiohttp
+import orjson
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -38,6 +39,7 @@ from devtools.sandbox.server import (
     serve_app,
 )
 from devtools.sandbox.telegram import TelegramConfig
+from indigo.app import json_dumps
 from worker.sender import Sender
 
 LIMITS = (300, 1000)
@@ -128,7 +130,13 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
     async with aiohttp.ClientSession() as http:
         await (await http.get(f"{url}/bench/report")).json()  # install the counters
         broadcast = await create_broadcast(staff, "Хабарлама", "Сообщение", {})
-        session = AiohttpSession(api=TelegramAPIServer.from_base(url), limit=400)
+        # As `indigo.app.make_bot` builds it for the worker (orjson), with a larger pool.
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(url),
+            limit=400,
+            json_loads=orjson.loads,
+            json_dumps=json_dumps,
+        )
         bot = Bot("123456:BENCH", session=session)
         sender = Sender(bot, None, settings)
         stop = asyncio.Event()

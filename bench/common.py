@@ -9,17 +9,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.platform.db import close_db, init_db, migrate
 from core.platform.settings import Settings
+from indigo.runners.serve import run_fast
 from scripts.services import postgres_server, redis_server
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -106,6 +109,64 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+# Where the time goes, by package: `BENCH_PROFILE=1 python -m bench.updates --quick` profiles
+# the measured part (cProfile) and prints the share of CPU per package (bench/README.md).
+_PACKAGES = (
+    "aiogram_dialog",
+    "aiogram",
+    "tortoise",
+    "pypika",
+    "redis",
+    "asyncpg",
+    "pydantic",
+    "babel",
+    "asyncio",
+    "uvloop",
+    "json",
+    "orjson",
+    "core",
+    "bot",
+    "bench",
+    "webhooks",
+)
+
+
+def _package_of(filename: str) -> str:
+    if filename.startswith("<") or filename == "~":
+        return "builtins (sockets, C calls)"
+    parts = filename.replace("\\", "/").split("/")
+    for name in parts[::-1]:
+        if name in _PACKAGES:
+            return name
+    return "other"
+
+
+@contextlib.contextmanager
+def profiled(name: str) -> Iterator[None]:
+    """cProfile the block when BENCH_PROFILE is set; print CPU share per package after it."""
+    if not os.environ.get("BENCH_PROFILE"):
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        path = f"/tmp/bench_{name}.prof"
+        profile.dump_stats(path)
+        stats = pstats.Stats(profile)
+        by_package: dict[str, float] = {}
+        raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+        for (filename, _line, _func), (_cc, _nc, tottime, _ct, _callers) in raw.items():
+            package = _package_of(filename)
+            by_package[package] = by_package.get(package, 0.0) + tottime
+        total = sum(by_package.values()) or 1.0
+        print(f"profile of {name} ({path}), CPU {total:.1f} s by package:")
+        for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1]):
+            print(f"  {package:<28} {seconds:7.2f} s {100 * seconds / total:5.1f} %")
+
+
 def write_results(results: list[Result]) -> None:
     """Merge into bench/results.json by (name, params), so single runs update their rows."""
     existing: list[dict[str, Any]] = []
@@ -140,6 +201,12 @@ def main_for(run: Callable[[BenchContext, bool], Awaitable[list[Result]]]) -> No
         async with bench_context() as ctx:
             return await run(ctx, args.quick)
 
-    results = asyncio.run(body())
+    # The event loop of the service processes (`indigo.runners.serve.run_fast`: uvloop);
+    # BENCH_LOOP=asyncio measures with the standard one.
+    if os.environ.get("BENCH_LOOP") == "asyncio":
+        results = asyncio.run(body())
+    else:
+        results = run_fast(body())
+    print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print_table(results)
     write_results(results)

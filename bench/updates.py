@@ -42,7 +42,7 @@ from aiogram.types import (
     User,
 )
 
-from bench.common import BenchContext, Result, main_for, percentiles
+from bench.common import BenchContext, Result, main_for, percentiles, profiled
 from bench.data import populate_city
 from core.platform.db import close_db
 from core.queue.index import PositionIndex
@@ -261,9 +261,10 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
     # Warm-up: imports, translations, prepared statements, connection pool.
     await asyncio.gather(*(one(n) for n in range(min(40, parents))))
     sent_before = session.count
-    started = time.perf_counter()
-    done = await asyncio.gather(*(one(n) for n in range(40, parents + 40)))
-    elapsed = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    with profiled("updates"):
+        done = await asyncio.gather(*(one(n) for n in range(40, parents + 40)))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     latencies = [ms for p in done if p for ms in p.latencies]
     await close_app(app)
 
@@ -276,6 +277,8 @@ async def _full_stack(ctx: BenchContext, parents: int, concurrency: int) -> dict
         "updates": len(latencies),
         "updates_per_s": round(len(latencies) / elapsed, 1),
         **percentiles(latencies),
+        # CPU of this process per update: what caps one process, whatever the machine's load.
+        "cpu_ms_per_update": round(cpu * 1000 / max(1, len(latencies)), 2),
         "bot_requests_per_update": round((session.count - sent_before) / max(1, len(latencies)), 2),
         "failed_flows": len(errors),
     }
@@ -312,13 +315,14 @@ async def _baseline(updates: int, concurrency: int) -> dict[str, Any]:
             return p
 
     await asyncio.gather(*(parent(n) for n in range(50)))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     done = await asyncio.gather(*(parent(n) for n in range(updates // per_parent)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     latencies = [ms for p in done for ms in p.latencies]
     figures = percentiles(latencies)
     return {
         "updates_per_s": round(len(latencies) / elapsed, 1),
+        "cpu_ms_per_update": round(cpu * 1000 / max(1, len(latencies)), 3),
         "p50_ms": figures["p50_ms"],
         "p99_ms": figures["p99_ms"],
     }

@@ -6,15 +6,18 @@ exercise the production wiring.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
@@ -38,6 +41,22 @@ log = logging.getLogger(__name__)
 PLACEHOLDER_TOKEN = "1000000:indigo-offline-token"
 
 Closer = Callable[[], Awaitable[None]]
+
+# The per-chat event isolation (a Redis lock, so safe across processes), taken by the Dispatcher
+# and again by aiogram-dialog for each update. redis-py polls a held lock every 100 ms by
+# default: a parent's second tap (or a background dialog update) waited up to 100 ms for
+# nothing. 5 ms polls cost one SET NX each only while the lock is held; `timeout` frees the lock
+# of a process that died holding it.
+LOCK_KWARGS: dict[str, Any] = {"timeout": 60, "sleep": 0.005}
+
+
+def json_dumps(value: Any) -> str:
+    """orjson for the FSM and dialog storage (and the Bot API session); `json` for what orjson
+    refuses (integers beyond 64 bits), so a stored value never fails where it did not."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 @dataclass
@@ -65,11 +84,12 @@ def make_bot(
     """The one Bot factory: HTML by default, the configured Bot API server (the sandbox's in
     tests and the demo), and replies that wait out Telegram's 429 (`retry`: the bounds)."""
     if session is None:
-        session = (
-            AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        api = (
+            TelegramAPIServer.from_base(settings.telegram_api_url)
             if settings.telegram_api_url
-            else AiohttpSession()
+            else PRODUCTION
         )
+        session = AiohttpSession(api=api, json_loads=orjson.loads, json_dumps=json_dumps)
     if not any(isinstance(m, RetryAfterMiddleware) for m in session.middleware):
         session.middleware.register(retry or RetryAfterMiddleware())
     return Bot(
@@ -89,8 +109,13 @@ async def build_app(
         await init_db(settings)
     redis = make_redis(settings)
     bot = make_bot(settings, bot_session)
-    storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
-    isolation = storage.create_isolation()
+    storage = RedisStorage(
+        redis,
+        key_builder=DefaultKeyBuilder(with_destiny=True),
+        json_loads=orjson.loads,
+        json_dumps=json_dumps,
+    )
+    isolation = storage.create_isolation(lock_kwargs=LOCK_KWARGS)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     # What the handlers send is a reply: the Bot's RetryAfterMiddleware retries it after a 429.
     dispatcher.update.outer_middleware(ReplyScope())

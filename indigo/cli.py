@@ -4,7 +4,7 @@
     indigo seed               build the deterministic demo city
     indigo position NUMBER    an application's place in the city and kindergarten queues
     indigo run                the bot with long polling (development)
-    indigo serve              webhooks app: Telegram webhook, gov and SMS callbacks, health, metrics
+    indigo serve [--workers N] webhooks app (N processes): Telegram webhook, callbacks, metrics
     indigo worker             notification sender and scheduled jobs
     indigo demo [--headless]  everything offline against the sandbox, with a terminal chat
     indigo staff add ...      grant a staff role (and set their command menu in the bot)
@@ -39,10 +39,11 @@ from devtools.demo import run_demo
 from devtools.seed import SeedSize, seed
 from indigo.app import make_bot
 from indigo.runners.polling import run_polling
-from indigo.runners.serve import serve
+from indigo.runners.serve import run_fast, serve, serve_workers
 from indigo.runners.worker import run_worker
 
 STAFF_ROLES = ("operator", "kindergarten_admin", "superadmin")
+SERVICES = ("run", "serve", "worker")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,7 +52,12 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     compile_all()  # aiogram refuses a .po without its .mo; a fresh clone has none
     try:
-        asyncio.run(_command(args, settings))
+        if args.command == "serve" and args.workers > 1:
+            serve_workers(settings, args.workers, verbose=args.verbose)
+        elif args.command in SERVICES:
+            run_fast(_command(args, settings))  # uvloop for the long-running services
+        else:
+            asyncio.run(_command(args, settings))
     except KeyboardInterrupt:
         pass
 
@@ -145,7 +151,15 @@ def _parser() -> argparse.ArgumentParser:
     position = sub.add_parser("position", help="print an application's queue positions")
     position.add_argument("number", type=int, help="application number, e.g. 1292001")
     sub.add_parser("run", help="run the bot with long polling")
-    sub.add_parser("serve", help="run the webhooks app (Telegram webhook, callbacks, metrics)")
+    serve_args = sub.add_parser(
+        "serve", help="run the webhooks app (Telegram webhook, callbacks, metrics)"
+    )
+    serve_args.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes on the same ports (SO_REUSEPORT), sharing PostgreSQL and Redis",
+    )
     sub.add_parser("worker", help="deliver notifications and run scheduled jobs")
     demo = sub.add_parser("demo", help="run everything offline against the sandbox")
     demo.add_argument("--headless", action="store_true", help="no terminal chat")

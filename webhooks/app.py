@@ -75,8 +75,11 @@ def make_internal_app(app: App) -> web.Application:
     return web_app
 
 
-async def start_web(app: App, *, telegram: bool = True) -> list[web.AppRunner]:
-    """Both listeners started (the public one bounded); clean the runners up in reverse."""
+async def start_web(
+    app: App, *, telegram: bool = True, reuse_port: bool = False
+) -> list[web.AppRunner]:
+    """Both listeners started (the public one bounded); clean the runners up in reverse.
+    `reuse_port`: several processes listen on the same ports (`indigo serve --workers N`)."""
     settings = app.settings
     public = web.AppRunner(
         make_web_app(app, telegram=telegram),
@@ -94,11 +97,12 @@ async def start_web(app: App, *, telegram: bool = True) -> list[web.AppRunner]:
             settings.http_host,
             settings.http_port,
             max_connections=settings.http_max_connections,
+            reuse_port=reuse_port,
         ).start()
         await internal.setup()
         runners.append(internal)
         host, port = settings.http_internal_host, settings.http_internal_port
-        await web.TCPSite(internal, host, port).start()
+        await web.TCPSite(internal, host, port, reuse_port=reuse_port).start()
     except BaseException:
         await stop_web(runners)
         raise

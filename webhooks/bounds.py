@@ -70,9 +70,15 @@ class BoundedSite(web.TCPSite):
     the idle timeout, so a legitimate provider's retry soon gets a slot)."""
 
     def __init__(
-        self, runner: web.BaseRunner, host: str, port: int, *, max_connections: int
+        self,
+        runner: web.BaseRunner,
+        host: str,
+        port: int,
+        *,
+        max_connections: int,
+        reuse_port: bool = False,
     ) -> None:
-        super().__init__(runner, host, port)
+        super().__init__(runner, host, port, reuse_port=reuse_port)
         self.max_connections = max_connections
 
     async def start(self) -> None:
@@ -87,7 +93,7 @@ class BoundedSite(web.TCPSite):
             return server()
 
         self._server = await asyncio.get_running_loop().create_server(
-            protocol, self._host, self._port, backlog=self._backlog
+            protocol, self._host, self._port, backlog=self._backlog, reuse_port=self._reuse_port
         )
         self._bound_port = self._server.sockets[0].getsockname()[1]
 

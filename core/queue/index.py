@@ -31,13 +31,15 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from tortoise import connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 from core.models import Application, ApplicationChoice, ApplicationStatus, Stream
 from core.platform.settings import Settings
@@ -49,9 +51,15 @@ _GENERATION = f"{PREFIX}:generation"
 _BUILDING = f"{PREFIX}:building"  # the generation being built, while a rebuild runs
 _DIRTY = f"{PREFIX}:dirty"  # applications changed while a rebuild runs
 _REBUILD_LOCK = f"{PREFIX}:rebuild-lock"
-_BATCH = 5000
+_BATCH = 5000  # applications per read when the database is not PostgreSQL
+_CHUNK = 20_000  # applications per pipelined write of a rebuild
+_ARGS = 20_000  # arguments per ZADD / HSET command of a rebuild
 GENERATION_TTL_S = 1.0
 DROP_GRACE_S = 3.0
+
+# A row of a rebuild: id, number, city_id, queue_type, birth_year, stream, submitted_at, and the
+# chosen kindergartens and their languages in rank order.
+_Row: TypeAlias = tuple[int, int, int, str, int, int, datetime, list[int], list[str]]
 
 # What positions are read from: a Redis client, or its PositionIndex (`index_for`).
 IndexSource: TypeAlias = "Redis | PositionIndex"
@@ -154,14 +162,21 @@ class PositionIndex:
         return f"{PREFIX}:{gen}:k:{kg_id}:{queue_type}:{birth_year}:{language}:{stream}"
 
     @staticmethod
-    def _keys_of(gen: str, app: _Ordered, choices: Iterable[_Chosen]) -> list[str]:
+    def _suffixes(app: _Ordered, choices: Iterable[_Chosen]) -> list[str]:
+        """The application's sets, as key suffixes after `PREFIX:gen:` (see city_key/kg_key);
+        the generation's `where` hash keeps them per application, so a move knows its old sets."""
         qt, year, stream = str(app.queue_type), app.birth_year, int(app.stream)
-        keys = [PositionIndex.city_key(gen, app.city_id, qt, year, stream)]
-        keys += [
-            PositionIndex.kg_key(gen, c.kindergarten_id, qt, year, str(c.language), stream)
-            for c in choices
+        return [f"c:{app.city_id}:{qt}:{year}:{stream}"] + [
+            f"k:{c.kindergarten_id}:{qt}:{year}:{c.language}:{stream}" for c in choices
         ]
-        return keys
+
+    @staticmethod
+    def _where(gen: str, *, rebuilt: bool = False) -> str:
+        """The hash application id -> its sets' suffixes joined by "|": written by `_put`, or
+        (`rebuilt`) by a rebuild's chunks. Two hashes, so that a chunk read before a change
+        cannot hide the sets the change put the application in: a move removes the
+        application from the sets of both entries."""
+        return f"{PREFIX}:{gen}:{'built' if rebuilt else 'where'}"
 
     # --- maintenance --------------------------------------------------------------------
 
@@ -193,21 +208,76 @@ class PositionIndex:
     async def _put(
         self, gen: str, application_id: int, app: Application | None, choices: list[_Chosen]
     ) -> None:
-        where = f"{PREFIX}:{gen}:a:{application_id}"
-        # redis-py types the asyncio client's commands as `Awaitable[T] | T` (shared with the
-        # sync client): they are awaitables here.
-        old = await self.redis.smembers(where)  # type: ignore[misc]
+        where, field = self._where(gen), str(application_id)
+        read = self.redis.pipeline(transaction=False)
+        read.hget(where, field)
+        read.hget(self._where(gen, rebuilt=True), field)
+        old: set[str] = set()
+        for raw in await read.execute():
+            if raw:
+                old.update(raw.decode().split("|"))
         pipe = self.redis.pipeline(transaction=True)
         if app is not None:
-            for key in old:
-                pipe.zrem(key, member(app.number))
-        pipe.delete(where)
+            for suffix in sorted(old):
+                pipe.zrem(f"{PREFIX}:{gen}:{suffix}", member(app.number))
+        pipe.hdel(where, field)
         if app is not None and app.status == ApplicationStatus.active:
-            keys = self._keys_of(gen, app, choices)
-            for key in keys:
-                pipe.zadd(key, {member(app.number): score(app.submitted_at)})
-            pipe.sadd(where, *keys)
+            suffixes = self._suffixes(app, choices)
+            for suffix in suffixes:
+                pipe.zadd(f"{PREFIX}:{gen}:{suffix}", {member(app.number): score(app.submitted_at)})
+            pipe.hset(where, field, "|".join(suffixes))
         await pipe.execute()
+
+    async def _write_chunk(self, gen: str, rows: list[_Row]) -> int:
+        """Many applications in one round trip: one ZADD per set with all its members of the
+        chunk and one HSET of their `where` entries, packed here as Redis protocol (redis-py's
+        per-argument packing was most of a rebuild's CPU)."""
+        members: defaultdict[str, list[bytes]] = defaultdict(list)
+        where: list[bytes] = []
+        for app_id, number, city_id, queue_type, year, stream, at, kgs, languages in rows:
+            scored = b"%d" % score(at)
+            # One protocol piece per application ("score member"), shared by all its sets.
+            piece = b"$%d\r\n%s\r\n$15\r\n%015d\r\n" % (len(scored), scored, number)
+            cohort = f"{queue_type}:{year}"
+            suffixes = [f"c:{city_id}:{cohort}:{stream}"]
+            suffixes += [
+                f"k:{kg}:{cohort}:{lang}:{stream}" for kg, lang in zip(kgs, languages, strict=True)
+            ]
+            for suffix in suffixes:
+                members[suffix].append(piece)
+            where.append(_bulk(b"%d" % app_id) + _bulk("|".join(suffixes).encode()))
+        prefix = f"{PREFIX}:{gen}:"
+        commands: list[bytes] = []
+        per_command = _ARGS // 2
+        for suffix, pieces in members.items():
+            key = _bulk((prefix + suffix).encode())
+            for i in range(0, len(pieces), per_command):
+                part = pieces[i : i + per_command]
+                commands.append(
+                    b"*%d\r\n$4\r\nZADD\r\n%s%s" % (2 + 2 * len(part), key, b"".join(part))
+                )
+        hash_key = _bulk(self._where(gen, rebuilt=True).encode())
+        for i in range(0, len(where), per_command):
+            part = where[i : i + per_command]
+            commands.append(
+                b"*%d\r\n$4\r\nHSET\r\n%s%s" % (2 + 2 * len(part), hash_key, b"".join(part))
+            )
+        await self._send_packed(b"".join(commands), len(commands))
+        return len(rows)
+
+    async def _send_packed(self, packed: bytes, replies: int) -> None:
+        """Send ready-made protocol and read its replies (an error reply raises)."""
+        pool = self.redis.connection_pool
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await conn.send_packed_command(packed, check_health=False)
+            for _ in range(replies):
+                await conn.read_response()
+        except BaseException:
+            await conn.disconnect()  # replies may be left unread: never reuse it
+            raise
+        finally:
+            await pool.release(conn)
 
     async def rebuild(
         self, *, grace_s: float = DROP_GRACE_S, only_if_missing: bool = False
@@ -229,41 +299,21 @@ class PositionIndex:
         await self.redis.delete(_DIRTY)
         await self.redis.set(_BUILDING, gen)
         indexed = 0
-        last_id = 0
-        while True:
-            apps = (
-                await Application.filter(status=ApplicationStatus.active, id__gt=last_id)
-                .order_by("id")
-                .limit(_BATCH)
-                .values(
-                    "id", "number", "city_id", "queue_type", "birth_year", "stream", "submitted_at"
-                )
-            )
-            if not apps:
-                break
-            last_id = apps[-1]["id"]
-            choices: dict[int, list[_Chosen]] = {}
-            for row in await ApplicationChoice.filter(
-                application_id__in=[a["id"] for a in apps]
-            ).values("application_id", "kindergarten_id", "language"):
-                choice = _ChoiceRow(int(row["kindergarten_id"]), str(row["language"]))
-                choices.setdefault(row["application_id"], []).append(choice)
-            pipe = self.redis.pipeline(transaction=False)
-            for row in apps:
-                app = _AppRow(**row)
-                keys = self._keys_of(gen, app, choices.get(app.id, []))
-                for key in keys:
-                    pipe.zadd(key, {member(app.number): score(app.submitted_at)})
-                pipe.sadd(f"{PREFIX}:{gen}:a:{app.id}", *keys)
-            await pipe.execute()
-            indexed += len(apps)
+        chunk: list[_Row] = []
+        async for row in _active_rows():
+            chunk.append(row)
+            if len(chunk) >= _CHUNK:
+                indexed += await self._write_chunk(gen, chunk)
+                chunk = []
+        if chunk:
+            indexed += await self._write_chunk(gen, chunk)
         # Changes committed while the batches were read: apply them to the new generation.
         while dirty := await self.redis.spop(_DIRTY, 1000):  # type: ignore[misc]  # as in _put
             for raw in dirty:
                 application_id = int(raw)
                 changed = await Application.get_or_none(id=application_id)
-                choices_of = await ApplicationChoice.filter(application_id=application_id)
-                await self._put(gen, application_id, changed, list(choices_of))
+                choices_now = await ApplicationChoice.filter(application_id=application_id)
+                await self._put(gen, application_id, changed, list(choices_now))
         old = await self.redis.get(_GENERATION)
         old = old.decode() if isinstance(old, bytes) else old
         pipe = self.redis.pipeline(transaction=True)
@@ -357,6 +407,66 @@ class PositionIndex:
         return position_from(stream, before + 1, StreamCounts(*totals), ratio)
 
 
+_ACTIVE_ROWS_SQL = """
+SELECT a.id, a.number, a.city_id, a.queue_type, a.birth_year, a.stream, a.submitted_at,
+       array_remove(array_agg(c.kindergarten_id ORDER BY c.rank), NULL) AS kindergartens,
+       array_remove(array_agg(c.language ORDER BY c.rank), NULL) AS languages
+FROM application a
+LEFT JOIN application_choice c ON c.application_id = a.id
+WHERE a.status = 'active'
+GROUP BY a.id
+"""
+
+
+async def _active_rows() -> AsyncIterator[_Row]:
+    """Every active application with its choices (kindergartens and languages in rank order):
+    on PostgreSQL one statement streamed by a server-side cursor (no ORM objects); elsewhere
+    the ORM in batches by id."""
+    client = connections.get("default")
+    if isinstance(client, AsyncpgDBClient):
+        async with client.acquire_connection() as conn, conn.transaction(readonly=True):
+            async for r in conn.cursor(_ACTIVE_ROWS_SQL, prefetch=_CHUNK):
+                yield (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+        return
+    last_id = 0
+    while True:
+        apps = (
+            await Application.filter(status=ApplicationStatus.active, id__gt=last_id)
+            .order_by("id")
+            .limit(_BATCH)
+            .values("id", "number", "city_id", "queue_type", "birth_year", "stream", "submitted_at")
+        )
+        if not apps:
+            return
+        last_id = apps[-1]["id"]
+        choices: dict[int, tuple[list[int], list[str]]] = {}
+        for c in (
+            await ApplicationChoice.filter(application_id__in=[a["id"] for a in apps])
+            .order_by("rank")
+            .values("application_id", "kindergarten_id", "language")
+        ):
+            kgs, languages = choices.setdefault(c["application_id"], ([], []))
+            kgs.append(int(c["kindergarten_id"]))
+            languages.append(str(c["language"]))
+        for a in apps:
+            kgs, languages = choices.get(a["id"], ([], []))
+            yield (
+                a["id"],
+                a["number"],
+                a["city_id"],
+                str(a["queue_type"]),
+                a["birth_year"],
+                int(a["stream"]),
+                a["submitted_at"],
+                kgs,
+                languages,
+            )
+
+
+def _bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
 class _Ordered(Protocol):
     """What places an application in the sets: an `Application`, or a row of one (rebuild)."""
 
@@ -377,22 +487,3 @@ class _Chosen(Protocol):
     def kindergarten_id(self) -> int: ...
     @property
     def language(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class _AppRow:
-    """An application as rebuild reads it (`.values()`, not models)."""
-
-    id: int
-    number: int
-    city_id: int
-    queue_type: str
-    birth_year: int
-    stream: int
-    submitted_at: datetime
-
-
-@dataclass(frozen=True)
-class _ChoiceRow:
-    kindergarten_id: int
-    language: str
