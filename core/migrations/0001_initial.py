@@ -1,9 +1,10 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-import functools
 from core.models.enums import ApplicationStatus, ArchiveReason, BenefitStatus, Channel, ComplaintCategory, ComplaintStatus, DocumentKind, GovRequestStatus, GroupKind, InboxStatus, Language, NotificationStatus, OfferStatus, Ownership, QueueType, ReferralMode, ReferralStatus, SeatStatus, StaffRole, Stream
-from json import dumps, loads
+from core.models.exchange import Answer, CampaignStatus, CycleStatus, RequestStatus
+from orjson import loads
 from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -20,8 +21,8 @@ class Migration(migrations.Migration):
                 ('action', fields.CharField(max_length=48)),
                 ('entity', fields.CharField(max_length=32)),
                 ('entity_id', fields.CharField(max_length=64)),
-                ('before', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('after', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('before', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
+                ('after', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
                 ('prev_hash', fields.CharField(max_length=64)),
                 ('hash', fields.CharField(unique=True, max_length=64)),
             ],
@@ -49,13 +50,40 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='ExchangeCampaign',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('city', fields.ForeignKeyField('models.City', source_field='city_id', db_constraint=True, to_field='id', related_name='exchange_campaigns', on_delete=OnDelete.CASCADE)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField()),
+                ('status', fields.CharEnumField(default=CampaignStatus.open, description='open: open\nmatched: matched\noffered: offered\nclosed: closed', enum_type=CampaignStatus, max_length=16)),
+                ('created_by', fields.CharField(max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'exchange_campaign', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ExchangeCycle',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('campaign', fields.ForeignKeyField('models.ExchangeCampaign', source_field='campaign_id', db_constraint=True, to_field='id', related_name='cycles', on_delete=OnDelete.CASCADE)),
+                ('status', fields.CharEnumField(default=CycleStatus.proposed, description='proposed: proposed\noffered: offered\ncarried_out: carried_out\ndropped: dropped', enum_type=CycleStatus, max_length=16)),
+                ('deadline', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'exchange_cycle', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='InboxEvent',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('source', fields.CharField(max_length=16)),
                 ('event_id', fields.CharField(max_length=128)),
                 ('type', fields.CharField(max_length=64)),
-                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('payload', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
                 ('status', fields.CharEnumField(default=InboxStatus.pending, description='pending: pending\ndone: done\nfailed: failed', enum_type=InboxStatus, max_length=16)),
                 ('attempts', fields.IntField(default=0)),
                 ('error', fields.CharField(default='', max_length=255)),
@@ -255,8 +283,8 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', db_constraint=True, to_field='id', related_name='extension_answers', on_delete=OnDelete.CASCADE)),
                 ('season', fields.IntField()),
-                ('answers', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('extended_numbers', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('answers', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('extended_numbers', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'extension_answers', 'app': 'models', 'pk_attr': 'id'},
@@ -270,7 +298,7 @@ class Migration(migrations.Migration):
                 ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', db_constraint=True, to_field='id', related_name='gov_requests', on_delete=OnDelete.CASCADE)),
                 ('parent_iin', fields.CharField(max_length=12)),
                 ('status', fields.CharEnumField(default=GovRequestStatus.consent_pending, description='consent_pending: consent_pending\nconsented: consented\nrefused: refused\nfailed: failed', enum_type=GovRequestStatus, max_length=24)),
-                ('result', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('result', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
@@ -337,7 +365,7 @@ class Migration(migrations.Migration):
                 ('seat', fields.OneToOneField('models.Seat', source_field='seat_id', db_constraint=True, to_field='id', related_name='referral', on_delete=OnDelete.CASCADE)),
                 ('group', fields.ForeignKeyField('models.Group', source_field='group_id', db_constraint=True, to_field='id', related_name='referrals', on_delete=OnDelete.CASCADE)),
                 ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', db_constraint=True, to_field='id', related_name='referrals', on_delete=OnDelete.CASCADE)),
-                ('status', fields.CharEnumField(description='awaiting_benefit_confirmation: awaiting_benefit_confirmation\nawaiting_enrollment: awaiting_enrollment\nenrolled: enrolled\nexpired: expired\ndeclined: declined\nrevoked: revoked\nannulled: annulled', enum_type=ReferralStatus, max_length=32)),
+                ('status', fields.CharEnumField(description='awaiting_benefit_confirmation: awaiting_benefit_confirmation\nawaiting_enrollment: awaiting_enrollment\nenrolled: enrolled\nexpired: expired\ndeclined: declined\nrevoked: revoked\nannulled: annulled\nexchanged: exchanged', enum_type=ReferralStatus, max_length=32)),
                 ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('extended', fields.BooleanField(default=False)),
@@ -345,6 +373,39 @@ class Migration(migrations.Migration):
                 ('close_reason', fields.CharField(default='', max_length=255)),
             ],
             options={'table': 'referral', 'app': 'models', 'indexes': [Index(fields=['application_id', 'status']), Index(fields=['status', 'expires_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ExchangeRequest',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('campaign', fields.ForeignKeyField('models.ExchangeCampaign', source_field='campaign_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.CASCADE)),
+                ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', db_constraint=True, to_field='id', related_name='exchange_requests', on_delete=OnDelete.CASCADE)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='exchange_requests', on_delete=OnDelete.CASCADE)),
+                ('referral', fields.ForeignKeyField('models.Referral', source_field='referral_id', db_constraint=True, to_field='id', related_name='exchange_requests', on_delete=OnDelete.CASCADE)),
+                ('language', fields.CharEnumField(description='kk: kk\nru: ru', enum_type=Language, max_length=2)),
+                ('preferences', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('status', fields.CharEnumField(default=RequestStatus.waiting, description='waiting: waiting\nin_cycle: in_cycle\nexchanged: exchanged\nwithdrawn: withdrawn\ndropped: dropped', enum_type=RequestStatus, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'exchange_request', 'app': 'models', 'indexes': [Index(fields=['campaign_id', 'status'])], 'pk_attr': 'id', 'table_description': "A parent's wish: the child's place (its referral, live or enrolled) for a place in one"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ExchangeLeg',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('cycle', fields.ForeignKeyField('models.ExchangeCycle', source_field='cycle_id', db_constraint=True, to_field='id', related_name='legs', on_delete=OnDelete.CASCADE)),
+                ('request', fields.ForeignKeyField('models.ExchangeRequest', source_field='request_id', db_constraint=True, to_field='id', related_name='legs', on_delete=OnDelete.CASCADE)),
+                ('target', fields.ForeignKeyField('models.Referral', source_field='target_id', db_constraint=True, to_field='id', related_name='exchange_targets', on_delete=OnDelete.CASCADE)),
+                ('group', fields.ForeignKeyField('models.Group', source_field='group_id', db_constraint=True, to_field='id', related_name='exchange_legs', on_delete=OnDelete.CASCADE)),
+                ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', db_constraint=True, to_field='id', related_name='exchange_legs', on_delete=OnDelete.CASCADE)),
+                ('position', fields.IntField()),
+                ('answer', fields.CharEnumField(default=Answer.pending, description='pending: pending\nconfirmed: confirmed\nrefused: refused\nlapsed: lapsed', enum_type=Answer, max_length=16)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('new_referral', fields.ForeignKeyField('models.Referral', source_field='new_referral_id', null=True, db_constraint=True, to_field='id', related_name='exchange_results', on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'exchange_leg', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One participant of a cycle: gives up `request.referral`, receives the place of'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -369,7 +430,7 @@ class Migration(migrations.Migration):
                 ('staff', fields.ForeignKeyField('models.StaffMember', source_field='staff_id', db_constraint=True, to_field='id', related_name='broadcasts', on_delete=OnDelete.CASCADE)),
                 ('text_kk', fields.TextField(unique=False)),
                 ('text_ru', fields.TextField(unique=False)),
-                ('audience', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('audience', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
                 ('status', fields.CharField(default='running', max_length=16)),
                 ('total', fields.IntField(default=0)),
                 ('progress_chat_id', fields.BigIntField(null=True)),
@@ -412,7 +473,7 @@ class Migration(migrations.Migration):
                 ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', null=True, db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
                 ('broadcast', fields.ForeignKeyField('models.Broadcast', source_field='broadcast_id', null=True, db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
                 ('kind', fields.CharField(max_length=48)),
-                ('params', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('params', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
                 ('language', fields.CharEnumField(default=Language.ru, description='kk: kk\nru: ru', enum_type=Language, max_length=2)),
                 ('channel', fields.CharEnumField(default=Channel.telegram, description='telegram: telegram\nsms: sms', enum_type=Channel, max_length=16)),
                 ('status', fields.CharEnumField(default=NotificationStatus.pending, description='pending: pending\nclaimed: claimed\nsending: sending\nsent: sent\nfailed: failed\nblocked: blocked\nunknown: unknown\ncancelled: cancelled', enum_type=NotificationStatus, max_length=16)),

@@ -786,6 +786,7 @@ class ComplaintEscalated:
         return cls(number=_int(params, "number"))
 
 
+@dataclass(frozen=True)
 class ApplicationsMoved:
     """Access recovery moved these applications to another account (the child's legal
     representative, confirmed by the registry and by a code to `phone`): told to the account
