@@ -22,6 +22,7 @@ from bot.texts.labels import language_word
 from bot.texts.reasons import error_text
 from bot.texts.sms import code_sms_text
 from bot.texts.typed import clean_typed
+from core.applications import drafts
 from core.people import applicants
 from core.people.otp import extract_code
 from core.platform.errors import DomainError
@@ -142,6 +143,8 @@ async def on_sign_out(callback: CallbackQuery, widget: Any, manager: DialogManag
     applicant = common.applicant_id(manager)
     await applicants.sign_out(applicant)
     await manager.middleware_data["otp"].forget(applicant)
+    # An unfinished application holds the family's data: it goes with the access.
+    await drafts.drop(manager.middleware_data["redis"], applicant)
     await manager.reset_stack(remove_keyboard=False)
     state = manager.middleware_data.get("state")
     if state is not None:

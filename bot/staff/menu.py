@@ -27,8 +27,15 @@ log = logging.getLogger(__name__)
 COMMON_TOOLS = ("release", "benefits", "enroll", "revoke", "protocol", "stats")
 ROLE_TOOLS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.kindergarten_admin: (*COMMON_TOOLS, "broadcast", "broadcasts"),
-    StaffRole.operator: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints"),
-    StaffRole.superadmin: (*COMMON_TOOLS, "broadcast", "broadcasts", "complaints", "staff"),
+    StaffRole.operator: (*COMMON_TOOLS, "broadcast", "broadcasts", "exchanges", "complaints"),
+    StaffRole.superadmin: (
+        *COMMON_TOOLS,
+        "broadcast",
+        "broadcasts",
+        "exchanges",
+        "complaints",
+        "staff",
+    ),
     StaffRole.anticorruption: ("complaints",),
 }
 
@@ -45,6 +52,7 @@ def _descriptions() -> dict[str, Callable[[], str]]:
         "broadcast": lambda: _("Send a message to parents"),
         "broadcasts": lambda: _("Recent broadcasts and their progress"),
         "complaints": lambda: _("Complaints waiting for an answer"),
+        "exchanges": lambda: _("Exchange of places: campaigns and proposed exchanges"),
         "staff": lambda: _("Grant and remove staff roles"),
     }
 

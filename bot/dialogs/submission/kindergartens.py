@@ -14,16 +14,18 @@ from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput
 from aiogram_dialog.widgets.kbd import Button, ManagedCalendar
 
 from bot.dialogs.common import locale_of, settings_of, today_of
+from bot.dialogs.foresight import forecast_text
 from bot.dialogs.states import SubmissionSG as S
 from bot.dialogs.submission import places
 from bot.dialogs.submission.data import ChoiceData, birth_year, choices, the_child
 from bot.dialogs.submission.replies import refuse, say
 from bot.texts.formats import esc
-from bot.texts.labels import queue_label, referral_mode_text
+from bot.texts.labels import language_word, queue_label, referral_mode_text
 from bot.texts.reasons import error_text, local_refusal, reason_text
 from bot.texts.rows import row_facts
 from bot.texts.typed import clean_typed
 from core.applications.submission import check_referral_date
+from core.foresight import seasons
 from core.platform.errors import DomainError
 
 KG_SCROLL = "kg_scroll"  # the results' ScrollingGroup in windows.py
@@ -161,8 +163,18 @@ async def kg_card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     if card is None:
         return {"card": _("This kindergarten was not found."), "queues": []}
     queues = [(lang, "➕ " + queue_label(year, lang)) for lang in card.languages]
+    # Issue 17: the chances of a new application in each of its queues, to steer the choice.
+    queue_type = str(dialog_manager.dialog_data.get("queue_type") or "general")
+    chances = []
+    for lang in card.languages:
+        forecast = await seasons.choice_forecast(card.id, queue_type, year, lang, settings)
+        chances.append(
+            _("Chances in the {language} queue: {forecast}").format(
+                language=language_word(lang), forecast=forecast_text(forecast)
+            )
+        )
     return {
-        "card": card.render(locale, year),
+        "card": "\n\n".join([card.render(locale, year), "\n".join(chances)]),
         "queues": queues,
     }
 
