@@ -106,6 +106,9 @@ def extract_messages(pot: Path, *options: str) -> None:
             "__n:1,2",
             "-k",
             "Tr",
+            # bot/notifications/sms.py: `s.t("…", **values)` (the SMS texts)
+            "-k",
+            "t",
             *options,
             "-o",
             str(pot),

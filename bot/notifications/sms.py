@@ -384,7 +384,10 @@ class _Sms:
         if code in DECISION_REASONS:
             return self.gettext(DECISION_REASONS[code])
         typed = " ".join(typed.split())
-        return self.t("Reason: {reason}", reason=typed) if typed else ""
+        # The staff member's words as a quote under a lead-in in the reader's language.
+        return (
+            self.t("Reason, in the staff member's words: «{reason}»", reason=typed) if typed else ""
+        )
 
     def text(self, text: str) -> str:
         """A fixed text (its parts are all short): shortened only as a last resort."""
