@@ -271,7 +271,19 @@ async def seed_exchange_cases(settings: Settings, city_id: int) -> list[Exchange
         by_cohort.setdefault((group.birth_year, str(group.language)), {}).setdefault(
             group.kindergarten_id, group
         )
-    chosen = next((list(g.values())[:3] for g in by_cohort.values() if len(g) >= 3), [])
+    chosen: list[Group] = []
+    for (year, _language), in_cohort in by_cohort.items():
+        # A cohort with three kindergartens and three children still in the queue (the past
+        # seasons leave the oldest cohorts enrolled or aged out).
+        waiting = await Application.filter(
+            city_id=city_id,
+            birth_year=year,
+            queue_type=QueueType.general,
+            status=ApplicationStatus.active,
+        ).count()
+        if len(in_cohort) >= 3 and waiting >= 3:
+            chosen = list(in_cohort.values())[:3]
+            break
     await prepare_counter("referral", 1)
     requests: list[ExchangeRequest] = []
     now = clock.now()

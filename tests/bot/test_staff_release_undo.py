@@ -71,5 +71,5 @@ async def test_a_release_is_undone_from_its_result_and_the_offered_parents_are_t
     assert (await Seat.get(id=referral.seat_id)).status == SeatStatus.taken
     assert (await Offer.get(application_id=apps[1].id)).status == OfferStatus.lapsed
     (told,) = await _told(parents[1], "offer_withdrawn")
-    assert f"#{apps[1].number}" in told
+    assert f"№{apps[1].number}" in told
     assert not await _told(parents[0], "offer_withdrawn")

@@ -64,7 +64,7 @@ async def test_a_menu_tap_mid_wizard_keeps_the_answers_and_the_parent_continues(
     await from_referral_to_review(parent, t, step2)
     await parent.press(t["submit"])
     done = await parent.expect(t["number"])
-    number = int(re.search(r"#(\d+)", done.text).group(1))  # type: ignore[union-attr]
+    number = int(re.search(r"№(\d+)", done.text).group(1))  # type: ignore[union-attr]
     assert await Application.filter(number=number).count() == 1
 
     # Submitted: nothing is offered back any more.

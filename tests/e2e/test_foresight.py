@@ -85,7 +85,7 @@ async def test_a_parent_sees_why_the_place_moved_the_chances_and_a_chart_and_sta
         settings=settings.model_copy(update={"min_verified_phones": 0}),
         actor=f"applicant:{applicant.id}",
     )
-    await parent.expect(f"#{app.number}", timeout=20)
+    await parent.expect(f"№{app.number}", timeout=20)
     await notify_position_changes(settings)  # the place at registration, recorded silently
 
     # Ten general applications ahead are withdrawn: the push tells the new place.
@@ -103,7 +103,7 @@ async def test_a_parent_sees_why_the_place_moved_the_chances_and_a_chart_and_sta
     for gone in ahead:
         await withdraw(gone.id, gone.applicant_id, actor="test")
     await notify_position_changes(settings)
-    push = await parent.expect(f"#{app.number}", timeout=20)
+    push = await parent.expect(f"№{app.number}", timeout=20)
     assert t("Why did it move?", lang) in push.buttons
 
     # 1. Why: ten withdrawals ahead, and the arithmetic

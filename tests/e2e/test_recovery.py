@@ -101,7 +101,7 @@ async def test_the_legal_representative_recovers_the_application(
 
     # A is told in its own chat: which applications, when, by which (masked) phone, what to do.
     told = await a.expect(head("Your applications were moved to another account", lang))
-    assert f"#{application.number}" in told.text
+    assert f"№{application.number}" in told.text
     assert mask_phone(phone) in told.text and phone not in told.text
     assert head("If you did not expect this and you are the child's legal", lang) in told.text
 

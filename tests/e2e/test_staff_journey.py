@@ -80,7 +80,7 @@ async def test_staff_decisions_by_buttons_reach_the_parents_in_their_language(
     )
     for client, lang, app in ((kk, "kk", kk_app), (ru, "ru", ru_app)):
         withdrawn = await client.expect(fixed("The seat offered for application", lang), timeout=20)
-        assert f"#{app.number}" in withdrawn.text
+        assert f"№{app.number}" in withdrawn.text
         assert t("Your application keeps its place in the queue.", lang) in withdrawn.text
 
     # Released again; both take their seat (the parents' side is tested in test_push.py).
@@ -135,7 +135,7 @@ async def test_staff_decisions_by_buttons_reach_the_parents_in_their_language(
     )
     await staff.press(t("Confirm", "ru"))
     confirmed = t(
-        "The benefit of application {number} is confirmed.", "kk", number=f"#{kk_app.number}"
+        "The benefit of application {number} is confirmed.", "kk", number=f"№{kk_app.number}"
     )
     await kk.expect(confirmed, timeout=20)
     await staff.expect(CLAIMS)
@@ -150,7 +150,7 @@ async def test_staff_decisions_by_buttons_reach_the_parents_in_their_language(
         t(
             "The benefit of application {number} is not confirmed.",
             "ru",
-            number=f"#{ru_app.number}",
+            number=f"№{ru_app.number}",
         ),
         timeout=20,
     )

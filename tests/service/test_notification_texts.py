@@ -166,7 +166,7 @@ def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
     if kind == "broadcast":
         assert text == {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"}[language]
     if kind == "applications_moved":
-        assert "+7701*****02" in text and "#" in text and "1414" in text, text
+        assert "+7701*****02" in text and "№" in text and "1414" in text, text
     if kind == "extension_due":
         assert "<b>1 " in text or "жылғы 1 " in text  # "1 октября 2027" / "2027 жылғы 1 қазан"
     if kind in (

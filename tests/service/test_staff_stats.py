@@ -71,10 +71,12 @@ async def _direct(city_id: int | None) -> dict[str, int]:
 
 
 def _read(shown: str) -> dict[str, int]:
-    """The figures of the /stats message, line by line (the first number of each line)."""
+    """The figures of the /stats message, line by line (the first number of each line); the
+    complaint figures that follow for operators and superadmins are another message."""
+    first = shown.split("\n\n")[0].split("Жалобы")[0].split("Шағымдар")[0]
     numbers = [
         int(re.sub(r"\D", "", match.group(1)))
-        for line in shown.splitlines()[1:]
+        for line in first.splitlines()[1:]
         if (match := re.search(r":\s*([\d\s\xa0\u202f]+)", line))
     ]
     return dict(zip(FIGURES, numbers, strict=True))
