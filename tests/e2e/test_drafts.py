@@ -38,7 +38,9 @@ async def test_a_menu_tap_mid_wizard_keeps_the_answers_and_the_parent_continues(
     await family_step(stack, parent, AIGERIM, t)
     children = await parent.expect("Детей найдено: 3")
     await parent.press(labelled(children, "Алихан"))
-    step2 = await add_by_name(parent, await parent.expect(t["step2"]), "Салтанат", "ГР, русский", t)
+    step2 = await add_by_name(
+        parent, await parent.expect(t["step2"]), "Салтанат", "г.р., русский", t
+    )
 
     # The main menu is still on screen: a tap asks first; "stay" brings the wizard back.
     await parent.press("Личный кабинет")

@@ -219,7 +219,7 @@ async def test_a_broadcast_shows_live_progress_and_counts_the_blocked(
 
         # One message, edited in place until the broadcast is done.
         remaining_label = fixed("Remaining: {count}", "ru")
-        finished = t("finished", "ru")
+        t("finished", "ru")  # the status word is translated
         seen: list[BotMessage] = []
         while not seen or finished not in seen[-1].text:
             seen.append(await staff.expect(remaining_label, timeout=30))
@@ -242,16 +242,12 @@ async def test_a_broadcast_shows_live_progress_and_counts_the_blocked(
         sms = await stack.sms_inbox(phone_of(746004))
         assert any(text_ru in m["text"] for m in sms), sms
 
-        broadcast = await Broadcast.get()
+        assert await Broadcast.all().count() == 1
         await staff.send("/broadcasts")
         await staff.expect(
             t(
-                "#{id} {when} ({status}): sent {sent}, failed {failed}, blocked {blocked}, "
-                "remaining {remaining} of {total}",
+                "Sent {sent}, failed {failed}, blocked {blocked}, remaining {remaining} of {total}",
                 "ru",
-                id=broadcast.id,
-                when=minute(broadcast.created_at, settings, "ru"),
-                status=finished,
                 sent=3,
                 failed=0,
                 blocked=1,

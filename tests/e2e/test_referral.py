@@ -163,7 +163,8 @@ async def test_two_parents_race_for_the_last_seat_in_general_access(
     fresh = await loser.expect(t("Kindergartens with free seats for your child:", loser_lang))
     assert (
         t(
-            "No free seats for your child right now. We will notify you when a seat appears.",
+            "No free seats for your child right now. When seats are freed, the first "
+            "applications in line are told at once; seats open to everyone also appear here.",
             loser_lang,
         )
         in fresh.text

@@ -73,7 +73,13 @@ async def test_staff_decisions_by_buttons_reach_the_parents_in_their_language(
     for client, lang, app in ((kk, "kk", kk_app), (ru, "ru", ru_app)):
         await expect_offer(client, lang, app.number)
     await staff.press(t("Undo", "ru"))
-    await staff.expect(fixed_part("Offers that lapse: {lapsed}.", "ru"))
+    await staff.expect(
+        fixed_part(
+            "Offers that lapse: {lapsed}. Those parents will be told the seat is gone; their "
+            "place in the queue is kept.",
+            "ru",
+        )
+    )
     await staff.press(t("Undo", "ru"))
     await staff.expect(
         fixed_part("The seat release is undone. Seats withdrawn: {withdrawn}.", "ru")
