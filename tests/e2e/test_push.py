@@ -219,7 +219,7 @@ async def test_a_broadcast_shows_live_progress_and_counts_the_blocked(
 
         # One message, edited in place until the broadcast is done.
         remaining_label = fixed("Remaining: {count}", "ru")
-        t("finished", "ru")  # the status word is translated
+        finished = t("finished", "ru")
         seen: list[BotMessage] = []
         while not seen or finished not in seen[-1].text:
             seen.append(await staff.expect(remaining_label, timeout=30))
