@@ -33,7 +33,7 @@ demo: install
 # Lint, format, types and catalogs fail the build before any test runs.
 test: install services lint typecheck
 	$(PY) -m scripts.i18n check
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 -n auto --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .
