@@ -14,7 +14,8 @@ public documents so that an outsider's copy decides, not the service's:
   "from date", of referral age, its child holding no live referral, not holding an open offer of
   the same group, not excluded by the release (the application that returned the seat);
 - a seat taken before its release's window end needs an open offer of that release, unless the
-  release had seats open to general access at once or reopened by a declined offer;
+  release had seats open to general access at once, or a seat whose offer ended during the
+  window (declined, lapsed, or its child took a referral elsewhere): nobody holds it any more;
 - a referral goes only to an application the rules allow at that moment (status, age, mode,
   queue type, cohort, city, one live referral per child). After general access anyone of the
   cohort may take a seat, first come first served: no order to check there.
@@ -68,6 +69,7 @@ class ReplayReport:
     releases_checked: int = 0
     offers_checked: int = 0
     referrals_checked: int = 0
+    batches_passed_over: int = 0  # twins a release was too small for (they keep their place)
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -84,6 +86,7 @@ class ReplayReport:
             f"releases checked: {self.releases_checked}",
             f"offers checked: {self.offers_checked}",
             f"referrals checked: {self.referrals_checked}",
+            f"twin batches passed over: {self.batches_passed_over}",
             f"queue jumps found: {self.jumps}",
         ]
         out.extend(f"  {finding}" for finding in self.findings[:50])
@@ -121,10 +124,12 @@ class _Release:
     expected: list[str]  # eligible applications in distribution order at the release
     offers: dict[str, str] = field(default_factory=dict)  # app tag -> offer status
     twin_of: dict[str, str] = field(default_factory=dict)  # twin offered -> its batch's head
+    # a batch the release says it passed over (too big for the seats left): head -> its twins
+    passed_over: dict[str, list[str]] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)  # holding an open offer of the group at release
     taken_general: int = 0
     seq: int = 0
-    declined: int = 0  # offers declined during the window
+    declined: int = 0  # offers that ended during the window (declined, lapsed, unusable)
     reopened: int = 0  # seats the log says opened to general access (seat.general_access)
 
     def general_seats(self) -> int:
@@ -183,9 +188,7 @@ class Replay:
                 str(tag), at, running=action == "offer.declined"
             )
             if release is not None and tag in release.offers:
-                release.offers[str(tag)] = action.split(".", 1)[1]
-                if action == "offer.declined" and at < release.window_end:
-                    release.declined += 1  # the seat it held opens to general access at once
+                self._close_offer(release, str(tag), action.split(".", 1)[1], at)
         elif action == "seat.general_access":
             release = self.releases.get(leaf.get("release"))
             if release is not None:
@@ -342,6 +345,9 @@ class Replay:
             ),
             expected=[],
             seq=seq,
+            passed_over={
+                str(head): [str(t) for t in twins] for head, twins in leaf.get("passed_over", [])
+            },
         )
         if window_end > at:
             release.expected = self._eligible_order(release, at)
@@ -368,6 +374,15 @@ class Replay:
             if release.offers.get(tag) == "open" and (not running or release.window_end > at)
         ]
         return max(found, key=lambda r: r.seq) if found else None
+
+    @staticmethod
+    def _close_offer(release: _Release, tag: str, status: str, at: datetime) -> None:
+        """An offer ends (declined, lapsed, or unusable once the child holds a referral): if it
+        was open during the window, the seat it held is nobody's and opens to general access
+        at once (`core.seats.offers.open_unheld_seats`)."""
+        if release.offers.get(tag) == "open" and at < release.window_end:
+            release.declined += 1
+        release.offers[tag] = status
 
     def _close_release(self, release: _Release) -> None:
         """Check a release's addressees: the first eligible ones of its queue, none skipped."""
@@ -414,11 +429,22 @@ class Replay:
             if self._twin_fits(release, twin):
                 batches.setdefault(head, []).append(twin)
         wanted: dict[str, int] = {}
+        passed: set[str] = set()  # twins of a batch passed over: they were not considered alone
         for position, tag in enumerate(release.expected, start=1):
             if len(wanted) >= release.seats:
                 break
-            if tag in wanted or tag in release.twin_of:
+            if tag in wanted or tag in release.twin_of or tag in passed:
                 continue  # came along with its twin (or is a twin: only its head brings it)
+            if tag in release.passed_over:
+                # The release says this batch was passed over. True only if its twins that
+                # may take a seat of the group, with it, need more seats than are left;
+                # otherwise it is wanted like any other, and its absence is a finding.
+                twins = release.passed_over[tag]
+                fitting = [t for t in twins if t not in wanted and self._twin_fits(release, t)]
+                if 1 + len(fitting) > release.seats - len(wanted):
+                    self.report.batches_passed_over += 1
+                    passed.update(twins)
+                    continue
             members = [tag, *(t for t in batches.get(tag, []) if t not in wanted)]
             if len(members) > release.seats - len(wanted):
                 continue  # twins need more seats than are left: they keep their place
@@ -511,7 +537,7 @@ class Replay:
         # Other open offers of the child cannot be used while the referral lives.
         for other in self.releases.values():
             if other.offers.get(tag) == "open":
-                other.offers[tag] = "lapsed"
+                self._close_offer(other, tag, "lapsed", at)
         referral = str(leaf.get("referral", f"seq{seq}"))
         self.referrals[referral] = (tag, LIVE)
         child = self._child(app)

@@ -27,6 +27,9 @@ from core.notifications.kinds import Place
 from core.platform.errors import DomainError
 from core.platform.settings import get_settings
 
+# A request in one of these is over: the parent may file a new one.
+FINISHED = (RequestStatus.dropped, RequestStatus.exchanged, RequestStatus.unmatched)
+
 # --- the child's places ---------------------------------------------------------------------
 
 
@@ -64,7 +67,7 @@ async def place_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
     view = await parent_view(holding)
     request = view.request
     lines: list[str] = []
-    if request is None or request.status in (RequestStatus.dropped, RequestStatus.exchanged):
+    if request is None or request.status in FINISHED:
         state = _("No exchange request.") if request is None else _request_status(request.status)
     else:
         state = _request_status(request.status)
@@ -75,7 +78,7 @@ async def place_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
         if view.deadline is not None:
             when = fmt_datetime(view.deadline, get_settings().tz, common.locale_of(dialog_manager))
             lines.append(_("Confirm by: {when}").format(when=when))
-    closed = request is None or request.status in (RequestStatus.dropped, RequestStatus.exchanged)
+    closed = request is None or request.status in FINISHED
     return {
         "place": esc(_holding_name(dialog_manager, holding)),
         "state": esc(state),
@@ -311,6 +314,9 @@ def _request_status(status: RequestStatus) -> str:
         RequestStatus.exchanged: _("The exchange is done."),
         RequestStatus.dropped: _("The last exchange did not happen; you may request again."),
         RequestStatus.withdrawn: _("The request is withdrawn."),
+        RequestStatus.unmatched: _(
+            "The last campaign ended without an exchange for this place; you may request again."
+        ),
     }[status]
 
 

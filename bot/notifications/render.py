@@ -357,6 +357,10 @@ def _exchange_news(r: _Reader, p: ExchangeNews) -> str:
         "carried_out": r.gettext(
             "The exchange of places is done: every family confirmed. The new referral is {number}."
         ).format(number=f"<b>{_referral(p.number)}</b>"),
+        "unmatched": r.gettext(
+            "The exchange campaign has ended without finding an exchange for your request. "
+            "Your child keeps the current place; you may ask again in the next campaign."
+        ),
     }
     text = steps.get(p.step, steps["requested"])
     if p.place is not None:

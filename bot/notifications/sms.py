@@ -448,5 +448,8 @@ EXCHANGE_STEPS = {
     "dropped": N_("Indigo: the exchange did not happen; your child keeps the current place."),
     "dropped_out": N_("Indigo: the exchange did not happen; your child keeps the current place."),
     "carried_out": N_("Indigo: the exchange of places is done; see the new referral in the bot."),
+    "unmatched": N_(
+        "Indigo: the exchange campaign ended with no exchange found; your child keeps the place."
+    ),
     "other": N_("Indigo: news about your exchange of places in the bot."),
 }

@@ -119,9 +119,15 @@ async def on_offer(callback: CallbackQuery, widget: Any, manager: DialogManager)
 async def on_close(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
     staff = staff_of(manager)
     campaign = await campaigns.current_campaign(await campaigns.staff_city(staff))
+    told = 0
     if campaign is not None:
-        await campaigns.close_campaign(campaign, actor=staff_service.actor(staff))
-    await common.reply(callback, _("The exchange campaign is closed."))
+        told = await campaigns.close_campaign(campaign, actor=staff_service.actor(staff))
+    await common.reply(
+        callback,
+        _(
+            "The exchange campaign is closed. Families told that no exchange was found: {count}."
+        ).format(count=told),
+    )
     await manager.switch_to(ExchangeStaffSG.main)
 
 

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
 from core import audit
-from core.models import CampaignStatus, City, ExchangeCampaign, StaffMember
+from core.models import (
+    Applicant,
+    CampaignStatus,
+    City,
+    CycleStatus,
+    ExchangeCampaign,
+    ExchangeCycle,
+    ExchangeLeg,
+    ExchangeRequest,
+    RequestStatus,
+    StaffMember,
+)
+from core.notifications import outbox
+from core.notifications.kinds import ExchangeNews
 from core.people.staff import city_of
+from core.platform import clock
 from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
@@ -35,12 +52,54 @@ async def open_campaign(
     return campaign
 
 
-async def close_campaign(campaign: ExchangeCampaign, *, actor: str) -> None:
-    campaign.status = CampaignStatus.closed
-    await campaign.save(update_fields=["status"])
-    await audit.record(
-        "exchange.campaign_closed", "exchange_campaign", campaign.id, actor=actor, after={}
-    )
+async def close_campaign(campaign: ExchangeCampaign, *, actor: str) -> int:
+    """Close the campaign. Requests still waiting, or only in a cycle staff never offered, found
+    no exchange: they become `unmatched` and their families are told (the child keeps the
+    place; a later campaign takes a new request). Cycles already offered run to their end.
+    Returns the requests so closed."""
+    async with in_transaction() as conn:
+        campaign.status = CampaignStatus.closed
+        await campaign.save(update_fields=["status"], using_db=conn)
+        proposed = await ExchangeCycle.filter(
+            campaign_id=campaign.id, status=CycleStatus.proposed
+        ).using_db(conn)
+        for cycle in proposed:
+            cycle.status = CycleStatus.dropped
+            cycle.closed_at = clock.now()
+            await cycle.save(update_fields=["status", "closed_at"], using_db=conn)
+        in_proposed = (
+            await ExchangeLeg.filter(cycle_id__in=[c.id for c in proposed])
+            .using_db(conn)
+            .values_list("request_id", flat=True)
+        )
+        unmatched = (
+            await ExchangeRequest.filter(campaign_id=campaign.id)
+            .filter(
+                Q(status=RequestStatus.waiting)
+                | Q(status=RequestStatus.in_cycle, id__in=list(in_proposed))
+            )
+            .using_db(conn)
+            .order_by("id")
+        )
+        for request in unmatched:
+            request.status = RequestStatus.unmatched
+            await request.save(update_fields=["status"], using_db=conn)
+            applicant = await Applicant.get(id=request.applicant_id, using_db=conn)
+            await outbox.notify(
+                applicant,
+                ExchangeNews(step="unmatched", request_id=request.id),
+                key=f"exchange_unmatched:{request.id}",
+                conn=conn,
+            )
+        await audit.record(
+            "exchange.campaign_closed",
+            "exchange_campaign",
+            campaign.id,
+            actor=actor,
+            after={"unmatched": [r.id for r in unmatched]},
+            conn=conn,
+        )
+    return len(unmatched)
 
 
 async def current_campaign(city_id: int) -> ExchangeCampaign | None:

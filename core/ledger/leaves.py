@@ -162,6 +162,14 @@ def leaf_for(
     elif stream == "seat_release":
         leaf["release"] = _int(entry.entity_id)
         _release_facts(leaf, after)
+        passed = after.get("twins_passed_over")
+        if passed:
+            # twins whose batch needed more seats than were left (core.seats.offers): the head
+            # and the twins it would bring, so a replay knows why they were not addressed
+            leaf["passed_over"] = [
+                [tag(salt, "app", head), [tag(salt, "app", twin) for twin in twins]]
+                for head, twins in passed
+            ]
     return leaf
 
 

@@ -26,6 +26,7 @@ class RequestStatus(StrEnum):
     exchanged = "exchanged"  # the cycle was carried out
     withdrawn = "withdrawn"  # the parent took it back
     dropped = "dropped"  # the parent refused or let the deadline pass
+    unmatched = "unmatched"  # the campaign closed with no exchange found for it
 
 
 class CycleStatus(StrEnum):

@@ -57,6 +57,7 @@ async def addressees_for(
     settings: Settings,
     exclude: tuple[int, ...] = (),
     twin_of: dict[int, int] | None = None,
+    passed_over: dict[int, list[int]] | None = None,
 ) -> list[Application]:
     """The first `count` eligible applications of the group's kindergarten queue, in
     distribution order (ineligible ones are skipped, keeping the others' order). A mixed-age
@@ -71,7 +72,9 @@ async def addressees_for(
     (they are offered together, using as many seats); a batch larger than the seats still
     unassigned is passed over and keeps its place for a later release. `twin_of`, when given,
     is filled with each twin taken along -> the application whose place brought it (the public
-    log says so in the twin's `offer.created` leaf)."""
+    log says so in the twin's `offer.created` leaf). `passed_over`, when given, is filled with
+    each application passed over for its batch -> its twins (the release's leaf says so, so an
+    outside replay knows why the head of the queue was not addressed)."""
     today = local_today(settings)
     excluded: set[int] = set(exclude) | await holders_of_open_offers(conn, group.id)
     kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
@@ -104,7 +107,10 @@ async def addressees_for(
                 *await eligible_twins(app, group, today, settings, conn=conn, twins=twins),
             ]
             if len(members) > count - len(selected):
-                continue  # twins need more seats than are left: they keep their place
+                # twins need more seats than are left: they keep their place
+                if passed_over is not None:
+                    passed_over[app.id] = [twin.id for twin in twins]
+                continue
             selected.extend(members)
             if twin_of is not None:
                 twin_of.update((twin.id, app.id) for twin in members[1:])

@@ -213,9 +213,16 @@ async def release_in(
     now = clock.now()
     priority_end = priority_end_at(now, settings, window)
     twin_of: dict[int, int] = {}  # a twin addressee -> the application it came along with
+    passed_over: dict[int, list[int]] = {}  # a batch too big for the seats: head -> its twins
     addressees = (
         await addressees_for(
-            conn, group, count, settings=settings, exclude=exclude_application_ids, twin_of=twin_of
+            conn,
+            group,
+            count,
+            settings=settings,
+            exclude=exclude_application_ids,
+            twin_of=twin_of,
+            passed_over=passed_over,
         )
         if priority_end > now
         else []  # no window (0): nobody is first, the seats are everybody's at once
@@ -258,6 +265,7 @@ async def release_in(
             "priority_end_at": release_end.isoformat(),
             "addressees": [app.id for app in addressees],
             "general_access_at_once": count - len(addressees),
+            "twins_passed_over": [[head, twins] for head, twins in passed_over.items()],
         },
         conn=conn,
     )

@@ -136,6 +136,41 @@ async def test_a_refusal_drops_only_its_cycle_and_the_others_wait_again(town, se
     assert late.value.reason == "exchange_not_offered"
 
 
+async def test_families_with_no_exchange_are_told_when_the_campaign_closes_and_may_ask_again(
+    town, settings
+):
+    city, kgs, groups = town
+    campaign = await running_campaign(city, settings)
+    a, ra = await holder(city, groups[0])
+    b, rb = await holder(city, groups[1])
+    c, rc = await holder(city, groups[2])
+    swap_a = await file_request(a.applicant_id, ra.id, [kgs[1].id], settings=settings)
+    swap_b = await file_request(b.applicant_id, rb.id, [kgs[0].id], settings=settings)
+    alone = await file_request(c.applicant_id, rc.id, [kgs[3].id], settings=settings)
+    [proposed] = await find_cycles(campaign, actor="staff:1")  # a and b; c matches nobody
+
+    told = await close_campaign(campaign, actor="staff:1")
+
+    # Staff closed before sending the offers: nobody moves, all three are told so.
+    assert told == 3
+    await proposed.refresh_from_db()
+    assert proposed.status == CycleStatus.dropped
+    for request in (swap_a, swap_b, alone):
+        assert (await ExchangeRequest.get(id=request.id)).status == RequestStatus.unmatched
+    rows = await Notification.filter(kind="exchange_news").order_by("id")
+    for app in (a, b, c):
+        assert _news(rows, app.applicant_id)[-1] == "unmatched"
+    last = [n for n in rows if n.applicant_id == c.applicant_id][-1]
+    for lang, words in (("ru", "обмен по вашей заявке не найден"), ("kk", "алмасу табылмай")):
+        assert words in render(load(last.kind, last.params), lang, tz=settings.tz).text
+    await ra.refresh_from_db()
+    assert ra.status == ReferralStatus.enrolled
+    # The next campaign takes a new request for the same place.
+    await running_campaign(city, settings)
+    again = await file_request(c.applicant_id, rc.id, [kgs[3].id], settings=settings)
+    assert again.status == RequestStatus.waiting
+
+
 async def test_an_answer_missing_at_the_deadline_drops_the_cycle(town, settings):
     city, kgs, groups = town
     campaign = await running_campaign(city, settings)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
 
 import pytest
 
+from core.ledger import log
+from core.ledger.imports import log_imported
 from core.models import (
     ApplicationStatus,
     Notification,
@@ -30,6 +33,7 @@ from tests.fixtures.seats import (
     make_kindergarten,
     make_parent,
 )
+from verifier.replay import replay
 
 
 @pytest.fixture
@@ -182,3 +186,12 @@ async def test_seat_search_shows_twins_only_groups_with_seats_for_both(twins, se
     await _open_seats(twins["group"], 1, settings)
     [option] = await available_for(twins["a"].id, settings)
     assert (option.group_id, option.free) == (twins["group"].id, 2)
+
+
+async def test_twins_passed_over_by_a_small_release_replay_with_no_queue_jump(twins, settings):
+    await log_imported("fixture")  # the applications enter the public log as an import
+    await release_seats(twins["group"].id, 1, actor="staff:1", settings=settings)
+    rows = await log.leaves(0, await log.tree_size())
+    report = replay(json.loads(row["data"]) for row in rows)
+    assert report.findings == [], report.lines()
+    assert report.batches_passed_over == 1

@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -62,6 +62,11 @@ from verifier import cli, merkle
 from webhooks.ledger import add_ledger_routes
 
 CITY = SeedSize(kindergartens=8, applications=300, random_seed=19)
+# The seeded city and its year depend on the calendar (ages, seasons, the campaign): the test
+# tells the same year whatever day it runs. On this day's city a release meets twins it is too
+# small for, and addressees take referrals elsewhere during windows (both once missed by the
+# replay, which found queue jumps in a fair year).
+SEEDED_AT = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
 WEEKS = 52
 STEP = 2  # weeks between two rounds of queue activity (the timed jobs run at each)
 
@@ -274,9 +279,12 @@ async def week_of_the_queue(
                 if roll < 0.6:
                     year.taken += await try_take(offer.application_id, release.group_id, settings)
                 elif roll < 0.8:
-                    await decline_offer(
-                        offer.application_id, release.id, actor="parent", settings=settings
-                    )
+                    try:
+                        await decline_offer(
+                            offer.application_id, release.id, actor="parent", settings=settings
+                        )
+                    except DomainError:
+                        continue  # used up meanwhile: a twin took the seat for both
                     year.declined_offers += 1
         for release in releases:  # seats open at once, or after a decline
             await general_access_takers(rnd, release, city, settings, year)
@@ -338,27 +346,26 @@ async def demo_city_year(settings: Settings) -> Year:
     return year
 
 
-@pytest.mark.skip(
-    reason="quarantined (TODO next session): with the simulated past seasons of the seed the "
-    "replay sometimes reports one queue jump; seed artefact or real, not found yet"
-)
 async def test_a_year_of_the_demo_city_replays_and_rewrites_are_found(
     public_log: Log, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    year = await demo_city_year(settings)
-    assert year.releases >= 40 and year.taken >= 30 and year.enrolled >= 10, year
-    assert year.declined_offers and year.declined_referrals and year.benefits_decided, year
-    assert year.extended > 100 and year.submitted >= 40, year
+    with clock.travel_to(SEEDED_AT):
+        year = await demo_city_year(settings)
+        assert year.releases >= 40 and year.taken >= 30 and year.enrolled >= 10, year
+        assert year.declined_offers and year.declined_referrals and year.benefits_decided, year
+        assert year.extended > 100 and year.submitted >= 40, year
 
-    code, out = await verify(capsys, public_log)
-    assert code == 0, out
-    assert "queue jumps found: 0" in out
-    assert counted(out, "referrals checked") >= 30, out
-    assert counted(out, "offers checked") >= 50, out
-    assert counted(out, "releases checked") >= 40, out
+        code, out = await verify(capsys, public_log)
+        assert code == 0, out
+        assert "queue jumps found: 0" in out
+        assert counted(out, "referrals checked") >= 30, out
+        assert counted(out, "offers checked") >= 50, out
+        assert counted(out, "releases checked") >= 40, out
+        # Twins of the city met releases too small for both (they keep their place).
+        assert counted(out, "twin batches passed over") >= 1, out
 
-    await forged_tail_is_found(public_log, settings, capsys)
-    await rewritten_referral_is_found(public_log, settings, capsys)
+        await forged_tail_is_found(public_log, settings, capsys)
+        await rewritten_referral_is_found(public_log, settings, capsys)
 
 
 async def forged_tail_is_found(

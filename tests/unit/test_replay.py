@@ -236,3 +236,45 @@ def test_an_offer_to_an_application_of_another_kindergarten_is_still_a_jump() ->
 
     details = [f.detail for f in report.findings]
     assert any("offer to t, not an eligible application" in d for d in details), details
+
+
+def _passed_over(seats: int, offered: list[str]) -> list[dict[str, Any]]:
+    """a and its twin t (who chose another kindergarten) head the queue; the release of `seats`
+    says it passed their batch over and offers `offered`."""
+    leaves = _twins([(app, None) for app in offered])
+    leaves[4]["seats"] = seats
+    leaves[4]["passed_over"] = [["a", ["t"]]]
+    return leaves
+
+
+def test_twins_passed_over_by_a_release_too_small_for_both_keep_their_place() -> None:
+    report = replay(_passed_over(1, ["b"]), RULES)
+
+    assert report.ok, report.lines()
+    assert report.batches_passed_over == 1
+    assert "twin batches passed over: 1" in report.lines()
+
+
+def test_a_batch_said_passed_over_while_the_seats_suffice_is_a_jump() -> None:
+    report = replay(_passed_over(2, ["b", "c"]), RULES)
+
+    details = [f.detail for f in report.findings]
+    assert any("a (place 1 of the queue) skipped" in d for d in details), details
+    assert report.batches_passed_over == 0
+
+
+def test_a_seat_whose_addressee_took_a_referral_elsewhere_is_open_to_everyone() -> None:
+    """a is offered the seat of release 1, then takes a seat of release 2 (open to everyone at
+    once): the offer can no longer be used, so the seat it held opens at once and c may take it
+    before the window ends."""
+    leaves = _history("a", "c")
+    other = dict(leaves[3], seq=40, release=2, group=GROUP + 1, at="2025-09-01T06:00:00Z")
+    other.update(window_end="2025-09-01T06:00:00Z", at_once=1)
+    elsewhere = dict(leaves[5], seq=41, app="a", referral="r0", release=2, group=GROUP + 1)
+    elsewhere["at"] = "2025-09-01T06:30:00Z"
+    leaves[5:5] = [other, elsewhere]
+
+    report = replay(leaves, RULES)
+
+    assert report.ok, report.lines()
+    assert report.referrals_checked == 2
