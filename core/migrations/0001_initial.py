@@ -385,7 +385,7 @@ class Migration(migrations.Migration):
                 ('referral', fields.ForeignKeyField('models.Referral', source_field='referral_id', db_constraint=True, to_field='id', related_name='exchange_requests', on_delete=OnDelete.CASCADE)),
                 ('language', fields.CharEnumField(description='kk: kk\nru: ru', enum_type=Language, max_length=2)),
                 ('preferences', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
-                ('status', fields.CharEnumField(default=RequestStatus.waiting, description='waiting: waiting\nin_cycle: in_cycle\nexchanged: exchanged\nwithdrawn: withdrawn\ndropped: dropped', enum_type=RequestStatus, max_length=16)),
+                ('status', fields.CharEnumField(default=RequestStatus.waiting, description='waiting: waiting\nin_cycle: in_cycle\nexchanged: exchanged\nwithdrawn: withdrawn\ndropped: dropped\nunmatched: unmatched', enum_type=RequestStatus, max_length=16)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'exchange_request', 'app': 'models', 'indexes': [Index(fields=['campaign_id', 'status'])], 'pk_attr': 'id', 'table_description': "A parent's wish: the child's place (its referral, live or enrolled) for a place in one"},
