@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 LIVE = "live"
+LIVE_STATUSES = ("awaiting_enrollment", "awaiting_benefit_confirmation", LIVE)
 RETURNING = ("referral.declined", "referral.revoked", "referral.expired")
 STREAMS = 3  # extraordinary, first-priority, general (the key's first element)
 
@@ -56,7 +57,8 @@ class Finding:
     """One thing the rules did not allow, at a leaf."""
 
     seq: int
-    check: str  # queue_jump | priority_seat_without_offer | not_eligible | key_changed | unknown
+    # queue_jump | priority_seat_without_offer | not_eligible | key_changed | exchange | unknown
+    check: str
     detail: str
 
     def __str__(self) -> str:
@@ -70,6 +72,7 @@ class ReplayReport:
     offers_checked: int = 0
     referrals_checked: int = 0
     batches_passed_over: int = 0  # twins a release was too small for (they keep their place)
+    exchanges_checked: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -87,6 +90,7 @@ class ReplayReport:
             f"offers checked: {self.offers_checked}",
             f"referrals checked: {self.referrals_checked}",
             f"twin batches passed over: {self.batches_passed_over}",
+            f"exchanges checked: {self.exchanges_checked}",
             f"queue jumps found: {self.jumps}",
         ]
         out.extend(f"  {finding}" for finding in self.findings[:50])
@@ -149,6 +153,10 @@ class Replay:
         self.live_children: dict[str, int] = {}  # child (or app) tag -> live referrals
         self._pending: _Release | None = None  # release whose offers are being written
         self._returning: tuple[str, Any] | None = None  # (app, group) of a returned seat
+        # exchange of places: per exchange, the places given up and taken ((app tag, group))
+        self.gave: dict[int, list[tuple[str, Any]]] = {}
+        self.got: dict[int, list[tuple[str, Any, Any]]] = {}  # (app tag, group, kg)
+        self.exchanges_done: set[int] = set()
 
     # --- feeding ----------------------------------------------------------------------------
 
@@ -195,8 +203,12 @@ class Replay:
                 release.reopened += int(leaf.get("seats", 1))
         elif action == "referral.issued":
             self._referral_issued(leaf, seq, at)
+        elif action == "exchange.carried_out":
+            self._exchange_carried_out(leaf, seq)
         elif action.startswith("referral."):
             self._referral_status(leaf, action)
+            if action == "referral.exchanged":
+                self._place_given(leaf, seq)
             if action in RETURNING:
                 # `core.referrals.records.return_seat`: the seat is released again, and the
                 # application that returned it is not offered it (exclude_application_ids).
@@ -206,7 +218,54 @@ class Replay:
         if self._pending is not None:
             self._close_release(self._pending)
             self._pending = None
+        for exchange in sorted(set(self.got) - self.exchanges_done):
+            self._find(-1, "exchange", f"exchange {exchange}: referrals issued, never carried out")
         return self.report
+
+    # --- exchange of places -----------------------------------------------------------------
+
+    def _place_given(self, leaf: Mapping[str, Any], seq: int) -> None:
+        """`referral.exchanged`: the application gives its place up in an exchange."""
+        exchange = _exchange_of(leaf)
+        if exchange is None:
+            self._find(seq, "exchange", f"place of {leaf.get('app')} exchanged in no exchange")
+            return
+        self.gave.setdefault(exchange, []).append((str(leaf.get("app")), leaf.get("group")))
+
+    def _exchange_referral(self, leaf: Mapping[str, Any], seq: int, tag: str) -> None:
+        """A referral of an exchange (no release): only for an application that gave its own
+        place up in that exchange, once."""
+        exchange = _exchange_of(leaf)
+        assert exchange is not None
+        gave = [t for t, _ in self.gave.get(exchange, [])]
+        got = [t for t, _, _ in self.got.get(exchange, [])]
+        if exchange in self.exchanges_done or gave.count(tag) <= got.count(tag):
+            self._find(
+                seq,
+                "exchange",
+                f"referral to {tag} by exchange {exchange} without a place given up in it",
+            )
+        self.got.setdefault(exchange, []).append((tag, leaf.get("group"), leaf.get("kg")))
+
+    def _exchange_carried_out(self, leaf: Mapping[str, Any], seq: int) -> None:
+        """The places taken are the places given up, no more (an exchange creates no seat),
+        and as many as the exchange says it moved."""
+        self.report.exchanges_checked += 1
+        exchange = _int_or_none(leaf.get("exchange"))
+        if exchange is None:
+            self._find(seq, "exchange", "an exchange without its number")
+            return
+        self.exchanges_done.add(exchange)
+        gave = sorted(str(g) for _, g in self.gave.get(exchange, []))
+        got = sorted(str(g) for _, g, _ in self.got.get(exchange, []))
+        moves = sorted(str(m[1]) for m in leaf.get("moves", []) if isinstance(m, list) and m[1:])
+        size = _int_or_none(leaf.get("size"))
+        if gave != got or (moves and moves != got) or (size is not None and size != len(got)):
+            self._find(
+                seq,
+                "exchange",
+                f"exchange {exchange}: groups given up {gave}, taken {got}, size {size}",
+            )
 
     # --- applications -----------------------------------------------------------------------
 
@@ -508,6 +567,8 @@ class Replay:
             self._find(
                 seq, "unknown", f"referral of a seat of unknown release {leaf.get('release')}"
             )
+        elif release is None and _exchange_of(leaf) is not None:
+            self._exchange_referral(leaf, seq, tag)
         elif release is None:
             pass  # a referral loaded from before the log (no seat release to check it against)
         else:
@@ -539,6 +600,11 @@ class Replay:
             if other.offers.get(tag) == "open":
                 self._close_offer(other, tag, "lapsed", at)
         referral = str(leaf.get("referral", f"seq{seq}"))
+        status = str(leaf.get("status", LIVE))
+        if status not in LIVE_STATUSES:
+            # imported as it stood (an enrolment of a past season): the child holds no live one
+            self.referrals[referral] = (tag, status)
+            return
         self.referrals[referral] = (tag, LIVE)
         child = self._child(app)
         self.live_children[child] = self.live_children.get(child, 0) + 1
@@ -550,9 +616,7 @@ class Replay:
         if found is None:
             return
         tag, current = found
-        live_now = status in ("awaiting_enrollment", "awaiting_benefit_confirmation", LIVE) or (
-            status in ("extended", "benefit_confirmed")
-        )
+        live_now = status in LIVE_STATUSES or (status in ("extended", "benefit_confirmed"))
         app = self.apps.get(tag)
         child = self._child(app) if app is not None else tag
         if current == LIVE and not live_now:
@@ -630,3 +694,20 @@ def _time(value: Any) -> datetime:
     text = str(value).replace("Z", "+00:00")
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _exchange_of(leaf: Mapping[str, Any]) -> int | None:
+    """The exchange a referral leaf belongs to: its `exchange`, or a reason "exchange N"."""
+    if leaf.get("exchange") is not None:
+        return _int_or_none(leaf.get("exchange"))
+    reason = str(leaf.get("reason") or "")
+    if reason.startswith("exchange "):
+        return _int_or_none(reason.split(" ", 1)[1])
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

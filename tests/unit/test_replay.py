@@ -278,3 +278,60 @@ def test_a_seat_whose_addressee_took_a_referral_elsewhere_is_open_to_everyone() 
 
     assert report.ok, report.lines()
     assert report.referrals_checked == 2
+
+
+def _swap(*, second_taker: str = "b", second_group: int = GROUP + 1) -> list[dict[str, Any]]:
+    """a holds a place in GROUP + 1 and b in GROUP; exchange 5 swaps them."""
+    leaves = [_app(0, "a", at="2025-01-10T05:00:00Z"), _app(1, "b", at="2025-01-11T05:00:00Z")]
+    leaves.append(_app(2, "x", at="2025-01-12T05:00:00Z"))
+    for seq, (app, group) in enumerate((("a", GROUP + 1), ("b", GROUP)), start=3):
+        leaves.append(
+            _leaf(seq, "referral.issued", app, referral=f"r{app}", group=group, kg=KG)
+            | {"status": "enrolled"}
+        )
+    moves = [("a", GROUP + 1, "a", GROUP), ("b", GROUP, second_taker, second_group)]
+    seq = 10
+    for gave_app, gave_group, got_app, got_group in moves:
+        leaves.append(
+            _leaf(seq, "referral.exchanged", gave_app, referral=f"r{gave_app}", group=gave_group)
+            | {"status": "exchanged", "reason": "exchange 5"}
+        )
+        leaves.append(
+            _leaf(seq + 1, "referral.issued", got_app, referral=f"n{got_app}", group=got_group)
+            | {"status": "awaiting_enrollment", "kg": KG, "exchange": 5}
+        )
+        seq += 2
+    leaves.append(
+        {
+            "v": 1,
+            "seq": seq,
+            "at": "2025-09-01T05:00:00Z",
+            "action": "exchange.carried_out",
+            "stream": "exchange",
+            "exchange": 5,
+            "size": 2,
+            "moves": [[KG, GROUP], [KG, second_group]],
+        }
+    )
+    return leaves
+
+
+def test_an_exchange_that_swaps_the_places_given_up_is_fair() -> None:
+    report = replay(_swap(), RULES)
+
+    assert report.ok, report.lines()
+    assert report.exchanges_checked == 1
+
+
+def test_an_exchange_referral_to_a_family_that_gave_no_place_is_found() -> None:
+    report = replay(_swap(second_taker="x"), RULES)
+
+    details = [f.detail for f in report.findings]
+    assert [f.check for f in report.findings] == ["exchange"], details
+    assert "referral to x by exchange 5 without a place given up in it" in details[0]
+
+
+def test_an_exchange_handing_out_a_group_nobody_gave_up_is_found() -> None:
+    report = replay(_swap(second_group=GROUP + 7), RULES)
+
+    assert [f.check for f in report.findings] == ["exchange"], report.lines()
