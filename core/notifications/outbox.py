@@ -31,7 +31,9 @@ async def notify(
     if existing:
         return None
     language = await language_of(applicant, payload, conn)
-    signed_out = bool(await signed_out_among([applicant.id], conn))
+    # Only a chat's row can change: SMS goes to the phone anyway.
+    by_chat = applicant.channel != Channel.sms and not applicant.blocked_bot
+    signed_out = by_chat and bool(await signed_out_among([applicant.id], conn))
     return await Notification.create(
         using_db=conn,
         **row_fields(
