@@ -1,4 +1,5 @@
-"""The polite refusal of staff commands and staff buttons to everybody who is not staff."""
+"""The polite refusal of staff commands and staff buttons to everybody who is not staff; /stats
+and /protocol, whose figures are open data, show a parent the public page instead."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import UndoCb
 from bot.filters import STAFF_COMMANDS, IsStaff
+from bot.handlers.open_data import open_data
 from bot.staff.benefits import BenefitCb
+
+OPEN_DATA_COMMANDS = ("stats", "protocol")
 
 
 def make_router() -> Router:
     """Placed before the staff-only router: it sees the commands and buttons of non-staff."""
     router = Router(name="staff.refusal")
+    router.message.register(open_data, Command(*OPEN_DATA_COMMANDS), ~IsStaff())
     router.message.register(not_staff, Command(*STAFF_COMMANDS), ~IsStaff())
     router.callback_query.register(
         not_staff_button,

@@ -21,12 +21,14 @@ from tortoise.queryset import QuerySet
 from core import audit
 from core.models import (
     Applicant,
+    Application,
     Complaint,
     ComplaintCategory,
     ComplaintStatus,
+    Document,
     Kindergarten,
-    Person,
     Phone,
+    Referral,
     StaffMember,
     StaffRole,
 )
@@ -92,11 +94,11 @@ async def page_of(
     pages = max(1, -(-total // PAGE))
     page = min(max(page, 0), pages - 1)
     rows = await query.order_by("deadline", "number").offset(page * PAGE).limit(PAGE)
-    return [await _view(row, staff) for row in rows], pages
+    return await _views(list(rows)), pages
 
 
 async def view_of(staff: StaffMember, complaint_id: int) -> ComplaintView:
-    return await _view(await _in_scope(staff, complaint_id), staff)
+    return await _view(await _in_scope(staff, complaint_id))
 
 
 async def take(staff: StaffMember, complaint_id: int) -> ComplaintView:
@@ -124,7 +126,7 @@ async def take(staff: StaffMember, complaint_id: int) -> ComplaintView:
                 key=f"complaint:{complaint.id}:taken",
                 conn=conn,
             )
-    return await _view(complaint, staff)
+    return await _view(complaint)
 
 
 async def answer(staff: StaffMember, complaint_id: int, text: str) -> ComplaintView:
@@ -160,7 +162,7 @@ async def answer(staff: StaffMember, complaint_id: int, text: str) -> ComplaintV
             key=f"complaint:{complaint.id}:answered",
             conn=conn,
         )
-    return await _view(complaint, staff)
+    return await _view(complaint)
 
 
 async def escalate_overdue(settings: Settings) -> int:
@@ -221,54 +223,92 @@ def _overdue(complaint: Complaint) -> bool:
     return complaint.status != ComplaintStatus.answered and complaint.deadline < clock.now()
 
 
-async def _view(complaint: Complaint, staff: StaffMember) -> ComplaintView:
-    kindergarten = (
-        await Kindergarten.get_or_none(id=complaint.kindergarten_id)
-        if complaint.kindergarten_id is not None
-        else None
-    )
-    parent = None
-    subject = None
-    if not complaint.anonymous:
-        person = await Person.filter(applicants__id=complaint.applicant_id).first()
-        phone = await Phone.filter(applicant_id=complaint.applicant_id).order_by("id").first()
-        if person is not None:
-            parent = mask_name(person.last_name, person.first_name)
-        elif phone is not None:
-            parent = mask_phone(phone.number)
-        subject = await _subject_number(complaint)
-    attachment_id = attachment_mime = None
-    if complaint.attachment_id is not None:
-        await complaint.fetch_related("attachment")
-        if complaint.attachment is not None:
-            attachment_id = complaint.attachment.telegram_file_id
-            attachment_mime = complaint.attachment.mime_type
-    return ComplaintView(
-        id=complaint.id,
-        number=complaint.number,
-        category=str(complaint.category),
-        status=str(complaint.status),
-        text=complaint.text,
-        created_at=complaint.created_at,
-        deadline=complaint.deadline,
-        overdue=_overdue(complaint),
-        escalated=complaint.escalated_at is not None,
-        anonymous=complaint.anonymous,
-        kindergarten=kindergarten.name_ru if kindergarten else None,
-        kindergarten_kk=kindergarten.name_kk if kindergarten else None,
-        parent=parent,
-        subject=subject,
-        attachment_file_id=attachment_id,
-        attachment_mime=attachment_mime,
-        answer=complaint.answer,
-    )
+async def _view(complaint: Complaint) -> ComplaintView:
+    (view,) = await _views([complaint])
+    return view
 
 
-async def _subject_number(complaint: Complaint) -> str | None:
-    if complaint.referral_id is not None:
-        await complaint.fetch_related("referral")
-        return complaint.referral.number if complaint.referral else None
-    if complaint.application_id is not None:
-        await complaint.fetch_related("application")
-        return str(complaint.application.number) if complaint.application else None
-    return None
+async def _views(complaints: list[Complaint]) -> list[ComplaintView]:
+    """The staff views of several complaints: what they show is loaded for all at once (a
+    query per kind of thing, not per complaint)."""
+    kindergartens = {
+        kg_id: (name_ru, name_kk)
+        for kg_id, name_ru, name_kk in await Kindergarten.filter(
+            id__in={c.kindergarten_id for c in complaints if c.kindergarten_id is not None}
+        ).values_list("id", "name_ru", "name_kk")
+    }
+    named = [c for c in complaints if not c.anonymous]  # an anonymous one shows no parent
+    parents = await _parents({c.applicant_id for c in named})
+    referrals = await _numbers(Referral, {c.referral_id for c in named if c.referral_id})
+    applications = await _numbers(
+        Application, {c.application_id for c in named if c.application_id}
+    )
+    attachments = {
+        doc_id: (file_id, mime)
+        for doc_id, file_id, mime in await Document.filter(
+            id__in={c.attachment_id for c in complaints if c.attachment_id is not None}
+        ).values_list("id", "telegram_file_id", "mime_type")
+    }
+    views = []
+    for c in complaints:
+        kindergarten = kindergartens.get(c.kindergarten_id) if c.kindergarten_id else None
+        attachment = attachments.get(c.attachment_id) if c.attachment_id else None
+        subject = None
+        if not c.anonymous:
+            if c.referral_id is not None:
+                subject = referrals.get(c.referral_id)
+            elif c.application_id is not None:
+                subject = applications.get(c.application_id)
+        views.append(
+            ComplaintView(
+                id=c.id,
+                number=c.number,
+                category=str(c.category),
+                status=str(c.status),
+                text=c.text,
+                created_at=c.created_at,
+                deadline=c.deadline,
+                overdue=_overdue(c),
+                escalated=c.escalated_at is not None,
+                anonymous=c.anonymous,
+                kindergarten=kindergarten[0] if kindergarten else None,
+                kindergarten_kk=kindergarten[1] if kindergarten else None,
+                parent=None if c.anonymous else parents.get(c.applicant_id),
+                subject=subject,
+                attachment_file_id=attachment[0] if attachment else None,
+                attachment_mime=attachment[1] if attachment else None,
+                answer=c.answer,
+            )
+        )
+    return views
+
+
+async def _parents(applicant_ids: set[int]) -> dict[int, str]:
+    """Each parent as staff see them: the masked name, else the masked first phone."""
+    if not applicant_ids:
+        return {}
+    shown = {
+        applicant_id: mask_name(last_name, first_name)
+        for applicant_id, last_name, first_name in await Applicant.filter(
+            id__in=applicant_ids, person_id__isnull=False
+        ).values_list("id", "person__last_name", "person__first_name")
+    }
+    nameless = applicant_ids - set(shown)
+    if nameless:
+        phones = (
+            await Phone.filter(applicant_id__in=nameless)
+            .order_by("id")
+            .values_list("applicant_id", "number")
+        )
+        for applicant_id, number in phones:
+            shown.setdefault(applicant_id, mask_phone(number))  # their first phone
+    return shown
+
+
+async def _numbers(model: type[Application] | type[Referral], ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {
+        row_id: str(number)
+        for row_id, number in await model.filter(id__in=ids).values_list("id", "number")
+    }

@@ -260,6 +260,7 @@ async def create_broadcast(
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             applicants = await Applicant.filter(id__in=chunk).using_db(conn)
+            signed_out = await outbox.signed_out_among(chunk, conn)
             await Notification.bulk_create(
                 [
                     Notification(
@@ -268,6 +269,7 @@ async def create_broadcast(
                             payload,
                             key=f"broadcast:{broadcast.id}:{a.id}",
                             broadcast_id=broadcast.id,
+                            signed_out=a.id in signed_out,
                         )
                     )
                     for a in applicants

@@ -897,6 +897,27 @@ def load(kind: str, params: Mapping[str, object]) -> AnyPayload:
     return payload.from_params(params)
 
 
+def applications_of(payload: AnyPayload) -> dict[str, object] | None:
+    """Filters on `Application` for the applications a notice is about (their notification
+    language, chosen at submission, is the notice's); None for a notice about none (a
+    broadcast, a complaint, a code)."""
+    application_id = getattr(payload, "application_id", None)
+    if application_id is not None:
+        return {"id": application_id}
+    if isinstance(payload, ApplicationRegistered):
+        return {"number": payload.number}
+    application_number = getattr(payload, "application_number", None)
+    if application_number is not None:
+        return {"number": application_number}
+    if isinstance(payload, ExtensionDue | ApplicationsMoved):
+        return {"number__in": list(payload.numbers)}
+    if isinstance(payload, ReferralExpiring):
+        return {"referrals__id": payload.referral_id}
+    if isinstance(payload, ExchangeNews):
+        return {"exchange_requests__id": payload.request_id}
+    return None
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,10 @@
 """The notification outbox: rows written in the same transaction as the change that causes them.
 
-The worker (`worker/`) renders each row in the recipient's language and delivers it once.
+The worker (`worker/`) renders each row in the row's language and delivers it once: the
+notification language of the application the notice is about (step 4 of the submission), the
+parent's own for anything else. A parent who signed out ("Выйти") is not written to in that chat
+any more: until a phone is confirmed again their notices go by SMS to the family's number (their
+applications stay in the queue, and a seat offered must still reach them).
 A row holds a typed payload (`core.notifications.kinds`) as its `kind` and JSON `params`.
 """
 
@@ -9,8 +13,8 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 
-from core.models import Applicant, Channel, Notification
-from core.notifications.kinds import AnyPayload
+from core.models import Applicant, Application, Channel, Language, Notification, Phone
+from core.notifications.kinds import AnyPayload, applications_of
 
 
 async def notify(
@@ -26,22 +30,72 @@ async def notify(
     existing = await Notification.filter(idempotency_key=key).using_db(conn).first()
     if existing:
         return None
+    language = await language_of(applicant, payload, conn)
+    # Only a chat's row can change: SMS goes to the phone anyway.
+    by_chat = applicant.channel != Channel.sms and not applicant.blocked_bot
+    signed_out = by_chat and bool(await signed_out_among([applicant.id], conn))
     return await Notification.create(
-        using_db=conn, **row_fields(applicant, payload, key=key, broadcast_id=broadcast_id)
+        using_db=conn,
+        **row_fields(
+            applicant,
+            payload,
+            key=key,
+            broadcast_id=broadcast_id,
+            language=language,
+            signed_out=signed_out,
+        ),
     )
 
 
+async def language_of(
+    applicant: Applicant, payload: AnyPayload, conn: BaseDBAsyncClient
+) -> Language:
+    """The notification language of the parent's application(s) the notice is about, when they
+    agree on one; the parent's language otherwise."""
+    about = applications_of(payload)
+    if about is None:
+        return Language(applicant.language)
+    languages = {
+        str(language)
+        for language in await Application.filter(applicant_id=applicant.id, **about)
+        .using_db(conn)
+        .distinct()
+        .values_list("notification_language", flat=True)
+    }
+    return Language(languages.pop()) if len(languages) == 1 else Language(applicant.language)
+
+
+async def signed_out_among(applicant_ids: list[int], conn: BaseDBAsyncClient) -> set[int]:
+    """The parents among these who signed out: phones kept, none confirmed (the rule of
+    `core.people.applicants.signed_out`, which imports this module)."""
+    rows = (
+        await Phone.filter(applicant_id__in=applicant_ids)
+        .using_db(conn)
+        .values_list("applicant_id", "verified_at")
+    )
+    with_phones = {int(applicant_id) for applicant_id, _ in rows}
+    confirmed = {int(applicant_id) for applicant_id, verified_at in rows if verified_at}
+    return with_phones - confirmed
+
+
 def row_fields(
-    applicant: Applicant, payload: AnyPayload, *, key: str, broadcast_id: int | None = None
+    applicant: Applicant,
+    payload: AnyPayload,
+    *,
+    key: str,
+    broadcast_id: int | None = None,
+    language: Language | None = None,
+    signed_out: bool = False,
 ) -> dict[str, object]:
     """The columns of one outbox row (also for a bulk insert): the channel is SMS for a parent
-    who blocked the bot, the language the parent's."""
+    who blocked the bot or signed out in it; the language `language_of` found, the parent's by
+    default."""
     return {
         "idempotency_key": key,
         "applicant_id": applicant.id,
         "broadcast_id": broadcast_id,
         "kind": payload.kind,
         "params": payload.to_params(),
-        "language": applicant.language,
-        "channel": Channel.sms if applicant.blocked_bot else applicant.channel,
+        "language": language or applicant.language,
+        "channel": Channel.sms if applicant.blocked_bot or signed_out else applicant.channel,
     }

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     bot_token: str | None = None
     telegram_api_url: str | None = None  # a local Bot API server (the sandbox); None = Telegram
     telegram_webhook_url: str | None = None
+    # Where readers reach the public listener (its /public page: open data, protocols, the log),
+    # e.g. https://indigo.kz; unset: the origin of telegram_webhook_url (the same listener).
+    public_url: str | None = None
     telegram_webhook_secret: Annotated[list[str], NoDecode] = Field(default_factory=list)
     telegram_max_connections: int = 40
     http_host: str = "127.0.0.1"

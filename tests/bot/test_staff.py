@@ -102,7 +102,7 @@ async def test_a_parent_who_is_not_staff_is_refused_politely(
     bot_app: Any, language: str, refusal: str
 ) -> None:
     parent = Staff(bot_app, 4242, language)
-    for command in ("/release", "/broadcast", "/stats", "/enroll 123", "/protocol seats"):
+    for command in ("/release", "/broadcast", "/broadcasts", "/enroll 123", "/benefits"):
         assert refusal in await parent.send(command), command
     assert not await SeatRelease.exists()
 
