@@ -1,13 +1,15 @@
 """/dismiss: the kindergarten records that an enrolled child has left it. Starts from the
 referral's number or the application's; refuses before any preview a referral outside the staff
 member's scope, one not enrolled and one already departed (each with its reason). Then: why the
-child left (common reasons as buttons, or typed), a preview of whom it touches, Confirm. The
+child left (common reasons as buttons, or typed), a preview of whom it touches and the date of
+leaving (today, or another day typed from the enrolment on), Confirm. The
 child no longer takes a seat of the group, so staff may release it afterwards (/release); the
 parent is told, and the result carries an "Undo" (core.referrals.undo.undo_dismissal).
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from aiogram import Router
@@ -36,7 +38,7 @@ from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.referrals.cards import referral_card
-from core.referrals.departures import NOTE_LENGTH, dismiss, enrolled_referral
+from core.referrals.departures import NOTE_LENGTH, check_left_on, dismiss, enrolled_referral
 
 
 def make_router() -> Router:
@@ -74,6 +76,7 @@ def make_dialog() -> Dialog:
                 "The child will no longer take a seat in the group: you may release it with "
                 "/release. The parent will be notified."
             ),
+            SwitchTo(Tr("Another date of leaving"), id="date", state=sg.left_on),
             Row(
                 Button(Tr("Confirm"), id="ok", on_click=on_dismiss),
                 SwitchTo(Tr("Back"), id="back", state=sg.reason),
@@ -81,6 +84,12 @@ def make_dialog() -> Dialog:
             ),
             getter=confirm_getter,
             state=sg.confirm,
+        ),
+        Window(
+            Tr("Type the date the child left as DD.MM.YYYY."),
+            *typed_text(on_typed_date),
+            Row(SwitchTo(Tr("Back"), id="back", state=sg.confirm), cancel),
+            state=sg.left_on,
         ),
     )
 
@@ -123,10 +132,9 @@ async def limit_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
 
 async def confirm_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     picked = _reason(dialog_manager)
-    today = local_today(settings_of(dialog_manager))
     return await card_getter(dialog_manager) | {
         "reason": reason_shown(picked),
-        "date": fmt_date(today, locale_of(dialog_manager)),
+        "date": fmt_date(_left_on(dialog_manager), locale_of(dialog_manager)),
     }
 
 
@@ -176,6 +184,25 @@ async def on_typed_reason(message: Message, widget: object, manager: DialogManag
     await manager.switch_to(DismissalSG.confirm)
 
 
+async def on_typed_date(message: Message, widget: object, manager: DialogManager) -> None:
+    manager.show_mode = ShowMode.SEND  # the preview (or the question again) below the answer
+    try:
+        left_on = datetime.strptime((message.text or "").strip(), "%d.%m.%Y").date()
+    except ValueError:
+        await message.answer(_("Type the date the child left as DD.MM.YYYY."))
+        manager.show_mode = ShowMode.NO_UPDATE
+        return
+    referral = await Referral.get(id=start_data(manager)["referral_id"])
+    try:
+        check_left_on(referral, left_on, settings_of(manager))
+    except DomainError as exc:
+        await message.answer(error_text(exc))
+        manager.show_mode = ShowMode.NO_UPDATE
+        return
+    manager.dialog_data["left_on"] = left_on.isoformat()
+    await manager.switch_to(DismissalSG.confirm)
+
+
 # --- acting -----------------------------------------------------------------------------------
 
 
@@ -190,6 +217,7 @@ async def on_dismiss(callback: CallbackQuery, widget: object, manager: DialogMan
             staff,
             settings=settings_of(manager),
             note=reason["text"],
+            left_on=_left_on(manager),
         )
     except DomainError as exc:
         await callback.answer(error_text(exc), show_alert=True)
@@ -206,6 +234,12 @@ async def on_cancel(callback: CallbackQuery, widget: object, manager: DialogMana
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _left_on(manager: DialogManager) -> date:
+    """The day typed under "Another date of leaving", else today."""
+    typed = manager.dialog_data.get("left_on")
+    return date.fromisoformat(typed) if typed else local_today(settings_of(manager))
 
 
 def _reason(manager: DialogManager) -> dict[str, str]:

@@ -47,6 +47,7 @@ class DismissalSG(StatesGroup):
     reason = State()  # the common reasons as buttons, "other", Cancel
     reason_text = State()  # "other": the typed reason
     confirm = State()
+    left_on = State()  # "Another date": the day the child left, typed (today by default)
 
 
 class BenefitListSG(StatesGroup):

@@ -59,8 +59,7 @@ async def dismiss(
     note = " ".join(note.split())[:NOTE_LENGTH]
     if reason is DepartureReason.other and not note:
         raise DomainError(Reason.departure_reason_required)
-    today = local_today(settings)
-    left_on = left_on or today
+    left_on = left_on or local_today(settings)
     async with in_transaction() as conn:
         app, referral = await lock_referral(conn, referral_id)
         kindergarten = await Kindergarten.get(id=referral.kindergarten_id, using_db=conn)
@@ -76,13 +75,7 @@ async def dismiss(
             raise DomainError(
                 Reason.referral_not_enrolled, number=referral.number, status=str(referral.status)
             )
-        enrolled_on = (referral.closed_at or clock.now()).astimezone(settings.tz).date()
-        if not enrolled_on <= left_on <= today:
-            raise DomainError(
-                Reason.departure_date_out_of_range,
-                earliest=enrolled_on.isoformat(),
-                latest=today.isoformat(),
-            )
+        check_left_on(referral, left_on, settings)
         actor = actor_of(staff)
         before = snapshot(referral)
         referral.status = ReferralStatus.departed
@@ -133,6 +126,19 @@ async def dismiss(
             conn=conn,
         )
         return departure
+
+
+def check_left_on(referral: Referral, left_on: date, settings: Settings) -> None:
+    """A child leaves on a day from its enrolment to today (local dates), else
+    `departure_date_out_of_range` naming both ends."""
+    enrolled_on = (referral.closed_at or clock.now()).astimezone(settings.tz).date()
+    today = local_today(settings)
+    if not enrolled_on <= left_on <= today:
+        raise DomainError(
+            Reason.departure_date_out_of_range,
+            earliest=enrolled_on.isoformat(),
+            latest=today.isoformat(),
+        )
 
 
 async def enrolled_referral(application_number: int) -> Referral:

@@ -6,9 +6,11 @@ the seat the child filled."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.notifications.sms import DEPARTURE_REASONS
+from bot.texts.formats import fmt_date
 from core.models import (
     AuditEntry,
     Departure,
@@ -18,6 +20,8 @@ from core.models import (
     ReferralStatus,
     StaffRole,
 )
+from core.platform import clock
+from core.platform.dates import local_today
 from core.platform.settings import Settings
 from core.referrals.lifecycle import enroll
 from core.seats.releases import group_seats
@@ -156,3 +160,28 @@ async def test_cancel_changes_nothing(bot_app: Any, settings: Settings) -> None:
 
     assert (await Referral.get(id=referral.id)).status == ReferralStatus.enrolled
     assert not await AuditEntry.filter(action="referral.departed").exists()
+
+
+async def test_another_date_of_leaving_is_typed_and_checked(
+    bot_app: Any, settings: Settings
+) -> None:
+    """The child left a few days before the kindergarten records it: the day is typed; a day
+    before the enrolment or a day that is not a date is refused and asked again."""
+    _city, kindergarten, _group, _parent, _app, referral = await _enrolled(settings, Language.ru)
+    await make_staff(946, StaffRole.kindergarten_admin, kindergarten=kindergarten)
+    staff = Staff(bot_app, 946)
+    enrolled_on = local_today(settings)
+
+    with clock.travel(timedelta(days=3)):
+        await staff.send(f"/dismiss {referral.number}")
+        await staff.press(said(DEPARTURE_REASONS["parent_request"]))
+        await staff.press(said("Another date of leaving"))
+        assert said("Type the date the child left as DD.MM.YYYY.") in await staff.send("вчера")
+        before = (enrolled_on - timedelta(days=1)).strftime("%d.%m.%Y")
+        assert "Дата выбытия должна быть с" in await staff.send(before)
+        left_on = enrolled_on + timedelta(days=1)
+        preview = await staff.send(left_on.strftime("%d.%m.%Y"))
+        assert said("Date of leaving: {date}", date=fmt_date(left_on, "ru")) in preview
+        await staff.press("Подтвердить")
+
+    assert (await Departure.get(referral_id=referral.id)).left_on == left_on
