@@ -58,13 +58,13 @@ def parse_seat_offer(payload: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-Undoable = Literal["enrol", "revoke", "benefit", "release"]
+Undoable = Literal["enrol", "revoke", "benefit", "release", "dismiss"]
 
 
 class UndoCb(CallbackData, prefix="sundo"):
     """A staff member's "Undo" under the result of their decision (bot.staff.undo): `what`
-    was decided ("enrol", "revoke", "benefit", "release") on referral, application or seat
-    release `row`; `step`: "ask"
+    was decided ("enrol", "revoke", "dismiss", "benefit", "release") on referral, application
+    or seat release `row`; `step`: "ask"
     (show the confirmation), "do" (undo it), "keep" (leave it)."""
 
     what: Undoable

@@ -38,6 +38,9 @@ T = TypeVar("T")
 
 LIVE = "live"
 LIVE_STATUSES = ("awaiting_enrollment", "awaiting_benefit_confirmation", LIVE)
+# A referral closed this way gives its seat back in the same transaction (a re-release). Not so a
+# departure (`referral.departed`: an enrolled child left): the kindergarten releases the seat
+# later, if at all, as a plain `seats.released` replayed like any other.
 RETURNING = ("referral.declined", "referral.revoked", "referral.expired")
 STREAMS = 3  # extraordinary, first-priority, general (the key's first element)
 

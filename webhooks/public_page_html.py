@@ -256,6 +256,7 @@ REFERRAL_STATUSES = (
     "declined",
     "revoked",
     "annulled",
+    "departed",
 )
 
 
@@ -270,6 +271,7 @@ def referral_status(page: Page, status: str) -> str:
         "declined": _("Declined"),
         "revoked": _("Revoked"),
         "annulled": _("Annulled"),
+        "departed": _("Left the kindergarten"),
     }.get(status, status)
 
 

@@ -63,6 +63,8 @@ ACTIONS = {
     "referral.declined": N_("Referral declined"),
     "referral.revoked": N_("Referral revoked"),
     "referral.annulled": N_("Referral annulled"),
+    "referral.departed": N_("Child left the kindergarten"),
+    "referral.departed.undone": N_("Child's departure undone"),
     "seat.taken": N_("Seat taken"),
     "seat.returned": N_("Seat returned"),
 }

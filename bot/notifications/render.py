@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 
 from bot.callbacks import ProofOf, WhyMoved
-from bot.notifications.sms import sms_text
+from bot.notifications.sms import DEPARTURE_REASONS, sms_text
 from bot.texts.formats import application_number, esc, fmt_date, fmt_datetime, referral_number
 from bot.texts.labels import documents_to_bring, group_label
 from core.notifications.broadcasts import Progress
@@ -47,6 +47,8 @@ from core.notifications.kinds import (
     OfferWithdrawn,
     Place,
     PositionChanged,
+    ReferralDismissalUndone,
+    ReferralDismissed,
     ReferralEnrolled,
     ReferralEnrolmentUndone,
     ReferralExpired,
@@ -220,6 +222,10 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _exchange_news(r, payload)
         case ReferralModeChanged():
             return _referral_mode_changed(r, payload)
+        case ReferralDismissed():
+            return _referral_dismissed(r, payload)
+        case ReferralDismissalUndone():
+            return _referral_dismissal_undone(r, payload)
         case _:
             assert_never(payload)
 
@@ -247,6 +253,8 @@ def _proven_application(payload: AnyPayload) -> int | None:
         case ReferralIssued() | ReferralExpired() | ReferralEnrolled() | ReferralRevoked():
             return payload.application_number
         case ReferralEnrolmentUndone() | ReferralRevocationUndone():
+            return payload.application_number
+        case ReferralDismissed() | ReferralDismissalUndone():
             return payload.application_number
         case BenefitCertificateLapsed() if payload.referral_number:
             return payload.application_number
@@ -328,6 +336,29 @@ def _referral_enrolment_undone(r: _Reader, p: ReferralEnrolmentUndone) -> str:
         "The referral waits for the enrolment again; application {number} is back in the queue."
     ).format(number=application_number(p.application_number))
     return text
+
+
+def _referral_dismissed(r: _Reader, p: ReferralDismissed) -> str:
+    text = r.gettext("Referral {number}: the kindergarten recorded that the child has left it.")
+    text = text.format(number=f"<b>{_referral(p.number)}</b>")
+    text += "\n" + _place(r, p.place)
+    text += "\n" + r.gettext("Date of leaving: {date}").format(date=r.day(p.left_on))
+    if p.reason_code in DEPARTURE_REASONS:
+        text += "\n" + r.gettext("Reason: {reason}").format(
+            reason=r.gettext(DEPARTURE_REASONS[p.reason_code])
+        )
+    else:
+        text += _decision_reason(r, "", p.reason)
+    text += "\n" + r.gettext("If this is a mistake, please contact the kindergarten.")
+    return text
+
+
+def _referral_dismissal_undone(r: _Reader, p: ReferralDismissalUndone) -> str:
+    text = r.gettext(
+        "Referral {number}: the child's departure was recorded by mistake and has been undone; "
+        "the child is enrolled again."
+    ).format(number=f"<b>{_referral(p.number)}</b>")
+    return text + "\n" + _place(r, p.place)
 
 
 def _exchange_news(r: _Reader, p: ExchangeNews) -> str:

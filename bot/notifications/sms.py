@@ -38,6 +38,8 @@ from core.notifications.kinds import (
     OfferWithdrawn,
     Place,
     PositionChanged,
+    ReferralDismissalUndone,
+    ReferralDismissed,
     ReferralEnrolled,
     ReferralEnrolmentUndone,
     ReferralExpired,
@@ -329,6 +331,21 @@ def sms_text(payload: AnyPayload, gettext: Gettext, language: str, tz: ZoneInfo)
             return s.fit(head, numbers)
         case ExchangeNews():
             return s.text(s.t(EXCHANGE_STEPS.get(payload.step, EXCHANGE_STEPS["other"])))
+        case ReferralDismissed():
+            head = s.t(
+                "Indigo: referral {number}: the child has left the kindergarten, date: {date}.",
+                number=_ref(payload.number),
+                date=s.day(payload.left_on),
+            )
+            return s.fit(head, s.departure_reason(payload.reason_code, payload.reason))
+        case ReferralDismissalUndone():
+            return s.text(
+                s.t(
+                    "Indigo: the departure on referral {number} was a mistake and is undone; "
+                    "the child is enrolled again.",
+                    number=_ref(payload.number),
+                )
+            )
         case _:
             assert_never(payload)
 
@@ -389,6 +406,12 @@ class _Sms:
             self.t("Reason, in the staff member's words: «{reason}»", reason=typed) if typed else ""
         )
 
+    def departure_reason(self, code: str, typed: str) -> str:
+        """Why the child left: a code in the reader's language, else the staff member's words."""
+        if code in DEPARTURE_REASONS:
+            return self.gettext(DEPARTURE_REASONS[code])
+        return self.reason("", typed)
+
     def text(self, text: str) -> str:
         """A fixed text (its parts are all short): shortened only as a last resort."""
         return self.shorten(text)
@@ -435,6 +458,16 @@ DECISION_REASONS = {
     "parent_refused_seat": N_("The parent refused the seat."),
     "false_benefit_document": N_("The benefit document is not genuine."),
     "document_unreadable": N_("The benefit document cannot be read."),
+}
+
+
+# Why an enrolled child left the kindergarten (core.models.DepartureReason; "other" is typed):
+# the parent reads them in their language, staff see the same words on the buttons.
+DEPARTURE_REASONS = {
+    "moved_away": N_("The family moved away."),
+    "went_to_school": N_("The child went to school."),
+    "parent_request": N_("At the parent's request."),
+    "health": N_("For health reasons."),
 }
 
 

@@ -1,8 +1,8 @@
 """Staff commands and conversations: /release, /broadcast, /broadcasts, /benefits, /enroll,
-/revoke, /stats, /protocol, /staff (superadmins: roles), /complaints (bot.staff.complaints), and
-the staff menu and /help (bot.staff.menu). Only for staff members (core.people.staff), refused
-politely to everybody else; every action names the staff member as the audit actor
-("staff:<id>") and the core checks the scope.
+/revoke, /dismiss (bot.staff.dismissals), /stats, /protocol, /staff (superadmins: roles),
+/complaints (bot.staff.complaints), and the staff menu and /help (bot.staff.menu). Only for
+staff members (core.people.staff), refused politely to everybody else; every action names the
+staff member as the audit actor ("staff:<id>") and the core checks the scope.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot.staff import (
     benefits_list,
     broadcast,
     complaints,
+    dismissals,
     exchange,
     menu,
     referrals,
@@ -31,6 +32,7 @@ from bot.staff.states import (
     BenefitListSG,
     BenefitRejectSG,
     BroadcastSG,
+    DismissalSG,
     ExchangeStaffSG,
     ReferralActionSG,
     ReleaseSG,
@@ -53,6 +55,7 @@ def make_router() -> Router:
             BroadcastSG,
             BenefitRejectSG,
             ReferralActionSG,
+            DismissalSG,
             BenefitListSG,
             ReportsSG,
             StaffRolesSG,
@@ -63,7 +66,18 @@ def make_router() -> Router:
     # The queue tools are not the anti-corruption officer's (bot.staff.complaints has theirs).
     gated.message.filter(maybe, IsStaff(QUEUE_ROLES))
     gated.callback_query.filter(maybe, IsStaff(QUEUE_ROLES))
-    for module in (menu, release, broadcast, benefits, referrals, reports, roles, undo, exchange):
+    for module in (
+        menu,
+        release,
+        broadcast,
+        benefits,
+        referrals,
+        dismissals,
+        reports,
+        roles,
+        undo,
+        exchange,
+    ):
         gated.include_router(module.make_router())
     for dialog in (
         release.make_dialog(),
@@ -71,6 +85,7 @@ def make_router() -> Router:
         benefits.make_dialog(),
         benefits_list.make_dialog(),
         referrals.make_dialog(),
+        dismissals.make_dialog(),
         reports.make_dialog(),
         roles.make_dialog(),
         exchange.make_dialog(),

@@ -24,7 +24,7 @@ from core.models import StaffMember, StaffRole
 log = logging.getLogger(__name__)
 
 # What each role may do, in the order a staff member meets it in the autumn distribution.
-COMMON_TOOLS = ("release", "benefits", "enroll", "revoke", "protocol", "stats")
+COMMON_TOOLS = ("release", "benefits", "enroll", "revoke", "dismiss", "protocol", "stats")
 ROLE_TOOLS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.kindergarten_admin: (*COMMON_TOOLS, "broadcast", "broadcasts"),
     StaffRole.operator: (*COMMON_TOOLS, "broadcast", "broadcasts", "exchanges", "complaints"),
@@ -47,6 +47,7 @@ def _descriptions() -> dict[str, Callable[[], str]]:
         "benefits": lambda: _("Benefits waiting for a decision"),
         "enroll": lambda: _("Mark a referral as enrolled"),
         "revoke": lambda: _("Revoke a referral"),
+        "dismiss": lambda: _("Record that an enrolled child left the kindergarten"),
         "protocol": lambda: _("Seat release and referral protocols"),
         "stats": lambda: _("Open data figures for your scope"),
         "broadcast": lambda: _("Send a message to parents"),

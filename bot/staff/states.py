@@ -41,6 +41,15 @@ class ReferralActionSG(StatesGroup):
     revoke_confirm = State()
 
 
+class DismissalSG(StatesGroup):
+    """/dismiss: why the child left (buttons or typed), then the preview with Confirm."""
+
+    reason = State()  # the common reasons as buttons, "other", Cancel
+    reason_text = State()  # "other": the typed reason
+    confirm = State()
+    left_on = State()  # "Another date": the day the child left, typed (today by default)
+
+
 class BenefitListSG(StatesGroup):
     """/benefits: one message, a page of pending claims at a time; filters; one claim's card,
     whose Confirm and Reject start BenefitRejectSG on top."""

@@ -65,6 +65,7 @@ def referral_status(status: str) -> str:
         "declined": _("declined"),
         "revoked": _("revoked"),
         "annulled": _("annulled"),
+        "departed": _("left the kindergarten"),
     }.get(status, status)
 
 

@@ -1,7 +1,8 @@
-"""The "Undo" button under the result of a staff decision (an enrolment, a revocation, a benefit
-decision, a seat release): it asks first ("Undo ...? The parent will be told."; for a release,
-how many seats are withdrawn, offers lapse and referrals stay), then undoes through the core
-(core.referrals.undo: the window, the scope, the seat still free), which tells the parents."""
+"""The "Undo" button under the result of a staff decision (an enrolment, a revocation, a child's
+departure, a benefit decision, a seat release): it asks first ("Undo ...? The parent will be
+told."; for a release, how many seats are withdrawn, offers lapse and referrals stay), then
+undoes through the core (core.referrals.undo: the window, the scope, the seat still free), which
+tells the parents."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from core.referrals.undo import (
     ReleaseUndo,
     preview_release_undo,
     undo_benefit_decision,
+    undo_dismissal,
     undo_enrolment,
     undo_release,
     undo_revocation,
@@ -163,6 +165,8 @@ async def _undo(what: str, row: int, staff: StaffMember, settings: Settings) -> 
         await undo_enrolment(row, staff, settings=settings)
     elif what == "revoke":
         await undo_revocation(row, staff, settings=settings)
+    elif what == "dismiss":
+        await undo_dismissal(row, staff, settings=settings)
     else:
         await undo_benefit_decision(row, staff, settings=settings)
 
@@ -172,6 +176,11 @@ def _question(what: str) -> str:
         return _("Undo the enrolment on referral #{number}? The parent will be told.")
     if what == "revoke":
         return _("Undo the revocation of referral #{number}? The parent will be told.")
+    if what == "dismiss":
+        return _(
+            "Undo the departure of the child on referral #{number}? The child will be enrolled "
+            "again. The parent will be told."
+        )
     return _("Undo the benefit decision on application #{number}? The parent will be told.")
 
 
@@ -180,4 +189,9 @@ def _done(what: str) -> str:
         return _("The enrolment on referral #{number} is undone; the parent is notified.")
     if what == "revoke":
         return _("The revocation of referral #{number} is undone; the parent is notified.")
+    if what == "dismiss":
+        return _(
+            "The departure on referral #{number} is undone: the child is enrolled again; the "
+            "parent is notified."
+        )
     return _("The benefit decision on application #{number} is undone; the parent is notified.")

@@ -153,6 +153,7 @@ def referral_status(status: str) -> str:
         "declined": _("Declined"),
         "revoked": _("Revoked"),
         "annulled": _("Annulled"),
+        "departed": _("Left the kindergarten"),
     }.get(status, status)
 
 

@@ -221,6 +221,18 @@ def _texts() -> dict[str, Callable[[], str]]:
         "referral_not_live": lambda: _("This referral is no longer valid."),
         "referral_not_enrollable": lambda: _("This referral cannot be enrolled in its status."),
         "benefit_not_pending": lambda: _("This benefit was already decided."),
+        # A child leaving a kindergarten (core.referrals.departures).
+        "referral_not_enrolled": lambda: _(
+            "The child is not enrolled on referral #{number}, so a departure cannot be recorded."
+        ),
+        "referral_already_departed": lambda: _(
+            "The child on referral #{number} has already left the kindergarten. Date of "
+            "leaving: {left_on}."
+        ),
+        "departure_reason_required": lambda: _("Please type why the child left."),
+        "departure_date_out_of_range": lambda: _(
+            "The date of leaving must be from {earliest} to {latest}."
+        ),
         "undo_window_passed": lambda: _(
             "The time to undo this has passed ({minutes} min). Ask a superadmin to undo it."
         ),
@@ -371,7 +383,7 @@ def feed_kind(kind: str) -> str:
 
 
 _DATE_PARAMS = ("opens", "deadline")
-_FULL_DATE_PARAMS = ("earliest", "latest")  # another year possible: "31 декабря 2026"
+_FULL_DATE_PARAMS = ("earliest", "latest", "left_on")  # another year possible: "31 декабря 2026"
 
 
 def _localized_date(value: str, *, with_year: bool = False) -> str:

@@ -136,7 +136,8 @@ async def _imported_enrolments(
         ).values_list("entity_id", flat=True)  # type: ignore[arg-type]
     )
     rows = await Referral.filter(
-        application_id__in=enrolled, status=ReferralStatus.enrolled
+        application_id__in=enrolled,
+        status__in=(ReferralStatus.enrolled, ReferralStatus.departed),
     ).values("application_id", "issued_at", "closed_at")
     out = []
     for row in rows:

@@ -54,6 +54,9 @@ LEAF_STREAMS: dict[str, str] = {
     "referral.revoked.undone": "referral",
     "referral.annulled.undone": "referral",
     "referral.benefit_confirmed.undone": "referral",
+    # an enrolled child left the kindergarten (core.referrals.departures), and its undo
+    "referral.departed": "referral",
+    "referral.departed.undone": "referral",
     # exchange of places (core.exchange.cycles): the place given up, and the cycle carried out
     "referral.exchanged": "referral",
     "exchange.carried_out": "exchange",

@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from core.models.enums import ApplicationStatus, ArchiveReason, BenefitStatus, Channel, ComplaintCategory, ComplaintStatus, DocumentKind, GovRequestStatus, GroupKind, InboxStatus, Language, NotificationStatus, OfferStatus, Ownership, QueueType, ReferralMode, ReferralStatus, SeatStatus, StaffRole, Stream
+from core.models.enums import ApplicationStatus, ArchiveReason, BenefitStatus, Channel, ComplaintCategory, ComplaintStatus, DepartureReason, DocumentKind, GovRequestStatus, GroupKind, InboxStatus, Language, NotificationStatus, OfferStatus, Ownership, QueueType, ReferralMode, ReferralStatus, SeatStatus, StaffRole, Stream
 from core.models.exchange import Answer, CampaignStatus, CycleStatus, RequestStatus
 from orjson import loads
 from tortoise.fields.base import OnDelete
@@ -365,7 +365,7 @@ class Migration(migrations.Migration):
                 ('seat', fields.OneToOneField('models.Seat', source_field='seat_id', db_constraint=True, to_field='id', related_name='referral', on_delete=OnDelete.CASCADE)),
                 ('group', fields.ForeignKeyField('models.Group', source_field='group_id', db_constraint=True, to_field='id', related_name='referrals', on_delete=OnDelete.CASCADE)),
                 ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', db_constraint=True, to_field='id', related_name='referrals', on_delete=OnDelete.CASCADE)),
-                ('status', fields.CharEnumField(description='awaiting_benefit_confirmation: awaiting_benefit_confirmation\nawaiting_enrollment: awaiting_enrollment\nenrolled: enrolled\nexpired: expired\ndeclined: declined\nrevoked: revoked\nannulled: annulled\nexchanged: exchanged', enum_type=ReferralStatus, max_length=32)),
+                ('status', fields.CharEnumField(description='awaiting_benefit_confirmation: awaiting_benefit_confirmation\nawaiting_enrollment: awaiting_enrollment\nenrolled: enrolled\nexpired: expired\ndeclined: declined\nrevoked: revoked\nannulled: annulled\nexchanged: exchanged\ndeparted: departed', enum_type=ReferralStatus, max_length=32)),
                 ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('extended', fields.BooleanField(default=False)),
@@ -373,6 +373,25 @@ class Migration(migrations.Migration):
                 ('close_reason', fields.CharField(default='', max_length=255)),
             ],
             options={'table': 'referral', 'app': 'models', 'indexes': [Index(fields=['application_id', 'status']), Index(fields=['status', 'expires_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Departure',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('referral', fields.ForeignKeyField('models.Referral', source_field='referral_id', db_constraint=True, to_field='id', related_name='departures', on_delete=OnDelete.CASCADE)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='departures', on_delete=OnDelete.CASCADE)),
+                ('group', fields.ForeignKeyField('models.Group', source_field='group_id', db_constraint=True, to_field='id', related_name='departures', on_delete=OnDelete.CASCADE)),
+                ('kindergarten', fields.ForeignKeyField('models.Kindergarten', source_field='kindergarten_id', db_constraint=True, to_field='id', related_name='departures', on_delete=OnDelete.CASCADE)),
+                ('left_on', fields.DateField()),
+                ('reason', fields.CharEnumField(description='moved_away: moved_away\nwent_to_school: went_to_school\nparent_request: parent_request\nhealth: health\nother: other', enum_type=DepartureReason, max_length=16)),
+                ('note', fields.CharField(default='', max_length=255)),
+                ('actor', fields.CharField(max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('undone_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('undone_by', fields.CharField(default='', max_length=64)),
+            ],
+            options={'table': 'departure', 'app': 'models', 'indexes': [Index(fields=['kindergarten_id', 'left_on']), Index(fields=['referral_id', 'undone_at'])], 'pk_attr': 'id', 'table_description': 'An enrolled child left the kindergarten on `left_on` (core.referrals.departures): the'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -25,7 +25,7 @@ from core.models.operations import (
 )
 from core.models.people import Applicant, Child, Document, Person, Phone
 from core.models.places import City, Group, Kindergarten
-from core.models.seats import Offer, Referral, Seat, SeatRelease
+from core.models.seats import Departure, Offer, Referral, Seat, SeatRelease
 
 __all__ = [
     "Answer",
@@ -40,6 +40,7 @@ __all__ = [
     "Complaint",
     "Counter",
     "CycleStatus",
+    "Departure",
     "Document",
     "ExchangeCampaign",
     "ExchangeCycle",

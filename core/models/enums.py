@@ -71,12 +71,24 @@ class ReferralStatus(StrEnum):
     revoked = "revoked"
     annulled = "annulled"
     exchanged = "exchanged"  # given up in an exchange of places (core.exchange)
+    # the enrolled child has left the kindergarten (core.referrals.departures): no seat held
+    departed = "departed"
 
 
 LIVE_REFERRAL_STATUSES = (
     ReferralStatus.awaiting_benefit_confirmation,
     ReferralStatus.awaiting_enrollment,
 )
+
+
+class DepartureReason(StrEnum):
+    """Why an enrolled child left the kindergarten (staff pick one; "other" is typed)."""
+
+    moved_away = "moved_away"
+    went_to_school = "went_to_school"
+    parent_request = "parent_request"
+    health = "health"
+    other = "other"
 
 
 class SeatStatus(StrEnum):

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from core.models.applications import Application
-from core.models.enums import OfferStatus, ReferralStatus, SeatStatus
+from core.models.enums import DepartureReason, OfferStatus, ReferralStatus, SeatStatus
 from core.models.places import Group, Kindergarten
 
 
@@ -101,3 +101,38 @@ class Referral(Model):
     class Meta:
         table = "referral"
         indexes = (("application_id", "status"), ("status", "expires_at"))
+
+
+class Departure(Model):
+    """An enrolled child left the kindergarten on `left_on` (core.referrals.departures): the
+    referral is `departed` and its seat no longer counts against the group's capacity. Undone
+    by staff as a mistake: `undone_at` set, the referral enrolled again."""
+
+    id = fields.IntField(primary_key=True)
+    referral: fields.ForeignKeyRelation[Referral] = fields.ForeignKeyField(
+        "models.Referral", related_name="departures"
+    )
+    referral_id: int
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "models.Application", related_name="departures"
+    )
+    application_id: int
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="departures"
+    )
+    group_id: int
+    kindergarten: fields.ForeignKeyRelation[Kindergarten] = fields.ForeignKeyField(
+        "models.Kindergarten", related_name="departures"
+    )
+    kindergarten_id: int
+    left_on = fields.DateField()  # the day the child left (local date)
+    reason = fields.CharEnumField(DepartureReason, max_length=16)
+    note = fields.CharField(max_length=255, default="")  # the typed reason ("other")
+    actor = fields.CharField(max_length=64)  # audit actor
+    created_at = fields.DatetimeField()
+    undone_at = fields.DatetimeField(null=True)
+    undone_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "departure"
+        indexes = (("kindergarten_id", "left_on"), ("referral_id", "undone_at"))

@@ -356,6 +356,73 @@ class ReferralRevoked:
 
 
 @dataclass(frozen=True)
+class ReferralDismissed:
+    """The kindergarten recorded that the child left it on `left_on` (the referral's seat is
+    free for another child). `reason_code`: a `DepartureReason` the parent reads in their
+    language; `reason`: the staff member's words for "other"."""
+
+    kind: ClassVar[str] = "referral_dismissed"
+    referral_id: int
+    number: str
+    application_number: int
+    place: Place
+    left_on: date
+    reason_code: str
+    reason: str = ""
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+            "left_on": self.left_on.isoformat(),
+            "reason_code": self.reason_code,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+            left_on=date.fromisoformat(_str(params, "left_on")),
+            reason_code=_str(params, "reason_code"),
+            reason=str(params.get("reason") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class ReferralDismissalUndone:
+    """Staff undid the departure recorded by mistake: the child is enrolled again."""
+
+    kind: ClassVar[str] = "referral_dismissal_undone"
+    referral_id: int
+    number: str
+    application_number: int
+    place: Place
+
+    def to_params(self) -> Params:
+        return {
+            "referral_id": self.referral_id,
+            "number": self.number,
+            "application_number": self.application_number,
+            **self.place.to_params(),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            referral_id=_int(params, "referral_id"),
+            number=_str(params, "number"),
+            application_number=_int(params, "application_number"),
+            place=Place.from_params(params),
+        )
+
+
+@dataclass(frozen=True)
 class ReferralExpiring:
     kind: ClassVar[str] = "referral_expiring"
     referral_id: int
@@ -884,6 +951,8 @@ AnyPayload = (
     | ComplaintEscalated
     | ApplicationsMoved
     | ExchangeNews
+    | ReferralDismissed
+    | ReferralDismissalUndone
 )
 KINDS: dict[str, type[AnyPayload]] = {payload.kind: payload for payload in get_args(AnyPayload)}
 

@@ -115,6 +115,11 @@ class Reason(StrEnum):
     superadmin_only = "superadmin_only"
     last_superadmin = "last_superadmin"
     invalid_channel = "invalid_channel"
+    # A child leaving a kindergarten (core.referrals.departures; appended).
+    referral_not_enrolled = "referral_not_enrolled"
+    referral_already_departed = "referral_already_departed"
+    departure_reason_required = "departure_reason_required"
+    departure_date_out_of_range = "departure_date_out_of_range"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.

@@ -1,4 +1,5 @@
-"""Staff undo their own decision: an enrolment, a revocation, a benefit decision, a seat release.
+"""Staff undo their own decision: an enrolment, a revocation, a benefit decision, a seat release,
+a child's departure (`undo_dismissal`: refused once the freed seat was released again).
 
 Within `staff_undo_minutes` of the decision (measured from its audit entry) any staff member who
 may act on its kindergarten (the scope of the decision itself) undoes it; later only a superadmin
@@ -34,6 +35,7 @@ from core.models import (
     ArchiveReason,
     AuditEntry,
     BenefitStatus,
+    Departure,
     Group,
     Kindergarten,
     Offer,
@@ -52,6 +54,7 @@ from core.notifications.kinds import (
     BenefitDecisionUndone,
     OfferWithdrawn,
     Place,
+    ReferralDismissalUndone,
     ReferralEnrolmentUndone,
     ReferralRevocationUndone,
 )
@@ -62,7 +65,9 @@ from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.queue.order import sync_choices
+from core.referrals.departures import current_departure
 from core.referrals.records import lock_referral, snapshot
+from core.seats.releases import group_seats
 
 
 async def undo_enrolment(referral_id: int, staff: StaffMember, *, settings: Settings) -> Referral:
@@ -126,6 +131,63 @@ async def undo_revocation(referral_id: int, staff: StaffMember, *, settings: Set
                 expires_at=referral.expires_at,
             ),
             key=f"referral_revocation_undone:{referral.id}:{int(clock.now().timestamp())}",
+            conn=conn,
+        )
+        return referral
+
+
+async def undo_dismissal(referral_id: int, staff: StaffMember, *, settings: Settings) -> Referral:
+    """The departure was recorded by mistake: the child is enrolled again and fills a seat of
+    the group once more, so this is refused (`undo_not_possible`) when staff have meanwhile
+    released the seat the departure freed (the group would be over its capacity)."""
+    async with in_transaction() as conn:
+        app, referral = await lock_referral(conn, referral_id)
+        await _check_referral_scope(conn, staff, referral)
+        departure = await current_departure(conn, referral.id)
+        if referral.status != ReferralStatus.departed or departure is None:
+            raise DomainError(Reason.undo_not_possible, number=referral.number)
+        done = await _decision(conn, "referral.departed", "referral", referral.id)
+        _check_window(done, staff, settings)
+        # The group's row lock, as a release takes it: no release of the group meanwhile.
+        group = (
+            await Group.filter(id=referral.group_id)
+            .select_for_update(no_key=True)
+            .using_db(conn)
+            .get()
+        )
+        if (await group_seats(group, conn)).releasable < 1:
+            raise DomainError(Reason.undo_not_possible, number=referral.number)
+        actor = actor_of(staff)
+        now = clock.now()
+        await (
+            Departure.filter(id=departure.id).using_db(conn).update(undone_at=now, undone_by=actor)
+        )
+        before = snapshot(referral)
+        referral.status = ReferralStatus.enrolled
+        await referral.save(using_db=conn, update_fields=["status"])
+        await audit.record(
+            "referral.departed.undone",
+            "referral",
+            referral.id,
+            actor=actor,
+            before=before,
+            after=snapshot(referral)
+            | {
+                "kindergarten_id": referral.kindergarten_id,
+                "group_id": referral.group_id,
+                "departure_id": departure.id,
+            },
+            conn=conn,
+        )
+        await outbox.notify(
+            await Applicant.get(id=app.applicant_id, using_db=conn),
+            ReferralDismissalUndone(
+                referral_id=referral.id,
+                number=referral.number,
+                application_number=app.number,
+                place=await _place(conn, referral),
+            ),
+            key=f"referral_dismissal_undone:{referral.id}:{departure.id}",
             conn=conn,
         )
         return referral
@@ -550,7 +612,8 @@ async def _place(conn: BaseDBAsyncClient, referral: Referral) -> Place:
 
 
 async def undo_subject(what: str, row_id: int, staff: StaffMember) -> str:
-    """The number the staff member's undo question names ("enrol"/"revoke": the referral's,
+    """The number the staff member's undo question names ("enrol"/"revoke"/"dismiss": the
+    referral's,
     "benefit": the application's), if they may act on it; `referral_not_found` or
     `application_not_found` for an id that is no row (a forged button)."""
     if what == "benefit":

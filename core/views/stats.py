@@ -8,15 +8,15 @@ from datetime import timedelta
 from core.models import (
     Application,
     ApplicationStatus,
-    AuditEntry,
+    Departure,
     Kindergarten,
     Referral,
     ReferralStatus,
     Seat,
-    SeatRelease,
     SeatStatus,
 )
 from core.platform import clock
+from core.platform.dates import local_today
 
 WINDOW = timedelta(days=5)
 
@@ -40,44 +40,27 @@ async def open_data(city_id: int | None = None) -> OpenData:
     seats = Seat.filter(status=SeatStatus.free)
     queued = Application.filter(status=ApplicationStatus.active)
     referrals = Referral.all()
-    releases = SeatRelease.filter(created_at__gte=since)
     if city_id is not None:
         kindergartens = kindergartens.filter(city_id=city_id)
         seats = seats.filter(group__kindergarten__city_id=city_id)
         queued = queued.filter(city_id=city_id)
         referrals = referrals.filter(kindergarten__city_id=city_id)
-        releases = releases.filter(kindergarten__city_id=city_id)
-    enrolled = referrals.filter(status=ReferralStatus.enrolled, closed_at__gte=since)
-    # A child leaving a kindergarten frees a seat that staff (or the kindergarten's system)
-    # release; seats coming back from unused referrals are re-releases, not departures.
-    # Summed here: an aggregate over a joined filter made Tortoise group by every column and
-    # take one arbitrary release (an operator saw 4 where the city had 27).
-    released = sum(int(row["seats"]) for row in await releases.values("seats"))
-    returned_ids = [
-        entity_id
-        for (entity_id,) in await AuditEntry.filter(
-            action="seat.returned", at__gte=since
-        ).values_list("entity_id")
-    ]
-    returned = len(returned_ids)
-    if city_id is not None and returned_ids:
-        returned = await Seat.filter(
-            id__in=[int(i) for i in returned_ids], group__kindergarten__city_id=city_id
-        ).count()
-    # A release undone as a mistake (core.referrals.undo.undo_release) freed no seat.
-    withdrawn = 0
-    for entity_id, after in await AuditEntry.filter(
-        action="seats.released.undone", at__gte=since
-    ).values_list("entity_id", "after"):
-        if city_id is None or await releases.filter(id=int(entity_id)).exists():
-            withdrawn += int((after or {}).get("withdrawn", 0))
-    dismissed = max(0, int(released) - returned - withdrawn)
+    # Enrolled in these days, whether or not the child has left since (closed_at stays the
+    # enrolment's moment when a departure is recorded).
+    enrolled = referrals.filter(
+        status__in=(ReferralStatus.enrolled, ReferralStatus.departed), closed_at__gte=since
+    )
+    # Children who left a kindergarten in the last 5 days, today included, by the day they
+    # left (core.referrals.departures); a departure undone as a mistake is none.
+    departures = Departure.filter(undone_at=None, left_on__gt=local_today() - WINDOW)
+    if city_id is not None:
+        departures = departures.filter(kindergarten__city_id=city_id)
     return OpenData(
         kindergartens=await kindergartens.count(),
         free_seats=await seats.count(),
         queued_applications=await queued.count(),
         enrolled_5_days=await enrolled.count(),
-        dismissed_5_days=dismissed,
+        dismissed_5_days=await departures.count(),
         referrals_issued=await referrals.count(),
         referrals_issued_5_days=await referrals.filter(issued_at__gte=since).count(),
     )

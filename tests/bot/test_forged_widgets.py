@@ -50,6 +50,7 @@ from bot.staff.states import (
     BenefitListSG,
     BenefitRejectSG,
     BroadcastSG,
+    DismissalSG,
     ExchangeStaffSG,
     ReferralActionSG,
     ReleaseSG,
@@ -380,6 +381,16 @@ def visits(w: World) -> list[Visit]:
                 ReferralActionSG.revoke_reason,
                 ReferralActionSG.revoke_text,
                 ReferralActionSG.revoke_confirm,
+            )
+        ),
+        # /dismiss: why the child left, the typed reason, the preview, another date.
+        *(
+            Visit(state, user=STAFF, start_data=acted, dialog_data=picked)
+            for state in (
+                DismissalSG.reason,
+                DismissalSG.reason_text,
+                DismissalSG.confirm,
+                DismissalSG.left_on,
             )
         ),
         # /protocol and /broadcasts pages; /staff (a superadmin grants and removes roles).

@@ -42,6 +42,9 @@ async def test_a_staff_members_start_sets_their_own_menu_in_their_language(
     commands = {c.command: c.description for c in menu.commands}
     assert commands["release"] == shown("Release free seats in a group", language)
     assert commands["benefits"] == shown("Benefits waiting for a decision", language)
+    assert commands["dismiss"] == shown(
+        "Record that an enrolled child left the kindergarten", language
+    )
     assert {"stats", "protocol", "broadcast", "start", "help"} <= set(commands)
     assert greeting  # the main menu is answered as for everybody
 
@@ -57,7 +60,15 @@ async def test_help_for_staff_lists_their_tools(bot_app: Any) -> None:
     kindergarten = await make_kindergarten(city)
     await make_staff(963, StaffRole.kindergarten_admin, kindergarten=kindergarten, city=city)
     shown_help = await Parent(bot_app, 963, "ru").send("/help")
-    for command in ("/release", "/benefits", "/enroll", "/revoke", "/stats", "/protocol"):
+    for command in (
+        "/release",
+        "/benefits",
+        "/enroll",
+        "/revoke",
+        "/dismiss",
+        "/stats",
+        "/protocol",
+    ):
         assert command in shown_help
     assert shown("Your role: administrator of a kindergarten.", "ru") in shown_help
     parent_help = await Parent(bot_app, 964, "ru").send("/help")

@@ -24,9 +24,15 @@ from core.people.applicants import transfer_applications
 from core.platform import clock
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
+from core.referrals.departures import dismiss
 from core.referrals.lifecycle import enroll, expire_due, revoke
 from core.referrals.take import take_seat
-from core.referrals.undo import undo_benefit_decision, undo_enrolment, undo_revocation
+from core.referrals.undo import (
+    undo_benefit_decision,
+    undo_dismissal,
+    undo_enrolment,
+    undo_revocation,
+)
 from core.registry import inbox
 from core.seats.releases import release_seats
 from tests.fixtures.benefits import BenefitsRegistry
@@ -42,7 +48,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 31
+    assert len(KINDS) == 33
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -76,6 +82,8 @@ async def test_every_kind_reads_right_from_what_its_producer_wrote(db, settings)
             "referral_revoked",
             "referral_enrolment_undone",
             "referral_revocation_undone",
+            "referral_dismissed",
+            "referral_dismissal_undone",
         } or (row.kind == "benefit_certificate_lapsed" and row.params.get("number")):
             # After the submission and each referral event: the receipts in the public log.
             assert button is not None, row.kind
@@ -155,7 +163,13 @@ def test_a_priority_offer_names_its_deadline_in_local_time() -> None:
 
 def _check(kind: str, payload: AnyPayload, language: str, text: str) -> None:
     """What a parent must read in each kind."""
-    if kind in ("seat_offered", "referral_issued", "referral_enrolled", "referral_revoked"):
+    if kind in (
+        "seat_offered",
+        "referral_issued",
+        "referral_enrolled",
+        "referral_revoked",
+        "referral_dismissed",
+    ):
         assert KINDERGARTEN[language] in text and GROUP_YEAR[language] in text, text
     if kind == "referral_issued":
         assert isinstance(payload, ReferralIssued)
@@ -234,6 +248,7 @@ async def _produce_every_kind(settings) -> list[Notification]:
         await release_seats(group.id, 1, actor="staff:1", settings=settings)
         taken = await take_seat(app.id, group.id, actor="parent", settings=settings)
         if enrolled:
+            kept = taken
             await enroll(taken.id, actor="staff:1")
         else:
             await revoke(
@@ -247,6 +262,11 @@ async def _produce_every_kind(settings) -> list[Notification]:
         await undo(taken.id, undoer, settings=settings)
     for application_id in decided:
         await undo_benefit_decision(application_id, undoer, settings=settings)
+    # referral_dismissed (the child enrolled again on the referral whose enrolment was undone
+    # left the kindergarten), referral_dismissal_undone
+    await enroll(kept.id, actor="staff:1")
+    await dismiss(kept.id, "went_to_school", undoer, settings=settings)
+    await undo_dismissal(kept.id, undoer, settings=settings)
     # position_changed: a place recorded long ago, far from today's
     await Application.filter(id=second.id).update(last_notified_position=500)
     await Application.exclude(id=second.id).update(last_notified_position=None)

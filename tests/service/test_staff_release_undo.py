@@ -77,11 +77,11 @@ async def test_a_release_undone_withdraws_free_seats_lapses_offers_and_keeps_ref
     assert not await Notification.filter(
         applicant_id=first.applicant_id, kind="offer_withdrawn"
     ).exists()
-    # The group can be released again: the withdrawn seats no longer count as free, and
-    # /stats counts only the seat a child really took as freed.
+    # The group can be released again: the withdrawn seats no longer count as free, and no
+    # release (made or undone) counts as a child who left (/stats counts departures).
     assert (await group_seats(group)).free == 0
     figures = await stats.open_data()
-    assert (figures.free_seats, figures.dismissed_5_days) == (0, 1)
+    assert (figures.free_seats, figures.dismissed_5_days) == (0, 0)
     entry = await AuditEntry.get(action="seats.released.undone")
     assert entry.actor == f"staff:{admin.id}"
     leaves = [json.loads(row.data) for row in await LedgerLeaf.all().order_by("seq")]

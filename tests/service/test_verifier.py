@@ -37,11 +37,14 @@ from core.models import (
 )
 from core.platform import clock
 from core.platform.settings import Settings
-from core.referrals.lifecycle import decline_referral, expire_due
+from core.referrals.departures import dismiss
+from core.referrals.lifecycle import decline_referral, enroll, expire_due
 from core.referrals.take import take_seat
+from core.referrals.undo import undo_dismissal
 from core.seats.general_access import decline_offer
 from core.seats.releases import release_seats
 from tests.fixtures.seats import make_child, make_city, make_group, make_kindergarten, make_parent
+from tests.fixtures.worker import make_staff
 from verifier import cli, merkle
 from verifier.note import public_key_of, verifier_key_string
 from verifier.replay import replay
@@ -193,6 +196,36 @@ async def test_a_year_of_the_queue_replays_with_no_queue_jump(
     assert "queue jumps found: 0" in out
     assert "referrals checked: 4" in out  # x, d (general access after a decline), f, c
     assert "releases checked: 7" in out  # 2 by staff, 3 returned seats, 1 at once, 1 declined
+
+
+async def test_a_child_who_left_frees_a_seat_for_the_next_in_line_and_replays_with_no_jump(
+    public_log: Log, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An enrolled child leaves (recorded, undone as a mistake, recorded again); the seat it
+    freed is released and offered to the next in line: the verifier accepts the departure
+    leaves and finds no jump."""
+    city = await make_city()
+    kindergarten = await make_kindergarten(city)
+    group = await make_group(kindergarten)
+    first, second = await register(city, kindergarten, 1), await register(city, kindergarten, 2)
+    await release_seats(group.id, 1, actor="staff", settings=settings)
+    referral = await take_seat(first.id, group.id, actor="parent", settings=settings)
+    await enroll(referral.id, actor="staff")
+    admin = await make_staff(640)
+    await dismiss(referral.id, "went_to_school", admin, settings=settings)
+    await undo_dismissal(referral.id, admin, settings=settings)
+    await dismiss(referral.id, "went_to_school", admin, settings=settings)
+    freed = await release_seats(group.id, 1, actor="staff", settings=settings)
+    assert await addressees(freed.id) == {second.id}
+    await take_seat(second.id, group.id, actor="parent", settings=settings)
+
+    code, out = await verify(capsys, "replay", "--url", public_log.url, "--key", public_log.key)
+
+    assert code == 0, out
+    assert "queue jumps found: 0" in out
+    assert "referrals checked: 2" in out and "releases checked: 2" in out
+    actions = await LedgerLeaf.all().order_by("seq").values_list("action", flat=True)
+    assert actions.count("referral.departed") == 2 and "referral.departed.undone" in actions
 
 
 async def test_a_rewritten_offer_in_the_database_is_found(
