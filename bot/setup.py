@@ -30,6 +30,7 @@ from bot.dialogs import (
     submission,
     verification,
 )
+from bot.dialogs.intent_ids import unique_intent_ids
 from bot.handlers import check, directory, errors, help, menu, start
 from bot.i18n import ApplicantI18nMiddleware
 from bot.middlewares.applicant import ApplicantMiddleware
@@ -65,6 +66,7 @@ def setup_dispatcher(
         # Last: whatever no command, menu or conversation took.
         *_answered(errors.make_fallback_router()),
     )
+    unique_intent_ids()  # a nested conversation must not overwrite its parent's data
     bg_factory = setup_dialogs(dispatcher, events_isolation=isolation)
     # After setup_dialogs, so that background dialog updates get an applicant and a language too.
     ApplicantMiddleware().setup(dispatcher)

@@ -3,8 +3,10 @@ Russian and in Kazakh: the calendar, the saved mode on the card, the parent's no
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
+import aiogram_dialog.api.entities.stack
 import pytest
 
 from core.models import Application, AuditEntry, Notification, ReferralMode
@@ -34,10 +36,6 @@ CAPTIONS = {
 
 
 @pytest.mark.parametrize(("user_id", "language"), [(531, "ru"), (532, "kk")])
-@pytest.mark.skip(
-    reason="flaky (TODO next session): a calendar press is sometimes refused as outdated; "
-    "the cause is not found yet"
-)
 async def test_a_parent_moves_the_referral_to_a_date_and_back_and_is_told_each_time(
     bot_app: Any, user_id: int, language: str
 ) -> None:
@@ -72,3 +70,26 @@ async def test_a_parent_moves_the_referral_to_a_date_and_back_and_is_told_each_t
     ).count()
     assert told == 2
     assert await AuditEntry.filter(action="application.referral_mode_changed").count() == 2
+
+
+async def test_done_returns_to_the_card_even_when_the_dialog_drew_the_cabinets_intent_id(
+    bot_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiogram-dialog draws an intent id from the current second and 100 random numbers: the
+    referral-date dialog opened within the cabinet's second gets the cabinet's id once in 100.
+    Here every id is drawn twice in a row, so that coincidence happens each time."""
+    draws = (n // 2 for n in itertools.count(2))  # 1, 1, 2, 2, 3, 3 ...
+    monkeypatch.setattr(aiogram_dialog.api.entities.stack, "new_int_id", lambda: next(draws))
+    t = CAPTIONS["ru"]
+    family = await make_family(533, "ru")
+    parent = Parent(bot_app, 533, "ru")
+    await parent.send(t["cabinet"][0])
+    await parent.press(t["cabinet"][1])
+    await parent.press(f"№{family.application.number}")
+    await parent.press(t["mode"])
+    await parent.press(t["date"])
+    await parent.press(">>")
+    assert t["saved"] in await parent.press("15")
+
+    shown = await parent.press(t["done"])
+    assert t["wanted"] in shown  # the application card, not "this button is outdated"
