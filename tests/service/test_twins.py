@@ -16,9 +16,10 @@ from core.models import (
     Seat,
     SeatStatus,
 )
+from core.platform import clock
 from core.platform.errors import DomainError
 from core.referrals.take import take_seat
-from core.seats.availability import available_for
+from core.seats.availability import available_for, precheck_facts, precheck_facts_orm
 from core.seats.eligibility import twin_applications
 from core.seats.releases import release_seats
 from tests.fixtures.seats import (
@@ -182,3 +183,11 @@ async def test_seat_search_shows_twins_only_groups_with_seats_for_both(twins, se
     await _open_seats(twins["group"], 1, settings)
     [option] = await available_for(twins["a"].id, settings)
     assert (option.group_id, option.free) == (twins["group"].id, 2)
+
+
+async def test_the_claims_fast_check_knows_a_child_has_twins(twins):
+    group, now = twins["group"], clock.now()
+    for key, has_twins in (("a", True), ("b", True), ("c", False)):
+        fast = await precheck_facts(twins[key].id, group.id, now)
+        assert fast == await precheck_facts_orm(twins[key].id, group.id, now)
+        assert fast is not None and fast.has_twins is has_twins
