@@ -26,7 +26,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
-from bench.common import BenchContext, Result, main_for
+from bench.common import BenchContext, Result, main_for, profiled
 from bench.load import copy_rows
 from core.models import Applicant, Notification, NotificationStatus, StaffMember
 from core.notifications.broadcasts import create_broadcast
@@ -142,17 +142,18 @@ async def _one(ctx: BenchContext, recipients: int, limit: int) -> dict[str, Any]
         stop = asyncio.Event()
         cpu = time.process_time()
         started = time.perf_counter()
-        task = asyncio.create_task(sender.run(stop, idle=0.05))
-        while True:
-            await asyncio.sleep(0.5)
-            left = await Notification.filter(
-                broadcast_id=broadcast.id,
-                status__in=(NotificationStatus.pending, NotificationStatus.sending),
-            ).count()
-            if left == 0 or time.perf_counter() - started > recipients / limit * 3 + 30:
-                break
-        stop.set()
-        await task
+        with profiled(f"broadcast_{limit}"):
+            task = asyncio.create_task(sender.run(stop, idle=0.05))
+            while True:
+                await asyncio.sleep(0.5)
+                left = await Notification.filter(
+                    broadcast_id=broadcast.id,
+                    status__in=(NotificationStatus.pending, NotificationStatus.sending),
+                ).count()
+                if left == 0 or time.perf_counter() - started > recipients / limit * 3 + 30:
+                    break
+            stop.set()
+            await task
         cpu = time.process_time() - cpu
         await session.close()
         report = await (await http.get(f"{url}/bench/report")).json()

@@ -14,11 +14,12 @@ import json
 import os
 import pstats
 import statistics
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from core.platform.db import close_db, init_db, migrate
 from core.platform.settings import Settings
@@ -142,7 +143,7 @@ def _package_of(filename: str) -> str:
 
 
 @contextlib.contextmanager
-def profiled(name: str) -> Iterator[None]:
+def profiled(name: str, out: TextIO = sys.stdout) -> Iterator[None]:
     """cProfile the block when BENCH_PROFILE is set; print CPU share per package after it."""
     if not os.environ.get("BENCH_PROFILE"):
         yield
@@ -162,9 +163,9 @@ def profiled(name: str) -> Iterator[None]:
             package = _package_of(filename)
             by_package[package] = by_package.get(package, 0.0) + tottime
         total = sum(by_package.values()) or 1.0
-        print(f"profile of {name} ({path}), CPU {total:.1f} s by package:")
+        print(f"profile of {name} ({path}), CPU {total:.1f} s by package:", file=out)
         for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1]):
-            print(f"  {package:<28} {seconds:7.2f} s {100 * seconds / total:5.1f} %")
+            print(f"  {package:<28} {seconds:7.2f} s {100 * seconds / total:5.1f} %", file=out)
 
 
 def write_results(results: list[Result]) -> None:

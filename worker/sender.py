@@ -62,6 +62,7 @@ from core.platform import clock
 from core.platform.settings import Settings
 from core.registry.ports import SmsGateway
 from worker import claim as claims
+from worker.botapi import send_text
 from worker.claim import Claimed
 from worker.coalescer import Coalescer
 from worker.gate import make_gate
@@ -90,6 +91,7 @@ IN_FLIGHT_SECONDS = 0.25  # requests run at once: this much sending (latency + F
 BATCHES_PER_SECOND = 10  # rows claimed at once: a tenth of a second of sending
 IDLE_SECONDS = 0.2  # an empty outbox is looked at again after this
 MAX_TELEGRAM_ERROR_LENGTH = 200
+BROADCAST_TEXTS = 64  # rendered broadcast messages kept (per broadcast and language)
 
 
 def in_flight_limit(settings: Settings) -> int:
@@ -149,6 +151,7 @@ class Sender:
         # `claimed` before their request goes out.
         self.batch = max(1, min(MAX_BATCH, int(settings.send_rate_per_second / BATCHES_PER_SECOND)))
         self._postgres = settings.is_postgres
+        self._broadcast_texts: dict[tuple[int, str, str], render.Message] = {}
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -314,9 +317,7 @@ class Sender:
             await self._record(item, NotificationStatus.failed, error="no recipient")
             return None
         try:
-            message = render.render(
-                load(row.kind, row.params or {}), row.language, tz=self.settings.tz
-            )
+            message = self._render(row)
             text = message.text
         except Exception as exc:
             log.exception("cannot render notification %s (%s)", row.id, row.kind)
@@ -330,10 +331,10 @@ class Sender:
             return await self._send_sms(item, applicant, message.sms, final=NotificationStatus.sent)
         markup = _markup(message.button)
         try:
-            await self.bot.send_message(
+            await send_text(
+                self.bot,
                 chat_id,
                 text,
-                parse_mode="HTML",
                 reply_markup=markup,
                 request_timeout=int(self.settings.send_timeout_seconds),
             )
@@ -359,6 +360,20 @@ class Sender:
         else:
             return await self._record(item, NotificationStatus.sent)
         return None
+
+    def _render(self, row: Notification) -> render.Message:
+        """The row's message; a broadcast's rows share one payload, so each language of it is
+        rendered once."""
+        payload, tz = load(row.kind, row.params or {}), self.settings.tz
+        if row.broadcast_id is None:
+            return render.render(payload, row.language, tz=tz)
+        key = (row.broadcast_id, row.kind, row.language)
+        message = self._broadcast_texts.get(key)
+        if message is None:
+            if len(self._broadcast_texts) >= BROADCAST_TEXTS:
+                self._broadcast_texts.clear()
+            message = self._broadcast_texts[key] = render.render(payload, row.language, tz=tz)
+        return message
 
     async def _send_sms(
         self,

@@ -223,7 +223,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('person', fields.OneToOneField('models.Person', source_field='person_id', db_constraint=True, to_field='id', related_name='child', on_delete=OnDelete.CASCADE)),
-                ('representative', fields.ForeignKeyField('models.Applicant', source_field='representative_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.CASCADE)),
+                ('representative', fields.ForeignKeyField('models.Applicant', source_field='representative_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.CASCADE)),
                 ('birth_certificate', fields.ForeignKeyField('models.Document', source_field='birth_certificate_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.CASCADE)),
             ],
             options={'table': 'child', 'app': 'models', 'pk_attr': 'id'},
@@ -234,7 +234,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('number', fields.BigIntField(unique=True)),
-                ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.CASCADE)),
+                ('applicant', fields.ForeignKeyField('models.Applicant', source_field='applicant_id', db_index=True, db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.CASCADE)),
                 ('child', fields.ForeignKeyField('models.Child', source_field='child_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.CASCADE)),
                 ('city', fields.ForeignKeyField('models.City', source_field='city_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.CASCADE)),
                 ('queue_type', fields.CharEnumField(description='general: general\ncorrectional: correctional', enum_type=QueueType, max_length=16)),

@@ -26,8 +26,9 @@ from core.models.places import City, Kindergarten
 class Application(Model):
     id = fields.IntField(primary_key=True)
     number = fields.BigIntField(unique=True)
+    # Indexed: a parent's applications (cabinet) and a child's twins (the seat claim's precheck).
     applicant: fields.ForeignKeyRelation[Applicant] = fields.ForeignKeyField(
-        "models.Applicant", related_name="applications"
+        "models.Applicant", related_name="applications", db_index=True
     )
     applicant_id: int
     child: fields.ForeignKeyRelation[Child] = fields.ForeignKeyField(

@@ -61,8 +61,9 @@ class Child(Model):
         "models.Person", related_name="child"
     )
     person_id: int
+    # Indexed: a parent's children and a child's twins (the seat claim's precheck).
     representative: fields.ForeignKeyNullableRelation[Applicant] = fields.ForeignKeyField(
-        "models.Applicant", related_name="children", null=True
+        "models.Applicant", related_name="children", null=True, db_index=True
     )
     representative_id: int | None
     birth_certificate: fields.ForeignKeyNullableRelation["Document"] = fields.ForeignKeyField(

@@ -265,6 +265,50 @@ class PositionIndex:
         await self._send_packed(b"".join(commands), len(commands))
         return len(rows)
 
+    async def _write_from_postgres(self, gen: str, client: AsyncpgDBClient) -> int:
+        """The rebuild on PostgreSQL: the database groups the members by set and writes each
+        set's ZADD arguments (and the `built` hash's HSET arguments) as Redis protocol text, so
+        no Python object is made per application; one snapshot (repeatable read) for both
+        statements. Batches of about `_PACKED_BYTES` go to Redis while the next is read."""
+        prefix = f"{PREFIX}:{gen}:"
+        hash_key = _bulk(self._where(gen, rebuilt=True).encode())
+        batch: list[bytes] = []
+        size = indexed = 0
+        sending: asyncio.Task[None] | None = None
+
+        async def flush() -> None:
+            nonlocal batch, size, sending
+            if sending is not None:
+                await sending
+            packed, replies, batch, size = b"".join(batch), len(batch), [], 0
+            sending = asyncio.create_task(self._send_packed(packed, replies))
+
+        try:
+            async with (
+                client.acquire_connection() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                async for suffix, count, pieces in conn.cursor(_SETS_SQL, prefetch=_SETS_PREFETCH):
+                    key = _bulk((prefix + suffix).encode())
+                    batch.append(b"*%d\r\n$4\r\nZADD\r\n%s%s" % (2 + 2 * count, key, pieces))
+                    size += len(pieces)
+                    if size >= _PACKED_BYTES:
+                        await flush()
+                async for count, pieces in conn.cursor(_BUILT_SQL, prefetch=_SETS_PREFETCH):
+                    batch.append(b"*%d\r\n$4\r\nHSET\r\n%s%s" % (2 + 2 * count, hash_key, pieces))
+                    size += len(pieces)
+                    indexed += count
+                    if size >= _PACKED_BYTES:
+                        await flush()
+            if batch:
+                await flush()
+            if sending is not None:
+                await sending
+        finally:
+            if sending is not None and not sending.done():
+                sending.cancel()
+        return indexed
+
     async def _send_packed(self, packed: bytes, replies: int) -> None:
         """Send ready-made protocol and read its replies (an error reply raises)."""
         pool = self.redis.connection_pool
@@ -298,15 +342,19 @@ class PositionIndex:
         gen = str(time.time_ns())
         await self.redis.delete(_DIRTY)
         await self.redis.set(_BUILDING, gen)
-        indexed = 0
-        chunk: list[_Row] = []
-        async for row in _active_rows():
-            chunk.append(row)
-            if len(chunk) >= _CHUNK:
+        client = connections.get("default")
+        if isinstance(client, AsyncpgDBClient):
+            indexed = await self._write_from_postgres(gen, client)
+        else:
+            indexed = 0
+            chunk: list[_Row] = []
+            async for row in _active_rows():
+                chunk.append(row)
+                if len(chunk) >= _CHUNK:
+                    indexed += await self._write_chunk(gen, chunk)
+                    chunk = []
+            if chunk:
                 indexed += await self._write_chunk(gen, chunk)
-                chunk = []
-        if chunk:
-            indexed += await self._write_chunk(gen, chunk)
         # Changes committed while the batches were read: apply them to the new generation.
         while dirty := await self.redis.spop(_DIRTY, 1000):  # type: ignore[misc]  # as in _put
             for raw in dirty:
@@ -406,6 +454,52 @@ class PositionIndex:
             totals[int(stream)] += 1
         return position_from(stream, before + 1, StreamCounts(*totals), ratio)
 
+
+# The rebuild on PostgreSQL (`_write_from_postgres`). A score is computed as `score()` does
+# in Python (float seconds times 10^6, truncated: IEEE doubles in both), a member as
+# `member()`, a set's key suffix as `PositionIndex._suffixes`; each member is a "score member"
+# pair of Redis bulk strings, concatenated per set (bytea: lengths are byte counts).
+_SCORE_SQL = (
+    "trunc(((extract(epoch FROM a.submitted_at) * 1000000)::bigint)::float8"
+    " / 1000000::float8 * 1000000::float8)::bigint"
+)
+_SETS_SQL = f"""
+WITH apps AS MATERIALIZED (
+  SELECT a.id, a.city_id, a.queue_type || ':' || a.birth_year AS cohort, a.stream,
+         convert_to('$' || length(s.score::text) || E'\\r\\n' || s.score || E'\\r\\n$15\\r\\n'
+                    || lpad(a.number::text, 15, '0') || E'\\r\\n', 'UTF8') AS piece
+  FROM application a, LATERAL (SELECT {_SCORE_SQL} AS score) s
+  WHERE a.status = 'active'
+), members AS (
+  SELECT 'c:' || city_id || ':' || cohort || ':' || stream AS suffix, piece FROM apps
+  UNION ALL
+  SELECT 'k:' || c.kindergarten_id || ':' || a.cohort || ':' || c.language || ':' || a.stream,
+         a.piece
+  FROM apps a JOIN application_choice c ON c.application_id = a.id
+)
+SELECT suffix, count(*) AS n, string_agg(piece, ''::bytea) AS pieces FROM members GROUP BY suffix
+"""
+# The `built` hash: application id -> its sets' suffixes joined by "|" (city first, then the
+# kindergartens in rank order), as HSET arguments per bucket of ids.
+_BUILT_SQL = """
+SELECT count(*) AS n,
+       string_agg(convert_to('$' || length(id::text) || E'\\r\\n' || id || E'\\r\\n$'
+                             || octet_length(sets) || E'\\r\\n' || sets || E'\\r\\n', 'UTF8'),
+                  ''::bytea) AS pieces
+FROM (
+  SELECT a.id,
+         'c:' || a.city_id || ':' || a.queue_type || ':' || a.birth_year || ':' || a.stream
+         || coalesce(string_agg('|k:' || c.kindergarten_id || ':' || a.queue_type || ':'
+                                || a.birth_year || ':' || c.language || ':' || a.stream,
+                                '' ORDER BY c.rank), '') AS sets
+  FROM application a LEFT JOIN application_choice c ON c.application_id = a.id
+  WHERE a.status = 'active'
+  GROUP BY a.id
+) w
+GROUP BY id / 10000
+"""
+_SETS_PREFETCH = 64  # rows (sets, or buckets of 10,000 applications) per cursor fetch
+_PACKED_BYTES = 8 << 20  # protocol bytes per write to Redis
 
 _ACTIVE_ROWS_SQL = """
 SELECT a.id, a.number, a.city_id, a.queue_type, a.birth_year, a.stream, a.submitted_at,

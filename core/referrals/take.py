@@ -11,9 +11,14 @@ Lock order everywhere in this module: application, then child, then referral, th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.connection import get_connection
 
 from core import audit
 from core.applications.lifecycle import lock_application
@@ -53,6 +58,11 @@ from core.seats.eligibility import (
 
 NUMBER_PREFIX = "NP"
 
+# Claims decided at once in one process (event loop): see `take_seat` and `_admission`.
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 async def take_seat(
     application_id: int,
@@ -74,10 +84,37 @@ async def take_seat(
     from a plain read, without a transaction or locks. The others pick seats with `FOR UPDATE
     SKIP LOCKED` (a seat another claim is taking is skipped, not waited for), and the audit
     entries are written at the end of the transaction (`audit.transaction`).
+
+    A process decides at most as many claims at once as its pool has connections
+    (`_admission`): a rush queues before the precheck, so that each claim reads it just before
+    its own transaction, not long before while others take the last seats (a claim let
+    through by a stale precheck costs a dozen statements to refuse).
     """
     await check_owns_application(applicant_id, application_id)  # the parent's: their own only
-    await precheck(application_id, group_id, settings)
-    await prepare_counter("referral", 1)
+    async with _admission():
+        await precheck(application_id, group_id, settings)
+        await prepare_counter("referral", 1)  # (a query until this process has seen it)
+        return await _take(application_id, group_id, actor=actor, settings=settings)
+
+
+@contextlib.asynccontextmanager
+async def _admission() -> AsyncIterator[None]:
+    """Wait for a turn among the claims this process decides at once: as many as its pool
+    has connections (SQLite: one), so a claim holding a turn seldom waits for a connection.
+    Inside a caller's transaction there is no wait (its connection is the caller's)."""
+    conn = get_connection("default")
+    if isinstance(conn, TransactionalDBClient):
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(max(1, int(getattr(conn, "pool_maxsize", 1))))
+    async with gate:
+        yield
+
+
+async def _take(application_id: int, group_id: int, *, actor: str, settings: Settings) -> Referral:
     async with audit.transaction() as conn:
         found = await Application.get_or_none(id=application_id, using_db=conn)
         if found is None:

@@ -37,6 +37,7 @@ from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.seats.eligibility import (
+    TWIN_DAYS,
     access_problem,
     application_problem,
     children_with_live_referrals,
@@ -196,6 +197,7 @@ class PrecheckFacts:
     reserved: bool
     just_taken: bool = False
     group_last_birth_year: int | None = None
+    has_twins: bool = False  # the child has twins (`twin_applications` is not empty)
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ async def precheck(application_id: int, group_id: int, settings: Settings) -> No
         return  # a seat may be free: the transaction decides, and checks the city
     if facts.reserved and not facts.just_taken:
         raise DomainError("not_eligible", why="priority_window")  # only others' offers' seats
-    if facts.just_taken or not await twin_applications(facts):
+    if facts.just_taken or not facts.has_twins:
         # (with twins the refusal is `twins_need_seats`: left to the transaction)
         raise DomainError("no_free_seat", group_id=group_id)
 
@@ -262,6 +264,7 @@ async def precheck_facts(application_id: int, group_id: int, now: datetime) -> P
         reserved=bool(row["reserved"]),
         just_taken=bool(row["just_taken"]),
         group_last_birth_year=row["group_last_birth_year"],
+        has_twins=bool(row["has_twins"]),
     )
 
 
@@ -296,10 +299,18 @@ async def precheck_facts_orm(
         reserved=await free.filter(priority_end_at__gt=now).exists(),
         just_taken=await general_seat_just_taken(None, group_id, now),
         group_last_birth_year=group.last_birth_year if group is not None else None,
+        has_twins=bool(await twin_applications(app)),
     )
 
 
 _LIVE = ", ".join(f"'{status.value}'" for status in LIVE_REFERRAL_STATUSES)
+_TWINS = (
+    "FROM application t JOIN child tc ON tc.id = t.child_id JOIN person tp ON tp.id = tc.person_id"
+)
+_TWIN_OF_A = (
+    "AND t.queue_type = a.queue_type AND t.status = 'active' AND t.child_id <> a.child_id "
+    f"AND tp.birth_date BETWEEN ap.birth_date - {TWIN_DAYS} AND ap.birth_date + {TWIN_DAYS}"
+)
 _PRECHECK_SQL = (
     "SELECT a.status, a.referral_mode, a.referral_from, a.birth_year, a.queue_type, "
     "a.child_id, a.applicant_id, g.kind AS group_kind, g.birth_year AS group_birth_year, "
@@ -314,8 +325,15 @@ _PRECHECK_SQL = (
     "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'free' "
     "  AND priority_end_at > $3) AS reserved, "
     "EXISTS (SELECT 1 FROM seat WHERE group_id = $2 AND status = 'taken' "
-    "  AND taken_at >= $4 AND priority_end_at <= taken_at) AS just_taken "
-    "FROM application a LEFT JOIN kgroup g ON g.id = $2 WHERE a.id = $1"
+    "  AND taken_at >= $4 AND priority_end_at <= taken_at) AS just_taken, "
+    # `eligibility.twin_applications` is not empty: two EXISTS, each on its index (applications
+    # by applicant, children by representative)
+    f"(EXISTS (SELECT 1 {_TWINS} WHERE t.applicant_id = a.applicant_id {_TWIN_OF_A}) "
+    f"OR EXISTS (SELECT 1 {_TWINS} WHERE tc.representative_id = a.applicant_id {_TWIN_OF_A})) "
+    "  AS has_twins "
+    "FROM application a LEFT JOIN kgroup g ON g.id = $2 "
+    "LEFT JOIN child ac ON ac.id = a.child_id LEFT JOIN person ap ON ap.id = ac.person_id "
+    "WHERE a.id = $1"
 )
 
 

@@ -218,6 +218,48 @@ async def test_claims_from_two_processes_never_share_a_seat(place, settings, pg_
     await _assert_consistent(expected=5)
 
 
+async def test_a_rush_from_two_processes_leaves_reserved_seats_to_their_addressees(
+    place, settings, pg_url
+):
+    city, kindergarten, group = place
+    addressees = await make_queue(city, kindergarten, 4)  # the kindergarten's own queue
+    other_kg = await make_kindergarten(city, 2)
+    others = await make_queue(city, other_kg, 120)
+    await release_seats(group.id, 7, actor="staff:1", settings=settings)  # 4 reserved, 3 general
+    # Every addressee claims from both processes, among the others' claims.
+    ids = [a.id for a in others]
+    halves = [ids[::2] + [a.id for a in addressees], [a.id for a in addressees] + ids[1::2]]
+    start_at = time.time() + 3
+
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.fixtures.seats",
+            pg_url,
+            str(group.id),
+            ",".join(map(str, half)),
+            str(start_at),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for half in halves
+    ]
+    outputs = [json.loads((await p.communicate())[0]) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0]
+
+    outcomes = outputs[0] + outputs[1]
+    assert outcomes.count("ok") == 7
+    assert set(outcomes) <= {"ok", "no_free_seat", "already_has_referral", "not_eligible"}
+    await _assert_consistent(expected=7)
+    offered = {(o.release_id, o.application_id) for o in await Offer.all()}
+    by_seat = {r.seat_id: r.application_id for r in await Referral.all()}
+    for seat in await Seat.all():
+        if seat.priority_end_at > seat.taken_at:  # taken in its priority window
+            assert (seat.release_id, by_seat[seat.id]) in offered
+    assert {a.id for a in addressees} <= set(by_seat.values())
+
+
 async def test_one_child_claiming_twice_at_once_gets_one_referral(place, settings):
     city, kindergarten, group = place
     await _general_access_seats(group, 3, settings)

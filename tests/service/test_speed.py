@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
-from typing import Any
 
 from aiogram.types import User
 
 from bot.middlewares.applicant import applicant_of
 from core.models import Applicant, Application, ApplicationChoice, Language
-from core.queue.index import PositionIndex, sync_changed
+from core.queue.index import PREFIX, PositionIndex, member, score, sync_changed
 from core.queue.order import sync_choices
 from indigo.app import json_dumps
 from tests.fixtures.queue import (
@@ -25,21 +25,24 @@ from tests.service.test_position_index import assert_index_equals_count
 
 class ChangedWhileRebuilding(PositionIndex):
     """A rebuild during which a parent changes a kindergarten twice: once after the rebuild
-    read the application (so its chunk is stale) and once after the chunk was written."""
+    read the application (so what it writes is stale) and once after that was written."""
 
     changes: list[tuple[int, int]]
 
-    async def _write_chunk(self, gen: str, rows: list[Any]) -> int:
-        application_id, second = self.changes.pop(0)
-        await ApplicationChoice.filter(application_id=application_id).update(kindergarten_id=second)
+    async def _send_packed(self, packed: bytes, replies: int) -> None:
+        if not self.changes:  # the rebuild's other writes
+            return await super()._send_packed(packed, replies)
+        await self._change()
+        await super()._send_packed(packed, replies)
+        await self._change()
+
+    async def _change(self) -> None:
+        application_id, kindergarten_id = self.changes.pop(0)
+        await ApplicationChoice.filter(application_id=application_id).update(
+            kindergarten_id=kindergarten_id
+        )
         await sync_choices(await _application(application_id))
         await sync_changed(self.redis)
-        written = await super()._write_chunk(gen, rows)
-        application_id, third = self.changes.pop(0)
-        await ApplicationChoice.filter(application_id=application_id).update(kindergarten_id=third)
-        await sync_choices(await _application(application_id))
-        await sync_changed(self.redis)
-        return written
 
 
 async def _application(application_id: int) -> Application:
@@ -83,6 +86,42 @@ async def test_an_application_moved_during_a_rebuild_is_counted_only_where_it_is
         await _application(moved.id), moved_choices, 1
     )
     assert places is not None and places[0].total == 3
+
+
+async def test_a_rebuild_places_each_application_where_a_move_would(db, redis) -> None:
+    city = await make_city()
+    kg1, kg2 = [await make_kindergarten(city, n) for n in (1, 2)]
+    parent = await make_parent()
+    rng = random.Random(16)
+    apps = []
+    for n in range(30):  # times to the microsecond, as parents submit
+        at = T0 + timedelta(
+            days=rng.randrange(2000),
+            seconds=rng.randrange(86400),
+            microseconds=rng.randrange(1_000_000),
+        )
+        apps.append(
+            await make_application(
+                applicant=parent,
+                child=await make_child(parent, date(2021, 1 + n % 12, 1 + n % 28)),
+                city=city,
+                submitted_at=at,
+                choices=[(kg1, Language.ru), (kg2, Language.kk)][: 1 + n % 2],
+            )
+        )
+    index = PositionIndex(redis)
+    assert await index.rebuild(grace_s=0) == 30
+
+    gen = await index.generation()
+    assert gen is not None
+    for app in apps:
+        choices = await ApplicationChoice.filter(application_id=app.id).order_by("rank")
+        suffixes = PositionIndex._suffixes(app, choices)  # what a move (`sync`) writes
+        for suffix in suffixes:
+            at = await redis.zscore(f"{PREFIX}:{gen}:{suffix}", member(app.number))
+            assert at == score(app.submitted_at)
+        built = await redis.hget(f"{PREFIX}:{gen}:built", str(app.id))
+        assert built.decode() == "|".join(suffixes)
 
 
 async def test_the_applicant_read_for_each_update_is_the_one_the_orm_reads(db) -> None:

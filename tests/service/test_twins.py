@@ -19,9 +19,10 @@ from core.models import (
     Seat,
     SeatStatus,
 )
+from core.platform import clock
 from core.platform.errors import DomainError
 from core.referrals.take import take_seat
-from core.seats.availability import available_for
+from core.seats.availability import available_for, precheck_facts, precheck_facts_orm
 from core.seats.eligibility import twin_applications
 from core.seats.releases import release_seats
 from tests.fixtures.seats import (
@@ -195,3 +196,11 @@ async def test_twins_passed_over_by_a_small_release_replay_with_no_queue_jump(tw
     report = replay(json.loads(row["data"]) for row in rows)
     assert report.findings == [], report.lines()
     assert report.batches_passed_over == 1
+
+
+async def test_the_claims_fast_check_knows_a_child_has_twins(twins):
+    group, now = twins["group"], clock.now()
+    for key, has_twins in (("a", True), ("b", True), ("c", False)):
+        fast = await precheck_facts(twins[key].id, group.id, now)
+        assert fast == await precheck_facts_orm(twins[key].id, group.id, now)
+        assert fast is not None and fast.has_twins is has_twins
