@@ -20,11 +20,51 @@ from pathlib import Path
 PG_BIN_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"]
 
 
+# Ports for our own listeners are picked below the kernel's ephemeral range (where every
+# outgoing connection takes its local port) and each test process gets its own slice of them.
+# Asking the kernel for port 0 and binding it later raced: between the two, another pytest-xdist
+# worker's client connection or listener could take the same port ("address already in use").
+PORTS_FROM = 10_000
+SLICES = 24
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def _slice_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    if worker.startswith("gw") and worker[2:].isdigit():
+        return int(worker[2:]) % SLICES
+    return (os.getpid() % (SLICES - 8)) + 8  # not a test worker: one of the upper slices
+
+
+def _candidates() -> Iterator[int]:
+    size = max(16, (_ephemeral_low() - PORTS_FROM) // SLICES)
+    first = PORTS_FROM + _slice_index() * size
+    start = os.getpid() % size  # a restarted process does not reuse its predecessor's ports
+    while True:
+        for offset in range(size):
+            yield first + (start + offset) % size
+
+
+_ports = _candidates()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nobody listens on now, from this process's own slice."""
+    for port in _ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (or in TIME_WAIT): the next one
+            return port
+    raise RuntimeError("unreachable: the candidates never end")
 
 
 def _pg_tool(name: str) -> str:

@@ -198,6 +198,7 @@ class Migration(migrations.Migration):
                 ('blocked_bot', fields.BooleanField(default=False)),
                 ('consent_notifications', fields.BooleanField(default=False)),
                 ('consent_offer', fields.BooleanField(default=False)),
+                ('signed_out_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'applicant', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A parent or guardian who uses the service (from Telegram, or from the seed).'},

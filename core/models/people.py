@@ -35,6 +35,9 @@ class Applicant(Model):
     blocked_bot = fields.BooleanField(default=False)
     consent_notifications = fields.BooleanField(default=False)
     consent_offer = fields.BooleanField(default=False)
+    # "Выйти": set by sign-out, cleared when a phone is confirmed again. Until then the chat is
+    # not written to (notices go by SMS) and the cabinet asks for a new code.
+    signed_out_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

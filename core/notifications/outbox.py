@@ -13,7 +13,7 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 
-from core.models import Applicant, Application, Channel, Language, Notification, Phone
+from core.models import Applicant, Application, Channel, Language, Notification
 from core.notifications.kinds import AnyPayload, applications_of
 
 
@@ -66,16 +66,13 @@ async def language_of(
 
 
 async def signed_out_among(applicant_ids: list[int], conn: BaseDBAsyncClient) -> set[int]:
-    """The parents among these who signed out: phones kept, none confirmed (the rule of
-    `core.people.applicants.signed_out`, which imports this module)."""
+    """The parents among these who signed out ("Выйти") and confirmed no phone since."""
     rows = (
-        await Phone.filter(applicant_id__in=applicant_ids)
+        await Applicant.filter(id__in=applicant_ids, signed_out_at__isnull=False)
         .using_db(conn)
-        .values_list("applicant_id", "verified_at")
+        .values("id")
     )
-    with_phones = {int(applicant_id) for applicant_id, _ in rows}
-    confirmed = {int(applicant_id) for applicant_id, verified_at in rows if verified_at}
-    return with_phones - confirmed
+    return {int(row["id"]) for row in rows}
 
 
 def row_fields(

@@ -154,6 +154,10 @@ async def verify_phone(applicant: Applicant | int, number: str) -> Phone:
     if phone.verified_at is None:
         phone.verified_at = clock.now()
         await phone.save(update_fields=["verified_at"])
+    # signed in again: the chat hears the notices again
+    await Applicant.filter(id=phone.applicant_id, signed_out_at__isnull=False).update(
+        signed_out_at=None
+    )
     return phone
 
 
@@ -177,6 +181,7 @@ async def sign_out(applicant_id: int) -> int:
             .using_db(conn)
             .update(verified_at=None)
         )
+        await Applicant.filter(id=applicant_id).using_db(conn).update(signed_out_at=clock.now())
         await audit.record(
             "applicant.signed_out",
             "applicant",
@@ -190,9 +195,9 @@ async def sign_out(applicant_id: int) -> int:
 
 
 async def signed_out(applicant_id: int) -> bool:
-    """True after "Выйти" until a phone is confirmed again (numbers kept, none confirmed)."""
-    phones = Phone.filter(applicant_id=applicant_id)
-    return await phones.exists() and not await phones.filter(verified_at__isnull=False).exists()
+    """True after "Выйти" until a phone is confirmed again (a parent who never confirmed one
+    has not signed out: they are still signing in)."""
+    return await Applicant.exists(id=applicant_id, signed_out_at__isnull=False)
 
 
 async def replace_phone(applicant_id: int, old_phone_id: int, new_number: str) -> None:

@@ -63,9 +63,10 @@ from webhooks.ledger import add_ledger_routes
 
 CITY = SeedSize(kindergartens=8, applications=300, random_seed=19)
 # The seeded city and its year depend on the calendar (ages, seasons, the campaign): the test
-# tells the same year whatever day it runs. On this day's city a release meets twins it is too
-# small for, and addressees take referrals elsewhere during windows (both once missed by the
-# replay, which found queue jumps in a fair year).
+# tells the same year whatever day it runs. Two fair events the replay once took for queue jumps
+# on some days (twins passed over by a release too small for both; a seat whose addressee took a
+# referral elsewhere during the window) have their own tests in tests/unit/test_replay.py and
+# tests/service/test_twins.py, which do not depend on what a year of the city happens to hold.
 SEEDED_AT = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
 WEEKS = 52
 STEP = 2  # weeks between two rounds of queue activity (the timed jobs run at each)
@@ -361,8 +362,6 @@ async def test_a_year_of_the_demo_city_replays_and_rewrites_are_found(
         assert counted(out, "referrals checked") >= 30, out
         assert counted(out, "offers checked") >= 50, out
         assert counted(out, "releases checked") >= 40, out
-        # Twins of the city met releases too small for both (they keep their place).
-        assert counted(out, "twin batches passed over") >= 1, out
 
         await forged_tail_is_found(public_log, settings, capsys)
         await rewritten_referral_is_found(public_log, settings, capsys)
