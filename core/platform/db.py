@@ -9,7 +9,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
-from core.platform import pg
+from core.platform import postgres
 from core.platform.settings import Settings, get_settings
 
 APP = "models"
@@ -35,12 +35,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 def _connection(database_url: str) -> str | dict[str, Any]:
-    """PostgreSQL through `core.platform.pg` (asyncpg without the per-release reset query)."""
+    """PostgreSQL through `core.platform.postgres` (asyncpg without the per-release reset query)."""
     if database_url.startswith("sqlite://"):
         return database_url
     expanded = expand_db_url(database_url)
     if expanded["engine"] == "tortoise.backends.asyncpg":
-        expanded["engine"] = pg.ENGINE
+        expanded["engine"] = postgres.ENGINE
     return expanded
 
 

@@ -1,5 +1,5 @@
 """Pooled PostgreSQL connections go back to the pool without asyncpg's reset query
-(`core.platform.pg`): safe because nothing leaves session state on a connection, and a
+(`core.platform.postgres`): safe because nothing leaves session state on a connection, and a
 transaction left open is still rolled back."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tortoise import connections
 
-from core.platform.pg import IndigoAsyncpgClient
+from core.platform.postgres import IndigoAsyncpgClient
 
 ROOT = Path(__file__).resolve().parents[2]
 # SQL that would outlive its transaction on a pooled connection: session advisory locks,

@@ -18,6 +18,8 @@ from __future__ import annotations
 from asyncpg.connection import Connection
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
+# The module's name says "postgres": Tortoise's CLI looks for it to wrap migration SQL in a
+# transaction.
 ENGINE = __name__
 
 
