@@ -20,12 +20,12 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
 from bot.i18n import make_i18n
 from bot.middlewares.retry import ReplyScope, RetryAfterMiddleware
 from bot.setup import setup_dispatcher
+from bot.storage import UpdateMemory, UpdateScopedRedisStorage
 from core.people.otp import OtpService
 from core.platform.db import close_db, init_db
 from core.platform.events import EventBus
@@ -109,7 +109,7 @@ async def build_app(
         await init_db(settings)
     redis = make_redis(settings)
     bot = make_bot(settings, bot_session)
-    storage = RedisStorage(
+    storage = UpdateScopedRedisStorage(
         redis,
         key_builder=DefaultKeyBuilder(with_destiny=True),
         json_loads=orjson.loads,
@@ -117,6 +117,9 @@ async def build_app(
     )
     isolation = storage.create_isolation(lock_kwargs=LOCK_KWARGS)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    # After aiogram's FSM middleware (registered by the Dispatcher, it takes the chat's lock):
+    # the storage remembers this update's reads and writes (bot.storage).
+    dispatcher.update.outer_middleware(UpdateMemory())
     # What the handlers send is a reply: the Bot's RetryAfterMiddleware retries it after a 429.
     dispatcher.update.outer_middleware(ReplyScope())
     gov = HttpGovGateway(settings)

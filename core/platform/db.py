@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
+from core.platform import postgres
 from core.platform.settings import Settings, get_settings
 
 APP = "models"
@@ -19,7 +21,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             APP: {
                 "models": ["core.models"],
@@ -30,6 +32,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """PostgreSQL through `core.platform.postgres` (asyncpg without the per-release reset query)."""
+    if database_url.startswith("sqlite://"):
+        return database_url
+    expanded = expand_db_url(database_url)
+    if expanded["engine"] == "tortoise.backends.asyncpg":
+        expanded["engine"] = postgres.ENGINE
+    return expanded
 
 
 def _default_config() -> dict[str, Any]:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from typing import Any
 
-from aiogram.types import User
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+from aiogram.types import Update, User
 
 from bot.middlewares.applicant import applicant_of
+from bot.storage import UpdateMemory, UpdateScopedRedisStorage
 from core.models import Applicant, Application, ApplicationChoice, Language
 from core.queue.index import PREFIX, PositionIndex, member, score, sync_changed
 from core.queue.order import sync_choices
@@ -152,3 +156,64 @@ def test_stored_conversation_data_survives_the_fast_json() -> None:
         '{"n": 1, "2": "int key", "nested": [1.5, null, true, "\\u04d8\\u043b\\u0438\\u044f"], '
         '"big": 1180591620717411303424}',
     )
+
+
+async def _sets_and_dels(redis: Any) -> int:
+    stats = await redis.info("commandstats")
+    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("set", "del"))
+
+
+async def _in_one_update(work: Callable[[], Awaitable[Any]]) -> Any:
+    async def handler(event: Any, data: dict[str, Any]) -> Any:
+        return await work()
+
+    return await UpdateMemory()(handler, Update(update_id=1), {})
+
+
+async def test_each_update_reads_the_conversation_as_redis_holds_it(redis) -> None:
+    storage = UpdateScopedRedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    other = StorageKey(bot_id=1, chat_id=5, user_id=5, destiny="aiogd:stack:")
+
+    async def first() -> None:
+        assert await storage.get_state(key) is None
+        await storage.set_state(key, "Wizard:step")
+        assert await storage.get_state(key) == "Wizard:step"
+        await storage.set_data(other, {"intents": ["a"]})
+        assert await storage.get_data(other) == {"intents": ["a"]}
+
+    await _in_one_update(first)
+    state_key = storage.key_builder.build(key, "state")
+    assert await redis.get(state_key) == b"Wizard:step"
+    # Another process moves the conversation on between two updates of this one.
+    await redis.set(state_key, "Wizard:other")
+
+    async def second() -> None:
+        assert await storage.get_state(key) == "Wizard:other"
+        assert await storage.get_data(other) == {"intents": ["a"]}
+        await storage.set_data(other, {})
+        assert await storage.get_data(other) == {}
+
+    await _in_one_update(second)
+    assert await redis.exists(storage.key_builder.build(other, "data")) == 0
+
+
+async def test_an_unchanged_conversation_is_not_written_again(redis) -> None:
+    storage = UpdateScopedRedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+    key = StorageKey(bot_id=1, chat_id=6, user_id=6, destiny="aiogd:stack:")
+    await storage.set_data(key, {"intents": ["a"]})  # outside an update: always written
+
+    async def unchanged() -> None:
+        data = await storage.get_data(key)
+        await storage.set_data(key, data)  # what aiogram-dialog does after every update
+        await storage.set_data(StorageKey(bot_id=1, chat_id=6, user_id=6, destiny="x"), {})
+
+    before = await _sets_and_dels(redis)
+    await _in_one_update(unchanged)
+    assert await _sets_and_dels(redis) == before + 1  # only the DEL of the unread key
+
+    async def changed() -> None:
+        await storage.set_data(key, {"intents": ["a", "b"]})
+
+    await _in_one_update(changed)
+    assert await storage.get_data(key) == {"intents": ["a", "b"]}
