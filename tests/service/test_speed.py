@@ -136,7 +136,7 @@ async def test_the_applicant_read_for_each_update_is_the_one_the_orm_reads(db) -
     fast = await applicant_of(user, 7001)
     orm = await Applicant.get(id=parent.id)
     columns = list(orm._meta.fields_db_projection)  # every stored field
-    assert len(columns) == 11
+    assert len(columns) == 12
     assert {f: getattr(fast, f) for f in columns} == {f: getattr(orm, f) for f in columns}
     fast.email = "saved@example.kz"  # a model like any other: it saves
     await fast.save(update_fields=["email"])
