@@ -39,6 +39,7 @@ from core.notifications.kinds import (
     CodeNotDelivered,
     ComplaintAnswered,
     ComplaintEscalated,
+    ComplaintFiled,
     ComplaintRegistered,
     ComplaintTaken,
     ExchangeNews,
@@ -211,6 +212,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_decision_undone(r, payload)
         case ComplaintRegistered():
             return _complaint_registered(r, payload)
+        case ComplaintFiled():
+            return _complaint_filed(r, payload)
         case ComplaintTaken():
             return _complaint_taken(r, payload)
         case ComplaintAnswered():
@@ -614,6 +617,20 @@ def _complaint_registered(r: _Reader, p: ComplaintRegistered) -> str:
             r.gettext("Registration number: {number}").format(number=f"<b>№{p.number}</b>"),
             r.gettext("Category: {category}").format(category=esc(category)),
             r.gettext("Answer due by: {when}").format(when=r.when(p.deadline)),
+        )
+    )
+
+
+def _complaint_filed(r: _Reader, p: ComplaintFiled) -> str:
+    category = r.gettext(COMPLAINT_CATEGORIES.get(p.category, p.category))
+    return "\n".join(
+        (
+            r.gettext("A new complaint for you to answer: {number}.").format(
+                number=f"<b>№{p.number}</b>"
+            ),
+            r.gettext("Category: {category}").format(category=esc(category)),
+            r.gettext("Answer due by: {when}").format(when=r.when(p.deadline)),
+            r.gettext("The complaints to answer: /complaints"),
         )
     )
 
