@@ -234,6 +234,18 @@ def _response_schemas() -> dict[str, Any]:
             "description": "End of the priority window; null when the seats opened to "
             "general access at once",
         },
+        "undone_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When staff undid the release (a mistake); null for a release "
+            "that stands",
+        },
+        "withdrawn": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Seats of the release withdrawn before anyone took them (by its "
+            "undo, or by undoing the revocation that released it)",
+        },
         **place,
     }
     referral_row = {

@@ -186,11 +186,22 @@ def seat_table(page: Page, rows: Sequence[registers.SeatRow]) -> str:
             f"<td>{h(page.moment(row.released_at))}</td>"
             f"<td>{h(kindergarten)}<br><small>{h(address)}</small></td>"
             f"<td>{_group_cell(page, row.group, row.group_kind, row)}</td>"
-            f"<td>{h(page.number(row.seats))}</td>"
+            f"<td>{h(page.number(row.seats))}{_undone_note(page, row)}</td>"
             f"<td>{h(priority)}</td>"
             "</tr>"
         )
     return _table("seats", head, body)
+
+
+def _undone_note(page: Page, row: registers.SeatRow) -> str:
+    """Under the seats of a release staff undid: when, and how many seats were withdrawn."""
+    _ = page.gettext
+    lines = []
+    if row.undone_at is not None:
+        lines.append(_("Undone by staff: {when}").format(when=page.moment(row.undone_at)))
+    if row.withdrawn:
+        lines.append(_("Seats withdrawn: {count}").format(count=page.number(row.withdrawn)))
+    return "".join(f"<br><small>{h(line)}</small>" for line in lines)
 
 
 def referral_table(page: Page, rows: Sequence[registers.ReferralRow]) -> str:

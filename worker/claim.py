@@ -2,6 +2,10 @@
 
 See the state machine at the top of worker.sender. A `Claimed` carries what the sender needs of
 a leased row: the row, its recipient, the lease token and whether its request may have started.
+
+The channel is settled at claim time too: a chat row of a parent who signed out ("Выйти") after
+it was queued becomes an SMS row, like the rows queued after the sign-out (core.notifications.
+outbox), so nothing more reaches that chat.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core.models import Applicant, Notification, NotificationStatus
+from core.models import Applicant, Channel, Notification, NotificationStatus
+from core.notifications.outbox import signed_out_among
 from core.platform import clock
 
 # Candidates read per claimed row: some are skipped (a second row for one chat, a busy chat).
@@ -60,7 +65,7 @@ async def claim(limit: int, *, postgres: bool, busy: Callable[[int], bool]) -> l
     async with in_transaction() as conn:
         if postgres:
             candidates = await conn.execute_query_dict(
-                "SELECT n.id, n.applicant_id FROM notification n"
+                "SELECT n.id, n.applicant_id, n.channel FROM notification n"
                 " WHERE n.status = 'pending'"
                 " AND (n.next_attempt_at IS NULL OR n.next_attempt_at <= $1)"
                 " AND (n.broadcast_id IS NULL OR NOT EXISTS (SELECT 1 FROM broadcast b"
@@ -71,21 +76,30 @@ async def claim(limit: int, *, postgres: bool, busy: Callable[[int], bool]) -> l
             )
         else:
             candidates = [
-                {"id": row.id, "applicant_id": row.applicant_id}
+                {"id": row.id, "applicant_id": row.applicant_id, "channel": row.channel}
                 for row in await due(now)
                 .using_db(conn)
                 .order_by("id")
                 .limit(limit * CANDIDATES_PER_ROW)
             ]
         seen: set[int] = set()
+        by_chat: dict[int, int] = {}  # picked chat rows: row id -> recipient
         for candidate in candidates:
             chat = chat_of(candidate["applicant_id"], candidate["id"])
             if chat in seen or busy(chat):
                 continue
             seen.add(chat)
             picked.append(candidate["id"])
+            if candidate["applicant_id"] and candidate["channel"] != Channel.sms:
+                by_chat[candidate["id"]] = candidate["applicant_id"]
             if len(picked) >= limit:
                 break
+        if by_chat:
+            gone = await signed_out_among(list(set(by_chat.values())), conn)
+            if rerouted := [row_id for row_id, who in by_chat.items() if who in gone]:
+                await (
+                    Notification.filter(id__in=rerouted).using_db(conn).update(channel=Channel.sms)
+                )
         if picked:
             # next_attempt_at is the claim time while a row is `claimed`: the lease's age
             # and its token (the in-flight mark checks it).

@@ -320,7 +320,9 @@ def _feed_text(item: cabinet.FeedItem, manager: DialogManager) -> str:
     except (KeyError, ValueError, TypeError):  # an event only the feed records, or an old row
         body = feed_kind(item.kind)
     else:
-        body = render(payload, common.locale_of(manager), tz=common.tz_of(manager)).text
+        # The feed shows no buttons: "press the button below" would point to nothing.
+        locale, tz = common.locale_of(manager), common.tz_of(manager)
+        body = render(payload, locale, tz=tz, buttons=False).text
     return f"<b>{when}</b>\n{body}"
 
 

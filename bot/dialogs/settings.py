@@ -154,8 +154,9 @@ async def on_sign_out(callback: CallbackQuery, widget: Any, manager: DialogManag
     await common.reply(
         callback,
         _(
-            "You have logged out. Your applications stay in the queue. To open the cabinet "
-            "again, you will confirm your phone with a new code."
+            "You have logged out. Your applications stay in the queue; notifications about "
+            "them will now come by SMS to the family's phone number, not to this chat. To open "
+            "the cabinet again, you will confirm your phone with a new code."
         ),
         reply_markup=main_menu(),
     )
@@ -219,8 +220,9 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Tr(
-                "Log out? Your applications stay in the queue. To open the cabinet again, you "
-                "will confirm your phone with a new code."
+                "Log out? Your applications stay in the queue; notifications about them will "
+                "come by SMS to the family's phone number. To open the cabinet again, you will "
+                "confirm your phone with a new code."
             ),
             Row(
                 Button(Tr("Yes, log out"), id="sign_out_yes", on_click=on_sign_out),

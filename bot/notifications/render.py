@@ -39,6 +39,7 @@ from core.notifications.kinds import (
     CodeNotDelivered,
     ComplaintAnswered,
     ComplaintEscalated,
+    ComplaintFiled,
     ComplaintRegistered,
     ComplaintTaken,
     ExchangeNews,
@@ -87,13 +88,18 @@ class Message:
     sms: str = ""  # the SMS text: plain, short, no buttons (bot.notifications.sms)
 
 
-def render(payload: AnyPayload, language: str, *, tz: ZoneInfo | None = None) -> Message:
-    """One notification as the parent reads it in `language` (kk or ru; Russian otherwise)."""
-    reader = _Reader(language if language in LANGUAGES else DEFAULT_LANGUAGE, tz)
+def render(
+    payload: AnyPayload, language: str, *, tz: ZoneInfo | None = None, buttons: bool = True
+) -> Message:
+    """One notification as the parent reads it in `language` (kk or ru; Russian otherwise).
+
+    `buttons=False`: for the cabinet's event feed, which shows no buttons under its entries, so
+    the text points to none either."""
+    reader = _Reader(language if language in LANGUAGES else DEFAULT_LANGUAGE, tz, buttons=buttons)
     with reader.active():
         return Message(
             _text(reader, payload).strip(),
-            _button(reader, payload),
+            _button(reader, payload) if buttons else None,
             sms_text(payload, reader.gettext, reader.language, reader.tz),
         )
 
@@ -208,6 +214,8 @@ def _text(r: _Reader, payload: AnyPayload) -> str:
             return _benefit_decision_undone(r, payload)
         case ComplaintRegistered():
             return _complaint_registered(r, payload)
+        case ComplaintFiled():
+            return _complaint_filed(r, payload)
         case ComplaintTaken():
             return _complaint_taken(r, payload)
         case ComplaintAnswered():
@@ -287,7 +295,8 @@ def _seat_offered(r: _Reader, p: SeatOffered) -> str:
         text += "\n" + r.gettext(
             "Only you and the other applications first in line may take it until {deadline}."
         ).format(deadline=f"<b>{r.when(p.deadline)}</b>")
-    text += "\n" + r.gettext("Press the button below to get a referral.")
+    if r.buttons:
+        text += "\n" + r.gettext("Press the button below to get a referral.")
     return text
 
 
@@ -643,6 +652,20 @@ def _complaint_registered(r: _Reader, p: ComplaintRegistered) -> str:
     )
 
 
+def _complaint_filed(r: _Reader, p: ComplaintFiled) -> str:
+    category = r.gettext(COMPLAINT_CATEGORIES.get(p.category, p.category))
+    return "\n".join(
+        (
+            r.gettext("A new complaint for you to answer: {number}.").format(
+                number=f"<b>№{p.number}</b>"
+            ),
+            r.gettext("Category: {category}").format(category=esc(category)),
+            r.gettext("Answer due by: {when}").format(when=r.when(p.deadline)),
+            r.gettext("The complaints to answer: /complaints"),
+        )
+    )
+
+
 def _complaint_taken(r: _Reader, p: ComplaintTaken) -> str:
     return (
         r.gettext("Complaint №{number} has been taken into work.").format(number=p.number)
@@ -723,8 +746,9 @@ def _referral(number: str) -> str:
 class _Reader:
     """The reader's language: translations, dates in their locale and our time zone."""
 
-    def __init__(self, language: str, tz: ZoneInfo | None) -> None:
+    def __init__(self, language: str, tz: ZoneInfo | None, *, buttons: bool = True) -> None:
         self.language = language
+        self.buttons = buttons  # the message carries its button: the text may point to it
         self.locale = babel_locale(language)
         self.tz = tz or get_settings().tz
         self.i18n = _i18n()

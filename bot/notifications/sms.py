@@ -30,6 +30,7 @@ from core.notifications.kinds import (
     CodeNotDelivered,
     ComplaintAnswered,
     ComplaintEscalated,
+    ComplaintFiled,
     ComplaintRegistered,
     ComplaintTaken,
     ExchangeNews,
@@ -296,6 +297,14 @@ def sms_text(payload: AnyPayload, gettext: Gettext, language: str, tz: ZoneInfo)
             return s.text(
                 s.t(
                     "Indigo: complaint №{number} is registered. Answer due by: {when}.",
+                    number=payload.number,
+                    when=s.when(payload.deadline),
+                )
+            )
+        case ComplaintFiled():
+            return s.text(
+                s.t(
+                    "Indigo: a new complaint №{number} for you to answer by {when}.",
                     number=payload.number,
                     when=s.when(payload.deadline),
                 )

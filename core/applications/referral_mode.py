@@ -5,12 +5,15 @@ counted in positions but skipped when offers are made).
 
 The same rule as at submission (`submission.check_referral_date`: after today, before the year
 the child turns six); the application keeps its place; audited; the parent is told on their
-channel (kind `referral_mode_changed`).
+channel (kind `referral_mode_changed`). Switched to "immediately", it is offered a seat already
+free in a chosen kindergarten, as a submission in that mode is (`offers.free_seat_for`).
 """
 
 from __future__ import annotations
 
 from datetime import date
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core import audit
 from core.applications.lifecycle import lock_application
@@ -21,6 +24,7 @@ from core.models import (
     Application,
     ApplicationStatus,
     Child,
+    Notification,
     Referral,
     ReferralMode,
 )
@@ -32,7 +36,8 @@ from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.platform.settings import Settings
 from core.seats.eligibility import open_offer_releases
-from core.seats.general_access import decline_offer
+from core.seats.general_access import GENERAL_KEY, SUBMISSION_KEY, decline_offer
+from core.seats.offers import free_seat_for, notify_seat_offered
 
 
 async def change_referral_mode(
@@ -94,6 +99,8 @@ async def change_referral_mode(
             key=f"referral_mode_changed:{app.id}:{clock.now().isoformat()}",
             conn=conn,
         )
+        if wanted is ReferralMode.immediately:
+            await _offer_free_seat(conn, app, settings)
     if wanted is ReferralMode.from_date:
         for release_id in await open_offer_releases(None, [app.id]):
             await decline_offer(app.id, release_id, actor=actor, settings=settings)
@@ -105,3 +112,29 @@ def _state(app: Application) -> dict[str, str | None]:
         "referral_mode": str(app.referral_mode),
         "referral_from": app.referral_from.isoformat() if app.referral_from else None,
     }
+
+
+async def _offer_free_seat(conn: BaseDBAsyncClient, app: Application, settings: Settings) -> None:
+    """A seat free now in a chosen kindergarten is offered at once, as at submission. Told once
+    per release: the key is the general-access announcement's, so the timer does not repeat it
+    (`general_access.announce_in`), and nothing is said of a release the submission told of."""
+    found = await free_seat_for(conn, app, settings=settings)
+    if found is None:
+        return
+    release_id = found.seat.release_id
+    at_submission = (
+        await Notification.filter(idempotency_key=f"{SUBMISSION_KEY}{app.id}")
+        .using_db(conn)
+        .values_list("params", flat=True)
+    )
+    if any(dict(params or {}).get("release_id") == release_id for params in at_submission):
+        return
+    await notify_seat_offered(
+        conn,
+        app,
+        release_id,
+        found.group,
+        found.kindergarten,
+        key=f"{GENERAL_KEY}{release_id}:{app.id}",  # outbox.notify: once per key
+        general_access=True,
+    )

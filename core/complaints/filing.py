@@ -4,7 +4,8 @@ Trust no caller: the subject (an application or referral) must be the parent's o
 kindergarten one of theirs, the attachment a photo or PDF, the text not empty and not too long;
 only a corruption report may be anonymous. The complaint gets a registration number and a
 deadline counted in working days (core.calendar), is routed by its category
-(`core.complaints.routing`) and the parent is told (`ComplaintRegistered`).
+(`core.complaints.handling.scoped`) and the parent is told (`ComplaintRegistered`); the staff
+who answer it hear of it in the bot at once (`ComplaintFiled`, `answerers`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 
 from core import audit
 from core.calendar.working_days import add_working_days
@@ -25,9 +27,12 @@ from core.models import (
     DocumentKind,
     Kindergarten,
     Referral,
+    StaffMember,
+    StaffRole,
 )
 from core.notifications import outbox
-from core.notifications.kinds import ComplaintRegistered
+from core.notifications.kinds import ComplaintFiled, ComplaintRegistered
+from core.notifications.staff import notify_staff
 from core.platform import clock
 from core.platform.counters import next_number, prepare_counter
 from core.platform.errors import DomainError
@@ -219,7 +224,32 @@ async def _register(
         key=f"complaint:{complaint.id}:registered",
         conn=conn,
     )
+    await notify_staff(
+        await answerers(conn, complaint),
+        ComplaintFiled(number=number, category=str(category), deadline=complaint.deadline),
+        key=f"complaint:{complaint.id}:filed",
+        conn=conn,
+    )
     return complaint
+
+
+async def answerers(conn: BaseDBAsyncClient, complaint: Complaint) -> list[StaffMember]:
+    """The active staff who answer this complaint (`handling.scoped` read the other way): a
+    corruption report its anti-corruption officers (of its city, or of all cities) and nobody
+    else; a complaint about a kindergarten the education department of its city; one about the
+    department the superadmins, who also get a kindergarten's when its city has no department
+    in the bot."""
+    staff = StaffMember.filter(active=True).using_db(conn).order_by("id")
+    if complaint.category == ComplaintCategory.corruption:
+        city = Q(city_id__isnull=True)
+        if complaint.city_id is not None:
+            city |= Q(city_id=complaint.city_id)
+        return await staff.filter(city, role=StaffRole.anticorruption)
+    if complaint.category == ComplaintCategory.kindergarten and complaint.city_id is not None:
+        department = await staff.filter(role=StaffRole.operator, city_id=complaint.city_id)
+        if department:
+            return department
+    return await staff.filter(role=StaffRole.superadmin)
 
 
 async def _subject(

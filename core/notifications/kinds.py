@@ -807,6 +807,28 @@ class ComplaintRegistered:
 
 
 @dataclass(frozen=True)
+class ComplaintFiled:
+    """To the staff who answer it (core.complaints.filing.answerers): a new complaint, its
+    category and the deadline. Nothing of the parent: an anonymous report stays anonymous."""
+
+    kind: ClassVar[str] = "complaint_filed"
+    number: int
+    category: str
+    deadline: datetime
+
+    def to_params(self) -> Params:
+        return {"number": self.number, "category": self.category, "deadline": _iso(self.deadline)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Self:
+        return cls(
+            number=_int(params, "number"),
+            category=_str(params, "category"),
+            deadline=_moment(params, "deadline"),
+        )
+
+
+@dataclass(frozen=True)
 class ComplaintTaken:
     """Staff took the complaint into work."""
 
@@ -946,6 +968,7 @@ AnyPayload = (
     | BenefitDecisionUndone
     | ReferralModeChanged
     | ComplaintRegistered
+    | ComplaintFiled
     | ComplaintTaken
     | ComplaintAnswered
     | ComplaintEscalated

@@ -8,6 +8,7 @@ take those seats until `priority_end_at` (`core.seats.releases`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -143,13 +144,44 @@ async def offer_on_submission(
     """DOMAIN.md: "If a seat is free in a chosen kindergarten at the moment an application is
     submitted with mode 'immediately', the referral is offered at once".
 
-    Called inside the submission's transaction. Looks, in the parent's order of kindergartens,
-    for a free general-access seat in a group matching the application (birth year, group kind
-    for the queue type, the chosen teaching language); reserved seats that no open offer holds
-    any more are opened to general access first. Writes one `seat_offered` notification for the
-    first kindergarten with a seat (its button opens the referral step for that seat's release)
+    Called inside the submission's transaction. Writes one `seat_offered` notification for the
+    seat `free_seat_for` finds (its button opens the referral step for that seat's release)
     and returns the seat, or None. The seat is not reserved: general access is first come,
     first served, and `core.referrals.take_seat` decides.
+    """
+    found = await free_seat_for(conn, app, settings=settings)
+    if found is None:
+        return None
+    await notify_seat_offered(
+        conn,
+        app,
+        found.seat.release_id,
+        found.group,
+        found.kindergarten,
+        key=f"seat_offered:submission:{app.id}",
+        general_access=True,
+    )
+    return found.seat
+
+
+@dataclass(frozen=True)
+class FreeSeat:
+    seat: Seat
+    group: Group
+    kindergarten: Kindergarten
+
+
+async def free_seat_for(
+    conn: BaseDBAsyncClient, app: Application, *, settings: Settings
+) -> FreeSeat | None:
+    """A general-access seat free now for an application in mode "immediately": at submission
+    (`offer_on_submission`) and when the parent switches to "immediately" later
+    (`core.applications.referral_mode`).
+
+    Looks, in the parent's order of kindergartens, for a free general-access seat in a group
+    matching the application (birth year, group kind for the queue type, the chosen teaching
+    language); reserved seats that no open offer holds any more are opened to general access
+    first. The first kindergarten with such a seat wins.
     """
     if app.referral_mode != ReferralMode.immediately:
         return None
@@ -195,16 +227,7 @@ async def offer_on_submission(
             continue
         group = groups[seat.group_id]
         kindergarten = await Kindergarten.get(id=group.kindergarten_id, using_db=conn)
-        await notify_seat_offered(
-            conn,
-            app,
-            seat.release_id,
-            group,
-            kindergarten,
-            key=f"seat_offered:submission:{app.id}",
-            general_access=True,
-        )
-        return seat
+        return FreeSeat(seat, group, kindergarten)
     return None
 
 

@@ -1,8 +1,11 @@
 """The public protocols (DOMAIN.md, "Public data"), filtered and paged in SQL.
 
 Seat release protocol: every seat release (kindergarten, group, language, seats, priority end),
-newest first, with the time of its `seats.released` audit entry. Referral protocol: every issued
-referral with its current status (number, period, masked child name, kindergarten, group).
+newest first, with the time of its `seats.released` audit entry; a release staff undid says so
+(the time of its `seats.released.undone` entry) and how many of its seats were withdrawn
+unused (by that undo, or by undoing the revocation that released it).
+Referral protocol: every issued referral with its current status (number, period, masked child
+name, kindergarten, group).
 A request reads one page of rows (and the audit entries of that page), never the whole history.
 Never IIN or phones; child names masked like "А***В Р*** Ж.".
 """
@@ -17,7 +20,7 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from core.models import AuditEntry, Referral, SeatRelease
+from core.models import AuditEntry, Referral, Seat, SeatRelease, SeatStatus
 from core.platform.pii import mask_name
 
 MAX_LIMIT = 200
@@ -66,6 +69,8 @@ class SeatRow:
     language: str
     seats: int
     priority_end_at: datetime
+    undone_at: datetime | None = None  # staff undid the release (`seats.released.undone`)
+    withdrawn: int = 0  # its seats withdrawn before anyone took them
 
     @property
     def has_priority_window(self) -> bool:
@@ -125,18 +130,20 @@ async def seat_protocol(flt: SeatFilter, tz: ZoneInfo, *, limit: int = 50, offse
         .limit(limit)
         .select_related("group", "kindergarten")
     )
-    entries = {
-        entry.entity_id: entry
+    entries: dict[tuple[str, str], AuditEntry] = {
+        (entry.action, entry.entity_id): entry
         for entry in await AuditEntry.filter(
-            action="seats.released",
+            action__in=("seats.released", "seats.released.undone"),
             entity="seat_release",
             entity_id__in=[str(release.id) for release in releases],
         )
     }
+    withdrawn = await _withdrawn_unused([release.id for release in releases])
     rows: list[SeatRow] = []
     for release in releases:
         group, kg = release.group, release.kindergarten
-        entry = entries.get(str(release.id))
+        entry = entries.get(("seats.released", str(release.id)))
+        undone = entries.get(("seats.released.undone", str(release.id)))
         rows.append(
             SeatRow(
                 release_id=release.id,
@@ -154,9 +161,33 @@ async def seat_protocol(flt: SeatFilter, tz: ZoneInfo, *, limit: int = 50, offse
                 language=str(group.language),
                 seats=release.seats,
                 priority_end_at=release.priority_end_at,
+                undone_at=undone.at if undone is not None else None,
+                withdrawn=withdrawn.get(release.id, 0),
             )
         )
     return Page(total=total, rows=rows)
+
+
+async def _withdrawn_unused(release_ids: list[int]) -> dict[int, int]:
+    """Per release, its seats withdrawn before anyone took them (a seat a referral gave back
+    is withdrawn too, but it was used: it has a referral)."""
+    if not release_ids:
+        return {}
+    seats = await Seat.filter(release_id__in=release_ids, status=SeatStatus.withdrawn).values_list(
+        "id", "release_id"
+    )
+    if not seats:
+        return {}
+    used = set(
+        await Referral.filter(seat_id__in=[seat_id for seat_id, _ in seats]).values_list(
+            "seat_id", flat=True
+        )
+    )
+    counts: dict[int, int] = {}
+    for seat_id, release_id in seats:
+        if seat_id not in used:
+            counts[int(release_id)] = counts.get(int(release_id), 0) + 1
+    return counts
 
 
 async def referral_protocol(

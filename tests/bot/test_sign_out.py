@@ -15,6 +15,11 @@ from tests.fixtures.e2e_cabinet import applicant_of, file_application, t
 
 PHONE = "+77011239876"
 BROKEN = "Sorry, something went wrong. Please try again, or press /start to begin anew."
+ASK = (
+    "Log out? Your applications stay in the queue; notifications about them will come by SMS "
+    "to the family's phone number. To open the cabinet again, you will confirm your phone with "
+    "a new code."
+)
 SIGNED_OUT = (
     "You have logged out. To open your applications again, confirm your phone with a new code."
 )
@@ -38,11 +43,14 @@ async def test_a_parent_who_logged_out_must_confirm_the_phone_again(
     assert t("Choose a section.", language) in said
     said = await parent.press(t("Exit", language))
     assert t("Yes, log out", language) in parent.buttons()
+    # Before and after "Yes": the notices go on, by SMS to the family's number.
+    assert "SMS" in said and t(ASK, language) in said
     said = await parent.press(t("Yes, log out", language))
     assert (
         t(
-            "You have logged out. Your applications stay in the queue. To open the cabinet "
-            "again, you will confirm your phone with a new code.",
+            "You have logged out. Your applications stay in the queue; notifications about "
+            "them will now come by SMS to the family's phone number, not to this chat. To open "
+            "the cabinet again, you will confirm your phone with a new code.",
             language,
         )
         in said

@@ -20,7 +20,7 @@ from core.complaints import handling as complaint_handling
 from core.models import Application, BenefitStatus, Language, Notification, QueueType, Stream
 from core.notifications.broadcasts import create_broadcast
 from core.notifications.kinds import KINDS, AnyPayload, FamilyReady, Place, ReferralIssued, load
-from core.people.applicants import transfer_applications
+from core.people.applicants import get_or_create_applicant, transfer_applications
 from core.platform import clock
 from core.queue.watch import notify_position_changes
 from core.referrals.benefits import benefit_certificates, confirm_benefit
@@ -48,7 +48,7 @@ PMPK = {"kk": "ПМПК", "ru": "ПМПК"}
 
 def test_every_kind_has_a_template_and_every_template_a_kind() -> None:
     assert set(KINDS) == {payload.kind for payload in get_args(AnyPayload)}
-    assert len(KINDS) == 33
+    assert len(KINDS) == 34
     with pytest.raises(AssertionError):
         render(object(), "ru")  # type: ignore[arg-type]  # no template: assert_never
 
@@ -316,9 +316,11 @@ async def _produce_every_kind(settings) -> list[Notification]:
         "sms", {**report, "client_id": f"otp-{parent.id}-ab", "status": "failed"}
     )
     assert event is not None and await inbox.process(event.id, inbox.InboxContext(settings))
-    # complaint_registered, _taken, _answered, _escalated
-    answered = await complaints.file_complaint(parent, "department", "Жалоба", settings)
+    # complaint_registered, _filed (to the superadmin, who has opened the bot), _taken,
+    # _answered, _escalated
+    await get_or_create_applicant(779)
     superadmin = await make_staff(779)
+    answered = await complaints.file_complaint(parent, "department", "Жалоба", settings)
     await complaint_handling.take(superadmin, answered.id)
     await complaint_handling.answer(superadmin, answered.id, "Ответ по существу")
     await complaints.file_complaint(parent, "corruption", "Взятка", settings, anonymous=True)

@@ -24,6 +24,7 @@ from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.settings import Settings
 from core.referrals.take import take_seat
+from core.seats.general_access import announce_general_access
 from core.seats.releases import release_seats
 from tests.fixtures.seats import (
     cohort_year,
@@ -148,3 +149,47 @@ async def test_an_addressee_moving_to_a_later_date_gives_the_seat_to_the_next_in
     assert told.params["general_access"] is True
     referral = await take_seat(second.id, group.id, actor="parent", settings=settings)
     assert referral.application_id == second.id
+
+
+async def test_switching_to_immediately_offers_a_seat_already_free_as_submitting_does_once(
+    db: None, settings: Settings
+) -> None:
+    """A parent waiting for a date switches to "immediately" while a seat is free for everyone in
+    the chosen kindergarten: the seat is offered at once with its button (as it would be to an
+    application submitted now), and they are not told of it again: not on switching back and
+    forth, not by the general-access announcement."""
+    city = await make_city()
+    kindergarten = await make_kindergarten(city, 1)
+    app = await make_application(
+        city=city,
+        choices=[(kindergarten, Language.ru)],
+        born=date(cohort_year(), 6, 1),
+        referral_mode=ReferralMode.from_date,
+        referral_from=local_today(settings) + timedelta(days=60),
+    )
+    group = await make_group(kindergarten, birth_year=app.birth_year)
+    release = await release_seats(group.id, 1, actor="staff:1", settings=settings, window=None)
+    assert not await Notification.filter(kind="seat_offered", applicant_id=app.applicant_id)
+
+    await change_referral_mode(
+        app.id, app.applicant_id, "immediately", settings=settings, actor="parent"
+    )
+    offers = await Notification.filter(kind="seat_offered", applicant_id=app.applicant_id)
+    assert len(offers) == 1
+    offer = render(load(offers[0].kind, offers[0].params), "ru")
+    assert offer.button is not None and offers[0].params["release_id"] == release.id
+    assert "Место открыто для всех в очереди" in offer.text
+
+    later = local_today(settings) + timedelta(days=30)
+    await change_referral_mode(
+        app.id, app.applicant_id, "from_date", later, settings=settings, actor="parent"
+    )
+    await change_referral_mode(
+        app.id, app.applicant_id, "immediately", settings=settings, actor="parent"
+    )
+    await announce_general_access(settings)
+    assert (
+        await Notification.filter(kind="seat_offered", applicant_id=app.applicant_id).count() == 1
+    )
+    referral = await take_seat(app.id, group.id, actor="parent", settings=settings)
+    assert referral.application_id == app.id

@@ -5,7 +5,7 @@ a phone is confirmed again; then the chat again."""
 
 from __future__ import annotations
 
-from core.models import Channel, Notification, Phone, StaffRole
+from core.models import Channel, Notification, NotificationStatus, Phone, StaffRole
 from core.notifications.broadcasts import create_broadcast
 from core.people import applicants
 from core.platform.settings import Settings
@@ -65,3 +65,26 @@ async def test_after_confirming_the_phone_again_the_notices_return_to_the_chat(
 
     assert len(telegram_sandbox.texts[TG]) == 2  # "registered" and the seat offer
     assert sms.sent == []
+
+
+async def test_a_notice_queued_before_the_sign_out_reaches_the_phone_not_the_chat(
+    db: None, settings: Settings, telegram_sandbox: SandboxTelegram
+) -> None:
+    """The "registered" notice waits in the outbox while the parent presses "Выйти": the
+    worker looks again when it sends, and the chat hears nothing."""
+    city = await fq.make_city()
+    kindergarten = await fq.make_kindergarten(city, 1, languages="ru")
+    parent = await _submit(settings, TG, city.id, kindergarten.id, "telegram")
+    queued = await Notification.filter(applicant_id=parent.id).order_by("id")
+    assert [row.channel for row in queued] == [Channel.telegram]
+
+    await applicants.sign_out(parent.id)
+    sms = FakeSms()
+    await deliver(settings, telegram_sandbox.url, sms)
+
+    assert telegram_sandbox.texts.get(TG, []) == []
+    phone = await Phone.filter(applicant_id=parent.id).order_by("id").first()
+    assert phone is not None
+    assert [to for to, _ in sms.sent] == [phone.number]
+    rows = await Notification.filter(applicant_id=parent.id).order_by("id")
+    assert [(row.channel, row.status) for row in rows] == [(Channel.sms, NotificationStatus.sent)]

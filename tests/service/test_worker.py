@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from core.models import Applicant, Channel, Notification, NotificationStatus, Phone
 from core.notifications import broadcasts, outbox
 from core.notifications.kinds import Place, Restored, SeatOffered
+from core.platform import clock
 from core.platform.settings import Settings
 from tests.fixtures.worker import SandboxTelegram, make_recipients, make_staff
 from worker.sender import Sender, in_flight_limit
@@ -82,7 +83,9 @@ async def test_a_blocked_parent_gets_the_notification_by_sms_once(
     db: None, settings: Settings, telegram_sandbox: SandboxTelegram
 ) -> None:
     (parent,) = await make_recipients(1)
-    await Phone.create(applicant=parent, number="+77011234567")
+    # A confirmed number: a parent whose numbers are all unconfirmed signed out ("Выйти") and
+    # gets everything by SMS from the start (tests/service/test_signed_out_notices.py).
+    await Phone.create(applicant=parent, number="+77011234567", verified_at=clock.now())
     telegram_sandbox.block({parent.chat_id})
     await outbox.notify(parent, Restored(application_number=1292583), key="restored:1")
     sms = FakeSms()
