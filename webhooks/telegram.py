@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_DEDUP_PREFIX = "dedup:tg:"
 WEBHOOK_PATH = "/telegram/webhook"
+# On shutdown, updates already answered 200 (Telegram will not send them again) get this long to
+# finish before the App closes under them; `indigo serve` kills a worker 30 s after SIGTERM.
+DRAIN_SECONDS = 20.0
 
 
 def add_telegram_routes(
@@ -117,7 +120,20 @@ class DedupRequestHandler(SimpleRequestHandler):
         return valid
 
     async def close(self) -> None:
-        pass  # the composition root closes the bot session
+        """The web app shuts down (its sites no longer accept): let the updates in hand finish,
+        a stuck one is cancelled after `DRAIN_SECONDS`. The bot session is closed by the
+        composition root, after this."""
+        tasks = set(self._background_feed_update_tasks)
+        if not tasks:
+            return
+        log.info("shutting down: %d updates in hand", len(tasks))
+        _done, stuck = await asyncio.wait(tasks, timeout=DRAIN_SECONDS)
+        for task in stuck:
+            task.cancel()
+        if stuck:
+            log.warning(
+                "shutting down: %d updates cancelled after %.0f s", len(stuck), DRAIN_SECONDS
+            )
 
     async def handle(self, request: web.Request) -> web.Response:
         if not self.verify_secret(
