@@ -31,11 +31,13 @@ from core.models import (
     Phone,
     QueueType,
 )
+from core.platform import clock
 from core.platform.settings import Settings, refuse_default_secrets
 from core.referrals.lifecycle import decline_referral
 from core.referrals.take import take_seat
 from core.seats.releases import release_seats
 from tests.fixtures import queue as people
+from tests.fixtures.database import truncate_all
 from tests.fixtures.seats import make_city, make_group, make_kindergarten, make_queue
 from verifier import merkle, note
 
@@ -222,6 +224,31 @@ async def test_proofs_served_from_the_database_verify_against_signed_checkpoints
             if older.size < newer.size:
                 proof = await log.consistency(older.size, newer.size)
                 merkle.verify_consistency(older.size, newer.size, proof, older.root, newer.root)
+
+
+async def test_proofs_follow_a_restored_log_whose_last_leaf_matches_the_cached_one(
+    db: None, settings: Settings
+) -> None:
+    """A process keeps leaf hashes for proofs; the database under it is replaced by another log
+    whose last leaf happens to be the same (generic leaves of the same second). Proofs must be
+    of the new log, not of the cached one."""
+    base = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
+
+    async def log_of(first_two_at: datetime) -> note.Note:
+        with clock.travel_to(first_two_at):
+            await _event(0)
+            await _event(1)
+        with clock.travel_to(base):
+            await _event(2)
+        return note.parse_note(await log.sign_checkpoint(settings))
+
+    await log_of(base - timedelta(hours=1))
+    await log.inclusion(0, 3)  # the cache now holds this log
+    await truncate_all()  # a restore of another log (no process restart)
+    restored = await log_of(base - timedelta(hours=2))
+
+    first = await log.leaf_hash_at(0)
+    merkle.verify_inclusion(first, 0, 3, await log.inclusion(0, 3), restored.root)
 
 
 async def test_out_of_range_requests_name_their_reason(db: None, settings: Settings) -> None:
