@@ -38,7 +38,13 @@ from core.platform.dates import local_today
 from core.platform.errors import DomainError
 from core.platform.reasons import Reason
 from core.referrals.cards import referral_card
-from core.referrals.departures import NOTE_LENGTH, check_left_on, dismiss, enrolled_referral
+from core.referrals.departures import (
+    NOTE_LENGTH,
+    check_left_on,
+    dismiss,
+    enrolled_referral,
+    refuse_departed,
+)
 
 
 def make_router() -> Router:
@@ -261,8 +267,7 @@ async def _enrolled(staff: StaffMember, number: str) -> Referral:
         staff_service.check_scope(staff, await Kindergarten.get(id=referral.kindergarten_id))
     else:
         referral = await staff_service.referral_in_scope(staff, number)
-    if referral.status == ReferralStatus.departed:
-        raise DomainError(Reason.referral_already_departed, number=referral.number)
+    await refuse_departed(referral)
     if referral.status != ReferralStatus.enrolled:
         raise DomainError(Reason.referral_not_enrolled, number=referral.number)
     return referral

@@ -64,13 +64,7 @@ async def dismiss(
         app, referral = await lock_referral(conn, referral_id)
         kindergarten = await Kindergarten.get(id=referral.kindergarten_id, using_db=conn)
         check_scope(staff, kindergarten)
-        if referral.status == ReferralStatus.departed:
-            departed = await current_departure(conn, referral.id)
-            raise DomainError(
-                Reason.referral_already_departed,
-                number=referral.number,
-                left_on=departed.left_on.isoformat() if departed else "",
-            )
+        await refuse_departed(referral, conn)
         if referral.status != ReferralStatus.enrolled:
             raise DomainError(
                 Reason.referral_not_enrolled, number=referral.number, status=str(referral.status)
@@ -157,7 +151,18 @@ async def enrolled_referral(application_number: int) -> Referral:
     return found
 
 
-async def current_departure(conn: BaseDBAsyncClient, referral_id: int) -> Departure | None:
+async def refuse_departed(referral: Referral, conn: BaseDBAsyncClient | None = None) -> None:
+    """`referral_already_departed`, naming the date the child left, for a departed referral."""
+    if referral.status == ReferralStatus.departed:
+        departed = await current_departure(conn, referral.id)
+        raise DomainError(
+            Reason.referral_already_departed,
+            number=referral.number,
+            left_on=departed.left_on.isoformat() if departed else "",
+        )
+
+
+async def current_departure(conn: BaseDBAsyncClient | None, referral_id: int) -> Departure | None:
     """The departure in force of a departed referral (None once undone)."""
     return (
         await Departure.filter(referral_id=referral_id, undone_at=None)

@@ -120,6 +120,8 @@ async def test_refusals_come_before_any_preview_with_their_reason(
     await staff.press("Подтвердить")
     shown = await staff.send(f"/dismiss {referral.number}")
     assert "уже выбыл" in shown and not staff.labels()
+    # ... and the date the child left, as staff read a date
+    assert fmt_date(local_today(settings), "ru") in shown and "?" not in shown
     assert said("Usage: /dismiss NUMBER (the referral or application number)") in (
         await staff.send("/dismiss")
     )
