@@ -129,6 +129,8 @@ async def run_stack(
     sandbox_url = "http://{}:{}".format(*sandbox_sock.getsockname()[:2])
     webhooks_url = "http://{}:{}".format(*hooks_sock.getsockname()[:2])
     overrides = dict(settings_overrides or {})
+    # the public page (open data, protocols, the log) is served by this stack's webhooks app
+    overrides.setdefault("public_url", settings.public_url or webhooks_url)
     if webhook:
         overrides.setdefault("telegram_webhook_url", f"{webhooks_url}/telegram/webhook")
         if not settings.telegram_webhook_secret:
