@@ -195,7 +195,12 @@ async def on_typed_date(message: Message, widget: object, manager: DialogManager
     try:
         left_on = datetime.strptime((message.text or "").strip(), "%d.%m.%Y").date()
     except ValueError:
-        await message.answer(_("Type the date the child left as DD.MM.YYYY."))
+        # say it was refused: the same question again reads like an echo ("31.02.2026")
+        await message.answer(
+            _(
+                "This is not a date. Type the date the child left as DD.MM.YYYY, for example {day}."
+            ).format(day=local_today(settings_of(manager)).strftime("%d.%m.%Y"))
+        )
         manager.show_mode = ShowMode.NO_UPDATE
         return
     referral = await Referral.get(id=start_data(manager)["referral_id"])

@@ -178,7 +178,10 @@ async def test_another_date_of_leaving_is_typed_and_checked(
         await staff.send(f"/dismiss {referral.number}")
         await staff.press(said(DEPARTURE_REASONS["parent_request"]))
         await staff.press(said("Another date of leaving"))
-        assert said("Type the date the child left as DD.MM.YYYY.") in await staff.send("вчера")
+        for typed in ("вчера", "31.02.2026"):  # not a date, or no such day
+            refused = await staff.send(typed)
+            assert "Это не дата" in refused, refused
+            assert local_today(settings).strftime("%d.%m.%Y") in refused
         before = (enrolled_on - timedelta(days=1)).strftime("%d.%m.%Y")
         assert "Дата выбытия должна быть с" in await staff.send(before)
         left_on = enrolled_on + timedelta(days=1)
