@@ -81,12 +81,20 @@ async def close_campaign(campaign: ExchangeCampaign, *, actor: str) -> int:
             .using_db(conn)
             .order_by("id")
         )
+        await (
+            ExchangeRequest.filter(id__in=[r.id for r in unmatched])
+            .using_db(conn)
+            .update(status=RequestStatus.unmatched)
+        )
+        applicants = {
+            a.id: a
+            for a in await Applicant.filter(id__in={r.applicant_id for r in unmatched}).using_db(
+                conn
+            )
+        }
         for request in unmatched:
-            request.status = RequestStatus.unmatched
-            await request.save(update_fields=["status"], using_db=conn)
-            applicant = await Applicant.get(id=request.applicant_id, using_db=conn)
             await outbox.notify(
-                applicant,
+                applicants[request.applicant_id],
                 ExchangeNews(step="unmatched", request_id=request.id),
                 key=f"exchange_unmatched:{request.id}",
                 conn=conn,

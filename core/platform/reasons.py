@@ -120,6 +120,7 @@ class Reason(StrEnum):
     referral_already_departed = "referral_already_departed"
     departure_reason_required = "departure_reason_required"
     departure_date_out_of_range = "departure_date_out_of_range"
+    invalid_departure_reason = "invalid_departure_reason"
 
 
 # Codes for input the bot never sends (its keyboards offer only valid values): no parent text.
@@ -130,6 +131,7 @@ INTERNAL = frozenset(
         Reason.invalid_language,
         Reason.invalid_channel,
         Reason.invalid_benefit,
+        Reason.invalid_departure_reason,
         Reason.benefit_decided_by_staff,  # a gov callback's refusal, never a parent's
     }
 )

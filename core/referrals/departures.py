@@ -55,7 +55,9 @@ async def dismiss(
     ("other" needs the staff member's `note`). Refused `out_of_scope` outside the staff member's
     kindergartens, `referral_not_enrolled` unless enrolled, `referral_already_departed` twice,
     `departure_date_out_of_range` for a day before the enrolment or in the future."""
-    reason = DepartureReason(reason)  # ValueError: no code the bot offers
+    if str(reason) not in {str(code) for code in DepartureReason}:
+        raise DomainError(Reason.invalid_departure_reason)  # no code the bot offers
+    reason = DepartureReason(reason)
     note = " ".join(note.split())[:NOTE_LENGTH]
     if reason is DepartureReason.other and not note:
         raise DomainError(Reason.departure_reason_required)

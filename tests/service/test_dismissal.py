@@ -160,6 +160,9 @@ async def test_refusals_name_their_reason(full_group: Any, settings: Settings) -
         dismiss(referral.id, "health", admin, settings=settings, left_on=tomorrow)
     )
     assert future.reason == Reason.departure_date_out_of_range
+    # A reason code the bot never offers (forged input).
+    forged = await _refused(dismiss(referral.id, "bribe", admin, settings=settings))
+    assert forged.reason == Reason.invalid_departure_reason
     # Twice.
     await dismiss(referral.id, "health", admin, settings=settings)
     twice = await _refused(dismiss(referral.id, "health", admin, settings=settings))
